@@ -1,0 +1,86 @@
+"""Set-up commands: `console`, `db upgrade`, `demo seed`."""
+
+from __future__ import annotations
+
+import typer
+
+from console.cli.context import AppContext, app_context
+from console.cli.output import stdout
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("console")(console)
+    app.add_typer(db_app, name="db")
+    app.add_typer(demo_app, name="demo")
+
+
+def console(
+    ctx: typer.Context,
+    kiosk: bool = typer.Option(False, "--kiosk", help="Wall-display mode: dashboard only, read-only."),
+    locale: str | None = typer.Option(None, "--locale", help="en-US or da-DK."),
+    seed_demo_if_empty: bool = typer.Option(
+        False, "--seed-demo-if-empty", help="Seed about 500 demo tenants when the database is empty."
+    ),
+) -> None:
+    """Open the Textual console."""
+    context = app_context(ctx)
+    if locale:
+        from core.settings import normalize_locale, with_flags
+
+        normalized = normalize_locale(locale)
+        if normalized is None:
+            raise typer.BadParameter(f"unsupported locale {locale!r}; use en-US or da-DK")
+        context.settings = with_flags(context.settings, locale=normalized)
+    open_console(context, kiosk=kiosk, seed_demo_if_empty=seed_demo_if_empty)
+
+
+def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool) -> None:
+    engine = context.engine()
+    if seed_demo_if_empty:
+        from db.demo import seed as demo_seed
+
+        if demo_seed.database_is_empty(engine):
+            stdout.print("First start: seeding demo data (500 tenants)...")
+            demo_seed.seed(engine, tenants=500, seed=1)
+    from console.app import BackofficeApp
+
+    BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk).run()
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply migrations (idempotent)."""
+    from db import migrate
+    from db.engine import make_engine, resolve_database_url
+
+    context = app_context(ctx)
+    engine = make_engine(resolve_database_url(context.settings.database_url))
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine)
+    after = migrate.current_revision(engine)
+    if before == after:
+        stdout.print(f"Database already at revision {after}.")
+    else:
+        stdout.print(f"Database upgraded from {before or 'empty'} to {after}.")
+
+
+@demo_app.command("seed")
+def demo_seed_command(
+    ctx: typer.Context,
+    tenants: int = typer.Option(500, "--tenants", min=1, max=1_000_000, help="How many tenants."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same rows."),
+) -> None:
+    """Generate deterministic, realistic demo data (replaces existing demo data)."""
+    from db.demo import seed as demo_seed
+
+    context = app_context(ctx)
+    engine = context.engine()
+    from db import migrate
+
+    migrate.upgrade(engine)
+    counts = demo_seed.seed(engine, tenants=tenants, seed=seed, progress=True)
+    for table, count in counts.items():
+        stdout.print(f"{table:>16}: {count:,}")

@@ -1,0 +1,40 @@
+"""What every command shares: settings and a lazily opened database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import typer
+from sqlalchemy import Connection, Engine
+
+from core.settings import Settings
+from db import engine as db_engine
+from db import migrate
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            url = db_engine.resolve_database_url(self.settings.database_url)
+            self._engine = db_engine.make_engine(url)
+            if not self.settings.database_url:
+                # The embedded database is ours: keep it at the latest schema.
+                migrate.upgrade(self._engine)
+        return self._engine
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with db_engine.read_only(self.engine()) as conn:
+            yield conn
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    root = ctx.find_root()
+    assert isinstance(root.obj, AppContext)
+    return root.obj

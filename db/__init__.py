@@ -1,0 +1,1 @@
+"""Schema, migrations, the embedded PostgreSQL server and demo data."""

@@ -1,0 +1,304 @@
+"""Typed SQLAlchemy 2 models of every table the back office reads or writes.
+
+Names, types and indexes follow the original (domain.md section 1); the
+billing_events table is the union of the pull request's and the merged design's
+columns (decisions.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Money = Numeric(18, 2)
+TimestampTz = TIMESTAMP(timezone=True)
+
+# The original's constraint names: pk_<table>; indexes, foreign keys and checks
+# are named where they are declared.
+metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
+
+# A payment transaction must carry a JSON number >= 0 in each amount key
+# (decisions.md: the merged, stricter CHECK).
+PAYMENT_AMOUNTS_PATH = (
+    '$[*] ? (!(@.AmountExcludingTax.type() == "number") || @.AmountExcludingTax < 0'
+    ' || !(@.TaxAmount.type() == "number") || @.TaxAmount < 0'
+    ' || !(@.InvoiceTotal.type() == "number") || @.InvoiceTotal < 0'
+    ' || !(@.AmountFromCredit.type() == "number") || @.AmountFromCredit < 0)'
+)
+PAYMENT_CURRENCY_PATH = (
+    '$[*] ? (!(@.Currency.type() == "string") || !(@.Currency like_regex "^[A-Z]{3}$"))'
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(TimestampTz)
+    modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    deleted_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    name: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+    plan: Mapped[str] = mapped_column(Text)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    logo: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    tenant_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tenants.id", name="fk_users_tenants_tenant_id")
+    )
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TimestampTz)
+    modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    deleted_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    last_seen_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    email: Mapped[str] = mapped_column(Text)
+    external_identities: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    email_confirmed: Mapped[bool] = mapped_column(Boolean)
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(Text, server_default="")
+    avatar: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+    __table_args__ = (
+        Index("ix_users_tenant_id", "tenant_id"),
+        Index(
+            "ix_users_tenant_id_email",
+            "tenant_id",
+            "email",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+
+    tenant_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tenants.id", name="fk_sessions_tenants_tenant_id")
+    )
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("users.id", name="fk_sessions_users_user_id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime] = mapped_column(TimestampTz)
+    modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    refresh_token_jti: Mapped[str] = mapped_column(Text)
+    previous_refresh_token_jti: Mapped[str | None] = mapped_column(Text)
+    refresh_token_version: Mapped[int] = mapped_column(Integer)
+    login_method: Mapped[str] = mapped_column(Text)
+    device_type: Mapped[str] = mapped_column(Text)
+    user_agent: Mapped[str] = mapped_column(Text)
+    ip_address: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_sessions_tenant_id", "tenant_id"),
+        Index("ix_sessions_user_id", "user_id"),
+    )
+
+
+class EmailLogin(Base):
+    __tablename__ = "email_logins"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TimestampTz)
+    modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    type: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)
+    one_time_password_hash: Mapped[str] = mapped_column(Text)
+    retry_count: Mapped[int] = mapped_column(Integer)
+    resend_count: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_email_logins_email", "email"),)
+
+
+class ExternalLogin(Base):
+    __tablename__ = "external_logins"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TimestampTz)
+    modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    type: Mapped[str] = mapped_column(Text)
+    provider_type: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    code_verifier: Mapped[str] = mapped_column(Text)
+    nonce: Mapped[str] = mapped_column(Text)
+    browser_fingerprint: Mapped[str] = mapped_column(Text)
+    login_result: Mapped[str | None] = mapped_column(Text)
+
+    # The original has no secondary index here; login history reads by email.
+    __table_args__ = (Index("ix_external_logins_email", "email"),)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    tenant_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tenants.id", name="fk_subscriptions_tenants_tenant_id")
+    )
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TimestampTz)
+    modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    plan: Mapped[str] = mapped_column(Text)
+    scheduled_plan: Mapped[str | None] = mapped_column(Text)
+    stripe_customer_id: Mapped[str | None] = mapped_column(Text)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(Text)
+    current_price_amount: Mapped[Decimal | None] = mapped_column(Money)
+    current_price_currency: Mapped[str | None] = mapped_column(Text)
+    current_period_end: Mapped[datetime | None] = mapped_column(TimestampTz)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    first_payment_failed_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    cancellation_feedback: Mapped[str | None] = mapped_column(Text)
+    payment_transactions: Mapped[list[Any]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    payment_method: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    billing_info: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    subscribed_since: Mapped[datetime | None] = mapped_column(TimestampTz)
+    last_synced_stripe_event_created_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    scheduled_price_amount: Mapped[Decimal | None] = mapped_column(Money)
+    has_drift_detected: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    drift_checked_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    drift_discrepancies: Mapped[list[Any]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+
+    __table_args__ = (
+        Index("ix_subscriptions_tenant_id", "tenant_id", unique=True),
+        Index(
+            "ix_subscriptions_stripe_customer_id",
+            "stripe_customer_id",
+            unique=True,
+            postgresql_where=text("stripe_customer_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_subscriptions_has_drift_detected",
+            "has_drift_detected",
+            postgresql_where=text("has_drift_detected = true"),
+        ),
+        CheckConstraint(
+            f"NOT jsonb_path_exists(payment_transactions, '{PAYMENT_AMOUNTS_PATH}')",
+            name="chk_subscriptions_payment_transactions_amounts_non_negative",
+        ),
+        CheckConstraint(
+            f"NOT jsonb_path_exists(payment_transactions, '{PAYMENT_CURRENCY_PATH}')",
+            name="chk_subscriptions_payment_transactions_currency_format",
+        ),
+        CheckConstraint(
+            "current_price_currency IS NULL OR current_price_currency ~ '^[A-Z]{3}$'",
+            name="chk_subscriptions_current_price_currency_format",
+        ),
+    )
+
+
+class StripeEvent(Base):
+    __tablename__ = "stripe_events"
+
+    tenant_id: Mapped[int | None] = mapped_column(BigInteger)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TimestampTz)
+    modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    event_type: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    stripe_customer_id: Mapped[str | None] = mapped_column(Text)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    api_version: Mapped[str | None] = mapped_column(Text)
+    recovered_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    recovery_source: Mapped[str | None] = mapped_column(Text)
+    payload_hash: Mapped[str | None] = mapped_column(Text)
+    stripe_created_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+
+    __table_args__ = (
+        Index("ix_stripe_events_tenant_id", "tenant_id"),
+        Index("ix_stripe_events_stripe_customer_id_status", "stripe_customer_id", "status"),
+        Index(
+            "ix_stripe_events_recovered_at",
+            "recovered_at",
+            postgresql_where=text("recovered_at IS NOT NULL"),
+        ),
+    )
+
+
+class BillingEvent(Base):
+    __tablename__ = "billing_events"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TimestampTz)
+    modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    stripe_event_id: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(Text)
+    from_plan: Mapped[str | None] = mapped_column(Text)
+    to_plan: Mapped[str | None] = mapped_column(Text)
+    previous_amount: Mapped[Decimal | None] = mapped_column(Money)
+    new_amount: Mapped[Decimal | None] = mapped_column(Money)
+    amount_delta: Mapped[Decimal | None] = mapped_column(Money)
+    committed_mrr: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(TimestampTz)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
+    # The pull request's metadata columns (decisions.md: the union).
+    days_on_previous_plan: Mapped[int | None] = mapped_column(Integer)
+    days_until_effective: Mapped[int | None] = mapped_column(Integer)
+    days_since_cancelled: Mapped[int | None] = mapped_column(Integer)
+    scheduled_for: Mapped[datetime | None] = mapped_column(TimestampTz)
+    effective_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    stripe_reference: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_billing_events_stripe_event_id", "stripe_event_id", unique=True),
+        Index("ix_billing_events_tenant_id_occurred_at", "tenant_id", text("occurred_at DESC")),
+        Index("ix_billing_events_occurred_at", text("occurred_at DESC")),
+        Index("ix_billing_events_subscription_id", "subscription_id"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="chk_billing_events_currency_format"),
+        CheckConstraint("committed_mrr >= 0", name="chk_billing_events_committed_mrr_non_negative"),
+    )
+
+
+class StripeSyncCursor(Base):
+    """Where `stripe poll` left off in Stripe's events list (one row per source)."""
+
+    __tablename__ = "stripe_sync_cursors"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_event_id: Mapped[str | None] = mapped_column(Text)
+    last_event_created_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    updated_at: Mapped[datetime] = mapped_column(TimestampTz, server_default=func.now())
+

@@ -1,0 +1,1 @@
+"""Stripe client, event ingestion, processing, replay and drift detection."""
