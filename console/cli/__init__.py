@@ -65,7 +65,7 @@ def _register() -> None:
     from console.cli import commands
 
     commands.register(app)
-    for module_name in ("reports", "lists", "billing"):
+    for module_name in ("reports", "lists", "billing", "stripe_cli"):
         module = __import__(f"console.cli.{module_name}", fromlist=["register"])
         module.register(app)
 
