@@ -64,10 +64,14 @@ def root(
 def _register() -> None:
     from console.cli import commands
 
+    from console.cli.groups import drift_app, stripe_app
+
     commands.register(app)
     for module_name in ("reports", "lists", "billing", "stripe_cli"):
         module = __import__(f"console.cli.{module_name}", fromlist=["register"])
         module.register(app)
+    app.add_typer(stripe_app, name="stripe")
+    app.add_typer(drift_app, name="drift")
 
 
 _register()
