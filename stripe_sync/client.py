@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 
 CATALOG_TTL_SECONDS = 60.0
+EVENTS_PAGE_SIZE = 100
 
 # The event types the ledger reads from Stripe's events list (domain.md 4.4).
 LEDGER_EVENT_TYPES: tuple[str, ...] = (
@@ -215,7 +216,7 @@ class StripeClient:
         types only, sorted by (created, id). A failure on the first page
         raises; a failure part-way returns what was read with complete=False."""
         wanted = frozenset(types) if types else None
-        params: dict[str, Any] = {"limit": 100}
+        params: dict[str, Any] = {"limit": EVENTS_PAGE_SIZE}
         if created_gte is not None:
             params["created"] = {"gte": int(created_gte.timestamp())}
         if wanted:

@@ -1,0 +1,1 @@
+from tests.stripe_emulator import localstripe, localstripe_url  # noqa: F401

@@ -1,0 +1,174 @@
+"""The webhook receiver over real HTTP, with signatures made like Stripe's."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import Engine, select
+
+from db.models import StripeEvent
+from stripe_sync.webhook import CustomerRuns
+from tests.stripe.webhook_support import SECRET, event_body, post, running_server, sign
+
+
+def _rows(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(StripeEvent).order_by(StripeEvent.id)))
+
+
+def test_signed_event_is_stored_pending(engine: Engine) -> None:
+    body = event_body("evt_ok")
+    with running_server(engine) as server:
+        assert post(server.url, body, [sign(body)]) == (200, "")
+    [row] = _rows(engine)
+    assert (row.id, row.status, row.stripe_customer_id, row.event_type) == ("evt_ok", "Pending", "cus_1", "customer.subscription.updated")
+    assert row.payload_hash == hashlib.sha256(body).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("signatures", "message"),
+    [
+        ([], "Stripe-Signature header missing or duplicated."),
+        (["dup1", "dup2"], "Stripe-Signature header missing or duplicated."),
+        (["t=1,v1=deadbeef"], "Invalid webhook signature."),
+        ("other-secret", "Invalid webhook signature."),
+        ("old", "Invalid webhook signature."),
+    ],
+)
+def test_unverifiable_deliveries_are_refused_and_not_stored(engine: Engine, signatures: Any, message: str) -> None:
+    body = event_body("evt_refused")
+    if signatures == "other-secret":
+        signatures = [sign(body, "whsec_other")]
+    elif signatures == "old":  # outside the SDK's 300 s tolerance
+        signatures = [sign(body, timestamp=int(time.time()) - 600)]
+    with running_server(engine) as server:
+        assert post(server.url, body, signatures) == (400, message)
+    assert _rows(engine) == []
+
+
+def test_redelivery_with_a_different_payload_keeps_the_first(engine: Engine) -> None:
+    first, second = event_body("evt_same", status="active"), event_body("evt_same", status="past_due")
+    with running_server(engine) as server:
+        assert post(server.url, first, [sign(first)])[0] == 200
+        assert post(server.url, second, [sign(second)])[0] == 200
+    [row] = _rows(engine)
+    assert row.payload["data"]["object"]["status"] == "active"
+    assert row.payload_hash == hashlib.sha256(first).hexdigest()
+
+
+def test_unknown_type_and_no_customer_are_acknowledged(engine: Engine) -> None:
+    unknown = event_body("evt_unknown", "radar.early_fraud_warning.created")
+    product = event_body("evt_product", "product.created", customer=None)
+    with running_server(engine) as server:
+        assert post(server.url, unknown, [sign(unknown)])[0] == 200
+        assert post(server.url, product, [sign(product)])[0] == 200
+    rows = {row.id: row for row in _rows(engine)}
+    assert rows["evt_unknown"].status == "Pending"
+    assert rows["evt_product"].status == "Ignored" and rows["evt_product"].processed_at is not None
+
+
+def test_signed_malformed_json_is_stored_failed_and_the_receiver_keeps_going(engine: Engine) -> None:
+    broken = b'{"id": "evt_broken", "type": '
+    good = event_body("evt_after")
+    with running_server(engine) as server:
+        assert post(server.url, broken, [sign(broken)])[0] == 200
+        assert post(server.url, good, [sign(good)])[0] == 200
+    rows = {row.id: row for row in _rows(engine)}
+    malformed = rows[f"evt_malformed_{hashlib.sha256(broken).hexdigest()[:24]}"]
+    assert (malformed.status, malformed.error) == ("Failed", "body is not JSON")
+    assert rows["evt_after"].status == "Pending"
+
+
+def test_other_paths_404_and_other_methods_405(engine: Engine) -> None:
+    body = event_body("evt_path")
+    with running_server(engine) as server:
+        base = server.url.removesuffix("/stripe/webhook")
+        assert post(f"{base}/webhook", body, [sign(body)])[0] == 404
+        assert post(f"{base}/", b"", method="GET")[0] == 404
+        assert post(server.url, b"", method="GET") == (405, "Only POST is allowed.")
+        assert post(server.url, b"", method="PUT")[0] == 405
+    assert _rows(engine) == []
+
+
+def test_processing_is_triggered_per_customer_after_the_reply(engine: Engine) -> None:
+    processed: list[str] = []
+    done = threading.Event()
+
+    def process(customer_id: str) -> None:
+        processed.append(customer_id)
+        done.set()
+
+    runs = CustomerRuns(process)
+    body, ignored = event_body("evt_trigger", customer="cus_9"), event_body("evt_none", "product.created", customer=None)
+    with running_server(engine, on_stored=runs.submit) as server:
+        assert post(server.url, ignored, [sign(ignored)])[0] == 200
+        assert post(server.url, body, [sign(body)])[0] == 200
+        assert done.wait(5)
+    runs.wait(5)
+    assert processed == ["cus_9"]
+
+
+def test_customer_runs_never_overlap_and_rerun_once_for_requests_during_a_run() -> None:
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+    active = 0
+    overlap = False
+
+    def process(customer_id: str) -> None:
+        nonlocal active, overlap
+        active += 1
+        overlap = overlap or active > 1
+        calls.append(customer_id)
+        started.set()
+        release.wait(5)
+        active -= 1
+
+    runs = CustomerRuns(process)
+    runs.submit("cus_a")
+    assert started.wait(5)
+    runs.submit("cus_a")
+    runs.submit("cus_a")
+    release.set()
+    runs.wait(5)
+    assert calls == ["cus_a", "cus_a"] and not overlap
+
+
+def test_a_failing_processor_does_not_break_the_receiver(engine: Engine) -> None:
+    def process(customer_id: str) -> None:
+        raise RuntimeError("boom")
+
+    runs = CustomerRuns(process)
+    first, second = event_body("evt_f1"), event_body("evt_f2")
+    with running_server(engine, on_stored=runs.submit) as server:
+        assert post(server.url, first, [sign(first)])[0] == 200
+        runs.wait(5)
+        assert post(server.url, second, [sign(second)])[0] == 200
+    runs.wait(5)
+    assert [row.id for row in _rows(engine)] == ["evt_f1", "evt_f2"]
+
+
+def test_ingestion_throughput(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    """Signed POSTs over one keep-alive connection, each stored in its own transaction."""
+    count = 300
+    bodies = [event_body(f"evt_load_{index:05d}", customer=f"cus_{index % 20}") for index in range(count)]
+    signed = [(body, sign(body)) for body in bodies]
+    with running_server(engine) as server:
+        parts = urlsplit(server.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        started = time.perf_counter()
+        for body, signature in signed:
+            assert post(server.url, body, [signature], connection=connection)[0] == 200
+        elapsed = time.perf_counter() - started
+        connection.close()
+    with engine.connect() as conn:
+        stored = conn.execute(select(StripeEvent.id)).all()
+    assert len(stored) == count
+    with capsys.disabled():
+        print(f"\nwebhook ingestion: {count} signed events in {elapsed:.2f} s = {count / elapsed:.0f} events/s")
+    assert count / elapsed > 20
