@@ -98,7 +98,9 @@ class ReplayState:
         )
 
     def reset(self) -> None:
-        self.plan = None
+        """The subscription ended: Basis, as the live subscription is after a
+        reset (so rows after it read the same on every path)."""
+        self.plan = SubscriptionPlan.Basis
         self.plan_price = ZERO
         self.cancel_at_period_end = False
         self.scheduled_plan = None

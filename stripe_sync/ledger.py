@@ -1,0 +1,147 @@
+"""The billing event ledger: append-only, one row per Stripe event.
+
+Two idempotency layers (domain.md 5.4, decisions.md): rows whose Stripe event is
+already recorded for the subscription are skipped before the insert, and the
+insert itself does nothing on a conflict of either the deterministic id or the
+unique stripe_event_id, so a concurrent writer can never fail the transaction.
+Rows are never updated or deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from db.enums import BillingEventType
+from db.models import BillingEvent, Subscription
+from stripe_sync.replayer import BillingEventRow
+
+# Rows per INSERT statement: large enough for demo data, small enough for the
+# parameter limit (22 columns x 1000 rows).
+BATCH_SIZE = 1000
+
+
+def recorded_stripe_event_ids(conn: Connection, subscription_id: str, candidates: Iterable[str] | None = None) -> set[str]:
+    """Stripe event ids that already have a billing event of this subscription
+    (only among `candidates` when given)."""
+    query = select(BillingEvent.stripe_event_id).where(BillingEvent.subscription_id == subscription_id)
+    if candidates is not None:
+        wanted = list(set(candidates))
+        if not wanted:
+            return set()
+        query = query.where(BillingEvent.stripe_event_id == func.any(wanted))
+    return set(conn.execute(query).scalars())
+
+
+def append(conn: Connection, rows: Sequence[BillingEventRow], *, created_at: datetime) -> int:
+    """Insert the rows not yet recorded; returns how many were appended.
+    SubscriptionCreated rows move subscribed_since earlier (never later)."""
+    if not rows:
+        return 0
+    recorded = _recorded(conn, rows)
+    fresh = [row for row in rows if (row.subscription_id, row.stripe_event_id) not in recorded]
+    appended = 0
+    earliest_created: dict[str, datetime] = {}
+    for start in range(0, len(fresh), BATCH_SIZE):
+        batch = fresh[start : start + BATCH_SIZE]
+        statement = (
+            pg_insert(BillingEvent)
+            .values([row.as_row(created_at) for row in batch])
+            .on_conflict_do_nothing()
+            .returning(BillingEvent.subscription_id, BillingEvent.event_type, BillingEvent.occurred_at)
+        )
+        for subscription_id, event_type, occurred_at in conn.execute(statement):
+            appended += 1
+            if event_type == BillingEventType.SubscriptionCreated:
+                known = earliest_created.get(subscription_id)
+                if known is None or occurred_at < known:
+                    earliest_created[subscription_id] = occurred_at
+    for subscription_id, occurred_at in earliest_created.items():
+        move_subscribed_since(conn, subscription_id, occurred_at)
+    return appended
+
+
+def move_subscribed_since(conn: Connection, subscription_id: str, occurred_at: datetime) -> None:
+    """subscribed_since := the earliest SubscriptionCreated (LEAST skips NULL)."""
+    conn.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id)
+        .values(subscribed_since=func.least(Subscription.subscribed_since, occurred_at))
+    )
+
+
+def _recorded(conn: Connection, rows: Sequence[BillingEventRow]) -> set[tuple[str, str]]:
+    subscriptions = list({row.subscription_id for row in rows})
+    events = list({row.stripe_event_id for row in rows})
+    found = conn.execute(
+        select(BillingEvent.subscription_id, BillingEvent.stripe_event_id).where(
+            BillingEvent.subscription_id == func.any(subscriptions),
+            BillingEvent.stripe_event_id == func.any(events),
+        )
+    )
+    return {(subscription_id, event_id) for subscription_id, event_id in found}
+
+
+@dataclass(frozen=True)
+class LatestEvent:
+    """The newest persisted billing event of a subscription: the replay seed."""
+
+    stripe_event_id: str
+    event_type: str
+    to_plan: str | None
+    committed_mrr: Decimal
+    occurred_at: datetime
+
+
+def latest_event(conn: Connection, subscription_id: str) -> LatestEvent | None:
+    """Latest by occurred_at, ties broken by the greater Stripe event id: the
+    last one in replay order (the original broke ties by its random row id)."""
+    row = conn.execute(
+        select(
+            BillingEvent.stripe_event_id,
+            BillingEvent.event_type,
+            BillingEvent.to_plan,
+            BillingEvent.committed_mrr,
+            BillingEvent.occurred_at,
+        )
+        .where(BillingEvent.subscription_id == subscription_id)
+        .order_by(BillingEvent.occurred_at.desc(), BillingEvent.stripe_event_id.desc())
+        .limit(1)
+    ).one_or_none()
+    return LatestEvent(*row) if row else None
+
+
+def count_events(conn: Connection, subscription_id: str) -> int:
+    return int(
+        conn.execute(select(func.count()).select_from(BillingEvent).where(BillingEvent.subscription_id == subscription_id)).scalar_one()
+    )
+
+
+@dataclass(frozen=True)
+class PersistedAmounts:
+    event_type: str
+    occurred_at: datetime
+    previous_amount: Decimal | None
+    new_amount: Decimal | None
+    amount_delta: Decimal | None
+    committed_mrr: Decimal
+
+
+def persisted_amounts(conn: Connection, subscription_id: str, stripe_event_ids: Iterable[str]) -> dict[str, PersistedAmounts]:
+    """The stored amounts of some recorded events (for the stale-row check)."""
+    wanted = list(set(stripe_event_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT stripe_event_id, event_type, occurred_at, previous_amount, new_amount, amount_delta, committed_mrr"
+            " FROM billing_events WHERE subscription_id = :subscription AND stripe_event_id = ANY(:ids)"
+        ),
+        {"subscription": subscription_id, "ids": wanted},
+    )
+    return {row[0]: PersistedAmounts(*row[1:]) for row in rows}
