@@ -12,6 +12,8 @@ Fixtures (import them into a conftest.py to use them elsewhere:
   `.customer_with_card(...)`, `.subscribe(...)`).
 
 localstripe binds every interface: it runs only here, on a throwaway port.
+It posts each event to the webhooks configured about 1 s after the event, even
+after a reset: a receiver may get a few events of the previous test.
 What it lacks (Prices, schedules, `customer.subscription.updated`, credit notes,
 proration) is covered with recorded payloads under tests/stripe/fixtures/.
 """
