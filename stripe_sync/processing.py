@@ -1,0 +1,304 @@
+"""Live processing of one Stripe customer (domain.md 4.3-4.6, the original's
+ProcessPendingStripeEvents), in the caller's transaction.
+
+Apply: lock the subscription row, pull Stripe's events list since the anchor
+(archiving events we never received), bring the subscription to Stripe's state,
+replay the events into billing events (first sync: the whole stored archive
+too), move the anchor forward, mark the customer's Pending events Processed and
+check drift. Everything happens in one transaction, so a Stripe error, a
+timeout or a currency mismatch rolls it all back and the Pending rows stay for
+the next try: a failure never looks like "no subscription".
+
+Detect: the same computation with nothing written but the drift status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from core.clock import utcnow
+from db.enums import StripeEventStatus, SubscriptionPlan
+from db.models import StripeEvent, Subscription
+from stripe_sync import drift, ledger
+from stripe_sync.catalog import PriceCatalog
+from stripe_sync.drift import Discrepancy, ReplayFindings, StaleRow, StateSnapshot
+from stripe_sync.replayer import SUPPORTED_API_VERSIONS, BillingEventRow, ReplayState, replay
+from stripe_sync.state_sync import StateSync, StripeGateway, load_subscription, sync_state
+
+Progress = Callable[[str], None]
+RECOVERY_SOURCE = "events_list"
+
+
+@dataclass
+class ProcessResult:
+    tenant_id: int
+    subscription_id: str
+    synced: bool  # False when there was nothing to do
+    billing_events_appended: int = 0
+    recovered_events: int = 0  # listed by Stripe, never received: archived now
+    processed_events: int = 0  # Pending rows marked Processed
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    state: StateSync | None = None
+
+
+def process_customer(
+    conn: Connection,
+    client: StripeGateway,
+    customer_id: str,
+    *,
+    now: datetime,
+    force: bool = False,
+    webhook_event: Mapping[str, Any] | None = None,
+    catalog: PriceCatalog | None = None,
+    apply: bool = True,
+    progress: Progress | None = None,
+) -> ProcessResult | None:
+    """Process one customer; None when no subscription carries that customer
+    (its Pending events wait for a later sync). Without `force` or a webhook
+    event it only runs when the customer has Pending events."""
+    report = progress or (lambda message: None)
+    subscription = load_subscription(conn, customer_id, lock=apply)
+    if subscription is None:
+        return None
+    result = ProcessResult(subscription.tenant_id, subscription.id, synced=False)
+    if webhook_event is None and not force and not _has_pending(conn, customer_id):
+        return result
+    result.synced = True
+
+    report("Reading the Stripe price catalog")
+    catalog = catalog or client.price_catalog()
+    report("Listing Stripe events")
+    listed = client.list_events(customer_id, subscription.last_synced_stripe_event_created_at)
+    if apply:
+        result.recovered_events = archive_missing(conn, customer_id, listed.events, now)
+
+    report("Reading the customer and subscription from Stripe")
+    state = sync_state(conn, subscription, client, catalog, now=now, apply=apply)
+    result.state = state
+    live = load_subscription(conn, customer_id, lock=False) if apply else subscription
+    assert live is not None
+
+    report("Replaying events into the ledger")
+    recorded_count = ledger.count_events(conn, live.id)
+    events = _union(
+        listed.events,
+        [webhook_event] if webhook_event is not None else [],
+        stored_events(conn, customer_id, include_processed=recorded_count == 0),
+    )
+    latest = ledger.latest_event(conn, live.id)
+    seed = ReplayState.seeded(
+        live_plan=live.plan,
+        live_price=live.current_price_amount,
+        live_cancel_at_period_end=live.cancel_at_period_end,
+        live_scheduled_plan=live.scheduled_plan,
+        latest_event_type=latest.event_type if latest else None,
+        latest_to_plan=latest.to_plan if latest else None,
+        latest_committed_mrr=latest.committed_mrr if latest else None,
+    )
+    recorded = ledger.recorded_stripe_event_ids(conn, live.id, (event["id"] for event in events))
+    replayed = replay(
+        events,
+        tenant_id=live.tenant_id,
+        subscription_id=live.id,
+        catalog=catalog,
+        state=seed,
+        skip_stripe_event_ids=recorded,
+        currency_override=state.stripe.currency or state.local_before.currency,
+        live_plan=SubscriptionPlan(live.plan),
+        live_cancellation_reason=live.cancellation_reason,
+        live_currency=live.current_price_currency,
+        supported_api_versions=SUPPORTED_API_VERSIONS,
+    )
+    if apply:
+        result.billing_events_appended = ledger.append(conn, replayed.rows, created_at=now)
+        newest = _newest_supported(events)
+        if newest is not None and listed.complete:
+            _advance_anchor(conn, live.id, newest)
+        result.processed_events = _mark_processed(conn, customer_id, live, now)
+
+    report("Checking drift")
+    findings = ReplayFindings(
+        has_unclassified_event=replayed.has_unclassified_event,
+        unsupported_api_versions=tuple(replayed.unsupported_api_versions),
+        stale_rows=tuple(_stale_rows(conn, live.id, replayed.already_recorded, latest)),
+    )
+    checked = load_subscription(conn, customer_id, lock=False) if apply else subscription
+    assert checked is not None
+    local = StateSnapshot.of_subscription(checked)
+    transactions = checked.payment_transactions or []
+    result.discrepancies = drift.detect(
+        local,
+        state.stripe,
+        transaction_count=len(transactions),
+        billing_event_count=ledger.count_events(conn, live.id),
+        findings=findings,
+        transactions=transactions,
+    )
+    drift.record(
+        conn,
+        subscription_id=live.id,
+        tenant_id=live.tenant_id,
+        discrepancies=result.discrepancies,
+        now=now,
+        bump_modified_at=apply,
+    )
+    return result
+
+
+def process_pending(engine: Engine, client: StripeGateway, customer_id: str, *, now: datetime | None = None) -> ProcessResult | None:
+    """Process a customer's Pending events in a transaction of its own (what the
+    webhook receiver and `stripe poll` run after storing events)."""
+    with engine.begin() as conn:
+        return process_customer(conn, client, customer_id, now=now or utcnow())
+
+
+# -- events -------------------------------------------------------------------
+
+
+def stored_events(conn: Connection, customer_id: str, *, include_processed: bool) -> list[dict[str, Any]]:
+    """The customer's stored events as Stripe event dicts: the Pending ones, or
+    with include_processed the whole archive (the first-sync backfill)."""
+    statuses = [StripeEventStatus.Pending.value]
+    if include_processed:
+        statuses.append(StripeEventStatus.Processed.value)
+    rows = conn.execute(
+        select(
+            StripeEvent.id,
+            StripeEvent.event_type,
+            StripeEvent.stripe_created_at,
+            StripeEvent.created_at,
+            StripeEvent.api_version,
+            StripeEvent.payload,
+        ).where(StripeEvent.stripe_customer_id == customer_id, StripeEvent.status.in_(statuses))
+    )
+    return [event_of_row(row) for row in rows]
+
+
+def event_of_row(row: Row[Any]) -> dict[str, Any]:
+    """A stored row as an event: identity from the columns, data from the
+    payload (a payload that is not an event reads as "no data")."""
+    payload = row.payload if isinstance(row.payload, Mapping) else {}
+    created_at = row.stripe_created_at or row.created_at
+    return {
+        "id": row.id,
+        "type": row.event_type,
+        "created": created_at.timestamp(),
+        "api_version": row.api_version or "",
+        "data": payload.get("data"),
+    }
+
+
+def _union(*sources: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Events by id; the first source that has an id wins (Stripe's list first)."""
+    events: dict[str, Mapping[str, Any]] = {}
+    for source in sources:
+        for event in source:
+            events.setdefault(event["id"], event)
+    return list(events.values())
+
+
+def archive_missing(conn: Connection, customer_id: str, events: Iterable[Mapping[str, Any]], now: datetime) -> int:
+    """Store listed events we never received, as recovered Processed rows."""
+    rows = []
+    for event in events:
+        text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        created = event.get("created")
+        rows.append(
+            {
+                "id": event["id"],
+                "created_at": now,
+                "event_type": event["type"],
+                "status": StripeEventStatus.Processed.value,
+                "processed_at": now,
+                "stripe_customer_id": customer_id,
+                "payload": event,
+                "api_version": event.get("api_version"),
+                "recovered_at": now,
+                "recovery_source": RECOVERY_SOURCE,
+                "payload_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "stripe_created_at": datetime.fromtimestamp(created, UTC) if isinstance(created, (int, float)) else None,
+            }
+        )
+    if not rows:
+        return 0
+    inserted = conn.execute(
+        pg_insert(StripeEvent).values(rows).on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id)
+    ).all()
+    return len(inserted)
+
+
+def _has_pending(conn: Connection, customer_id: str) -> bool:
+    return bool(
+        conn.execute(
+            select(
+                exists().where(
+                    StripeEvent.stripe_customer_id == customer_id,
+                    StripeEvent.status == StripeEventStatus.Pending.value,
+                )
+            )
+        ).scalar()
+    )
+
+
+def _newest_supported(events: Iterable[Mapping[str, Any]]) -> datetime | None:
+    created = [event["created"] for event in events if (event.get("api_version") or "") in SUPPORTED_API_VERSIONS]
+    return datetime.fromtimestamp(max(created), UTC) if created else None
+
+
+def _advance_anchor(conn: Connection, subscription_id: str, newest: datetime) -> None:
+    """The anchor only moves forward (an older webhook never moves it back)."""
+    conn.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id)
+        .values(
+            last_synced_stripe_event_created_at=func.greatest(Subscription.last_synced_stripe_event_created_at, newest)
+        )
+    )
+
+
+def _mark_processed(conn: Connection, customer_id: str, subscription: Row[Any], now: datetime) -> int:
+    done = conn.execute(
+        update(StripeEvent)
+        .where(StripeEvent.stripe_customer_id == customer_id, StripeEvent.status == StripeEventStatus.Pending.value)
+        .values(
+            status=StripeEventStatus.Processed.value,
+            processed_at=now,
+            tenant_id=subscription.tenant_id,
+            stripe_subscription_id=subscription.stripe_subscription_id,
+        )
+    )
+    return done.rowcount
+
+
+def _stale_rows(
+    conn: Connection,
+    subscription_id: str,
+    replayed: list[BillingEventRow],
+    seed: ledger.LatestEvent | None,
+) -> list[StaleRow]:
+    """Recorded events that replay to other amounts than stored (domain.md 4.6
+    step 11). Events at the seed's exact instant are skipped: an inclusive
+    anchor re-pulls same-second siblings, which replay differently by design."""
+    candidates = [row for row in replayed if seed is None or row.occurred_at != seed.occurred_at]
+    stored = ledger.persisted_amounts(conn, subscription_id, (row.stripe_event_id for row in candidates))
+    stale = []
+    for row in candidates:
+        persisted = stored.get(row.stripe_event_id)
+        if persisted is None:
+            continue
+        if (
+            persisted.committed_mrr != row.committed_mrr
+            or persisted.amount_delta != row.amount_delta
+            or persisted.previous_amount != row.previous_amount
+            or persisted.new_amount != row.new_amount
+        ):
+            stale.append(StaleRow(persisted.event_type, persisted.occurred_at))
+    return stale
