@@ -303,3 +303,15 @@ def stripe_event(
         )
     )
     return payload["id"]
+
+
+def original_seed_tenant(conn: Connection, *, now: datetime = NOW) -> TenantRef:
+    """The tenant every test of the original starts with ("Tenant1"): Basis,
+    Active, empty name, created now; an Owner and a Member (confirmed, never
+    seen), one live session each created now; a Basis subscription with no
+    transactions, no Stripe customer and no price."""
+    seeded = tenant(conn, name="", plan="Basis", created_at=now)
+    for email, role in (("owner@tenant-1.com", "Owner"), ("member1@tenant-1.com", "Member")):
+        user_id = user(conn, seeded.id, email=email, role=role, created_at=now, last_seen_at=None)
+        session(conn, seeded.id, user_id, created_at=now)
+    return seeded

@@ -1,0 +1,114 @@
+"""The dashboard KPI tiles (backoffice.md 1.2, domain.md 7.2, 7.5, 7.11)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+from core.dashboard.mrr import daily_mrr
+from core.dashboard.periods import DayWindows
+from core.dashboard.revenue import total_revenue
+from core.money import forward_mrr_sql, has_ever_subscribed_sql, percent_change
+
+# Live tenants by class (domain.md 1.13), and new ones in the rolling period
+# [now - N days, now) and the one before it.
+TENANT_COUNTS_SQL = text(
+    f"""
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE t.state = 'Active' AND t.plan <> 'Basis') AS active,
+           count(*) FILTER (
+               WHERE t.state = 'Active' AND t.plan = 'Basis'
+                 AND NOT COALESCE({has_ever_subscribed_sql('s')}, false)
+           ) AS trial,
+           count(*) FILTER (
+               WHERE t.plan = 'Basis' AND COALESCE({has_ever_subscribed_sql('s')}, false)
+           ) AS canceled,
+           count(*) FILTER (WHERE t.created_at >= :period_start) AS new_in_period,
+           count(*) FILTER (
+               WHERE t.created_at >= :prior_start AND t.created_at < :period_start
+           ) AS new_in_prior_period
+    FROM tenants AS t
+    LEFT JOIN subscriptions AS s ON s.tenant_id = t.id
+    WHERE t.deleted_at IS NULL
+    """
+)
+
+USER_COUNTS_SQL = text(
+    """
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE last_seen_at >= :period_start) AS active_in_period
+    FROM users
+    WHERE deleted_at IS NULL
+    """
+)
+
+# Sessions started in the last 24 hours and not revoked (expiry not checked).
+ACTIVE_SESSIONS_SQL = text(
+    "SELECT count(*) FROM sessions WHERE created_at >= :since AND revoked_at IS NULL"
+)
+
+# Forward MRR over every paid subscription, soft-deleted tenants included.
+BLENDED_MRR_SQL = text(
+    f"SELECT COALESCE(SUM({forward_mrr_sql('s')}), 0) FROM subscriptions AS s WHERE s.plan <> 'Basis'"
+)
+
+
+@dataclass(frozen=True)
+class Kpis:
+    period: int
+    total_tenants: int
+    active_tenants: int
+    trial_tenants: int
+    canceled_tenants: int
+    new_tenants_in_period: int
+    new_tenants_delta_percent: int | None
+    total_users: int
+    active_users_in_period: int
+    blended_monthly_recurring_revenue: Decimal
+    blended_monthly_recurring_revenue_delta_percent: Decimal | None
+    total_revenue: Decimal
+    currency: str | None
+    active_sessions_last_24_hours: int
+
+
+def blended_mrr(conn: Connection) -> Decimal:
+    """Σ forward MRR over paid subscriptions (domain.md 7.2)."""
+    return Decimal(conn.execute(BLENDED_MRR_SQL).scalar_one())
+
+
+def mrr_delta_percent(conn: Connection, windows: DayWindows) -> Decimal | None:
+    """Change of the reconstructed MRR from the window's first day to today (7.5)."""
+    points = daily_mrr(conn, windows.start, windows.today)
+    return percent_change(points[-1].monthly_recurring_revenue, points[0].monthly_recurring_revenue, places=1)
+
+
+def kpis(conn: Connection, period_days: int, now: datetime, currency: str | None) -> Kpis:
+    windows = DayWindows.ending(now, period_days)
+    period_start = now - timedelta(days=windows.days)
+    tenants = conn.execute(
+        TENANT_COUNTS_SQL,
+        {"period_start": period_start, "prior_start": now - timedelta(days=2 * windows.days)},
+    ).one()
+    users = conn.execute(USER_COUNTS_SQL, {"period_start": period_start}).one()
+    new_delta = percent_change(tenants.new_in_period, tenants.new_in_prior_period, places=0)
+    return Kpis(
+        period=windows.days,
+        total_tenants=tenants.total,
+        active_tenants=tenants.active,
+        trial_tenants=tenants.trial,
+        canceled_tenants=tenants.canceled,
+        new_tenants_in_period=tenants.new_in_period,
+        new_tenants_delta_percent=None if new_delta is None else int(new_delta),
+        total_users=users.total,
+        active_users_in_period=users.active_in_period,
+        blended_monthly_recurring_revenue=blended_mrr(conn),
+        blended_monthly_recurring_revenue_delta_percent=mrr_delta_percent(conn, windows),
+        total_revenue=total_revenue(conn),
+        currency=currency,
+        active_sessions_last_24_hours=conn.execute(
+            ACTIVE_SESSIONS_SQL, {"since": now - timedelta(hours=24)}
+        ).scalar_one(),
+    )

@@ -1,0 +1,141 @@
+"""Account growth and user logins per UTC day, current and prior window
+(backoffice.md 1.3; decisions.md: logins add distinct users and failures)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, TextClause, text
+
+from core.dashboard.periods import DayWindows
+
+NEW_TENANTS_SQL = text(
+    """
+    SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS value
+    FROM tenants
+    WHERE deleted_at IS NULL AND created_at >= :loaded_from AND created_at < :loaded_until
+    GROUP BY 1
+    """
+)
+
+NEW_USERS_SQL = text(
+    """
+    SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS value
+    FROM users
+    WHERE deleted_at IS NULL AND created_at >= :loaded_from AND created_at < :loaded_until
+    GROUP BY 1
+    """
+)
+
+# Login attempts by the moment the flow started (domain.md 1.8): a completed
+# one-time-password login or a `Success` external login succeeded; an e-mail
+# login that ran out of retries or an external login with any other result
+# failed; the rest are pending and counted in neither. Distinct users are
+# counted by e-mail (login rows carry no user id).
+LOGIN_ACTIVITY_SQL = text(
+    """
+    WITH attempts AS (
+        SELECT created_at, email, completed AS succeeded, (NOT completed AND retry_count >= 3) AS failed
+        FROM email_logins
+        WHERE created_at >= :loaded_from AND created_at < :loaded_until
+        UNION ALL
+        SELECT created_at, email, login_result = 'Success', login_result <> 'Success'
+        FROM external_logins
+        WHERE created_at >= :loaded_from AND created_at < :loaded_until AND login_result IS NOT NULL
+    )
+    SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
+           count(*) FILTER (WHERE succeeded) AS value,
+           count(*) FILTER (WHERE failed) AS failed,
+           count(DISTINCT email) FILTER (WHERE succeeded) AS distinct_users
+    FROM attempts
+    GROUP BY 1
+    """
+)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    date: date
+    value: int
+
+
+@dataclass(frozen=True)
+class Trend:
+    metric: str
+    period: int
+    points: tuple[TrendPoint, ...]
+    prior_points: tuple[TrendPoint, ...]
+
+
+@dataclass(frozen=True)
+class LoginPoint:
+    date: date
+    value: int  # successful logins (every one, not distinct)
+    failed: int
+    distinct_users: int
+
+
+@dataclass(frozen=True)
+class LoginTrend:
+    metric: str
+    period: int
+    points: tuple[LoginPoint, ...]
+    prior_points: tuple[LoginPoint, ...]
+
+
+@dataclass(frozen=True)
+class Trends:
+    new_tenants: Trend
+    new_users: Trend
+    login_activity: LoginTrend
+
+
+def _per_day(conn: Connection, query: TextClause, windows: DayWindows) -> dict[date, Mapping[str, Any]]:
+    rows = conn.execute(query, {"loaded_from": windows.loaded_from, "loaded_until": windows.loaded_until})
+    return {row.day: row._mapping for row in rows}
+
+
+def _count_trend(conn: Connection, metric: str, query: TextClause, windows: DayWindows) -> Trend:
+    counts = _per_day(conn, query, windows)
+
+    def points(days: list[date]) -> tuple[TrendPoint, ...]:
+        return tuple(TrendPoint(day, counts[day]["value"] if day in counts else 0) for day in days)
+
+    return Trend(metric, windows.days, points(windows.current_days), points(windows.prior_days))
+
+
+def new_tenants_trend(conn: Connection, period_days: int, now: datetime) -> Trend:
+    return _count_trend(conn, "NewTenants", NEW_TENANTS_SQL, DayWindows.ending(now, period_days))
+
+
+def new_users_trend(conn: Connection, period_days: int, now: datetime) -> Trend:
+    return _count_trend(conn, "NewUsers", NEW_USERS_SQL, DayWindows.ending(now, period_days))
+
+
+def login_activity_trend(conn: Connection, period_days: int, now: datetime) -> LoginTrend:
+    windows = DayWindows.ending(now, period_days)
+    counts = _per_day(conn, LOGIN_ACTIVITY_SQL, windows)
+
+    def point(day: date) -> LoginPoint:
+        row = counts.get(day)
+        if row is None:
+            return LoginPoint(day, 0, 0, 0)
+        return LoginPoint(day, row["value"], row["failed"], row["distinct_users"])
+
+    return LoginTrend(
+        "LoginActivity",
+        windows.days,
+        tuple(point(day) for day in windows.current_days),
+        tuple(point(day) for day in windows.prior_days),
+    )
+
+
+def trends(conn: Connection, period_days: int, now: datetime) -> Trends:
+    return Trends(
+        new_tenants=new_tenants_trend(conn, period_days, now),
+        new_users=new_users_trend(conn, period_days, now),
+        login_activity=login_activity_trend(conn, period_days, now),
+    )
