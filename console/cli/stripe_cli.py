@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from core.clock import utcnow
 from core.errors import Forbidden, OperatorError, StripeNotConfigured
+from core.settings import Settings
 from db import engine as db_engine
 from stripe_sync import poll as poll_module
 from stripe_sync import webhook as webhook_module
@@ -19,6 +20,8 @@ from console.cli.context import app_context
 from console.cli.groups import stripe_app
 from console.cli.options import JsonOption
 from console.cli.output import emit_json, stdout
+
+log = logging.getLogger("stripe_sync.webhook")
 
 
 def register(app: typer.Typer) -> None:
@@ -45,15 +48,32 @@ def webhook(
     if not secret:
         raise StripeNotConfigured("Stripe is not configured: set STRIPE_WEBHOOK_SECRET to receive webhooks")
     _log_to_stderr()
-    receiver = webhook_module.WebhookReceiver(engine, secret)
+    runs = _processing_runs(app.settings, engine)
+    receiver = webhook_module.WebhookReceiver(engine, secret, on_stored=runs.submit if runs else None)
     try:
         server = webhook_module.WebhookServer(receiver, host, port)
     except OSError as error:
         raise OperatorError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    # Processing of pending events is triggered per customer once a processor exists.
     typer.echo(f"listening on {server.url}", err=True)
-    webhook_module.serve_until_signalled(server)
+    webhook_module.serve_until_signalled(server, runs)
     typer.echo("stopped", err=True)
+
+
+def _processing_runs(settings: Settings, engine: Engine) -> webhook_module.CustomerRuns | None:
+    """With a Stripe key, a delivery's customer is processed after the answer;
+    without one the events are only stored, for a later sync."""
+    if not settings.stripe_api_key:
+        typer.echo("STRIPE_API_KEY is not set: events are stored, and processed by a later sync", err=True)
+        return None
+    from stripe_sync.processing import process_pending
+
+    client = client_from_settings(settings)
+
+    def process(customer_id: str) -> None:
+        if process_pending(engine, client, customer_id) is None:
+            log.info("%s: no subscription carries this customer yet; its events stay pending", customer_id)
+
+    return webhook_module.CustomerRuns(process)
 
 
 @stripe_app.command("poll")

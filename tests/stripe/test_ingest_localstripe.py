@@ -117,3 +117,29 @@ def test_recorded_event_types_localstripe_never_sends(engine: Engine) -> None:
 
 def test_outcome_values_are_the_logged_words() -> None:
     assert [outcome.value for outcome in Outcome] == ["stored", "ignored", "duplicate", "payload-mismatch", "malformed"]
+
+
+def test_deliveries_are_processed_per_customer_after_the_answer(localstripe: Emulator, engine: Engine) -> None:
+    from db.models import Subscription
+    from stripe_sync.processing import process_pending
+    from stripe_sync.webhook import CustomerRuns
+    from tests import factories
+
+    localstripe.standard_catalog()
+    customer_id = localstripe.customer_with_card(name="Acme")
+    with engine.begin() as conn:
+        tenant = factories.tenant(conn, plan="Basis", stripe_customer_id=customer_id)
+    client = localstripe.client()
+    runs = CustomerRuns(lambda customer: process_pending(engine, client, customer))
+    with running_server(engine, on_stored=runs.submit) as server:
+        localstripe.configure_webhook("processing", server.url, SECRET)
+        subscription_id = localstripe.subscribe(customer_id)
+        _wait_for(engine, {"customer.subscription.created", "invoice.payment_succeeded"}, customer_id)
+        runs.wait(10)
+    with engine.connect() as conn:
+        row = conn.execute(select(Subscription).where(Subscription.tenant_id == tenant.id)).one()
+        pending = conn.execute(
+            select(StripeEvent.id).where(StripeEvent.stripe_customer_id == customer_id, StripeEvent.status == "Pending")
+        ).all()
+    assert (row.plan, row.stripe_subscription_id, row.current_price_currency) == ("Standard", subscription_id, "DKK")
+    assert pending == []
