@@ -84,6 +84,7 @@ class FakeStripe:
     catalog_plans: tuple[SubscriptionPlan, ...] = (SubscriptionPlan.Standard, SubscriptionPlan.Premium)
     customer_deleted: bool = False
     customer_read_fails: bool = False
+    unreachable_customers: frozenset[str] = frozenset()
     subscription_read_fails: bool = False
     subscription_deleted: bool = False  # Stripe truly reports no live subscription
     list_fails_part_way: bool = False
@@ -98,7 +99,7 @@ class FakeStripe:
         )
 
     def customer(self, customer_id: str) -> CustomerSnapshot:
-        if self.customer_read_fails:
+        if self.customer_read_fails or customer_id in self.unreachable_customers:
             raise StripeUnavailable(f"cannot reach Stripe while reading customer {customer_id}")
         if self.customer_deleted:
             return CustomerSnapshot(customer_id, deleted=True)

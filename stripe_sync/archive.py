@@ -1,0 +1,98 @@
+"""Replaying archived Stripe events that Stripe no longer lists (domain.md 5.5).
+
+Stripe's events list reaches back about 30 days. Events older than that live
+only in our stripe_events archive; `replay_archive` (admin) turns the ones
+that never became billing events into billing events. A sync reports how many
+are waiting (`sync.archived_awaiting_confirmation`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, text
+
+from core.clock import utcnow
+from core.errors import OperatorError
+from core.settings import Settings
+from db.enums import SubscriptionPlan
+from stripe_sync import ledger
+from stripe_sync.processing import event_of_row
+from stripe_sync.replayer import ReplayState, replay
+from stripe_sync.state_sync import StripeGateway
+from stripe_sync.sync import locked_subscription, stripe_client_for, tenant_lock
+
+
+@dataclass(frozen=True)
+class ArchiveReplayResult:
+    tenant_id: int
+    billing_events_appended: int
+    replayed_at: datetime
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tenant_id": str(self.tenant_id),
+            "billing_events_appended": self.billing_events_appended,
+            "replayed_at": self.replayed_at,
+        }
+
+
+NO_CANDIDATES = "No archived events outside Stripe's current events list window are awaiting replay."
+
+
+def replay_archive(
+    engine: Engine,
+    settings: Settings,
+    tenant_id: int,
+    *,
+    now: datetime | None = None,
+    client: StripeGateway | None = None,
+) -> ArchiveReplayResult:
+    """Admin: replay the tenant's archived events that Stripe no longer lists
+    and that have no billing event yet, oldest first, seeded from the newest
+    persisted state. No API-version filter on this path (domain.md 5.5)."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        subscription = locked_subscription(conn, settings, tenant_id, action="replaying the Stripe archive")
+        tenant_lock(conn, tenant_id)
+        gateway = client or stripe_client_for(settings)
+        still_listed = {event["id"] for event in gateway.list_events(subscription.stripe_customer_id, None).events}
+        rows = conn.execute(
+            text(
+                "SELECT e.id, e.event_type, e.stripe_created_at, e.created_at, e.api_version, e.payload"
+                " FROM stripe_events e"
+                " WHERE e.stripe_customer_id = :customer AND e.status = 'Processed' AND e.stripe_created_at IS NOT NULL"
+                " AND e.id <> ALL(:listed)"
+                " AND NOT EXISTS (SELECT 1 FROM billing_events b WHERE b.stripe_event_id = e.id)"
+                " ORDER BY e.stripe_created_at, e.id"
+            ),
+            {"customer": subscription.stripe_customer_id, "listed": list(still_listed)},
+        ).all()
+        if not rows:
+            raise OperatorError(NO_CANDIDATES)
+        latest = ledger.latest_event(conn, subscription.id)
+        seed = ReplayState.seeded(
+            live_plan=subscription.plan,
+            live_price=subscription.current_price_amount,
+            live_cancel_at_period_end=subscription.cancel_at_period_end,
+            live_scheduled_plan=subscription.scheduled_plan,
+            latest_event_type=latest.event_type if latest else None,
+            latest_to_plan=latest.to_plan if latest else None,
+            latest_committed_mrr=latest.committed_mrr if latest else None,
+        )
+        events = [event_of_row(row) for row in rows]
+        replayed = replay(
+            events,
+            tenant_id=subscription.tenant_id,
+            subscription_id=subscription.id,
+            catalog=gateway.price_catalog(),
+            state=seed,
+            skip_stripe_event_ids=ledger.recorded_stripe_event_ids(conn, subscription.id, (e["id"] for e in events)),
+            currency_override=subscription.current_price_currency,
+            live_plan=SubscriptionPlan(subscription.plan),
+            live_cancellation_reason=subscription.cancellation_reason,
+            live_currency=subscription.current_price_currency,
+        )
+        appended = ledger.append(conn, replayed.rows, created_at=now)
+    return ArchiveReplayResult(tenant_id, appended, now)

@@ -1,0 +1,212 @@
+"""Sync with Stripe: the admin action behind `backoffice sync` and the console's
+`s` key (domain.md 6.6, decisions.md).
+
+Refusals come in the contract's order: rights (Forbidden, exit 3), then
+configuration (StripeNotConfigured, exit 4), then what is missing (exit 1).
+A sync processes the tenant's customer with force (even with nothing Pending,
+so the first sync backfills the ledger), then checks drift, all in one
+transaction: a Stripe failure changes nothing. Two syncs of one tenant
+serialise on an advisory lock and never duplicate a billing event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, select, text
+
+from core.clock import utcnow
+from core.errors import Forbidden, NotFound, OperatorError, StripeNotConfigured
+from core.settings import Settings
+from db.engine import is_admin
+from db.models import Subscription, Tenant
+from stripe_sync import ledger
+from stripe_sync.processing import Progress, process_customer
+from stripe_sync.state_sync import StripeGateway
+
+EVENTS_LIST_WINDOW = timedelta(days=30)
+NOT_CONFIGURED = "Stripe is not configured: set STRIPE_API_KEY to sync with Stripe"
+
+
+@dataclass(frozen=True)
+class ArchivedAwaiting:
+    count: int
+    oldest_occurred_at: datetime
+    newest_occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    tenant_id: int
+    billing_events_appended: int
+    has_drift_detected: bool
+    drift_discrepancy_count: int
+    synced_at: datetime
+    archived_events_awaiting_confirmation: ArchivedAwaiting | None
+    recovered_events: int = 0
+    changes: tuple[str, ...] = ()  # what the state sync did, in words
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's result (ids as strings)."""
+        return {
+            "tenant_id": str(self.tenant_id),
+            "billing_events_appended": self.billing_events_appended,
+            "has_drift_detected": self.has_drift_detected,
+            "drift_discrepancy_count": self.drift_discrepancy_count,
+            "synced_at": self.synced_at,
+            "archived_events_awaiting_confirmation": self.archived_events_awaiting_confirmation,
+            "recovered_events": self.recovered_events,
+            "changes": list(self.changes),
+        }
+
+
+@dataclass(frozen=True)
+class SyncFailure:
+    tenant_id: int
+    error: str
+
+
+@dataclass
+class SyncAllResult:
+    items: list[SyncResult] = field(default_factory=list)
+    failures: list[SyncFailure] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "items": [item.to_json() for item in self.items],
+            "failures": [{"tenant_id": str(f.tenant_id), "error": f.error} for f in self.failures],
+            "synced": len(self.items),
+            "failed": len(self.failures),
+        }
+
+
+# -- guards shared by the admin actions ---------------------------------------
+
+
+def require_admin(conn: Connection, action: str) -> None:
+    if not is_admin(conn):
+        raise Forbidden(f"{action} needs an admin: the database role is not a member of backoffice_admin")
+
+
+def require_stripe(settings: Settings) -> None:
+    if not settings.stripe_configured:
+        raise StripeNotConfigured(NOT_CONFIGURED)
+
+
+def stripe_client_for(settings: Settings) -> StripeGateway:
+    from stripe_sync.client import client_from_settings
+
+    return client_from_settings(settings)
+
+
+def tenant_lock(conn: Connection, tenant_id: int) -> None:
+    """Serialise admin actions on one tenant until the transaction ends."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"backoffice.sync.{tenant_id}"})
+
+
+def locked_subscription(conn: Connection, settings: Settings, tenant_id: int, *, action: str) -> Row[Any]:
+    """The checks of an admin Stripe action, in the contract's order; returns
+    the tenant's subscription (which has a Stripe customer)."""
+    require_admin(conn, action)
+    require_stripe(settings)
+    if conn.execute(select(Tenant.id).where(Tenant.id == tenant_id)).first() is None:
+        raise NotFound(f"tenant {tenant_id} not found")
+    subscription = conn.execute(select(Subscription.__table__).where(Subscription.tenant_id == tenant_id)).one_or_none()
+    if subscription is None:
+        raise NotFound(f"subscription of tenant {tenant_id} not found")
+    if not subscription.stripe_customer_id:
+        raise OperatorError(f"tenant {tenant_id} has no Stripe customer to sync with")
+    return subscription
+
+
+# -- sync ---------------------------------------------------------------------
+
+
+def sync_tenant(
+    engine: Engine,
+    settings: Settings,
+    tenant_id: int,
+    *,
+    now: datetime | None = None,
+    client: StripeGateway | None = None,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Admin: sync one tenant with Stripe and check drift."""
+    now = now or utcnow()
+    report = progress or (lambda message: None)
+    with engine.begin() as conn:
+        report("Checking rights")
+        subscription = locked_subscription(conn, settings, tenant_id, action="syncing with Stripe")
+        report("Waiting for other syncs of this tenant")
+        tenant_lock(conn, tenant_id)
+        gateway = client or stripe_client_for(settings)
+        before = ledger.count_events(conn, subscription.id)
+        processed = process_customer(
+            conn, gateway, subscription.stripe_customer_id, now=now, force=True, progress=report
+        )
+        assert processed is not None
+        after = ledger.count_events(conn, subscription.id)
+        drift_row = conn.execute(
+            select(Subscription.has_drift_detected, Subscription.drift_discrepancies).where(Subscription.id == subscription.id)
+        ).one()
+        awaiting = archived_awaiting_confirmation(conn, subscription.stripe_customer_id, now)
+    report("Done")
+    return SyncResult(
+        tenant_id=tenant_id,
+        billing_events_appended=after - before,
+        has_drift_detected=drift_row.has_drift_detected,
+        drift_discrepancy_count=len(drift_row.drift_discrepancies or []),
+        synced_at=now,
+        archived_events_awaiting_confirmation=awaiting,
+        recovered_events=processed.recovered_events,
+        changes=tuple(processed.state.transitions) if processed.state else (),
+    )
+
+
+def sync_all(
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    client: StripeGateway | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> SyncAllResult:
+    """Admin: sync every tenant with a Stripe customer, each in a transaction
+    of its own; one tenant's failure is reported and the others continue.
+    `progress(done, total, tenant_id)` is called before each tenant."""
+    with engine.connect() as conn:
+        require_admin(conn, "syncing with Stripe")
+        require_stripe(settings)
+        tenant_ids = list(
+            conn.execute(
+                select(Subscription.tenant_id).where(Subscription.stripe_customer_id.is_not(None)).order_by(Subscription.tenant_id)
+            ).scalars()
+        )
+    gateway = client or stripe_client_for(settings)
+    result = SyncAllResult()
+    for done, tenant_id in enumerate(tenant_ids):
+        if progress is not None:
+            progress(done, len(tenant_ids), tenant_id)
+        try:
+            result.items.append(sync_tenant(engine, settings, tenant_id, now=now, client=gateway))
+        except OperatorError as error:
+            result.failures.append(SyncFailure(tenant_id, str(error)))
+    return result
+
+
+def archived_awaiting_confirmation(conn: Connection, customer_id: str, now: datetime) -> ArchivedAwaiting | None:
+    """Processed archive rows older than Stripe's events-list window that have
+    no billing event (domain.md 5.5); None when there are none."""
+    count, oldest, newest = conn.execute(
+        text(
+            "SELECT count(*), min(e.stripe_created_at), max(e.stripe_created_at) FROM stripe_events e"
+            " WHERE e.stripe_customer_id = :customer AND e.status = 'Processed'"
+            " AND e.stripe_created_at < :cutoff"
+            " AND NOT EXISTS (SELECT 1 FROM billing_events b WHERE b.stripe_event_id = e.id)"
+        ),
+        {"customer": customer_id, "cutoff": now - EVENTS_LIST_WINDOW},
+    ).one()
+    return ArchivedAwaiting(count, oldest, newest) if count else None
