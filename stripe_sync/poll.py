@@ -4,7 +4,8 @@ A cursor (`stripe_sync_cursors`, name `events_list`) remembers the newest event
 stored; the next pull asks for events created at or after it (inclusive, so
 same-second siblings are not missed; repeats are skipped by event id). The
 cursor only moves after a complete pull: a list that failed part-way may miss
-older events, and Stripe lists newest first.
+older events, and Stripe lists newest first. After the pull is committed, the
+customers with new pending events are processed, each in its own transaction.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from db.models import StripeSyncCursor
 from stripe_sync.client import StripeClient
 from stripe_sync.ingest import Outcome, store_event
+from stripe_sync.processing import process_pending
 
 CURSOR_NAME = "events_list"
 
@@ -40,6 +42,20 @@ class PollResult:
     payload_mismatches: int
     complete: bool
     cursor: Cursor
+    customers: tuple[str, ...] = ()  # with new Pending events, to process
+
+
+@dataclass(frozen=True)
+class ProcessingFailure:
+    customer_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ProcessingSummary:
+    processed: int = 0
+    waiting: int = 0  # no subscription carries the customer yet: its events stay Pending
+    failed: tuple[ProcessingFailure, ...] = ()
 
 
 def read_cursor(conn: Connection) -> Cursor:
@@ -74,10 +90,14 @@ def poll_events(conn: Connection, client: StripeClient, now: datetime) -> PollRe
     cursor = read_cursor(conn)
     listed = client.events(cursor.last_event_created_at)
     counts: Counter[Outcome] = Counter()
+    customers: set[str] = set()
     for event in listed.events:
         # No original bytes from a list: hash the SDK's re-serialisation.
         raw = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        counts[store_event(conn, raw, event, now).outcome] += 1
+        outcome = store_event(conn, raw, event, now)
+        counts[outcome.outcome] += 1
+        if outcome.outcome is Outcome.stored and outcome.customer_id:
+            customers.add(outcome.customer_id)
     if listed.complete and listed.events:
         newest = listed.events[-1]
         cursor = Cursor(newest["id"], datetime.fromtimestamp(int(newest["created"]), UTC))
@@ -91,4 +111,21 @@ def poll_events(conn: Connection, client: StripeClient, now: datetime) -> PollRe
         payload_mismatches=counts[Outcome.payload_mismatch],
         complete=listed.complete,
         cursor=cursor,
+        customers=tuple(sorted(customers)),
     )
+
+
+def process_customers(engine: Engine, client: StripeClient, customers: tuple[str, ...]) -> ProcessingSummary:
+    """Process each customer's pending events; one failure does not stop the others."""
+    processed, waiting, failed = 0, 0, []
+    for customer_id in customers:
+        try:
+            result = process_pending(engine, client, customer_id)
+        except Exception as error:  # reported per customer; its events stay Pending for the next try
+            failed.append(ProcessingFailure(customer_id, str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__))
+            continue
+        if result is None:
+            waiting += 1
+        else:
+            processed += 1
+    return ProcessingSummary(processed, waiting, tuple(failed))

@@ -9,6 +9,7 @@ import typer
 from sqlalchemy import Engine
 
 from core.clock import utcnow
+from core.jsonable import to_jsonable
 from core.errors import Forbidden, OperatorError, StripeNotConfigured
 from core.settings import Settings
 from db import engine as db_engine
@@ -78,23 +79,33 @@ def _processing_runs(settings: Settings, engine: Engine) -> webhook_module.Custo
 
 @stripe_app.command("poll")
 def poll(ctx: typer.Context, json_output: bool = JsonOption) -> None:
-    """Pull new events from Stripe's events list into the same store as webhooks."""
+    """Pull new events from Stripe's events list into the same store as webhooks, then process their customers."""
     app = app_context(ctx)
     engine = app.engine()
     _require_writer(engine, "stripe poll")
     client = client_from_settings(app.settings)
     with engine.begin() as conn:
         result = poll_module.poll_events(conn, client, utcnow())
+    processing = poll_module.process_customers(engine, client, result.customers)
     if json_output:
-        emit_json(result)
+        emit_json({**to_jsonable(result), "processing": processing})
     else:
         stdout.print(
             f"{result.listed} listed: {result.stored} stored, {result.ignored} ignored (no customer), "
             f"{result.malformed} malformed, {result.skipped} already stored"
             + (f" ({result.payload_mismatches} with a different payload)" if result.payload_mismatches else "")
         )
+        if result.customers:
+            stdout.print(
+                f"{len(result.customers)} customers with new events: {processing.processed} processed, "
+                f"{processing.waiting} without a subscription yet, {len(processing.failed)} failed"
+            )
+        for failure in processing.failed:
+            stdout.print(f"  {failure.customer_id}: {failure.error}")
     if not result.complete:
         raise OperatorError("Stripe's events list failed part-way: what was read is stored, the cursor did not move; run poll again")
+    if processing.failed:
+        raise OperatorError(f"processing failed for {len(processing.failed)} customers; their events stay pending for the next sync")
 
 
 def _log_to_stderr() -> None:
