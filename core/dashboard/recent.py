@@ -133,14 +133,13 @@ RECENT_BILLING_EVENTS_SQL = text(
 # Raw transactions (not split into invoice and refund rows), raw status.
 RECENT_PAYMENTS_SQL = text(
     """
-    SELECT p.t->>'Id' AS id, s.tenant_id::text AS tenant_id, tn.name AS tenant_name,
-           tn.logo->>'Url' AS logo_url, (p.t->>'Date')::timestamptz AS date, p.t->>'Plan' AS plan,
-           (p.t->>'Amount')::numeric AS amount, p.t->>'Currency' AS currency, p.t->>'Status' AS status
-    FROM subscriptions AS s
+    SELECT p.transaction_id AS id, p.tenant_id::text AS tenant_id, tn.name AS tenant_name,
+           tn.logo->>'Url' AS logo_url, p.date, p.plan, p.amount, p.currency, p.status
+    FROM payment_transaction_rows AS p
+    JOIN subscriptions AS s ON s.id = p.subscription_id
     JOIN tenants AS tn ON tn.id = s.tenant_id
-    CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS p(t)
-    WHERE tn.deleted_at IS NULL AND s.payment_transactions <> '[]'::jsonb
-    ORDER BY (p.t->>'Date')::timestamptz DESC, p.t->>'Id' DESC
+    WHERE tn.deleted_at IS NULL AND p.date IS NOT NULL
+    ORDER BY p.date DESC, p.transaction_id DESC
     LIMIT :limit
     """
 )

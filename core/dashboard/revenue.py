@@ -10,54 +10,44 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from core.dashboard.periods import DayWindows
-from core.money import REVENUE_TRANSACTION_SQL
 
-# Net revenue over (paid subscriptions) and (subscriptions of live tenants on
-# Basis). The original concatenates the two sets, so a paid subscription of a
-# tenant on Basis counted twice; one OR counts every transaction once.
+# Net revenue (payment_transaction_rows.counts_as_revenue, the LTV rule) over
+# (paid subscriptions) and (subscriptions of live tenants on Basis). The
+# original concatenates the two sets, so a paid subscription of a tenant on
+# Basis counted twice; one OR counts every transaction once.
 TOTAL_REVENUE_SQL = text(
-    f"""
-    SELECT COALESCE(SUM((t->>'AmountExcludingTax')::numeric), 0)
-    FROM subscriptions AS s
+    """
+    SELECT COALESCE(SUM(per_subscription.revenue), 0)
+    FROM (
+        SELECT subscription_id, SUM(amount_excluding_tax) AS revenue
+        FROM payment_transaction_rows
+        WHERE counts_as_revenue
+        GROUP BY subscription_id
+    ) AS per_subscription
+    JOIN subscriptions AS s ON s.id = per_subscription.subscription_id
     LEFT JOIN tenants AS tn ON tn.id = s.tenant_id
-    CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS t
-    WHERE s.payment_transactions <> '[]'::jsonb
-      AND (s.plan <> 'Basis' OR (tn.deleted_at IS NULL AND tn.plan = 'Basis'))
-      AND {REVENUE_TRANSACTION_SQL}
+    WHERE s.plan <> 'Basis' OR (tn.deleted_at IS NULL AND tn.plan = 'Basis')
     """
 )
 
-# Every charge that went through (Succeeded, or Refunded later) adds its
-# amount on the UTC day it was made; a credit note (dated credit note, else
-# refund, else charge) or else a refund takes it away again on its own day.
-# Days before the window collapse into one opening bucket, so each point is
-# the all-time running total at the end of its day.
+# Each charge adds its amount on its added_on day and takes it back on its
+# reversed_on day (the rule of domain.md 7.7, applied where the rows are
+# written: migration 0004). Days before the window collapse into one opening
+# bucket, so each point is the all-time running total at the end of its day.
 DAILY_REVENUE_SQL = text(
     """
     WITH movements AS (
-        SELECT ((t->>'Date')::timestamptz AT TIME ZONE 'UTC')::date AS day,
-               (t->>'AmountExcludingTax')::numeric AS amount
-        FROM subscriptions AS s
-        CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS t
-        WHERE s.payment_transactions <> '[]'::jsonb
-          AND t->>'Status' IN ('Succeeded', 'Refunded')
-        UNION ALL
-        SELECT ((CASE WHEN t->>'CreditNoteUrl' IS NOT NULL
-                      THEN COALESCE(t->>'CreditNotedAt', t->>'RefundedAt', t->>'Date')
-                      ELSE t->>'RefundedAt' END)::timestamptz AT TIME ZONE 'UTC')::date,
-               -(t->>'AmountExcludingTax')::numeric
-        FROM subscriptions AS s
-        CROSS JOIN LATERAL jsonb_path_query(
-            s.payment_transactions, '$[*] ? (@.CreditNoteUrl != null || @.RefundedAt != null)'
-        ) AS t
-        WHERE s.payment_transactions <> '[]'::jsonb
-    ),
-    daily AS (
-        SELECT GREATEST(day, CAST(:opening_day AS date)) AS day, SUM(amount) AS amount
-        FROM movements
-        WHERE day <= :last_day
+        SELECT GREATEST(added_on, CAST(:opening_day AS date)) AS day, SUM(amount_excluding_tax) AS amount
+        FROM payment_transaction_rows
+        WHERE added_on <= :last_day
         GROUP BY 1
-    )
+        UNION ALL
+        SELECT GREATEST(reversed_on, CAST(:opening_day AS date)), -SUM(amount_excluding_tax)
+        FROM payment_transaction_rows
+        WHERE reversed_on <= :last_day
+        GROUP BY 1
+    ),
+    daily AS (SELECT day, SUM(amount) AS amount FROM movements GROUP BY day)
     SELECT d::date AS day, COALESCE(SUM(daily.amount) OVER (ORDER BY d), 0) AS revenue
     FROM generate_series(CAST(:opening_day AS date), CAST(:last_day AS date), interval '1 day') AS d
     LEFT JOIN daily ON daily.day = d::date
