@@ -44,7 +44,7 @@ def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool) 
 
         if demo_seed.database_is_empty(engine):
             stdout.print("First start: seeding demo data (500 tenants)...")
-            demo_seed.seed(engine, tenants=500, seed=1)
+            demo_seed.seed(engine, tenants=500, seed=1, progress=True)
     from console.app import BackofficeApp
 
     BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk).run()
@@ -71,16 +71,20 @@ def db_upgrade(ctx: typer.Context) -> None:
 def demo_seed_command(
     ctx: typer.Context,
     tenants: int = typer.Option(500, "--tenants", min=1, max=1_000_000, help="How many tenants."),
-    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same rows."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed on the same day gives the same rows."),
+    replace: bool = typer.Option(False, "--replace", help="Delete the existing data first (refused without it)."),
 ) -> None:
-    """Generate deterministic, realistic demo data (replaces existing demo data)."""
+    """Generate deterministic, realistic demo data through the real billing pipeline."""
+    import time
+
+    from db import migrate
     from db.demo import seed as demo_seed
 
     context = app_context(ctx)
     engine = context.engine()
-    from db import migrate
-
     migrate.upgrade(engine)
-    counts = demo_seed.seed(engine, tenants=tenants, seed=seed, progress=True)
+    started = time.monotonic()
+    counts = demo_seed.seed(engine, tenants=tenants, seed=seed, progress=True, replace=replace)
     for table, count in counts.items():
-        stdout.print(f"{table:>16}: {count:,}")
+        stdout.print(f"{table:>20}: {count:>12,}")
+    stdout.print(f"Seeded {tenants:,} tenants with seed {seed} in {time.monotonic() - started:.1f} s.")
