@@ -1,0 +1,65 @@
+"""Small pieces every read-model list shares: search patterns, ids, UTC times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import overload
+
+from core.errors import NotFound
+
+BIGINT_MAX = 2**63 - 1
+
+
+def normalized_search(search: str | None) -> str:
+    """Trimmed and lower-cased, as the original compares it."""
+    return (search or "").strip().lower()
+
+
+def contains_pattern(term: str) -> str:
+    """A LIKE pattern matching `term` anywhere, with LIKE's wildcards escaped
+    (PostgreSQL's default escape character is the backslash)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_tenant_id(term: str) -> int | None:
+    """The tenant id a search term names exactly, if it is one."""
+    if not term.isdigit():
+        return None
+    value = int(term)
+    return value if value <= BIGINT_MAX else None
+
+
+def parse_tenant_id(tenant_id: int | str) -> int:
+    """A tenant id from the command line or a row; anything else is not found."""
+    text = str(tenant_id).strip()
+    if not text.isdigit() or int(text) > BIGINT_MAX:
+        raise NotFound(f"tenant {tenant_id} not found")
+    return int(text)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+
+
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Timestamps leave the read model in UTC whatever the session time zone is."""
+    return value.astimezone(UTC) if value is not None else None
+
+
+def percent(part: int, whole: int) -> int | None:
+    """Whole percent, banker's rounding as the original; None when whole is 0."""
+    if not whole:
+        return None
+    return int((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def display_name(first_name: str | None, last_name: str | None, email: str) -> str:
+    """"First Last" when both are known, else whichever is, else the e-mail."""
+    name = " ".join(part for part in (first_name, last_name) if part)
+    return name or email
