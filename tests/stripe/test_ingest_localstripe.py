@@ -84,7 +84,7 @@ def test_poll_stores_new_events_once_and_moves_the_cursor(localstripe: Emulator,
     localstripe.sdk.v1.customers.create(params={"name": "Later"})
     later = poll_events(conn, client, NOW)
     assert later.stored == 1
-    assert conn.execute(select(StripeEvent.id)).all().__len__() == first.listed + 1
+    assert len(conn.execute(select(StripeEvent.id)).all()) == first.listed + 1
     assert conn.execute(select(StripeSyncCursor.name)).all() == [("events_list",)]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from db.models import StripeEvent
 from stripe_sync.webhook import CustomerRuns
-from tests.stripe.webhook_support import SECRET, event_body, post, running_server, sign
+from tests.stripe.webhook_support import event_body, post, running_server, sign
 
 
 def _rows(engine: Engine) -> list[Any]:
