@@ -1,0 +1,478 @@
+"""One account: the side pane, the detail page with its tiles, its users, its
+payment history (backoffice.md 1.17-1.21, 4.2, 4.3; decisions.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from core import money
+from core.accounts import (
+    HAS_EVER_SUBSCRIBED_SQL,
+    STATUS_SQL,
+    AccountStatus,
+    PlannedChange,
+    displayed_forward_mrr,
+    mrr_changes_at_renewal,
+    planned_change,
+)
+from core.errors import NotFound
+from core.listing import as_utc, contains_pattern, display_name, normalized_search, parse_tenant_id, percent
+from core.paging import Page, PageRequest
+from core.users import UserStatus
+from db.enums import PaymentTransactionStatus, SubscriptionPlan, UserRole
+
+ACTIVE_USER_DAYS = 30
+TOP_USERS = 3
+
+
+@dataclass(frozen=True)
+class UserCounts:
+    total_users: int
+    active_users: int  # confirmed and seen in the last 30 days
+    inactive_users: int
+    pending_users: int  # e-mail not confirmed
+    activation_percent: int | None  # active of total
+
+
+@dataclass(frozen=True)
+class TenantUser:
+    id: str
+    display_name: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    title: str | None
+    role: UserRole
+    status: UserStatus
+    email_confirmed: bool
+    created_at: datetime
+    last_seen_at: datetime | None
+    avatar_url: str | None
+
+
+@dataclass(frozen=True)
+class BillingAddress:
+    line1: str | None
+    line2: str | None
+    postal_code: str | None
+    city: str | None
+    state: str | None
+    country: str | None
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class DriftDiscrepancy:
+    kind: str
+    description: str | None
+    severity: str | None
+    expected_event_type: str | None
+    expected_value: str | None
+    actual_value: str | None
+    occurred_at: str | None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One Stripe transaction, its refund and credit note shown on the row."""
+
+    id: str
+    date: datetime
+    plan: str | None
+    amount: Decimal  # gross, what the card paid
+    amount_excluding_tax: Decimal
+    tax_amount: Decimal
+    currency: str
+    status: PaymentTransactionStatus
+    refunded: bool
+    refunded_at: datetime | None
+    credit_noted: bool
+    credit_noted_at: datetime | None
+    failure_reason: str | None
+    invoice_url: str | None  # invoice PDF
+    credit_note_url: str | None  # credit note PDF
+
+
+@dataclass(frozen=True)
+class AccountDetail:
+    """The original's tenant detail (backoffice.md 1.17), the derived status and
+    the health tiles' figures (users, lifetime value since, MRR renewing)."""
+
+    id: str
+    name: str
+    plan: SubscriptionPlan
+    status: AccountStatus
+    state: str
+    suspension_reason: str | None
+    suspended_at: datetime | None
+    logo_url: str | None
+    created_at: datetime
+    modified_at: datetime | None
+    scheduled_plan: str | None
+    scheduled_price_amount: Decimal | None
+    cancel_at_period_end: bool
+    planned_change: PlannedChange | None
+    monthly_recurring_revenue: Decimal | None  # the current price
+    forward_monthly_recurring_revenue: Decimal | None
+    mrr_changes_at_renewal: bool
+    currency: str | None
+    renewal_date: datetime | None
+    subscribed_since: datetime | None
+    has_ever_subscribed: bool
+    country: str | None
+    billing_name: str | None
+    tax_id: str | None
+    billing_address: BillingAddress | None
+    payment_method: PaymentMethod | None
+    lifetime_value: Decimal | None  # None without a subscription
+    has_drift_detected: bool
+    drift_checked_at: datetime | None
+    drift_discrepancies: list[DriftDiscrepancy]
+    stripe_customer_url: str | None
+    user_counts: UserCounts
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """The accounts list's side pane."""
+
+    id: str
+    name: str
+    plan: SubscriptionPlan
+    status: AccountStatus
+    state: str
+    country: str | None
+    renewal_date: datetime | None
+    monthly_recurring_revenue: Decimal | None
+    forward_monthly_recurring_revenue: Decimal | None
+    mrr_changes_at_renewal: bool
+    currency: str | None
+    subscribed_since: datetime | None
+    lifetime_value: Decimal | None
+    last_invoice_date: datetime | None
+    last_invoice_amount_excluding_tax: Decimal | None
+    last_invoice_currency: str | None
+    owners: Page[TenantUser]
+    top_users: list[TenantUser]
+    user_counts: UserCounts
+    created_at: datetime
+
+
+_ACCOUNT_SQL = f"""
+    SELECT t.*, t.logo->>'Url' AS logo_url, {STATUS_SQL} AS status, s.id AS subscription_id,
+           s.cancel_at_period_end, s.scheduled_plan, s.scheduled_price_amount, s.current_price_amount,
+           s.current_price_currency, s.current_period_end, s.subscribed_since, s.stripe_customer_id,
+           s.billing_info, s.payment_method, s.has_drift_detected, s.drift_checked_at, s.drift_discrepancies,
+           COALESCE({HAS_EVER_SUBSCRIBED_SQL}, false) AS has_ever_subscribed,
+           CASE WHEN s.id IS NOT NULL THEN {money.lifetime_value_sql("s")} END AS lifetime_value
+    FROM tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id
+    WHERE t.id = :id AND t.deleted_at IS NULL
+"""
+
+
+def _account(conn: Connection, tenant_id: int | str) -> Any:
+    row = conn.execute(text(_ACCOUNT_SQL), {"id": parse_tenant_id(tenant_id)}).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"tenant {tenant_id} not found")
+    return row
+
+
+def require_account(conn: Connection, tenant_id: int | str) -> int:
+    """The tenant id, or NotFound when it is unknown or soft-deleted."""
+    tenant = parse_tenant_id(tenant_id)
+    found = conn.execute(
+        text("SELECT 1 FROM tenants WHERE id = :id AND deleted_at IS NULL"), {"id": tenant}
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"tenant {tenant_id} not found")
+    return tenant
+
+
+def account_detail(
+    conn: Connection, tenant_id: int | str, now: datetime, *, stripe_api_key: str | None = None
+) -> AccountDetail:
+    row = _account(conn, tenant_id)
+    change = planned_change(row["cancel_at_period_end"], row["scheduled_plan"])
+    price, scheduled = row["current_price_amount"], row["scheduled_price_amount"]
+    billing = row["billing_info"] or {}
+    address = billing.get("Address")
+    method = row["payment_method"]
+    return AccountDetail(
+        id=str(row["id"]),
+        name=row["name"],
+        plan=SubscriptionPlan(row["plan"]),
+        status=AccountStatus(row["status"]),
+        state=row["state"],
+        suspension_reason=row["suspension_reason"],
+        suspended_at=as_utc(row["suspended_at"]),
+        logo_url=row["logo_url"],
+        created_at=as_utc(row["created_at"]),
+        modified_at=as_utc(row["modified_at"]),
+        scheduled_plan=row["scheduled_plan"],
+        scheduled_price_amount=scheduled,
+        cancel_at_period_end=bool(row["cancel_at_period_end"]),
+        planned_change=change,
+        monthly_recurring_revenue=price,
+        forward_monthly_recurring_revenue=displayed_forward_mrr(price, row["cancel_at_period_end"], scheduled),
+        mrr_changes_at_renewal=mrr_changes_at_renewal(change, price, scheduled),
+        currency=row["current_price_currency"],
+        renewal_date=as_utc(row["current_period_end"]),
+        subscribed_since=as_utc(row["subscribed_since"]),
+        has_ever_subscribed=row["has_ever_subscribed"],
+        country=address.get("Country") if address else None,
+        billing_name=billing.get("Name"),
+        tax_id=billing.get("TaxId"),
+        billing_address=_address(address) if address else None,
+        payment_method=_payment_method(method) if method else None,
+        lifetime_value=row["lifetime_value"],
+        has_drift_detected=bool(row["has_drift_detected"]),
+        drift_checked_at=as_utc(row["drift_checked_at"]),
+        drift_discrepancies=[_discrepancy(item) for item in row["drift_discrepancies"] or []],
+        stripe_customer_url=stripe_customer_url(row["stripe_customer_id"], stripe_api_key),
+        user_counts=user_counts(conn, row["id"], now),
+    )
+
+
+def account_summary(conn: Connection, tenant_id: int | str, now: datetime) -> AccountSummary:
+    row = _account(conn, tenant_id)
+    change = planned_change(row["cancel_at_period_end"], row["scheduled_plan"])
+    price, scheduled = row["current_price_amount"], row["scheduled_price_amount"]
+    last_invoice = payment_history(conn, row["id"], page=PageRequest(1, 1)).items
+    return AccountSummary(
+        id=str(row["id"]),
+        name=row["name"],
+        plan=SubscriptionPlan(row["plan"]),
+        status=AccountStatus(row["status"]),
+        state=row["state"],
+        country=((row["billing_info"] or {}).get("Address") or {}).get("Country"),
+        renewal_date=as_utc(row["current_period_end"]),
+        monthly_recurring_revenue=price,
+        forward_monthly_recurring_revenue=displayed_forward_mrr(price, row["cancel_at_period_end"], scheduled),
+        mrr_changes_at_renewal=mrr_changes_at_renewal(change, price, scheduled),
+        currency=row["current_price_currency"],
+        subscribed_since=as_utc(row["subscribed_since"]),
+        lifetime_value=row["lifetime_value"],
+        last_invoice_date=last_invoice[0].date if last_invoice else None,
+        last_invoice_amount_excluding_tax=last_invoice[0].amount_excluding_tax if last_invoice else None,
+        last_invoice_currency=last_invoice[0].currency if last_invoice else None,
+        owners=tenant_users(conn, row["id"], roles=[UserRole.Owner], page=PageRequest(1, 100)),
+        top_users=top_users(conn, row["id"]),
+        user_counts=user_counts(conn, row["id"], now),
+        created_at=as_utc(row["created_at"]),
+    )
+
+
+def stripe_customer_url(customer_id: str | None, stripe_api_key: str | None) -> str | None:
+    """Stripe's dashboard page of the customer, when a real key is configured."""
+    if not customer_id or not stripe_api_key:
+        return None
+    test = "/test" if stripe_api_key.startswith("sk_test_") else ""
+    return f"https://dashboard.stripe.com{test}/customers/{customer_id}"
+
+
+def _address(address: dict[str, Any]) -> BillingAddress:
+    return BillingAddress(
+        line1=address.get("Line1"),
+        line2=address.get("Line2"),
+        postal_code=address.get("PostalCode"),
+        city=address.get("City"),
+        state=address.get("State"),
+        country=address.get("Country"),
+    )
+
+
+def _payment_method(method: dict[str, Any]) -> PaymentMethod:
+    return PaymentMethod(
+        brand=method.get("Brand", ""),
+        last4=method.get("Last4", ""),
+        exp_month=int(method.get("ExpMonth") or 0),
+        exp_year=int(method.get("ExpYear") or 0),
+    )
+
+
+def _discrepancy(item: dict[str, Any]) -> DriftDiscrepancy:
+    return DriftDiscrepancy(
+        kind=item.get("Kind", ""),
+        description=item.get("Description"),
+        severity=item.get("Severity"),
+        expected_event_type=item.get("ExpectedEventType"),
+        expected_value=item.get("ExpectedValue"),
+        actual_value=item.get("ActualValue"),
+        occurred_at=item.get("OccurredAt"),
+    )
+
+
+def user_counts(conn: Connection, tenant_id: int | str, now: datetime) -> UserCounts:
+    tenant = require_account(conn, tenant_id)
+    row = (
+        conn.execute(
+            text(
+                "SELECT count(*) AS total,"
+                " count(*) FILTER (WHERE email_confirmed AND last_seen_at >= :active_since) AS active,"
+                " count(*) FILTER (WHERE NOT email_confirmed) AS pending"
+                " FROM users WHERE tenant_id = :id AND deleted_at IS NULL"
+            ),
+            {"id": tenant, "active_since": now - timedelta(days=ACTIVE_USER_DAYS)},
+        )
+        .mappings()
+        .one()
+    )
+    total, active, pending = row["total"], row["active"], row["pending"]
+    return UserCounts(
+        total_users=total,
+        active_users=active,
+        inactive_users=max(0, total - active - pending),
+        pending_users=pending,
+        activation_percent=percent(active, total),
+    )
+
+
+_TENANT_USER_COLUMNS = (
+    "u.id, u.email, u.first_name, u.last_name, u.title, u.role, u.email_confirmed, u.created_at,"
+    " u.last_seen_at, u.avatar->>'Url' AS avatar_url"
+)
+
+
+def tenant_users(
+    conn: Connection,
+    tenant_id: int | str,
+    *,
+    search: str | None = None,
+    roles: Sequence[UserRole] = (),
+    page: PageRequest = PageRequest(),
+) -> Page[TenantUser]:
+    """The account's users: named ones first, by first then last name, then
+    e-mail (backoffice.md 1.19). The search is case-insensitive."""
+    tenant = require_account(conn, tenant_id)
+    conditions = ["u.tenant_id = :id", "u.deleted_at IS NULL"]
+    params: dict[str, Any] = {"id": tenant, "limit": page.page_size, "offset": page.offset}
+    term = normalized_search(search)
+    if term:
+        conditions.append(
+            "(u.email LIKE :pattern"
+            " OR lower(COALESCE(u.first_name, '') || ' ' || COALESCE(u.last_name, '')) LIKE :pattern"
+            " OR lower(u.title) LIKE :pattern)"
+        )
+        params["pattern"] = contains_pattern(term)
+    if roles:
+        conditions.append("u.role = ANY(:roles)")
+        params["roles"] = [str(role) for role in roles]
+    where = " AND ".join(conditions)
+    total = conn.execute(text(f"SELECT count(*) FROM users u WHERE {where}"), params).scalar_one()
+    if page.offset >= total:
+        return Page([], total, page.page, page.page_size)
+    rows = conn.execute(
+        text(
+            f"SELECT {_TENANT_USER_COLUMNS} FROM users u WHERE {where}"
+            " ORDER BY lower(u.first_name) NULLS LAST, lower(u.last_name) NULLS LAST, u.email, u.id"
+            " LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).mappings()
+    return Page([_tenant_user(row) for row in rows], total, page.page, page.page_size)
+
+
+def top_users(conn: Connection, tenant_id: int | str) -> list[TenantUser]:
+    """The three most recently seen users, for the side pane."""
+    tenant = require_account(conn, tenant_id)
+    rows = conn.execute(
+        text(
+            f"SELECT {_TENANT_USER_COLUMNS} FROM users u WHERE u.tenant_id = :id AND u.deleted_at IS NULL"
+            " ORDER BY u.last_seen_at DESC NULLS LAST, u.email, u.id LIMIT :top"
+        ),
+        {"id": tenant, "top": TOP_USERS},
+    ).mappings()
+    return [_tenant_user(row) for row in rows]
+
+
+def _tenant_user(row: Any) -> TenantUser:
+    return TenantUser(
+        id=row["id"],
+        display_name=display_name(row["first_name"], row["last_name"], row["email"]),
+        email=row["email"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        title=row["title"],
+        role=UserRole(row["role"]),
+        status=UserStatus.Active if row["email_confirmed"] else UserStatus.Pending,
+        email_confirmed=row["email_confirmed"],
+        created_at=as_utc(row["created_at"]),
+        last_seen_at=as_utc(row["last_seen_at"]),
+        avatar_url=row["avatar_url"],
+    )
+
+
+def payment_history(conn: Connection, tenant_id: int | str, *, page: PageRequest = PageRequest()) -> Page[Payment]:
+    """The account's Stripe transactions, newest first, one row each."""
+    tenant = require_account(conn, tenant_id)
+    params = {"id": tenant, "limit": page.page_size, "offset": page.offset}
+    total = conn.execute(
+        text("SELECT COALESCE(sum(jsonb_array_length(payment_transactions)), 0) FROM subscriptions WHERE tenant_id = :id"),
+        params,
+    ).scalar_one()
+    if page.offset >= total:
+        return Page([], total, page.page, page.page_size)
+    rows = conn.execute(
+        text(
+            "SELECT tx->>'Id' AS id, (tx->>'Date')::timestamptz AS date, tx->>'Plan' AS plan,"
+            " (tx->>'Amount')::numeric(18, 2) AS amount,"
+            " (tx->>'AmountExcludingTax')::numeric(18, 2) AS amount_excluding_tax,"
+            " (tx->>'TaxAmount')::numeric(18, 2) AS tax_amount, tx->>'Currency' AS currency,"
+            " tx->>'Status' AS status, tx->>'FailureReason' AS failure_reason,"
+            " tx->>'InvoiceUrl' AS invoice_url, tx->>'CreditNoteUrl' AS credit_note_url,"
+            " (tx->>'RefundedAt')::timestamptz AS refunded_at,"
+            " (tx->>'CreditNotedAt')::timestamptz AS credit_noted_at"
+            " FROM subscriptions s CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS tx"
+            " WHERE s.tenant_id = :id"
+            " ORDER BY (tx->>'Date')::timestamptz DESC, tx->>'Id' DESC LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).mappings()
+    return Page([_payment(row) for row in rows], total, page.page, page.page_size)
+
+
+def _payment(row: Any) -> Payment:
+    status = PaymentTransactionStatus(row["status"])
+    return Payment(
+        id=row["id"],
+        date=as_utc(row["date"]),
+        plan=row["plan"],
+        amount=row["amount"],
+        amount_excluding_tax=row["amount_excluding_tax"],
+        tax_amount=row["tax_amount"],
+        currency=row["currency"],
+        status=status,
+        refunded=status is PaymentTransactionStatus.Refunded or row["refunded_at"] is not None,
+        refunded_at=as_utc(row["refunded_at"]),
+        credit_noted=row["credit_note_url"] is not None or row["credit_noted_at"] is not None,
+        credit_noted_at=as_utc(row["credit_noted_at"]),
+        failure_reason=row["failure_reason"],
+        invoice_url=row["invoice_url"],
+        credit_note_url=row["credit_note_url"],
+    )
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    timestamp: datetime
+    name: str
+    description: str
+
+
+def tenant_activity(conn: Connection, tenant_id: int | str) -> list[ActivityEvent]:
+    """Always empty, as the original: a placeholder for future telemetry."""
+    require_account(conn, tenant_id)
+    return []

@@ -1,0 +1,163 @@
+"""The platform-wide billing event log, newest first (backoffice.md 1.14, 4.6;
+decisions.md: the PR's search, type multi-select and period, plus the merged
+view presets; NoOp is hidden unless asked for)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from core.listing import as_utc, contains_pattern, normalized_search, parse_tenant_id
+from core.paging import Page, PageRequest
+from db.enums import BillingEventType as T
+
+
+class BillingEventPreset(StrEnum):
+    """The merged original's view pills."""
+
+    all = "all"
+    mrr_impact = "mrr-impact"
+    subscription_state = "subscription-state"
+    other = "other"
+
+
+# The presets overlap on purpose (backoffice.md 4.6).
+PRESET_TYPES: dict[BillingEventPreset, tuple[T, ...]] = {
+    BillingEventPreset.mrr_impact: (
+        T.SubscriptionCreated,
+        T.SubscriptionUpgraded,
+        T.SubscriptionDowngradeScheduled,
+        T.SubscriptionDowngradeCancelled,
+        T.SubscriptionDowngraded,
+        T.SubscriptionReactivated,
+        T.SubscriptionCancelled,
+        T.SubscriptionExpired,
+        T.SubscriptionImmediatelyCancelled,
+    ),
+    BillingEventPreset.subscription_state: (
+        T.SubscriptionCreated,
+        T.SubscriptionUpgraded,
+        T.SubscriptionDowngraded,
+        T.SubscriptionExpired,
+        T.SubscriptionImmediatelyCancelled,
+        T.SubscriptionSuspended,
+    ),
+    BillingEventPreset.other: (
+        T.SubscriptionRenewed,
+        T.SubscriptionPastDue,
+        T.PaymentFailed,
+        T.PaymentRecovered,
+        T.PaymentRefunded,
+        T.BillingInfoAdded,
+        T.BillingInfoUpdated,
+        T.PaymentMethodUpdated,
+        T.NoOp,
+        T.Unclassified,
+    ),
+}
+VISIBLE_BY_DEFAULT = tuple(event_type for event_type in T if event_type is not T.NoOp)
+
+
+@dataclass(frozen=True)
+class BillingEventRow:
+    id: str
+    tenant_id: str
+    tenant_name: str
+    tenant_logo_url: str | None
+    country: str | None  # billing country of the tenant's subscription
+    event_type: T
+    from_plan: str | None
+    to_plan: str | None
+    amount_delta: Decimal | None  # signed MRR impact
+    previous_amount: Decimal | None
+    new_amount: Decimal | None
+    committed_mrr: Decimal  # the subscription's committed MRR after the event
+    currency: str | None
+    occurred_at: datetime
+
+
+def selected_types(types: Sequence[T] = (), preset: BillingEventPreset = BillingEventPreset.all) -> tuple[T, ...]:
+    """Listed types (NoOp only when listed), narrowed to the preset's; nothing
+    listed means the preset's types, and with no preset every type but NoOp."""
+    listed = tuple(dict.fromkeys(types))
+    if preset is BillingEventPreset.all:
+        return listed or VISIBLE_BY_DEFAULT
+    in_preset = PRESET_TYPES[preset]
+    return tuple(t for t in listed if t in in_preset) if listed else in_preset
+
+
+def list_billing_events(
+    conn: Connection,
+    *,
+    now: datetime,
+    search: str | None = None,
+    types: Sequence[T] = (),
+    preset: BillingEventPreset = BillingEventPreset.all,
+    period_days: int | None = 30,
+    tenant_id: int | str | None = None,
+    page: PageRequest = PageRequest(),
+) -> Page[BillingEventRow]:
+    """Billing events, newest first (occurred_at, then id), without those of
+    soft-deleted tenants. `period_days=None` reads the whole history (an
+    account's own log)."""
+    # Conditions on the event row only, so a page and its count are walks over
+    # the covering (occurred_at, id) index.
+    conditions = [
+        "be.event_type = ANY(:types)",
+        "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = be.tenant_id AND d.deleted_at IS NOT NULL)",
+    ]
+    params: dict[str, Any] = {"types": [str(t) for t in selected_types(types, preset)]}
+    term = normalized_search(search)
+    if term:
+        conditions.append("be.tenant_id IN (SELECT t.id FROM tenants t WHERE lower(t.name) LIKE :pattern)")
+        params["pattern"] = contains_pattern(term)
+    if period_days is not None:
+        conditions.append("be.occurred_at BETWEEN :since AND :now")
+        params.update(since=now - timedelta(days=period_days), now=now)
+    if tenant_id is not None:
+        conditions.append("be.tenant_id = :tenant_id")
+        params["tenant_id"] = parse_tenant_id(tenant_id)
+    where = " AND ".join(conditions)
+    total = conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one()
+    if page.offset >= total:
+        return Page([], total, page.page, page.page_size)
+    rows = conn.execute(
+        text(
+            f"WITH page AS (SELECT be.id FROM billing_events be WHERE {where}"
+            "  ORDER BY be.occurred_at DESC, be.id DESC LIMIT :limit OFFSET :offset)"
+            " SELECT be.id, be.tenant_id, COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url,"
+            " s.billing_info->'Address'->>'Country' AS country, be.event_type, be.from_plan, be.to_plan,"
+            " be.amount_delta, be.previous_amount, be.new_amount, be.committed_mrr, be.currency, be.occurred_at"
+            " FROM page JOIN billing_events be ON be.id = page.id"
+            " LEFT JOIN tenants t ON t.id = be.tenant_id"
+            " LEFT JOIN subscriptions s ON s.tenant_id = be.tenant_id"
+            " ORDER BY be.occurred_at DESC, be.id DESC"
+        ),
+        {**params, "limit": page.page_size, "offset": page.offset},
+    ).mappings()
+    return Page([_row(row) for row in rows], total, page.page, page.page_size)
+
+
+def _row(row: Any) -> BillingEventRow:
+    return BillingEventRow(
+        id=row["id"],
+        tenant_id=str(row["tenant_id"]),
+        tenant_name=row["tenant_name"],
+        tenant_logo_url=row["tenant_logo_url"],
+        country=row["country"],
+        event_type=T(row["event_type"]),
+        from_plan=row["from_plan"],
+        to_plan=row["to_plan"],
+        amount_delta=row["amount_delta"],
+        previous_amount=row["previous_amount"],
+        new_amount=row["new_amount"],
+        committed_mrr=row["committed_mrr"],
+        currency=row["currency"],
+        occurred_at=as_utc(row["occurred_at"]),
+    )
