@@ -17,16 +17,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core import ids
+from db.demo import invoices
 from db.demo import stripe_objects as so
 from db.demo import words
 from db.demo.accounts import TenantProfile, billing_address, billing_info
+from db.demo.invoices import Invoice, Line
 from db.enums import SubscriptionPlan, SuspensionReason, TenantState
-from stripe_sync.catalog import CatalogPrice, PriceCatalog
-from stripe_sync.client import transaction_from_invoice
+from stripe_sync.catalog import PriceCatalog
+from stripe_sync.client import billing_info_of, payment_method_of, transaction_from_invoice
 from stripe_sync.replayer import stripe_cancellation_reason
 
 Standard, Premium = SubscriptionPlan.Standard, SubscriptionPlan.Premium
-CENT = Decimal("0.01")
 VAT_RATE = Decimal("0.25")
 
 # Chances per billing period unless stated; tuned so that about a year of
@@ -77,74 +78,12 @@ class StoredEvent:
         return self.payload["type"]
 
 
-@dataclass(slots=True)
-class Line:
-    amount: int  # minor units, signed (proration credits are negative)
-    price: CatalogPrice
-    description: str
-    period_start: datetime
-    period_end: datetime
-    proration: bool = False
-
-
-@dataclass(slots=True)
-class Invoice:
-    id: str
-    number: str
-    created: datetime
-    billing_reason: str
-    subscription_id: str
-    lines: list[Line]
-    tax: int
-    taxability_reason: str
-    credit: int = 0  # paid from the customer's credit balance
-    discount: int = 0
-    status: str = "open"
-    attempt_count: int = 0
-    paid_at: datetime | None = None
-    charge_id: str | None = None
-    payment_intent_id: str | None = None
-    refunded: int = 0
-    refunded_at: datetime | None = None
-    credit_noted_at: datetime | None = None
-    credit_note_id: str | None = None
-
-    @property
-    def subtotal(self) -> int:
-        return sum(line.amount for line in self.lines)
-
-    @property
-    def total(self) -> int:
-        return max(0, self.subtotal - self.discount + self.tax)
-
-    @property
-    def amount_due(self) -> int:
-        return max(0, self.total - self.credit)
-
-    @property
-    def amount_paid(self) -> int:
-        return self.amount_due if self.status == "paid" else 0
-
-    @property
-    def pdf_url(self) -> str:
-        return f"https://pay.stripe.com/invoice/{so.ACCOUNT}/{self.id}/pdf"
-
-
 def add_months(anchor: datetime, months: int) -> datetime:
     """Stripe's monthly billing: same day of month, clamped to the month's end."""
     years, month_index = divmod(anchor.month - 1 + months, 12)
     year, month = anchor.year + years, month_index + 1
     day = min(anchor.day, calendar.monthrange(year, month)[1])
     return anchor.replace(year=year, month=month, day=day)
-
-
-def money(minor_units: int) -> Decimal:
-    return (Decimal(minor_units) / 100).quantize(CENT)
-
-
-def to_json_number(amount: Decimal) -> float | int:
-    """A 2-place Decimal as a JSON number (exact: two decimals survive float repr)."""
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
 class BillingStory:
@@ -174,8 +113,7 @@ class BillingStory:
         self.customer_id: str | None = None
         self.invoice_prefix = "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", k=8))
         self.billing_info: dict[str, Any] | None = None
-        self.card: dict[str, Any] | None = None
-        self.payment_method_id: str | None = None
+        self.payment_method: dict[str, Any] | None = None  # the customer's default, a Stripe object
         self.sub_id: str | None = None
         self.sub_created: datetime | None = None
         self.item_id = ""
@@ -193,7 +131,6 @@ class BillingStory:
         self.latest_invoice_id: str | None = None
         # local facts the sync derives
         self.first_payment_failed_at: datetime | None = None
-        self.subscribed_since: datetime | None = None
         self.period_end_kept: datetime | None = None
         self.tenant_state = TenantState.Active
         self.suspension_reason: SuspensionReason | None = None
@@ -321,8 +258,7 @@ class BillingStory:
         self.first_payment_failed_at = None
         invoice = self.new_invoice(at, "subscription_create", [self.full_period_line(self.period_start, self.period_end)])
         self.latest_invoice_id = invoice.id
-        created = self.emit(at, "customer.subscription.created", self.subscription_object(), request=True)
-        self.subscribed_since = self.subscribed_since or created
+        self.emit(at, "customer.subscription.created", self.subscription_object(), request=True)
         if self.tenant_state is TenantState.Suspended:
             self.tenant_state, self.suspension_reason, self.suspended_at = TenantState.Active, None, None
         self.pay(invoice, at + timedelta(seconds=rng.uniform(2, 8)))
@@ -374,7 +310,8 @@ class BillingStory:
     def upgrade(self, at: datetime) -> None:
         old = self.plan
         start, end = self.period_start, self.period_end
-        share = Decimal((end - at).total_seconds() / (end - start).total_seconds())
+        # Stripe prorates by the second: the unused share of the old plan is credited.
+        share = Decimal(int((end - at).total_seconds())) / Decimal(int((end - start).total_seconds()))
         old_price, new_price = self.catalog.price_for_plan(old), self.catalog.price_for_plan(Premium)
         credit = -int((Decimal(so.minor(old_price.unit_amount)) * share).to_integral_value(ROUND_HALF_UP))
         charge = int((Decimal(so.minor(new_price.unit_amount)) * share).to_integral_value(ROUND_HALF_UP))
@@ -477,7 +414,7 @@ class BillingStory:
         invoice = self.last_paid_invoice()
         self.end_subscription(at, "cancellation_requested")
         if invoice is not None and self.rng.random() < 0.6:
-            self.refund_invoice(invoice, at + timedelta(minutes=self.rng.uniform(1, 30)), share=self.rng.uniform(0.2, 0.8))
+            self.refund_invoice(invoice, at + timedelta(minutes=self.rng.uniform(1, 30)), percent=self.rng.randrange(20, 81))
 
     def delete_customer(self, at: datetime) -> None:
         self.end_subscription(at, "cancellation_requested")
@@ -528,27 +465,23 @@ class BillingStory:
         self.emit(at, "customer.updated", self.customer_object(), previous, request=True)
 
     def change_payment_method(self, at: datetime) -> None:
-        self.attach_new_card(at, previous_default=self.payment_method_id)
+        self.attach_new_card(at, previous_default=self.payment_method["id"] if self.payment_method else None)
 
     def attach_new_card(self, at: datetime, *, previous_default: str | None) -> None:
         rng = self.rng
         brand = rng.choices(words.CARD_BRANDS, weights=_BRAND_WEIGHTS)[0][0]
-        expiry_year = self.now.year + rng.randrange(0, 5)
-        self.card = {
-            "Brand": brand,
-            "Last4": "****" if brand == "link" else f"{rng.randrange(10000):04d}",
-            "ExpMonth": 0 if brand == "link" else rng.randrange(1, 13),
-            "ExpYear": 0 if brand == "link" else expiry_year,
-            "Country": self.profile.country.code,
-            "Funding": rng.choice(("credit", "credit", "debit")),
-        }
-        self.payment_method_id = so.stripe_id(rng, "pm")
-        attached = self.emit(
-            at,
-            "payment_method.attached",
-            so.payment_method(self.payment_method_id, so.ts(at), self.customer_id, self.card, self.billing_info),
-            request=True,
-        )
+        card = None
+        if brand != "link":
+            card = {
+                "brand": brand,
+                "country": self.profile.country.code,
+                "exp_month": rng.randrange(1, 13),
+                "exp_year": self.now.year + rng.randrange(0, 5),
+                "funding": rng.choice(("credit", "credit", "debit")),
+                "last4": f"{rng.randrange(10000):04d}",
+            }
+        self.payment_method = so.payment_method(so.stripe_id(rng, "pm"), so.ts(at), self.customer_id, card, self.billing_info)
+        attached = self.emit(at, "payment_method.attached", self.payment_method, request=True)
         self.emit(
             attached.created + timedelta(seconds=1),
             "customer.updated",
@@ -561,15 +494,15 @@ class BillingStory:
         invoice = self.last_paid_invoice()
         if invoice is None or (at - invoice.created).days > 60:
             return
-        self.refund_invoice(invoice, at, share=1.0 if self.rng.random() < 0.4 else self.rng.uniform(0.2, 0.6))
+        self.refund_invoice(invoice, at, percent=100 if self.rng.random() < 0.4 else self.rng.randrange(20, 61))
 
-    def refund_invoice(self, invoice: Invoice, at: datetime, *, share: float) -> None:
-        amount = invoice.amount_paid if share >= 1 else max(100, int(invoice.amount_paid * share))
+    def refund_invoice(self, invoice: Invoice, at: datetime, *, percent: int) -> None:
+        amount = min(invoice.amount_paid, max(100, invoice.amount_paid * percent // 100))
         if amount <= 0 or invoice.refunded:
             return
         invoice.refunded = amount
-        created = self.emit(at, "charge.refunded", self.charge_object(invoice, at), request=True).created
-        invoice.refunded_at = created
+        invoice.refunded_at = self.next_instant(at)
+        self.emit(invoice.refunded_at, "charge.refunded", self.charge_object(invoice, invoice.refunded_at), request=True)
 
     # ----- helpers ----------------------------------------------------------
 
@@ -636,6 +569,10 @@ class BillingStory:
             if invoice.credit_noted_at >= self.now:
                 invoice.credit_note_id = invoice.credit_noted_at = None
 
+    def next_instant(self, at: datetime) -> datetime:
+        """When an event meant for `at` gets its `created`: whole seconds, after the last one."""
+        return max(at.replace(microsecond=0), self.clock + timedelta(seconds=1))
+
     def emit_subscription_updated(self, at: datetime, previous: dict[str, Any], *, request: bool = False) -> StoredEvent:
         return self.emit(at, "customer.subscription.updated", self.subscription_object(), previous, request=request)
 
@@ -651,7 +588,7 @@ class BillingStory:
         """Record the event Stripe sent for the state just reached; events of
         one customer are at least a second apart, in story order."""
         rng = self.rng
-        created = max(at.replace(microsecond=0), self.clock + timedelta(seconds=1))
+        created = self.next_instant(at)
         self.clock = created
         payload = so.event(
             so.stripe_id(rng, "evt"),
@@ -683,7 +620,8 @@ class BillingStory:
 
     # ----- Stripe objects of the current state ---------------------------------
 
-    def customer_object(self) -> dict[str, Any]:
+    def customer_object(self, *, with_tax_ids: bool = False) -> dict[str, Any]:
+        """The customer as events carry it; `with_tax_ids` as the sync expands it."""
         danish = self.profile.country.code == "DK"
         return so.customer(
             self.customer_id,
@@ -691,9 +629,10 @@ class BillingStory:
             self.billing_info,
             tenant_id=self.profile.id,
             invoice_prefix=self.invoice_prefix,
-            default_payment_method=self.payment_method_id,
+            default_payment_method=self.payment_method["id"] if self.payment_method else None,
             preferred_locale="da" if danish else "en",
             tax_exempt="none" if danish else ("reverse" if self.profile.country.in_eu else "exempt"),
+            with_tax_ids=with_tax_ids,
         )
 
     def items_object(self) -> dict[str, Any]:
@@ -774,134 +713,12 @@ class BillingStory:
     def invoice_object(
         self, invoice: Invoice, *, next_attempt: datetime | None = None, expand_payments: bool = False
     ) -> dict[str, Any]:
-        info = self.billing_info or {}
-        lines = [
-            so.invoice_line(
-                so.stripe_id(self.rng, "il", 14), line.amount, line.description, line.price,
-                so.ts(line.period_start), so.ts(line.period_end), proration=line.proration,
-            )
-            for line in invoice.lines
-        ]
-        paid = invoice.status == "paid"
-        document: dict[str, Any] = {
-            "id": invoice.id,
-            "object": "invoice",
-            "account_country": "DK",
-            "account_name": "Backoffice Demo ApS",
-            "amount_due": invoice.amount_due,
-            "amount_paid": invoice.amount_paid,
-            "amount_remaining": 0 if paid else invoice.amount_due,
-            "attempt_count": invoice.attempt_count,
-            "attempted": invoice.attempt_count > 0,
-            "automatic_tax": {"enabled": True, "status": "complete"},
-            "billing_reason": invoice.billing_reason,
-            "collection_method": "charge_automatically",
-            "created": so.ts(invoice.created),
-            "currency": "dkk",
-            "customer": self.customer_id,
-            "customer_email": info.get("Email"),
-            "customer_name": info.get("Name"),
-            "ending_balance": 0,
-            "hosted_invoice_url": f"https://invoice.stripe.com/i/{so.ACCOUNT}/{invoice.id}",
-            "invoice_pdf": invoice.pdf_url,
-            "lines": {"object": "list", "data": lines, "has_more": False, "total_count": len(lines), "url": f"/v1/invoices/{invoice.id}/lines"},
-            "livemode": False,
-            "next_payment_attempt": so.ts(next_attempt) if next_attempt else None,
-            "number": invoice.number,
-            "parent": {
-                "quote_details": None,
-                "subscription_details": {"metadata": {}, "subscription": invoice.subscription_id},
-                "type": "subscription_details",
-            },
-            "period_end": so.ts(invoice.lines[0].period_end),
-            "period_start": so.ts(invoice.lines[0].period_start),
-            "starting_balance": -invoice.credit,
-            "status": invoice.status,
-            "status_transitions": {
-                "finalized_at": so.ts(invoice.created) + 3600 if invoice.billing_reason == "subscription_cycle" else so.ts(invoice.created),
-                "marked_uncollectible_at": None,
-                "paid_at": so.ts(invoice.paid_at) if paid else None,
-                "voided_at": None,
-            },
-            "subtotal": invoice.subtotal,
-            "subtotal_excluding_tax": invoice.subtotal,
-            "total": invoice.total,
-            "total_discount_amounts": [{"amount": invoice.discount, "discount": "di_demo"}] if invoice.discount else [],
-            "total_excluding_tax": invoice.subtotal - invoice.discount,
-            "total_taxes": [
-                {
-                    "amount": invoice.tax,
-                    "tax_behavior": "exclusive",
-                    "tax_rate_details": None,
-                    "taxability_reason": invoice.taxability_reason,
-                    "taxable_amount": invoice.subtotal - invoice.discount,
-                    "type": "tax_rate_details",
-                }
-            ],
-        }
-        if expand_payments and invoice.charge_id:
-            document["payments"] = {
-                "object": "list",
-                "data": [
-                    {
-                        "id": f"inpay_{invoice.payment_intent_id[3:]}",
-                        "object": "invoice_payment",
-                        "amount_paid": invoice.amount_paid,
-                        "is_default": True,
-                        "payment": {"charge": invoice.charge_id, "payment_intent": invoice.payment_intent_id, "type": "payment_intent"},
-                        "status": "paid",
-                    }
-                ],
-                "has_more": False,
-            }
-        return document
+        return invoices.invoice_object(
+            invoice, self.rng, self.customer_id, self.billing_info, next_attempt=next_attempt, expand_payments=expand_payments
+        )
 
     def charge_object(self, invoice: Invoice, refunded_at: datetime) -> dict[str, Any]:
-        card = self.card or {}
-        full = invoice.refunded >= invoice.amount_paid
-        return {
-            "id": invoice.charge_id,
-            "object": "charge",
-            "amount": invoice.amount_paid,
-            "amount_captured": invoice.amount_paid,
-            "amount_refunded": invoice.refunded,
-            "billing_details": {"email": (self.billing_info or {}).get("Email"), "name": (self.billing_info or {}).get("Name")},
-            "captured": True,
-            "created": so.ts(invoice.paid_at),
-            "currency": "dkk",
-            "customer": self.customer_id,
-            "description": "Subscription creation" if invoice.billing_reason == "subscription_create" else "Subscription update",
-            "livemode": False,
-            "metadata": {},
-            "paid": True,
-            "payment_intent": invoice.payment_intent_id,
-            "payment_method": self.payment_method_id,
-            "payment_method_details": {
-                "card": {"brand": card.get("Brand"), "exp_month": card.get("ExpMonth"), "exp_year": card.get("ExpYear"), "last4": card.get("Last4")},
-                "type": "card",
-            },
-            "receipt_url": f"https://pay.stripe.com/receipts/invoices/{invoice.id}",
-            "refunded": full,
-            "refunds": {
-                "object": "list",
-                "data": [
-                    {
-                        "id": so.stripe_id(self.rng, "re"),
-                        "object": "refund",
-                        "amount": invoice.refunded,
-                        "charge": invoice.charge_id,
-                        "created": so.ts(refunded_at),
-                        "currency": "dkk",
-                        "reason": "requested_by_customer",
-                        "status": "succeeded",
-                    }
-                ],
-                "has_more": False,
-                "total_count": 1,
-                "url": f"/v1/charges/{invoice.charge_id}/refunds",
-            },
-            "status": "succeeded",
-        }
+        return invoices.charge_object(invoice, self.rng, self.customer_id, self.billing_info, self.payment_method, refunded_at)
 
     # ----- the final local state ---------------------------------------------
 
@@ -917,20 +734,14 @@ class BillingStory:
         return self.sub_id is not None and self.plan is not None
 
     def payment_transactions(self) -> list[dict[str, Any]]:
-        """One element per finalised invoice, newest first, built by the
+        """One element per finalised invoice, newest first, made by the
         pipeline's own invoice mapping (domain.md 1.9.1, 7.8-7.10)."""
         elements = []
         for invoice in reversed(self.invoices):
-            if invoice.attempt_count == 0 and invoice.status == "open":
-                continue  # a draft: Stripe has not finalised it yet
+            if invoice.is_draft:
+                continue
             charges = [self.charge_object(invoice, invoice.refunded_at)] if invoice.refunded else []
-            credit_notes = (
-                [{"id": invoice.credit_note_id, "object": "credit_note", "invoice": invoice.id,
-                  "pdf": f"https://pay.stripe.com/credit_notes/{so.ACCOUNT}/{invoice.credit_note_id}/pdf",
-                  "created": so.ts(invoice.credit_noted_at)}]
-                if invoice.credit_note_id
-                else []
-            )
+            credit_notes = [invoices.credit_note_object(invoice)] if invoice.credit_note_id else []
             element = transaction_from_invoice(
                 self.invoice_object(invoice, expand_payments=True), charges, credit_notes, self.catalog, now=self.now
             )
@@ -940,7 +751,11 @@ class BillingStory:
         return elements
 
     def payment_method_json(self) -> dict[str, Any] | None:
-        if self.card is None:
-            return None
-        return {key: self.card[key] for key in ("Brand", "Last4", "ExpMonth", "ExpYear")}
+        """The subscription's payment_method column, as the sync stores it."""
+        return payment_method_of(self.payment_method)
 
+    def billing_info_json(self) -> dict[str, Any] | None:
+        """The billing_info column, as the sync reads it from the customer."""
+        if self.customer_id is None:
+            return None
+        return billing_info_of(self.customer_object(with_tax_ids=True), self.payment_method)

@@ -281,8 +281,8 @@ def _sessions(
     if not successes:
         return last_seen
     rate_share = min(1.0, len(successes) / 8)
-    keep = 1 if rng.random() < 0.35 + 0.6 * rate_share else 0
-    if keep and len(successes) > 1 and rng.random() < 0.25 * rate_share:
+    keep = 1 if rng.random() < 0.25 + 0.55 * rate_share else 0
+    if keep and len(successes) > 1 and rng.random() < 0.2 * rate_share:
         keep = 2
     ends = deleted_at or profile.deleted_at or now
     for number, attempt in enumerate(reversed(successes[-keep:] if keep else [])):

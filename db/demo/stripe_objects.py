@@ -126,8 +126,9 @@ def customer(
     default_payment_method: str | None,
     preferred_locale: str,
     tax_exempt: str,
+    with_tax_ids: bool = False,
 ) -> dict[str, Any]:
-    return {
+    document = {
         "id": customer_id,
         "object": "customer",
         "address": address(billing_info["Address"]),
@@ -154,16 +155,25 @@ def customer(
         "tax_exempt": tax_exempt,
         "test_clock": None,
     }
+    if with_tax_ids:  # an expandable field: only when the caller asks for it
+        tax_id = billing_info["TaxId"]
+        document["tax_ids"] = {
+            "object": "list",
+            "data": [{"id": f"txi_{customer_id[4:]}", "object": "tax_id", "type": "eu_vat", "value": tax_id}] if tax_id else [],
+            "has_more": False,
+        }
+    return document
 
 
 def payment_method(
     payment_method_id: str,
     created: int,
     customer_id: str,
-    card: dict[str, Any],
+    card: dict[str, Any] | None,
     billing_info: dict[str, Any],
 ) -> dict[str, Any]:
-    is_link = card["Brand"] == "link"
+    """A card (Stripe's card fields), or Stripe Link when `card` is None."""
+    is_link = card is None
     return {
         "id": payment_method_id,
         "object": "payment_method",
@@ -174,16 +184,7 @@ def payment_method(
             "name": billing_info["Name"],
             "phone": None,
         },
-        "card": None
-        if is_link
-        else {
-            "brand": card["Brand"],
-            "country": card["Country"],
-            "exp_month": card["ExpMonth"],
-            "exp_year": card["ExpYear"],
-            "funding": card["Funding"],
-            "last4": card["Last4"],
-        },
+        "card": card,
         "created": created,
         "customer": customer_id,
         "link": {"email": billing_info["Email"]} if is_link else None,

@@ -128,8 +128,7 @@ def generate(
     story = BillingStory(rng, profile, catalog, now, stays_paid=plan.role is not Role.regular)
     story.play()
     subscription_id = ids.prefixed("sub", profile.created_at, rng)
-    if plan.drift_kind is not None:
-        _stage_drift(rng, story, plan.drift_kind, now)
+    drift_kind = _stage_drift(rng, story, plan.drift_kind, now) if plan.drift_kind is not None else None
 
     synced = plan.role is not Role.unsynced
     events = story.events if synced else []
@@ -155,8 +154,8 @@ def generate(
         (row.occurred_at for row in replayed.rows if row.event_type == "SubscriptionCreated"), default=None
     )
     row = _subscription_row(story, subscription_id, transactions, subscribed_since, replayed.max_created if synced else None)
-    if plan.drift_kind is not None:
-        _record_drift(rng, batch, plan, profile, story, row, transactions, len(replayed.rows), replayed.has_unclassified_event, now)
+    if drift_kind is not None:
+        _record_drift(rng, batch, plan.role, drift_kind, profile.id, row, transactions, len(replayed.rows), replayed.has_unclassified_event, now)
     batch.add_row("subscriptions", (row[column] for column in SUBSCRIPTION_COLUMNS))
 
     if not story.is_paying and rng.random() < P_DELETED:
@@ -215,7 +214,7 @@ def _subscription_row(
         "cancellation_feedback": story.feedback[1] if story.cancel_at_period_end else None,
         "payment_transactions": transactions,
         "payment_method": story.payment_method_json(),
-        "billing_info": story.billing_info,
+        "billing_info": story.billing_info_json(),
         "subscribed_since": subscribed_since,
         "last_synced_stripe_event_created_at": anchor,
         "scheduled_price_amount": scheduled_price,
@@ -282,32 +281,33 @@ def ignored_events(rng: random.Random, now: datetime, batch: Batch) -> None:
 # -- drift ------------------------------------------------------------------------
 
 
-def _stage_drift(rng: random.Random, story: BillingStory, kind: DriftKind, now: datetime) -> None:
-    """Play the last weeks of a drift tenant's story so the finding is true."""
-    if not story.is_paying:
-        return
-
-    def moment() -> datetime:
-        earliest = max(story.clock + timedelta(minutes=10), story.period_start + timedelta(hours=2), now - timedelta(days=20))
-        latest = min(story.horizon, story.period_end - timedelta(hours=1))
-        return earliest + (latest - earliest) * rng.uniform(0.1, 0.9) if latest > earliest else earliest
-
+def _stage_drift(rng: random.Random, story: BillingStory, kind: DriftKind, now: datetime) -> DriftKind:
+    """Play the last weeks of a drift tenant's story so the finding is true.
+    Without room left in the current period, the finding is one that needs no story."""
+    earliest = max(story.clock + timedelta(minutes=10), story.period_start + timedelta(hours=2), now - timedelta(days=20))
+    latest = min(story.horizon, story.period_end - timedelta(hours=1))
+    if kind in (DriftKind.price_mismatch, DriftKind.cancel_flag_mismatch):
+        return kind
+    if latest - earliest < timedelta(hours=2):
+        return DriftKind.price_mismatch
+    first, second = sorted(earliest + (latest - earliest) * rng.uniform(0.05, 0.95) for _ in range(2))
     if kind is DriftKind.unclassified:
-        story.change_plan_and_cancel(moment())
+        story.change_plan_and_cancel(first)
     elif kind is DriftKind.scheduled_price_missing:
         if story.plan is SubscriptionPlan.Standard:
-            story.upgrade(moment())
-        story.schedule_downgrade(moment())
+            story.upgrade(first)
+        story.schedule_downgrade(second)
     elif kind is DriftKind.clamped:
-        story.misbilled_invoice(moment())
+        story.misbilled_invoice(first)
+    return kind
 
 
 def _record_drift(
     rng: random.Random,
     batch: Batch,
-    plan: TenantPlan,
-    profile: TenantProfile,
-    story: BillingStory,
+    role: Role,
+    kind: DriftKind,
+    tenant_id: int,
     row: dict[str, Any],
     transactions: list[dict[str, Any]],
     billing_event_count: int,
@@ -315,7 +315,6 @@ def _record_drift(
     now: datetime,
 ) -> None:
     """What the drift check found, through the pipeline's own detector."""
-    kind = plan.drift_kind
     if kind is DriftKind.scheduled_price_missing:
         row["scheduled_price_amount"] = None  # the catalog had no price for the target when it was healed
     local = StateSnapshot.of_subscription(_Row(row))
@@ -336,7 +335,7 @@ def _record_drift(
         return
     found = [d.to_json() for d in discrepancies]
     checked_at = now - timedelta(hours=rng.uniform(1, 22))
-    acknowledged = plan.role is Role.acknowledged_drift
+    acknowledged = role is Role.acknowledged_drift
     if acknowledged:
         checked_at = now - timedelta(days=rng.uniform(2, 25))
         acknowledged_at = checked_at + timedelta(hours=rng.uniform(1, 30))
@@ -347,7 +346,7 @@ def _record_drift(
         "billing_drift_checks",
         "\t".join(
             (
-                str(profile.id), row["id"], checked_at.isoformat(), "t", json_text(found),
+                str(tenant_id), row["id"], checked_at.isoformat(), "t", json_text(found),
                 acknowledged_at.isoformat() if acknowledged else "\\N",
                 DRIFT_OPERATOR if acknowledged else "\\N",
             )
