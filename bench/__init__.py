@@ -1,0 +1,1 @@
+"""Performance benchmarks at platform scale (`make bench`); not part of `make test`."""

@@ -1,0 +1,102 @@
+"""`make bench`: build (or reuse) the large dataset, time every query behind a
+screen, compare the MRR trend with the original's algorithm, measure the
+console, print a table and write bench/results.json.
+
+Environment: BENCH_TENANTS (default 100000), BENCH_SEED (1), BENCH_RUNS (5),
+BENCH_PGDATA (where the cached dataset server lives), BENCH_SKIP_CONSOLE=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import cases, dataset
+from bench.harness import Measurement, measure
+
+RESULTS = Path(__file__).parent / "results.json"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        sys.exit(f"error: {name} must be a whole number, not {raw!r}")
+
+
+def _verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("[green]ok[/]" if ok else "[red]MISSED[/]")
+
+
+def _query_table(measurements: list[Measurement], tenants: int) -> Table:
+    table = Table(title=f"Queries at {tenants:,} tenants (ms)", header_style="bold")
+    for column in ("group", "query", "median", "max", "SQL floor", "ratio", "budget", ""):
+        table.add_column(column, justify="left" if column in ("group", "query") else "right")
+    for m in measurements:
+        table.add_row(
+            m.group,
+            m.name,
+            f"{m.median_ms:.1f}",
+            f"{m.max_ms:.1f}",
+            f"{m.floor_ms:.1f}",
+            f"{m.ratio:.2f}",
+            "" if m.budget_ms is None else f"{m.budget_ms:.0f}",
+            _verdict(m.within_budget),
+        )
+    return table
+
+
+def main() -> None:
+    console = Console(width=max(120, Console().width))
+    tenants = _int_env("BENCH_TENANTS", 100_000)
+    seed = _int_env("BENCH_SEED", 1)
+    runs = max(5, _int_env("BENCH_RUNS", 5))
+    engine = dataset.ensure(tenants, seed, log=console.print)
+
+    measurements = []
+    for case in cases.query_cases(engine):
+        measurement = measure(engine, case, runs=runs)
+        measurements.append(measurement)
+        console.print(f"  {case.group} / {case.name}: {measurement.median_ms:.1f} ms", highlight=False)
+    console.print(_query_table(measurements, tenants))
+
+    trend = cases.mrr_trend_comparison(engine, runs=min(runs, 3))
+    console.print(
+        f"MRR trend (90 days): ours {trend['ours_ms']:.1f} ms, original algorithm {trend['original_ms']:.1f} ms, "
+        f"speedup {trend['speedup']:.0f}x (budget >= 20x) {_verdict(trend['speedup'] >= 20)}; "
+        f"same figures: {trend['same_figures']}"
+    )
+
+    console_figures = {}
+    if os.environ.get("BENCH_SKIP_CONSOLE") != "1":
+        from bench import console_figures as figures
+
+        console_figures = figures.measure(engine)
+        figures.print_table(console, console_figures)
+
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "tenants": tenants,
+                "seed": seed,
+                "runs": runs,
+                "queries": [asdict(m) | {"ratio": m.ratio, "within_budget": m.within_budget} for m in measurements],
+                "mrr_trend_vs_original": trend,
+                "console": console_figures,
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    console.print(f"Wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Time a query function and compare it with its SQL floor.
+
+The floor is what PostgreSQL itself spends on the same statements: each
+statement the function sent is re-run under EXPLAIN (ANALYZE) with the same
+parameters, and its planning plus execution time summed. The ratio of the
+wall time to the floor shows what Python, the driver and round trips add.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event
+
+from db.engine import read_only
+
+Query = Callable[[Connection], Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    group: str
+    name: str
+    query: Query
+    budget_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    group: str
+    name: str
+    runs: int
+    median_ms: float
+    max_ms: float
+    floor_ms: float
+    statements: int
+    budget_ms: float | None
+
+    @property
+    def ratio(self) -> float:
+        return self.median_ms / self.floor_ms if self.floor_ms else float("nan")
+
+    @property
+    def within_budget(self) -> bool | None:
+        return None if self.budget_ms is None else self.max_ms <= self.budget_ms
+
+
+def _captured_statements(engine: Engine, query: Query) -> list[tuple[str, Any]]:
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with read_only(engine) as conn:
+            query(conn)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return statements
+
+
+def sql_floor_ms(engine: Engine, statements: list[tuple[str, Any]]) -> float:
+    total = 0.0
+    with read_only(engine) as conn:
+        for statement, parameters in statements:
+            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {statement}", parameters).scalar_one()
+            top = plan[0] if isinstance(plan, list) else plan
+            total += float(top.get("Planning Time", 0.0)) + float(top["Execution Time"])
+    return total
+
+
+def measure(engine: Engine, case: Case, runs: int = 5) -> Measurement:
+    with read_only(engine) as conn:  # warm the caches and the connection pool
+        case.query(conn)
+    timings = []
+    for _ in range(runs):
+        # Timed as a screen loads it: open a read-only transaction, query, close.
+        started = time.perf_counter()
+        with read_only(engine) as conn:
+            case.query(conn)
+        timings.append((time.perf_counter() - started) * 1000)
+    statements = _captured_statements(engine, case.query)
+    floors = [sql_floor_ms(engine, statements) for _ in range(min(runs, 3))]
+    return Measurement(
+        group=case.group,
+        name=case.name,
+        runs=runs,
+        median_ms=statistics.median(timings),
+        max_ms=max(timings),
+        floor_ms=statistics.median(floors),
+        statements=len(statements),
+        budget_ms=case.budget_ms,
+    )
