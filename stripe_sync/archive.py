@@ -19,7 +19,7 @@ from core.settings import Settings
 from db.enums import SubscriptionPlan
 from stripe_sync import ledger
 from stripe_sync.processing import event_of_row
-from stripe_sync.replayer import ReplayState, replay
+from stripe_sync.replayer import replay
 from stripe_sync.state_sync import StripeGateway
 from stripe_sync.sync import locked_subscription, stripe_client_for, tenant_lock
 
@@ -71,22 +71,22 @@ def replay_archive(
         ).all()
         if not rows:
             raise OperatorError(NO_CANDIDATES)
-        latest = ledger.latest_event(conn, subscription.id)
-        seed = ReplayState.seeded(
+        catalog = gateway.price_catalog()
+        seed, _ = ledger.replay_seed(
+            conn,
+            subscription.id,
             live_plan=subscription.plan,
             live_price=subscription.current_price_amount,
             live_cancel_at_period_end=subscription.cancel_at_period_end,
             live_scheduled_plan=subscription.scheduled_plan,
-            latest_event_type=latest.event_type if latest else None,
-            latest_to_plan=latest.to_plan if latest else None,
-            latest_committed_mrr=latest.committed_mrr if latest else None,
+            catalog=catalog,
         )
         events = [event_of_row(row) for row in rows]
         replayed = replay(
             events,
             tenant_id=subscription.tenant_id,
             subscription_id=subscription.id,
-            catalog=gateway.price_catalog(),
+            catalog=catalog,
             state=seed,
             skip_stripe_event_ids=ledger.recorded_stripe_event_ids(conn, subscription.id, (e["id"] for e in events)),
             currency_override=subscription.current_price_currency,

@@ -18,8 +18,11 @@ from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from db.enums import BillingEventType
+from db.enums import BillingEventType as T
+from db.enums import SubscriptionPlan
 from db.models import BillingEvent, Subscription
-from stripe_sync.replayer import BillingEventRow
+from stripe_sync.catalog import PriceCatalog
+from stripe_sync.replayer import BillingEventRow, ReplayState
 
 # Rows per INSERT statement: large enough for demo data, small enough for the
 # parameter limit (22 columns x 1000 rows).
@@ -89,7 +92,7 @@ def _recorded(conn: Connection, rows: Sequence[BillingEventRow]) -> set[tuple[st
 
 @dataclass(frozen=True)
 class LatestEvent:
-    """The newest persisted billing event of a subscription: the replay seed."""
+    """The newest persisted billing event of a subscription in replay order."""
 
     stripe_event_id: str
     event_type: str
@@ -99,8 +102,9 @@ class LatestEvent:
 
 
 def latest_event(conn: Connection, subscription_id: str) -> LatestEvent | None:
-    """Latest by occurred_at, ties broken by the greater Stripe event id: the
-    last one in replay order (the original broke ties by its random row id)."""
+    """Latest by occurred_at, ties broken by the greater Stripe event id
+    (ordinal): the last one in replay order. (The original broke ties by its
+    random row id.)"""
     row = conn.execute(
         select(
             BillingEvent.stripe_event_id,
@@ -110,10 +114,104 @@ def latest_event(conn: Connection, subscription_id: str) -> LatestEvent | None:
             BillingEvent.occurred_at,
         )
         .where(BillingEvent.subscription_id == subscription_id)
-        .order_by(BillingEvent.occurred_at.desc(), BillingEvent.stripe_event_id.desc())
+        .order_by(*REPLAY_ORDER_DESC)
         .limit(1)
     ).one_or_none()
     return LatestEvent(*row) if row else None
+
+
+REPLAY_ORDER_DESC = (BillingEvent.occurred_at.desc(), BillingEvent.stripe_event_id.collate("C").desc())
+SEED_LOOKBACK = 500
+
+_SETS_PLAN = frozenset({T.SubscriptionCreated, T.SubscriptionUpgraded, T.SubscriptionDowngraded})
+_ENDS = frozenset({T.SubscriptionExpired, T.SubscriptionImmediatelyCancelled, T.SubscriptionSuspended})
+_CANCEL_FLAG = {T.SubscriptionCancelled: True, T.SubscriptionReactivated: False, T.SubscriptionCreated: False} | {t: False for t in _ENDS}
+_CLEARS_SCHEDULE = frozenset({T.SubscriptionDowngradeCancelled, T.SubscriptionCreated}) | _ENDS
+_PRICE_IN_NEW_AMOUNT = frozenset({T.SubscriptionCreated, T.SubscriptionReactivated, T.SubscriptionDowngradeCancelled})
+
+
+def replay_seed(
+    conn: Connection,
+    subscription_id: str,
+    *,
+    live_plan: str | None,
+    live_price: Decimal | None,
+    live_cancel_at_period_end: bool,
+    live_scheduled_plan: str | None,
+    catalog: PriceCatalog | None = None,
+) -> tuple[ReplayState, LatestEvent | None]:
+    """The replay state after the subscription's last recorded event, read
+    back from its billing events; what they do not tell comes from the live
+    (already synced) subscription. Seeding from the ledger rather than from
+    Stripe's current state keeps a sync that covers several changes (an
+    upgrade, then a cancellation) computing each row from the state before it.
+    Returns the seed and the latest event (None for an empty ledger)."""
+    rows = conn.execute(
+        select(
+            BillingEvent.stripe_event_id,
+            BillingEvent.event_type,
+            BillingEvent.from_plan,
+            BillingEvent.to_plan,
+            BillingEvent.new_amount,
+            BillingEvent.committed_mrr,
+            BillingEvent.occurred_at,
+        )
+        .where(BillingEvent.subscription_id == subscription_id)
+        .order_by(*REPLAY_ORDER_DESC)
+        .limit(SEED_LOOKBACK)
+    ).all()
+    state = ReplayState.seeded(
+        live_plan=live_plan,
+        live_price=live_price,
+        live_cancel_at_period_end=live_cancel_at_period_end,
+        live_scheduled_plan=live_scheduled_plan,
+    )
+    if not rows:
+        return state, None
+    latest = LatestEvent(rows[0].stripe_event_id, rows[0].event_type, rows[0].to_plan, rows[0].committed_mrr, rows[0].occurred_at)
+    state.committed_mrr = latest.committed_mrr
+    # Each fact is the newest row that tells it; a 1-tuple marks "found" (its
+    # value may be None), None "not told yet".
+    plan = cancel = schedule = price = since = None
+    cancelled_at: datetime | None = None
+    for row in rows:
+        kind = T(row.event_type)
+        if plan is None:
+            current = row.from_plan if kind == T.SubscriptionDowngradeScheduled else row.to_plan
+            if current is not None:
+                plan = (current,)
+        if since is None and kind in _SETS_PLAN | _ENDS:
+            since = (row.occurred_at if kind in _SETS_PLAN else None,)
+        if cancel is None and kind in _CANCEL_FLAG:
+            cancel = (_CANCEL_FLAG[kind],)
+            cancelled_at = row.occurred_at if _CANCEL_FLAG[kind] else None
+        if schedule is None and (kind == T.SubscriptionDowngradeScheduled or kind in _CLEARS_SCHEDULE):
+            schedule = (row.to_plan if kind == T.SubscriptionDowngradeScheduled else None,)
+        if price is None:
+            if kind in _PRICE_IN_NEW_AMOUNT:
+                price = (row.new_amount,)
+            elif kind in (T.SubscriptionUpgraded, T.SubscriptionDowngraded):
+                # A plan change while cancelling records 0, not the new price.
+                price = (row.new_amount or None,)
+            elif kind in _ENDS:
+                price = (Decimal("0.00"),)
+        if plan and cancel and schedule and price and since:
+            break
+    if plan is not None:
+        state.plan = SubscriptionPlan(plan[0])
+    if cancel is not None:
+        state.cancel_at_period_end = cancel[0]
+        state.cancelled_at = cancelled_at
+    if schedule is not None:
+        state.scheduled_plan = SubscriptionPlan(schedule[0]) if schedule[0] else None
+    if price is not None and price[0] is not None:
+        state.plan_price = price[0]
+    elif plan is not None and plan[0] != live_plan:
+        catalog_price = catalog.price_of(plan[0]) if catalog is not None and plan[0] != SubscriptionPlan.Basis else None
+        state.plan_price = catalog_price if catalog_price is not None else Decimal("0.00")
+    if since is not None:
+        state.plan_since = since[0]
+    return state, latest
 
 
 def count_events(conn: Connection, subscription_id: str) -> int:

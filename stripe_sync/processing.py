@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ from db.models import StripeEvent, Subscription
 from stripe_sync import drift, ledger
 from stripe_sync.catalog import PriceCatalog
 from stripe_sync.drift import Discrepancy, ReplayFindings, StaleRow, StateSnapshot
-from stripe_sync.replayer import SUPPORTED_API_VERSIONS, BillingEventRow, ReplayState, replay
+from stripe_sync.replayer import SUPPORTED_API_VERSIONS, BillingEventRow, replay
 from stripe_sync.state_sync import StateSync, StripeGateway, load_subscription, sync_state
 
 Progress = Callable[[str], None]
@@ -88,28 +88,31 @@ def process_customer(
 
     report("Replaying events into the ledger")
     recorded_count = ledger.count_events(conn, live.id)
+    received = [webhook_event] if webhook_event is not None else []
+    stored = stored_events(conn, customer_id, include_processed=recorded_count == 0)
+    recorded = ledger.recorded_stripe_event_ids(
+        conn, live.id, (event["id"] for source in (listed.events, received, stored) for event in source)
+    )
+    # Stripe's list as it is; what we received or stored only when it adds an
+    # event (a late or repeated delivery of a recorded event adds nothing).
     events = _union(
         listed.events,
-        [webhook_event] if webhook_event is not None else [],
-        stored_events(conn, customer_id, include_processed=recorded_count == 0),
+        [event for event in received if event["id"] not in recorded],
+        [event for event in stored if event["id"] not in recorded],
     )
-    latest = ledger.latest_event(conn, live.id)
-    seed = ReplayState.seeded(
+    seed, latest = ledger.replay_seed(
+        conn,
+        live.id,
         live_plan=live.plan,
         live_price=live.current_price_amount,
         live_cancel_at_period_end=live.cancel_at_period_end,
         live_scheduled_plan=live.scheduled_plan,
-        latest_event_type=latest.event_type if latest else None,
-        latest_to_plan=latest.to_plan if latest else None,
-        latest_committed_mrr=latest.committed_mrr if latest else None,
+        catalog=catalog,
     )
-    recorded = ledger.recorded_stripe_event_ids(conn, live.id, (event["id"] for event in events))
-    replayed = replay(
-        events,
+    context = dict(
         tenant_id=live.tenant_id,
         subscription_id=live.id,
         catalog=catalog,
-        state=seed,
         skip_stripe_event_ids=recorded,
         currency_override=state.stripe.currency or state.local_before.currency,
         live_plan=SubscriptionPlan(live.plan),
@@ -117,8 +120,19 @@ def process_customer(
         live_currency=live.current_price_currency,
         supported_api_versions=SUPPORTED_API_VERSIONS,
     )
+    # Everything in one pass from the seed, as the original: this classifies
+    # events older than the ledger's newest (a late recovery) and gives the
+    # recorded ones to the stale-row check.
+    replayed = replay(events, state=replace(seed), **context)  # type: ignore[arg-type]
+    new_rows = replayed.rows
+    if latest is not None:
+        # Events from the ledger's newest on start from the seed itself, so
+        # re-listed recorded events never shift the state they start from.
+        current = [e for e in events if e["id"] not in recorded and e["created"] >= latest.occurred_at.timestamp()]
+        late = [row for row in replayed.rows if row.occurred_at < latest.occurred_at]
+        new_rows = late + replay(current, state=seed, **context).rows  # type: ignore[arg-type]
     if apply:
-        result.billing_events_appended = ledger.append(conn, replayed.rows, created_at=now)
+        result.billing_events_appended = ledger.append(conn, new_rows, created_at=now)
         newest = _newest_supported(events)
         if newest is not None and listed.complete:
             _advance_anchor(conn, live.id, newest)

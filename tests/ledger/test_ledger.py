@@ -122,3 +122,29 @@ def test_rows_of_soft_deleted_tenants_stay_in_the_ledger(conn: Connection) -> No
     conn.execute(text("UPDATE tenants SET deleted_at = :now WHERE id = :id"), {"now": NOW, "id": tenant.id})
     assert ledger.count_events(conn, tenant.subscription_id) == 1
     assert ledger.recorded_stripe_event_ids(conn, tenant.subscription_id) != set()
+
+
+def test_the_replay_seed_is_read_back_from_the_ledger(conn: Connection) -> None:
+    tenant = factories.tenant(conn, plan="Premium")
+    day = NOW - timedelta(days=20)
+    factories.billing_event(conn, tenant, "SubscriptionCreated", occurred_at=day, stripe_event_id="evt_1", previous_amount="0", new_amount="149", to_plan="Standard")
+    factories.billing_event(conn, tenant, "SubscriptionCancelled", occurred_at=day + timedelta(days=2), stripe_event_id="evt_2", previous_amount="149", new_amount="0", to_plan="Standard")
+    factories.billing_event(conn, tenant, "SubscriptionUpgraded", occurred_at=day + timedelta(days=3), stripe_event_id="evt_3", previous_amount="0", new_amount="0", from_plan="Standard", to_plan="Premium")
+    factories.billing_event(conn, tenant, "PaymentRefunded", occurred_at=day + timedelta(days=4), stripe_event_id="evt_4", new_amount="0", committed_mrr="0", to_plan="Premium")
+    state, latest = ledger.replay_seed(
+        conn,
+        tenant.subscription_id,
+        live_plan="Standard",
+        live_price=Decimal("149.00"),
+        live_cancel_at_period_end=False,
+        live_scheduled_plan=None,
+        catalog=catalog(premium="299.00"),
+    )
+    assert latest is not None and latest.stripe_event_id == "evt_4"
+    assert (state.plan, state.cancel_at_period_end, state.committed_mrr) == ("Premium", True, Decimal("0.00"))
+    # Upgraded while cancelling records no price: the catalog's Premium price.
+    assert (state.plan_price, state.plan_since, state.cancelled_at) == (Decimal("299.00"), day + timedelta(days=3), day + timedelta(days=2))
+    empty, none = ledger.replay_seed(
+        conn, "sub_empty", live_plan="Standard", live_price=Decimal("149.00"), live_cancel_at_period_end=True, live_scheduled_plan="Basis"
+    )
+    assert none is None and (empty.plan, empty.plan_price, empty.cancel_at_period_end, empty.committed_mrr) == ("Standard", Decimal("149.00"), True, 0)

@@ -545,3 +545,27 @@ def test_the_first_sync_backfills_from_the_stored_archive(conn: Connection) -> N
     created = rows(conn, tenant, T.SubscriptionCreated)
     assert [r.stripe_event_id for r in created] == ["evt_archived_created", "evt_mock_subscription_created"]
     assert subscription(conn, tenant).subscribed_since == NOW - timedelta(days=200)
+
+
+def test_a_sync_covering_several_changes_computes_each_from_the_state_before_it(conn: Connection) -> None:
+    """An upgrade and then a cancellation seen in one sync: the upgrade is
+    priced before the cancellation (the seed comes from the ledger, not from
+    Stripe's state after both)."""
+    tenant = l_std(conn, last_synced_stripe_event_created_at=NOW - timedelta(days=10))
+    factories.billing_event(conn, tenant, "SubscriptionCreated", occurred_at=NOW - timedelta(days=10), stripe_event_id="evt_created_before", previous_amount="0", new_amount="149", to_plan="Standard")
+    upgrade = event(
+        "customer.subscription.updated",
+        id="evt_multi_upgrade",
+        created=NOW - timedelta(hours=2),
+        obj={"currency": "dkk", "items": items("price_mock_premium")},
+        previous={"items": items("price_mock_standard")},
+        api_version=API_VERSION,
+    )
+    cancel = event("customer.subscription.updated", id="evt_multi_cancel", created=NOW - timedelta(hours=1), obj={"currency": "dkk"}, previous={"cancel_at_period_end": False}, api_version=API_VERSION)
+    stripe = FakeStripe(plan=Plan.Premium, cancel_at_period_end=True, extra_events=[upgrade, cancel])
+    stripe.list_events = lambda customer, since: FakeStripe.list_events(stripe, customer, since).__class__([upgrade, cancel], True)  # type: ignore[method-assign]
+    apply(conn, stripe)
+    upgraded, cancelled = rows(conn, tenant)[1:]
+    assert (upgraded.event_type, amounts(upgraded)) == (T.SubscriptionUpgraded, (D("149.00"), D("299.00"), D("150.00"), D("299.00")))
+    assert (cancelled.event_type, amounts(cancelled)) == (T.SubscriptionCancelled, (D("299.00"), 0, D("-299.00"), 0))
+    assert upgraded.days_on_previous_plan == 9

@@ -40,7 +40,7 @@ def upgrade() -> None:
     )
     op.execute(
         "CREATE INDEX IF NOT EXISTS ix_billing_events_subscription_id_occurred_at"
-        " ON billing_events (subscription_id, occurred_at DESC, stripe_event_id DESC)"
+        ' ON billing_events (subscription_id, occurred_at DESC, stripe_event_id COLLATE "C" DESC)'
     )
     # Default privileges cover this table only when the migrating role set them;
     # grant explicitly so the reader/admin split holds for any migrating role.
