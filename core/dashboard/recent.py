@@ -136,8 +136,7 @@ RECENT_PAYMENTS_SQL = text(
     SELECT p.transaction_id AS id, p.tenant_id::text AS tenant_id, tn.name AS tenant_name,
            tn.logo->>'Url' AS logo_url, p.date, p.plan, p.amount, p.currency, p.status
     FROM payment_transaction_rows AS p
-    JOIN subscriptions AS s ON s.id = p.subscription_id
-    JOIN tenants AS tn ON tn.id = s.tenant_id
+    JOIN tenants AS tn ON tn.id = p.tenant_id
     WHERE tn.deleted_at IS NULL AND p.date IS NOT NULL
     ORDER BY p.date DESC, p.transaction_id DESC
     LIMIT :limit
