@@ -70,10 +70,7 @@ def _timestamp(key: str) -> str:
 
 # Projection 0.6: every transaction is an Invoice row with its original outcome
 # (Refunded shows as Succeeded), plus a CreditNote row, or else a Refund row.
-INVOICE_ROWS_SQL = f"""
-    SELECT s.tenant_id, tx, r.row_kind, r.row_date, r.row_status
-    FROM subscriptions s
-    CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS tx
+ROWS_OF_TRANSACTION_SQL = f"""
     CROSS JOIN LATERAL (
         SELECT 'Invoice' AS row_kind, {_timestamp('Date')} AS row_date,
                CASE WHEN tx->>'Status' = 'Refunded' THEN 'Succeeded' ELSE tx->>'Status' END AS row_status
@@ -85,6 +82,12 @@ INVOICE_ROWS_SQL = f"""
         SELECT 'Refund', COALESCE({_timestamp('RefundedAt')}, {_timestamp('Date')}), 'Refunded'
         WHERE tx->>'CreditNoteUrl' IS NULL AND (tx->>'Status' = 'Refunded' OR tx->>'RefundedAt' IS NOT NULL)
     ) r
+"""
+INVOICE_ROWS_SQL = f"""
+    SELECT s.tenant_id, tx, r.row_kind, r.row_date, r.row_status
+    FROM subscriptions s
+    CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS tx
+    {ROWS_OF_TRANSACTION_SQL}
 """
 
 # A transaction's fields, read as SQL types (numeric amounts stay exact).
@@ -124,9 +127,11 @@ def list_invoices(
     page: PageRequest = PageRequest(),
 ) -> Page[InvoiceRow]:
     """Invoice, credit-note and refund rows of every non-deleted tenant."""
+    term = normalized_search(search)
+    if sort is InvoiceSort.date and descending and not term and not statuses:
+        return _newest_first(conn, page)
     conditions = ["t.deleted_at IS NULL"]
     params: dict[str, Any] = {}
-    term = normalized_search(search)
     if term:
         conditions.append("lower(t.name) LIKE :pattern")
         params["pattern"] = contains_pattern(term)
@@ -137,6 +142,10 @@ def list_invoices(
     if page.offset >= total:
         return Page([], total, page.page, page.page_size)
     order = SORT_SQL[sort].format(d="DESC" if descending else "ASC")
+    return Page(_rows(conn, source, order, params, page), total, page.page, page.page_size)
+
+
+def _rows(conn: Connection, source: str, order: str, params: dict[str, Any], page: PageRequest) -> list[InvoiceRow]:
     rows = conn.execute(
         text(
             f"SELECT {TRANSACTION_COLUMNS}, i.row_kind, i.row_date, i.row_status, i.tenant_id,"
@@ -145,7 +154,46 @@ def list_invoices(
         ),
         {**params, "limit": page.page_size, "offset": page.offset},
     ).mappings()
-    return Page([_invoice_row(row) for row in rows], total, page.page, page.page_size)
+    return [_invoice_row(row) for row in rows]
+
+
+_LIVE_TENANT = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = p.tenant_id AND d.deleted_at IS NOT NULL)"
+
+
+def _newest_first(conn: Connection, page: PageRequest) -> Page[InvoiceRow]:
+    """The default view without unpacking every JSON array: payment_transaction_rows
+    (migration 0004, one row per transaction, kept in step by a trigger) counts
+    the rows and bounds the page. The page's newest rows are all dated at or
+    after the date D of the (offset + limit)-th newest transaction, so only
+    transactions charged since D, or reversed since D's day, are unpacked."""
+    total = conn.execute(
+        text(
+            "SELECT count(*) + count(*) FILTER (WHERE p.reversed_on IS NOT NULL OR p.status = 'Refunded')"
+            f" FROM payment_transaction_rows p WHERE {_LIVE_TENANT}"
+        )
+    ).scalar_one()
+    if page.offset >= total:
+        return Page([], total, page.page, page.page_size)
+    bound = conn.execute(
+        text(
+            f"SELECT p.date FROM payment_transaction_rows p WHERE p.date IS NOT NULL AND {_LIVE_TENANT}"
+            " ORDER BY p.date DESC, p.transaction_id DESC OFFSET :reach - 1 LIMIT 1"
+        ),
+        {"reach": page.offset + page.page_size},
+    ).scalar_one_or_none()
+    if bound is None:  # fewer transactions than the page reaches: unpack them all
+        source = f"({INVOICE_ROWS_SQL}) i JOIN tenants t ON t.id = i.tenant_id WHERE t.deleted_at IS NULL"
+        return Page(_rows(conn, source, "i.row_date DESC", {}, page), total, page.page, page.page_size)
+    source = f"""(
+        SELECT s.tenant_id, tx, r.row_kind, r.row_date, r.row_status
+        FROM payment_transaction_rows p
+        JOIN subscriptions s ON s.id = p.subscription_id
+        CROSS JOIN LATERAL (SELECT s.payment_transactions -> (p.position - 1) AS tx) e
+        {ROWS_OF_TRANSACTION_SQL}
+        WHERE (p.date >= :bound OR p.reversed_on >= :bound_day) AND {_LIVE_TENANT}
+    ) i JOIN tenants t ON t.id = i.tenant_id WHERE i.row_date >= :bound"""
+    params = {"bound": bound, "bound_day": as_utc(bound).date()}
+    return Page(_rows(conn, source, "i.row_date DESC", params, page), total, page.page, page.page_size)
 
 
 def _invoice_row(row: Any) -> InvoiceRow:

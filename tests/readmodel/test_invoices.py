@@ -162,3 +162,37 @@ def test_every_status_filter_runs(conn: Connection, status: InvoiceStatusFilter)
         InvoiceStatusFilter.HasCreditNote: [],
     }
     assert kinds(list_invoices(conn, statuses=[status]).items) == expected[status]
+
+
+def test_newest_first_view_agrees_with_unpacking_every_array(conn: Connection) -> None:
+    """The default view pages from payment_transaction_rows; every page must be
+    the one the full projection gives (here: all statuses, same order)."""
+    start = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    f.tenant(
+        conn,
+        name="Acme",
+        payment_transactions=[
+            usd(start + timedelta(days=1)),
+            usd(start + timedelta(days=3), status="Refunded", RefundedAt=(start + timedelta(days=8)).isoformat()),
+            usd(start + timedelta(days=5), CreditNoteUrl="https://stripe/cn.pdf"),
+            usd(start + timedelta(days=6), status="Refunded"),
+        ],
+    )
+    f.tenant(
+        conn,
+        name="Bravo",
+        payment_transactions=[
+            usd(start + timedelta(days=2, hours=1)),
+            usd(start + timedelta(days=4), CreditNoteUrl="https://stripe/cn2.pdf",
+                CreditNotedAt=(start + timedelta(days=9, hours=5)).isoformat()),
+            usd(start + timedelta(days=7), status="Failed"),
+        ],
+    )
+    f.tenant(conn, name="Gone", deleted_at=NOW, payment_transactions=[usd(start + timedelta(days=10))])
+    everything = list(InvoiceStatusFilter)
+    for size in (1, 2, 3):
+        for number in range(1, 12 // size + 2):
+            request = PageRequest(number, size)
+            fast = list_invoices(conn, page=request)
+            assert fast == list_invoices(conn, statuses=everything, page=request)
+            assert fast.total == 11
