@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from core import money
-from core.listing import as_utc, contains_pattern, display_name, normalized_search, search_tenant_id
+from core.errors import NotFound
+from core.listing import (
+    as_utc,
+    contains_pattern,
+    display_name,
+    normalized_search,
+    parse_tenant_id,
+    search_tenant_id,
+)
 from core.paging import Page, PageRequest
 from db.enums import SubscriptionPlan
 
@@ -424,3 +432,14 @@ def account_row(row: Any) -> AccountRow:
         modified_at=as_utc(row["modified_at"]),
         owner=owner,
     )
+
+
+def require_account(conn: Connection, tenant_id: int | str) -> int:
+    """The tenant id, or NotFound when it is unknown or soft-deleted."""
+    tenant = parse_tenant_id(tenant_id)
+    found = conn.execute(
+        text("SELECT 1 FROM tenants WHERE id = :id AND deleted_at IS NULL"), {"id": tenant}
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"tenant {tenant_id} not found")
+    return tenant

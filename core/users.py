@@ -58,6 +58,7 @@ class UserRow:
     tenant_has_ever_subscribed: bool
     created_at: datetime
     last_seen_at: datetime | None  # the last sign-in
+    avatar_url: str | None
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class UserDetail:
 _NAMES_SQL = "lower(COALESCE(u.first_name, '') || ' ' || COALESCE(u.last_name, ''))"
 _USER_COLUMNS = f"""
     u.id, u.email, u.first_name, u.last_name, u.title, u.role, u.email_confirmed, u.created_at,
-    u.last_seen_at, u.tenant_id, t.name AS tenant_name, t.plan AS tenant_plan,
+    u.last_seen_at, u.avatar->>'Url' AS avatar_url, u.tenant_id, t.name AS tenant_name, t.plan AS tenant_plan,
     s.cancel_at_period_end, s.scheduled_plan, COALESCE({HAS_EVER_SUBSCRIBED_SQL}, false) AS has_ever_subscribed
 """
 # Most recently seen first; never-seen users last (the original's default view).
@@ -208,6 +209,7 @@ def _user_row(row: Any) -> UserRow:
         tenant_has_ever_subscribed=row["has_ever_subscribed"],
         created_at=as_utc(row["created_at"]),
         last_seen_at=as_utc(row["last_seen_at"]),
+        avatar_url=row["avatar_url"],
     )
 
 

@@ -12,7 +12,7 @@ from console.cli.context import app_context
 from console.cli.options import JsonOption, PageOption, PageSizeOption, PeriodOption, enum_values
 from console.cli.output import emit_json, emit_table, stdout
 from console.cli.reports import DASH, Formatter
-from core import account_detail, accounts, billing_events, invoices, user_activity, users
+from core import account_detail, account_users, accounts, billing_events, invoices, user_activity, users
 from core.accounts import AccountSort, AccountStatus
 from core.billing_events import BillingEventPreset
 from core.clock import utcnow
@@ -140,8 +140,8 @@ def accounts_show(
         detail = account_detail.account_detail(conn, tenant_id, now, stripe_api_key=context.settings.stripe_api_key)
         return {
             "detail": detail,
-            "owners": account_detail.tenant_users(conn, tenant_id, roles=[UserRole.Owner]),
-            "users": account_detail.tenant_users(conn, tenant_id),
+            "owners": account_users.tenant_users(conn, tenant_id, roles=[UserRole.Owner]),
+            "users": account_users.tenant_users(conn, tenant_id),
             "payment_history": account_detail.payment_history(conn, tenant_id),
             "billing_events": billing_events.list_billing_events(conn, now=now, tenant_id=tenant_id, period_days=None),
         }

@@ -10,15 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Connection, insert
 
-from core.account_detail import (
-    account_detail,
-    account_summary,
-    payment_history,
-    stripe_customer_url,
-    tenant_activity,
-    tenant_users,
-    user_counts,
-)
+from core.account_detail import account_detail, account_summary, payment_history, stripe_customer_url, tenant_activity
+from core.account_users import tenant_users, user_counts
 from core.accounts import AccountStatus
 from core.errors import NotFound
 from core.paging import PageRequest
