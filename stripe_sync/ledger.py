@@ -17,7 +17,6 @@ from decimal import Decimal
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from db.enums import BillingEventType
 from db.enums import BillingEventType as T
 from db.enums import SubscriptionPlan
 from db.models import BillingEvent, Subscription
@@ -60,7 +59,7 @@ def append(conn: Connection, rows: Sequence[BillingEventRow], *, created_at: dat
         )
         for subscription_id, event_type, occurred_at in conn.execute(statement):
             appended += 1
-            if event_type == BillingEventType.SubscriptionCreated:
+            if event_type == T.SubscriptionCreated:
                 known = earliest_created.get(subscription_id)
                 if known is None or occurred_at < known:
                     earliest_created[subscription_id] = occurred_at

@@ -14,7 +14,6 @@ import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings

@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 
 from console.cli import main
 from core.errors import Forbidden, NotFound, OperatorError, StripeNotConfigured
@@ -63,22 +60,6 @@ def archived_created(id: str, at) -> dict:
         obj={"currency": "dkk", "items": items(price("price_mock_standard", 2999, "dkk"))},
         api_version=API_VERSION,
     )
-
-
-@pytest.fixture
-def reader(database_url: str) -> Iterator[Engine]:
-    """An engine that logs in as a role in backoffice_reader."""
-    role = f"reader_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN IN ROLE backoffice_reader"))
-    engine = create_engine(make_url(database_url).set(username=role, password=None))
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP OWNED BY {role}"))
-        conn.execute(text(f"DROP ROLE {role}"))
-    admin.dispose()
 
 
 # -- sync -------------------------------------------------------------------------
