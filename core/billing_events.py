@@ -109,10 +109,11 @@ def list_billing_events(
     # Conditions on the event row only, so a page and its count are walks over
     # the covering (occurred_at, id) index.
     conditions = [
-        "be.event_type = ANY(:types)",
+        _type_condition(selected_types(types, preset)),
         "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = be.tenant_id AND d.deleted_at IS NOT NULL)",
     ]
     params: dict[str, Any] = {"types": [str(t) for t in selected_types(types, preset)]}
+    params["other_types"] = [str(t) for t in T if str(t) not in params["types"]]
     term = normalized_search(search)
     if term:
         conditions.append("be.tenant_id IN (SELECT t.id FROM tenants t WHERE lower(t.name) LIKE :pattern)")
@@ -142,6 +143,13 @@ def list_billing_events(
         {**params, "limit": page.page_size, "offset": page.offset},
     ).mappings()
     return Page([_row(row) for row in rows], total, page.page, page.page_size)
+
+
+def _type_condition(chosen: tuple[T, ...]) -> str:
+    # The shorter list is the cheaper test on every row (the default leaves out only NoOp).
+    if len(chosen) > len(T) // 2:
+        return "be.event_type <> ALL(:other_types)"
+    return "be.event_type = ANY(:types)"
 
 
 def _row(row: Any) -> BillingEventRow:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event, text
 
 from core.billing_events import BillingEventPreset, list_billing_events, selected_types
 from core.paging import PageRequest
@@ -141,3 +141,17 @@ def test_one_account_whole_history(conn: Connection) -> None:
     whole = list_billing_events(conn, now=NOW, tenant_id=str(acme.id), period_days=None)
     assert [r.event_type for r in whole.items] == [T.SubscriptionRenewed, T.SubscriptionCreated]
     assert list_billing_events(conn, now=NOW, tenant_id=acme.id).total == 1
+
+
+def test_the_page_walks_the_occurred_at_index(conn: Connection) -> None:
+    """Newest first comes from ix_billing_events_occurred_at_id (migration 0002):
+    with sorting priced out of reach the page's plan has no Sort node."""
+    f.billing_event(conn, f.tenant(conn, name="Acme"), "SubscriptionCreated", occurred_at=NOW - HOUR)
+    statements: list[tuple[str, object]] = []
+    event.listen(conn, "before_cursor_execute", lambda *args: statements.append((args[2], args[3])))
+    list_billing_events(conn, now=NOW)
+    page_query, parameters = next((sql, params) for sql, params in statements if "LIMIT" in sql)
+    conn.execute(text("SET LOCAL enable_sort = off"))
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {page_query}", parameters))
+    assert "Index Only Scan using ix_billing_events_occurred_at_id" in plan and "Sort Key" not in plan, plan
