@@ -153,5 +153,15 @@ def test_the_page_walks_the_occurred_at_index(conn: Connection) -> None:
     page_query, parameters = next((sql, params) for sql, params in statements if "LIMIT" in sql)
     conn.execute(text("SET LOCAL enable_sort = off"))
     conn.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {page_query}", parameters))
-    assert "Index Only Scan using ix_billing_events_occurred_at_id" in plan and "Sort Key" not in plan, plan
+    plan = [row[0] for row in conn.exec_driver_sql(f"EXPLAIN {page_query}", parameters)]
+    page = subtree(plan, "Subquery Scan on page")
+    assert "Index Only Scan using ix_billing_events_occurred_at_id" in page and "Sort" not in page, "\n".join(plan)
+
+
+def subtree(plan: list[str], node: str) -> str:
+    """The lines of a plan node and of everything below it."""
+    start = next(i for i, line in enumerate(plan) if node in line)
+    depth = len(plan[start]) - len(plan[start].lstrip())
+    below = plan[start + 1 :]
+    end = next((i for i, line in enumerate(below) if len(line) - len(line.lstrip()) <= depth), len(below))
+    return "\n".join([plan[start], *below[:end]])
