@@ -23,11 +23,6 @@ from db.models import BillingEvent, Subscription
 from stripe_sync.catalog import PriceCatalog
 from stripe_sync.replayer import BillingEventRow, ReplayState
 
-# Rows per INSERT statement: large enough for demo data, small enough for the
-# parameter limit (22 columns x 1000 rows).
-BATCH_SIZE = 1000
-
-
 def recorded_stripe_event_ids(conn: Connection, subscription_id: str, candidates: Iterable[str] | None = None) -> set[str]:
     """Stripe event ids that already have a billing event of this subscription
     (only among `candidates` when given)."""
@@ -42,30 +37,60 @@ def recorded_stripe_event_ids(conn: Connection, subscription_id: str, candidates
 
 def append(conn: Connection, rows: Sequence[BillingEventRow], *, created_at: datetime) -> int:
     """Insert the rows not yet recorded; returns how many were appended.
-    SubscriptionCreated rows move subscribed_since earlier (never later)."""
+    SubscriptionCreated rows move subscribed_since earlier (never later).
+    Large batches (backfills, demo data) go through COPY."""
     if not rows:
         return 0
-    recorded = _recorded(conn, rows)
-    fresh = [row for row in rows if (row.subscription_id, row.stripe_event_id) not in recorded]
-    appended = 0
+    if len(rows) >= COPY_THRESHOLD:
+        inserted = _insert_by_copy(conn, rows, created_at)
+    else:
+        recorded = _recorded(conn, rows)
+        fresh = [row.as_row(created_at) for row in rows if (row.subscription_id, row.stripe_event_id) not in recorded]
+        # One cached statement for many rows: SQLAlchemy batches it into
+        # multi-row INSERTs and still returns what was inserted.
+        inserted = list(conn.execute(_INSERT, fresh)) if fresh else []
     earliest_created: dict[str, datetime] = {}
-    for start in range(0, len(fresh), BATCH_SIZE):
-        batch = fresh[start : start + BATCH_SIZE]
-        statement = (
-            pg_insert(BillingEvent)
-            .values([row.as_row(created_at) for row in batch])
-            .on_conflict_do_nothing()
-            .returning(BillingEvent.subscription_id, BillingEvent.event_type, BillingEvent.occurred_at)
-        )
-        for subscription_id, event_type, occurred_at in conn.execute(statement):
-            appended += 1
-            if event_type == T.SubscriptionCreated:
-                known = earliest_created.get(subscription_id)
-                if known is None or occurred_at < known:
-                    earliest_created[subscription_id] = occurred_at
+    for subscription_id, event_type, occurred_at in inserted:
+        if event_type == T.SubscriptionCreated:
+            known = earliest_created.get(subscription_id)
+            if known is None or occurred_at < known:
+                earliest_created[subscription_id] = occurred_at
     for subscription_id, occurred_at in earliest_created.items():
         move_subscribed_since(conn, subscription_id, occurred_at)
-    return appended
+    return len(inserted)
+
+
+_INSERT = (
+    pg_insert(BillingEvent)
+    .on_conflict_do_nothing()
+    .returning(BillingEvent.subscription_id, BillingEvent.event_type, BillingEvent.occurred_at)
+)
+COPY_THRESHOLD = 500
+_COLUMNS = [column.name for column in BillingEvent.__table__.c if column.name != "modified_at"]
+
+
+def _insert_by_copy(conn: Connection, rows: Sequence[BillingEventRow], created_at: datetime) -> list[tuple[str, str, datetime]]:
+    """COPY into a temporary table, then one INSERT ... SELECT with both
+    idempotency layers (the recorded-for-the-subscription check and ON
+    CONFLICT DO NOTHING)."""
+    columns = ", ".join(_COLUMNS)
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS billing_events_incoming"
+        " (LIKE billing_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY billing_events_incoming ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            values = row.as_row(created_at)
+            copy.write_row([values[name] for name in _COLUMNS])
+    inserted = conn.exec_driver_sql(
+        f"INSERT INTO billing_events ({columns}) SELECT {columns} FROM billing_events_incoming i"
+        " WHERE NOT EXISTS (SELECT 1 FROM billing_events b"
+        " WHERE b.subscription_id = i.subscription_id AND b.stripe_event_id = i.stripe_event_id)"
+        " ON CONFLICT DO NOTHING RETURNING subscription_id, event_type, occurred_at"
+    ).all()
+    conn.exec_driver_sql("TRUNCATE billing_events_incoming")
+    return [tuple(row) for row in inserted]
 
 
 def move_subscribed_since(conn: Connection, subscription_id: str, occurred_at: datetime) -> None:

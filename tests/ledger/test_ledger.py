@@ -148,3 +148,20 @@ def test_the_replay_seed_is_read_back_from_the_ledger(conn: Connection) -> None:
         conn, "sub_empty", live_plan="Standard", live_price=Decimal("149.00"), live_cancel_at_period_end=True, live_scheduled_plan="Basis"
     )
     assert none is None and (empty.plan, empty.plan_price, empty.cancel_at_period_end, empty.committed_mrr) == ("Standard", Decimal("149.00"), True, 0)
+
+
+def test_a_large_batch_goes_through_copy_with_both_idempotency_layers(conn: Connection) -> None:
+    tenants = [factories.tenant(conn, plan="Standard", subscribed_since=None) for _ in range(3)]
+    rows = []
+    for tenant in tenants:
+        events = [recorded("customer.subscription.created", id=f"evt_big_{tenant.id}_created")]
+        events += [recorded("invoice.payment_succeeded", id=f"evt_big_{tenant.id}_{n:03d}", created=1771149650 + n) for n in range(200)]
+        rows += replay(events, tenant_id=tenant.id, subscription_id=tenant.subscription_id, catalog=catalog()).rows
+    assert len(rows) >= ledger.COPY_THRESHOLD
+    ledger.append(conn, rows[:10], created_at=NOW)  # some already recorded
+    assert ledger.append(conn, rows + rows[:50], created_at=NOW) == len(rows) - 10
+    assert ledger.append(conn, rows, created_at=NOW) == 0
+    for tenant in tenants:
+        assert ledger.count_events(conn, tenant.subscription_id) == 201
+        since = conn.execute(select(Subscription.subscribed_since).where(Subscription.id == tenant.subscription_id)).scalar_one()
+        assert since == next(r.occurred_at for r in rows if r.subscription_id == tenant.subscription_id and r.event_type == "SubscriptionCreated")
