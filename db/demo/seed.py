@@ -32,7 +32,9 @@ from db.demo.bulk import Batch, CopyWriter
 from db.demo.stripe_objects import demo_catalog
 from db.demo.tenants import ACKNOWLEDGED_KINDS, DRIFT_KINDS, Role, TenantPlan
 
-CHUNK = 250
+# Tenants per COPY batch: people make many more rows per tenant than billing does.
+ACCOUNTS_CHUNK = 1000
+PEOPLE_CHUNK = 2000
 # Derived streams: a tenant's people from its seed, account-level events from the run's seed.
 PEOPLE_SALT = 0x5EED_0F_9E0_91E
 ACCOUNT_EVENTS_SALT = 0xACC_0E7E
@@ -87,7 +89,7 @@ def seed(
     if tenants < 1:
         raise OperatorError("--tenants must be at least 1")
     now = now or today()
-    plans = tenant_plans(tenants, seed)
+    plans = tenant_plans(tenants, seed, now)
     counts = dict.fromkeys(TABLES, 0)
     raw = engine.raw_connection()
     connection = raw.driver_connection
@@ -134,13 +136,18 @@ def _vacuum(connection: Any, bars: Progress) -> None:
         bars.advance(task)
 
 
-def tenant_plans(count: int, seed: int) -> list[TenantPlan]:
-    """Which tenant plays which part, and each tenant's own seed."""
+def tenant_plans(count: int, seed: int, now: datetime) -> list[TenantPlan]:
+    """When each tenant signs up (oldest first, so tenant ids grow with the
+    index as in production), which tenants play special parts, and each
+    tenant's own seed."""
     master = random.Random(seed)
+    created = sorted(tenants.signup_instant(master, now) for _ in range(count))
     drift_count = min(count, max(2, round(count * 0.005)))
     unsynced_count = min(count - drift_count, max(2, round(count * 0.003)))
     acknowledged_count = min(count - drift_count - unsynced_count, round(count * 0.002))
-    special = master.sample(range(count), drift_count + unsynced_count + acknowledged_count)
+    old_enough = [index for index, at in enumerate(created) if now - at >= tenants.SPECIAL_MIN_AGE]
+    candidates = old_enough if len(old_enough) >= drift_count + unsynced_count + acknowledged_count else list(range(count))
+    special = master.sample(candidates, drift_count + unsynced_count + acknowledged_count)
     drift = sorted(special[:drift_count])
     unsynced = set(special[drift_count : drift_count + unsynced_count])
     acknowledged = sorted(special[drift_count + unsynced_count :])
@@ -154,7 +161,7 @@ def tenant_plans(count: int, seed: int) -> list[TenantPlan]:
             role = Role.drift if index in drift else Role.acknowledged_drift
         else:
             role = Role.regular
-        plans.append(TenantPlan(index, master.getrandbits(64), role, kinds.get(index)))
+        plans.append(TenantPlan(index, master.getrandbits(64), created[index], role, kinds.get(index)))
     return plans
 
 
@@ -165,11 +172,11 @@ def _accounts_phase(
     catalog = demo_catalog()
     domains = DomainRegistry()
     profiles: list[TenantProfile] = []
-    for start in range(0, len(plans), CHUNK):
+    for start in range(0, len(plans), ACCOUNTS_CHUNK):
         batch = Batch(ACCOUNT_TABLES)
         if start == 0:
             tenants.ignored_events(random.Random(seed ^ ACCOUNT_EVENTS_SALT), now, batch)
-        chunk = plans[start : start + CHUNK]
+        chunk = plans[start : start + ACCOUNTS_CHUNK]
         for plan in chunk:
             profiles.append(tenants.generate(random.Random(plan.seed), plan, now, catalog, domains, batch))
         _load(writer, batch, counts)
@@ -181,9 +188,9 @@ def _people_phase(
     writer: CopyWriter, profiles: list[TenantProfile], now: datetime, bars: Progress, counts: dict[str, int]
 ) -> None:
     task = bars.add_task("Users, sessions and logins", total=len(profiles))
-    for start in range(0, len(profiles), CHUNK):
+    for start in range(0, len(profiles), PEOPLE_CHUNK):
         batch = Batch(PEOPLE_TABLES)
-        chunk = profiles[start : start + CHUNK]
+        chunk = profiles[start : start + PEOPLE_CHUNK]
         for profile in chunk:
             people.generate(random.Random(profile.seed ^ PEOPLE_SALT), profile, now, batch)
         _load(writer, batch, counts)
@@ -191,6 +198,7 @@ def _people_phase(
 
 
 def _load(writer: CopyWriter, batch: Batch, counts: dict[str, int]) -> None:
+    batch.sort_by_primary_key()
     for table, count in batch.counts().items():
         counts[table] += count
     writer.put(batch)

@@ -28,6 +28,7 @@ from stripe_sync.processing import RECOVERY_SOURCE
 from stripe_sync.replayer import SUPPORTED_API_VERSIONS, replay
 
 WINDOW_DAYS = 400
+SPECIAL_MIN_AGE = timedelta(days=60)  # drift and unsynced tenants have paid for a while
 P_DELETED = 0.03  # of tenants without a live Stripe subscription
 DRIFT_OPERATOR = "maria.holm"
 
@@ -82,22 +83,18 @@ ACKNOWLEDGED_KINDS = (DriftKind.price_mismatch, DriftKind.clamped, DriftKind.can
 class TenantPlan:
     index: int
     seed: int
+    created_at: datetime
     role: Role = Role.regular
     drift_kind: DriftKind | None = None
 
 
-def tenant_created_at(rng: random.Random, now: datetime, role: Role) -> datetime:
-    """Sign-ups over the last ~400 days, growing: more tenants recently.
-    Special tenants are old enough to have paid for a while."""
-    if role is Role.regular:
-        days_ago = WINDOW_DAYS * (1 - rng.random() ** 0.5)
-    else:
-        days_ago = 60 + (WINDOW_DAYS - 60) * (1 - rng.random() ** 0.5)
-    return now - timedelta(days=days_ago) + timedelta(seconds=rng.uniform(0, 59))
+def signup_instant(rng: random.Random, now: datetime) -> datetime:
+    """Sign-ups over the last ~400 days, growing: more tenants recently."""
+    return now - timedelta(days=WINDOW_DAYS * (1 - rng.random() ** 0.5))
 
 
 def make_profile(rng: random.Random, plan: TenantPlan, now: datetime, domains: DomainRegistry) -> TenantProfile:
-    created = tenant_created_at(rng, now, plan.role)
+    created = plan.created_at
     country = accounts.choose_country(rng)
     name, base = accounts.company_name(rng, country)
     domain = domains.claim(base, rng.choice(country.tlds))
