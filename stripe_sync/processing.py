@@ -87,16 +87,55 @@ def process_customer(
     assert live is not None
 
     report("Replaying events into the ledger")
-    recorded_count = ledger.count_events(conn, live.id)
     received = [webhook_event] if webhook_event is not None else []
-    stored = stored_events(conn, customer_id, include_processed=recorded_count == 0)
-    recorded = ledger.recorded_stripe_event_ids(
-        conn, live.id, (event["id"] for source in (listed.events, received, stored) for event in source)
+    replayed = _replay_events(conn, customer_id, live, state, catalog, listed.events, received)
+    if apply:
+        result.billing_events_appended = ledger.append(conn, replayed.new_rows, created_at=now)
+        newest = _newest_supported(replayed.events)
+        if newest is not None and listed.complete:
+            _advance_anchor(conn, live.id, newest)
+        result.processed_events = _mark_processed(conn, customer_id, live, now)
+
+    report("Checking drift")
+    checked = load_subscription(conn, customer_id, lock=False) if apply else subscription
+    assert checked is not None
+    result.discrepancies = _check_drift(conn, checked, state, replayed)
+    drift.record(
+        conn,
+        subscription_id=live.id,
+        tenant_id=live.tenant_id,
+        discrepancies=result.discrepancies,
+        now=now,
+        bump_modified_at=apply,
     )
-    # Stripe's list as it is; what we received or stored only when it adds an
-    # event (a late or repeated delivery of a recorded event adds nothing).
+    return result
+
+
+@dataclass
+class _Replayed:
+    events: list[Mapping[str, Any]]  # what was replayed
+    new_rows: list[BillingEventRow]  # to append
+    findings: ReplayFindings
+
+
+def _replay_events(
+    conn: Connection,
+    customer_id: str,
+    live: Row[Any],
+    state: StateSync,
+    catalog: PriceCatalog,
+    listed: list[dict[str, Any]],
+    received: list[Mapping[str, Any]],
+) -> _Replayed:
+    """Stripe's list, plus what we received or stored when it adds an event
+    (a late or repeated delivery of a recorded event adds nothing); on the
+    first sync, the whole stored archive (decisions.md backfill)."""
+    stored = stored_events(conn, customer_id, include_processed=ledger.count_events(conn, live.id) == 0)
+    recorded = ledger.recorded_stripe_event_ids(
+        conn, live.id, (event["id"] for source in (listed, received, stored) for event in source)
+    )
     events = _union(
-        listed.events,
+        listed,
         [event for event in received if event["id"] not in recorded],
         [event for event in stored if event["id"] not in recorded],
     )
@@ -109,7 +148,7 @@ def process_customer(
         live_scheduled_plan=live.scheduled_plan,
         catalog=catalog,
     )
-    context = dict(
+    context: dict[str, Any] = dict(
         tenant_id=live.tenant_id,
         subscription_id=live.id,
         catalog=catalog,
@@ -123,48 +162,34 @@ def process_customer(
     # Everything in one pass from the seed, as the original: this classifies
     # events older than the ledger's newest (a late recovery) and gives the
     # recorded ones to the stale-row check.
-    replayed = replay(events, state=replace(seed), **context)  # type: ignore[arg-type]
-    new_rows = replayed.rows
+    everything = replay(events, state=replace(seed), **context)
+    new_rows = everything.rows
     if latest is not None:
         # Events from the ledger's newest on start from the seed itself, so
         # re-listed recorded events never shift the state they start from.
-        current = [e for e in events if e["id"] not in recorded and e["created"] >= latest.occurred_at.timestamp()]
-        late = [row for row in replayed.rows if row.occurred_at < latest.occurred_at]
-        new_rows = late + replay(current, state=seed, **context).rows  # type: ignore[arg-type]
-    if apply:
-        result.billing_events_appended = ledger.append(conn, new_rows, created_at=now)
-        newest = _newest_supported(events)
-        if newest is not None and listed.complete:
-            _advance_anchor(conn, live.id, newest)
-        result.processed_events = _mark_processed(conn, customer_id, live, now)
-
-    report("Checking drift")
+        since = latest.occurred_at.timestamp()
+        current = [event for event in events if event["id"] not in recorded and event["created"] >= since]
+        late = [row for row in everything.rows if row.occurred_at < latest.occurred_at]
+        new_rows = late + replay(current, state=seed, **context).rows
     findings = ReplayFindings(
-        has_unclassified_event=replayed.has_unclassified_event,
-        unsupported_api_versions=tuple(replayed.unsupported_api_versions),
-        stale_rows=tuple(_stale_rows(conn, live.id, replayed.already_recorded, latest)),
+        has_unclassified_event=everything.has_unclassified_event,
+        unsupported_api_versions=tuple(everything.unsupported_api_versions),
+        stale_rows=tuple(_stale_rows(conn, live.id, everything.already_recorded, latest)),
     )
-    checked = load_subscription(conn, customer_id, lock=False) if apply else subscription
-    assert checked is not None
-    local = StateSnapshot.of_subscription(checked)
-    transactions = checked.payment_transactions or []
-    result.discrepancies = drift.detect(
-        local,
+    return _Replayed(events, new_rows, findings)
+
+
+def _check_drift(conn: Connection, subscription: Row[Any], state: StateSync, replayed: _Replayed) -> list[Discrepancy]:
+    """Drift of the subscription as it is now (after the heal, in Apply)."""
+    transactions = subscription.payment_transactions or []
+    return drift.detect(
+        StateSnapshot.of_subscription(subscription),
         state.stripe,
         transaction_count=len(transactions),
-        billing_event_count=ledger.count_events(conn, live.id),
-        findings=findings,
+        billing_event_count=ledger.count_events(conn, subscription.id),
+        findings=replayed.findings,
         transactions=transactions,
     )
-    drift.record(
-        conn,
-        subscription_id=live.id,
-        tenant_id=live.tenant_id,
-        discrepancies=result.discrepancies,
-        now=now,
-        bump_modified_at=apply,
-    )
-    return result
 
 
 def process_pending(engine: Engine, client: StripeGateway, customer_id: str, *, now: datetime | None = None) -> ProcessResult | None:

@@ -24,6 +24,7 @@ from core.settings import Settings
 from db.engine import is_admin
 from db.models import Subscription, Tenant
 from stripe_sync import ledger
+from stripe_sync.client import client_from_settings
 from stripe_sync.processing import Progress, process_customer
 from stripe_sync.state_sync import StripeGateway
 
@@ -97,8 +98,6 @@ def require_stripe(settings: Settings) -> None:
 
 
 def stripe_client_for(settings: Settings) -> StripeGateway:
-    from stripe_sync.client import client_from_settings
-
     return client_from_settings(settings)
 
 
