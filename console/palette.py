@@ -1,0 +1,116 @@
+"""Command palette (ctrl+p): jump to any account or user by name, or run any
+key's action (console/keys.py) by its description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from console import keys
+from console.i18n import t
+
+if TYPE_CHECKING:
+    from console.app import BackofficeApp
+
+MIN_SEARCH_LENGTH = 2  # decisions.md: user search needs two characters
+JUMP_LIMIT = 8
+
+
+@dataclass(frozen=True)
+class Jump:
+    """One palette result: a screen to open and how to name it."""
+
+    kind: str  # "account" or "user"
+    label: str
+    detail: str
+    params: dict[str, Any]
+
+
+def find_jumps(conn: Connection, query: str) -> list[Jump]:
+    """Accounts and users whose name matches, through the core list queries."""
+    from core.accounts import list_accounts
+    from core.paging import PageRequest
+    from core.users import list_users
+
+    page = PageRequest(page=1, page_size=JUMP_LIMIT)
+    jumps = [
+        Jump("account", account.name, t(f"enum.plan.{account.plan}"), {"tenant_id": account.id})
+        for account in list_accounts(conn, search=query, page=page).items
+    ]
+    for user in list_users(conn, search=query, page=page).items:
+        name = " ".join(part for part in (user.first_name, user.last_name) if part) or user.email
+        jumps.append(Jump("user", name, user.email, {"user_id": user.user_id}))
+    return jumps
+
+
+class JumpProvider(Provider):
+    """Searches accounts and users in a worker; the latest query wins."""
+
+    @property
+    def backoffice(self) -> BackofficeApp:
+        return self.app  # type: ignore[return-value]
+
+    async def search(self, query: str) -> Hits:
+        query = query.strip()
+        if len(query) < MIN_SEARCH_LENGTH or self.backoffice.kiosk:
+            return
+        worker = self.app.run_worker(
+            partial(self._find, query), thread=True, exclusive=True, group="palette-search"
+        )
+        try:
+            jumps = await worker.wait()
+        except WorkerCancelled:
+            return
+        except WorkerFailed as failure:
+            self.app.notify(t("palette.searching_failed", error=failure.error), severity="error")
+            return
+        matcher = self.matcher(query)
+        for jump in jumps or []:
+            kind = t(f"palette.{jump.kind}")
+            text = f"{kind}: {jump.label}"
+            score = matcher.match(jump.label) or 0.5
+            yield Hit(
+                score,
+                matcher.highlight(text),
+                partial(self.backoffice.navigate, jump.kind, **jump.params),
+                text=text,
+                help=jump.detail,
+            )
+
+    def _find(self, query: str) -> list[Jump]:
+        with self.backoffice.read_only() as conn:
+            return find_jumps(conn, query)
+
+
+class KeysProvider(Provider):
+    """Every palette-worthy key of the current screen, by its description."""
+
+    def _entries(self) -> list[tuple[str, str, keys.Key]]:
+        scopes = ("global", *getattr(self.screen, "KEY_SCOPES", ()))
+        app: Any = self.app
+        entries = []
+        for scope in scopes:
+            for entry in keys.keys_in(scope, admin=app.can_admin):
+                if entry.palette:
+                    entries.append((t(entry.description), keys.display(entry), entry))
+        return entries
+
+    async def discover(self) -> Hits:
+        for description, key, entry in self._entries():
+            yield DiscoveryHit(description, partial(self._run, entry), help=key)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for description, key, entry in self._entries():
+            score = matcher.match(description)
+            if score > 0:
+                yield Hit(score, matcher.highlight(description), partial(self._run, entry), help=key)
+
+    async def _run(self, entry: keys.Key) -> None:
+        namespace = self.app if entry.scope == "global" else self.screen
+        await self.app.run_action(entry.action, namespace)

@@ -1,0 +1,46 @@
+"""Help (`?`): every key of console/keys.py by scope, and the MRR policy
+(core.money.MRR_POLICY, translated; a test keeps the en-US text equal to it)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from console import keys
+from console.i18n import t
+
+
+def keys_table(*, admin: bool) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(justify="right", style="bold", no_wrap=True)
+    table.add_column()
+    for scope in keys.SCOPE_ORDER:
+        entries = keys.keys_in(scope, admin=admin)
+        if not entries:
+            continue
+        if table.row_count:
+            table.add_row("", "")
+        table.add_row("", Text(t(f"help.scope.{scope}"), style="bold underline"))
+        for entry in entries:
+            table.add_row(keys.display(entry), t(entry.description))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        with VerticalScroll(id="help-dialog") as dialog:
+            dialog.border_title = t("help.title")
+            dialog.border_subtitle = t("help.close")
+            yield Static(keys_table(admin=getattr(app, "can_admin", False)), id="help-keys")
+            yield Static(f"[b]{t('help.mrr_policy')}[/b]\n{t('dashboard.mrr_policy')}", id="help-mrr-policy")
+            yield Static(t("help.kiosk_note"), id="help-kiosk-note", classes="muted")

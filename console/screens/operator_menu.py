@@ -1,0 +1,55 @@
+"""The operator menu (`o`, or a click on the operator in the header): who and
+where you are, kiosk mode on/off, theme, help, quit."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from console.i18n import t
+from db.engine import describe
+
+
+class OperatorMenu(ModalScreen[None]):
+    BINDINGS = [Binding("escape,o", "dismiss", show=False)]
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        settings = app.settings  # type: ignore[attr-defined]
+        info = [
+            t("operator_menu.database", database=describe(app.engine)),  # type: ignore[attr-defined]
+            t("operator_menu.role_admin" if app.is_admin else "operator_menu.role_reader"),  # type: ignore[attr-defined]
+            t("operator_menu.locale", locale=settings.locale),
+        ]
+        options: list[Option | None] = [Option(Text(line, style="dim"), disabled=True) for line in info]
+        options.append(None)
+        kiosk_label = "operator_menu.exit_kiosk" if app.kiosk else "operator_menu.enter_kiosk"  # type: ignore[attr-defined]
+        options.append(Option(t(kiosk_label), id="kiosk"))
+        options.append(Option(t("operator_menu.theme", name=app.theme), id="theme"))
+        options.append(Option(t("operator_menu.help"), id="help"))
+        if not app.kiosk:  # type: ignore[attr-defined]
+            options.append(Option(t("operator_menu.quit"), id="quit"))
+        menu = OptionList(*options, id="operator-menu")
+        menu.border_title = t("operator_menu.title", operator=settings.operator)
+        yield menu
+
+    def on_mount(self) -> None:
+        menu = self.query_one(OptionList)
+        menu.highlighted = menu.get_option_index("kiosk")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        app = self.app
+        self.dismiss(None)
+        if event.option_id == "kiosk":
+            app.action_toggle_kiosk()  # type: ignore[attr-defined]
+        elif event.option_id == "theme":
+            app.action_change_theme()
+        elif event.option_id == "help":
+            app.action_help()  # type: ignore[attr-defined]
+        elif event.option_id == "quit":
+            app.exit()

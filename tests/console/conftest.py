@@ -1,0 +1,116 @@
+"""Console tests: a fixed clock, a fixed time zone, preferences in a temp dir,
+and a database with a fixed name (the header shows it, snapshots must not change)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from textual.pilot import Pilot
+
+from console.app import BackofficeApp
+from core.settings import Settings
+from tests.console import data
+from tests.factories import NOW
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+SEEDED_DATABASE = "backoffice_console"
+FRESH_DATABASE = "backoffice_console_fresh"
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "config"
+    monkeypatch.setenv("BACKOFFICE_CONFIG_DIR", str(directory))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return directory
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@contextmanager
+def _database(server_url: str, template_url: str, name: str) -> Iterator[str]:
+    """A migrated database with a fixed name: the header shows it, and
+    snapshots must not change from run to run."""
+    template = make_url(template_url).database
+    with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def console_database_url(pg_server_url: str, template_url: str) -> Iterator[str]:
+    """An empty database of the test's own (for tests that write)."""
+    with _database(pg_server_url, template_url, FRESH_DATABASE) as url:
+        yield url
+
+
+@pytest.fixture
+def console_engine(console_database_url: str) -> Iterator[Engine]:
+    engine = create_engine(console_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def seeded_engine(pg_server_url: str, template_url: str) -> Iterator[Engine]:
+    """The fixed platform of tests/console/data.py, shared by the read-only
+    tests of a module (seeded once; tests must not write to it)."""
+    with _database(pg_server_url, template_url, SEEDED_DATABASE) as url:
+        engine = create_engine(url)
+        data.seed(engine)
+        yield engine
+        engine.dispose()
+
+
+def _app_factory(engine: Engine) -> Callable[..., BackofficeApp]:
+    def make(*, locale: str = "en-US", kiosk: bool = False, **settings: Any) -> BackofficeApp:
+        return BackofficeApp(
+            settings=Settings(locale=locale, operator="operator", **settings),
+            engine=engine,
+            kiosk=kiosk,
+            now=NOW,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_app(console_engine: Engine) -> Callable[..., BackofficeApp]:
+    """Apps on an empty database of their own."""
+    return _app_factory(console_engine)
+
+
+@pytest.fixture
+def make_seeded_app(seeded_engine: Engine) -> Callable[..., BackofficeApp]:
+    """Apps on the shared fixed platform."""
+    return _app_factory(seeded_engine)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until every worker has finished and its messages are handled
+    (a handled message may start more work, so loop until quiet)."""
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in pilot.app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("workers never settled")

@@ -1,0 +1,184 @@
+"""The shell with Pilot: navigation keys and history, side menu, help, kiosk
+mode and its persistence, banners appearing and disappearing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from console import preferences
+from console.app import BackofficeApp
+from console.screens.accounts import AccountScreen, AccountsScreen
+from console.screens.billing_events import BillingEventsScreen
+from console.screens.coming_soon import WaitListScreen
+from console.screens.dashboard import DashboardScreen
+from console.screens.help import HelpScreen
+from console.screens.invoices import InvoicesScreen
+from console.screens.users import UsersScreen
+from console.widgets.banners import Banner
+from console.widgets.side_menu import SideMenu
+from tests.console import data
+from tests.console.conftest import settle
+
+SIZE = (100, 30)
+
+
+async def test_navigation_keys_and_back(make_seeded_app: Callable[..., BackofficeApp]) -> None:
+    app = make_seeded_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        for key, screen in (("a", AccountsScreen), ("u", UsersScreen), ("b", BillingEventsScreen), ("i", InvoicesScreen)):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen), key
+            assert app.screen.query_one(SideMenu).highlighted_option.id == screen.NAME
+        app.navigate("account", tenant_id="42")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen) and app.screen.params == {"tenant_id": "42"}
+        assert app.screen.query_one(SideMenu).highlighted_option.id == "accounts"
+
+        # escape: close the detail, then walk back through the sections visited
+        for screen in (InvoicesScreen, BillingEventsScreen, UsersScreen, AccountsScreen, DashboardScreen, DashboardScreen):
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, screen)
+
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_sections_keep_their_screen(make_seeded_app: Callable[..., BackofficeApp]) -> None:
+    """Leaving a section and coming back finds the same screen (its state survives);
+    navigating with params hands them to it."""
+    app = make_seeded_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        accounts = app.screen
+        await pilot.press("d")
+        await settle(pilot)
+        app.navigate("accounts", filter="drift")
+        await settle(pilot)
+        assert app.screen is accounts
+        assert accounts.params == {"filter": "drift"}
+
+
+async def test_side_menu_opens_coming_soon(make_seeded_app: Callable[..., BackofficeApp]) -> None:
+    app = make_seeded_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        menu = app.screen.query_one(SideMenu)
+        menu.focus()
+        menu.highlighted = menu.get_option_index("wait_list")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WaitListScreen)
+        assert "coming soon" in str(app.screen.query_one("#coming-soon").render())
+
+
+async def test_help_lists_the_keys(make_seeded_app: Callable[..., BackofficeApp]) -> None:
+    app = make_seeded_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("a")  # navigation keys do not leak through the dialog
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_kiosk_hides_chrome_persists_and_ignores_q(
+    make_seeded_app: Callable[..., BackofficeApp], config_dir: Path
+) -> None:
+    app = make_seeded_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert app.kiosk and isinstance(app.screen, DashboardScreen)
+        for chrome in ("#side-menu", "#app-header", "Footer"):
+            assert app.screen.query_one(chrome).region.area == 0, chrome
+        assert app.screen.query_one("#dashboard-cards").region.area > 0
+        assert json.loads((config_dir / preferences.FILE_NAME).read_text())["kiosk"] is True
+
+        for key in ("q", "a", "escape"):  # a stray key neither quits nor leaves the wall display
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.is_running and isinstance(app.screen, DashboardScreen), key
+        assert not app.can_admin
+
+    reopened = make_seeded_app()
+    async with reopened.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert reopened.kiosk  # remembered on this machine
+        await pilot.press("k")
+        await settle(pilot)
+        assert not reopened.kiosk
+        assert reopened.screen.query_one("#side-menu").region.area > 0
+        assert preferences.load().kiosk is False
+        await pilot.press("q")
+        await pilot.pause()
+        assert not reopened.is_running
+
+
+async def test_kiosk_flag_forces_kiosk_for_the_run(make_seeded_app: Callable[..., BackofficeApp], config_dir: Path) -> None:
+    app = make_seeded_app(kiosk=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.kiosk
+        assert not (config_dir / preferences.FILE_NAME).exists()  # forcing it is not a preference
+
+
+def _banners(app: BackofficeApp) -> dict[str, bool]:
+    return {banner.id: banner.display for banner in app.screen.query(Banner)}
+
+
+async def test_banners_appear_navigate_and_disappear(
+    make_app: Callable[..., BackofficeApp], console_engine: Engine
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not any(_banners(app).values())
+
+        data.seed(console_engine)
+        app.refresh_banners()
+        await settle(pilot)
+        assert all(_banners(app).values())
+        assert "1 account has billing drift detected." in str(
+            app.screen.query_one("#banner-drift .banner-text").render()
+        )
+
+        app.screen.query_one("#banner-drift").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountsScreen) and app.screen.params == {"filter": "drift"}
+        assert all(_banners(app).values())  # on every screen
+        await pilot.click("#banner-mrr-mismatch")
+        await settle(pilot)
+        assert isinstance(app.screen, BillingEventsScreen)
+
+        data.clear_data_quality_issues(console_engine)
+        app.refresh_banners()
+        await settle(pilot)
+        assert not any(_banners(app).values())
+        with console_engine.begin() as conn:
+            conn.execute(text("UPDATE subscriptions SET has_drift_detected = true WHERE plan = 'Premium'"))
+        app.refresh_banners()
+        await settle(pilot)
+        assert _banners(app) == {"banner-unsynced": False, "banner-mrr-mismatch": False, "banner-drift": True}
+        assert "2 accounts have billing drift detected." in str(
+            app.screen.query_one("#banner-drift .banner-text").render()
+        )
