@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -24,8 +24,7 @@ from db.demo.accounts import TenantProfile, billing_address, billing_info
 from db.demo.invoices import Invoice, Line
 from db.enums import SubscriptionPlan, SuspensionReason, TenantState
 from stripe_sync.catalog import PriceCatalog
-from stripe_sync.client import billing_info_of, payment_method_of, transaction_from_invoice
-from stripe_sync.replayer import stripe_cancellation_reason
+from stripe_sync.client import billing_info_of, cancellation_reason_of, payment_method_of, transaction_from_invoice
 
 Standard, Premium = SubscriptionPlan.Standard, SubscriptionPlan.Premium
 VAT_RATE = Decimal("0.25")
@@ -67,7 +66,6 @@ class StoredEvent:
     processed_at: datetime
     stripe_subscription_id: str | None  # the subscription's Stripe id after the sync
     recovered: bool  # pulled from the events list after a missed webhook
-    cancellation_reason: str | None  # the live subscription's reason when processed
 
     @property
     def id(self) -> str:
@@ -127,6 +125,8 @@ class BillingStory:
         self.schedule_id: str | None = None
         self.schedule_created: datetime | None = None
         self.scheduled_plan: SubscriptionPlan | None = None
+        # The replayer keeps tracking a completed downgrade's target, so a second
+        # downgrade to that plan would replay as a no-op: one per customer.
         self.downgraded_once = False
         self.latest_invoice_id: str | None = None
         # local facts the sync derives
@@ -154,7 +154,7 @@ class BillingStory:
         )
         if signup >= self.horizon:
             return  # still on the free trial
-        self.create_customer(signup - timedelta(minutes=rng.uniform(1, 3)))
+        self.create_customer(signup - timedelta(minutes=rng.uniform(0.5, 1.5)))
         if not self.stays_paid and choice < P_NEVER_CUSTOMER + P_CUSTOMER_ONLY:
             return
         plan = Premium if rng.random() < P_PREMIUM_AT_SIGNUP else Standard
@@ -613,7 +613,6 @@ class BillingStory:
             processed_at=min(processed, self.now),
             stripe_subscription_id=self.sub_id,
             recovered=recovered,
-            cancellation_reason=self.cancellation_reason,
         )
         self.events.append(stored)
         return stored
@@ -727,7 +726,7 @@ class BillingStory:
         """Our CancellationReason while a cancellation is scheduled (domain.md 4.5)."""
         if not self.cancel_at_period_end:
             return None
-        return stripe_cancellation_reason(self.feedback[0]).value
+        return cancellation_reason_of(self.feedback[0]).value
 
     @property
     def is_paying(self) -> bool:

@@ -287,18 +287,18 @@ def _sessions(
     ends = deleted_at or profile.deleted_at or now
     for number, attempt in enumerate(reversed(successes[-keep:] if keep else [])):
         started = attempt.at + timedelta(seconds=rng.uniform(1, 4))
-        if started >= ends:
+        if started >= ends - timedelta(seconds=2):
             continue
         session_agent = agent if number == 0 else rng.choice(_AGENTS[7:10])  # a second device: the phone
         active_for = timedelta(hours=min(24 * 20, rng.expovariate(1 / 30)))
-        last_refresh = min(started + active_for, ends)
+        last_refresh = max(started, min(started + active_for, ends - timedelta(seconds=rng.uniform(1, 300))))
         version = 1 + int((last_refresh - started).total_seconds() // 900)
         modified = last_refresh if version > 1 else None
         revoked_at, reason = None, None
         if deleted_at is not None:
             revoked_at, reason = deleted_at, SessionRevokedReason.Revoked
         elif number > 0 or rng.random() < (0.45 if now - started > timedelta(days=7) else 0.12):
-            revoked_at = min(now, last_refresh + timedelta(minutes=rng.uniform(1, 600)))
+            revoked_at = min(ends - timedelta(seconds=1), last_refresh + timedelta(minutes=rng.uniform(1, 600)))
             reason = rng.choices([r for r, _ in _REVOKED_REASONS], weights=[w for _, w in _REVOKED_REASONS])[0]
         batch.add_row(
             "sessions",

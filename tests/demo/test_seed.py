@@ -249,3 +249,23 @@ def test_people_sign_in_realistically(seeded: tuple[Engine, dict[str, int]]) -> 
     ) == 0
     assert scalar(engine, "SELECT count(*) FROM users WHERE NOT email_confirmed AND last_seen_at IS NOT NULL") == 0
     assert scalar(engine, "SELECT count(*) FROM users WHERE deleted_at IS NOT NULL") > 0
+
+
+def test_nothing_happens_before_its_tenant_exists_or_after_now(seeded: tuple[Engine, dict[str, int]]) -> None:
+    engine, _ = seeded
+    for table, column in (
+        ("tenants", "created_at"), ("users", "last_seen_at"), ("sessions", "created_at"), ("sessions", "revoked_at"),
+        ("email_logins", "created_at"), ("external_logins", "created_at"), ("stripe_events", "processed_at"),
+        ("billing_events", "occurred_at"), ("billing_events", "created_at"), ("subscriptions", "modified_at"),
+    ):
+        assert scalar(engine, f"SELECT count(*) FROM {table} WHERE {column} >= :now", now=NOW) == 0, (table, column)
+    assert scalar(
+        engine,
+        "SELECT count(*) FROM stripe_events e JOIN subscriptions s ON s.stripe_customer_id = e.stripe_customer_id"
+        " JOIN tenants t ON t.id = s.tenant_id WHERE e.stripe_created_at < t.created_at OR e.processed_at < e.stripe_created_at",
+    ) == 0
+    assert scalar(engine, "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.created_at < t.created_at") == 0
+    # tenant ids grow with sign-up time, as snowflake ids do
+    assert scalar(
+        engine, "SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER BY created_at) AS previous FROM tenants) t WHERE id < previous"
+    ) == 0
