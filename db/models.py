@@ -7,7 +7,7 @@ columns (decisions.md).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -302,3 +304,46 @@ class StripeSyncCursor(Base):
     last_event_created_at: Mapped[datetime | None] = mapped_column(TimestampTz)
     updated_at: Mapped[datetime] = mapped_column(TimestampTz, server_default=func.now())
 
+
+
+class BillingDriftCheck(Base):
+    """A drift check that found something or cleared earlier findings; the
+    subscription row holds only the latest (decisions.md: keep the history)."""
+
+    __tablename__ = "billing_drift_checks"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigInteger)
+    subscription_id: Mapped[str] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(TimestampTz)
+    has_drift_detected: Mapped[bool] = mapped_column(Boolean)
+    discrepancies: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    acknowledged_by: Mapped[str | None] = mapped_column(Text)
+
+
+class PaymentTransactionRow(Base):
+    """One row per element of subscriptions.payment_transactions, rewritten by
+    a trigger in the statement that changes the array (never stale)."""
+
+    __tablename__ = "payment_transaction_rows"
+
+    subscription_id: Mapped[str] = mapped_column(
+        Text,
+        ForeignKey(
+            "subscriptions.id", name="fk_payment_transaction_rows_subscriptions_subscription_id", ondelete="CASCADE"
+        ),
+        primary_key=True,
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[str | None] = mapped_column(Text)
+    date: Mapped[datetime | None] = mapped_column(TimestampTz)
+    status: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    amount_excluding_tax: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[str | None] = mapped_column(Text)
+    counts_as_revenue: Mapped[bool] = mapped_column(Boolean)
+    added_on: Mapped[date | None] = mapped_column(Date)
+    reversed_on: Mapped[date | None] = mapped_column(Date)
