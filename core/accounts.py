@@ -71,10 +71,6 @@ STATUS_SQL = (
     f" WHEN {HAS_EVER_SUBSCRIBED_SQL} THEN 'Canceled'"
     " ELSE 'Free' END"
 )
-PLANNED_CHANGE_SQL = (
-    "CASE WHEN s.cancel_at_period_end THEN 'Cancellation'"
-    " WHEN s.scheduled_plan IS NOT NULL THEN 'ScheduledPlanChange' END"
-)
 
 # The same rule as one predicate per status. Each fact about the subscription is
 # an EXISTS over a small partial index, so filtering and counting by status never
@@ -170,7 +166,7 @@ class AccountRow:
 
 @dataclass(frozen=True)
 class AccountFilter:
-    search: str = ""
+    search: str = ""  # as typed: trimmed and lower-cased when used
     plans: Sequence[SubscriptionPlan] = ()
     statuses: Sequence[AccountStatus] = ()
     unsynced: bool = False
@@ -218,7 +214,7 @@ def list_accounts(
     page: PageRequest = PageRequest(),
 ) -> Page[AccountRow]:
     """Non-deleted accounts, filtered, sorted and paged (backoffice.md 1.16)."""
-    where = AccountFilter(normalized_search(search), tuple(plans), tuple(statuses), unsynced, drift_detected)
+    where = AccountFilter(search or "", tuple(plans), tuple(statuses), unsynced, drift_detected)
     total = count_accounts(conn, where)
     if page.offset >= total:
         return Page([], total, page.page, page.page_size)
@@ -228,10 +224,7 @@ def list_accounts(
 
 def count_accounts(conn: Connection, where: AccountFilter) -> int:
     condition, params = _where(where)
-    return conn.execute(
-        text(f"SELECT count(*) FROM tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id WHERE {condition}"),
-        params,
-    ).scalar_one()
+    return conn.execute(text(f"SELECT count(*) FROM {_ACCOUNTS} WHERE {condition}"), params).scalar_one()
 
 
 def account_ids_page(
@@ -339,9 +332,10 @@ def _ids_by_subscription_key(
 def _where(where: AccountFilter) -> tuple[str, dict[str, Any]]:
     conditions = ["t.deleted_at IS NULL"]
     params: dict[str, Any] = {}
-    if where.search:
-        params["pattern"] = contains_pattern(where.search)
-        tenant_id = search_tenant_id(where.search)
+    term = normalized_search(where.search)
+    if term:
+        params["pattern"] = contains_pattern(term)
+        tenant_id = search_tenant_id(term)
         if tenant_id is None:
             conditions.append("lower(t.name) LIKE :pattern")
         else:

@@ -315,3 +315,10 @@ def test_owner_is_the_earliest_owner(conn: Connection) -> None:
 def test_account_ids_page_gives_the_order_without_the_columns(conn: Connection, every_status: None) -> None:
     ids = accounts.account_ids_page(conn, accounts.AccountFilter(), sort=AccountSort.name, page=PageRequest(1, 3))
     assert [str(i) for i in ids] == [row.id for row in list_accounts(conn, page=PageRequest(1, 3)).items]
+
+
+def test_account_ids_page_takes_the_search_as_typed(conn: Connection) -> None:
+    acme = f.tenant(conn, name="Acme Corp")
+    f.tenant(conn, name="Bravo")
+    ids = accounts.account_ids_page(conn, accounts.AccountFilter(search="  ACME "))
+    assert ids == [acme.id]
