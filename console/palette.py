@@ -43,8 +43,7 @@ def find_jumps(conn: Connection, query: str) -> list[Jump]:
         for account in list_accounts(conn, search=query, page=page).items
     ]
     for user in list_users(conn, search=query, page=page).items:
-        name = " ".join(part for part in (user.first_name, user.last_name) if part) or user.email
-        jumps.append(Jump("user", name, user.email, {"user_id": user.user_id}))
+        jumps.append(Jump("user", user.display_name, f"{user.email} · {user.tenant_name}", {"user_id": user.id}))
     return jumps
 
 
