@@ -7,6 +7,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 from db.demo import words
@@ -18,7 +19,7 @@ _TRANSLITERATION = str.maketrans(
 )
 _NOT_SLUG = re.compile(r"[^a-z0-9-]+")
 _HYPHENS = re.compile(r"-{2,}")
-_COUNTRY_WEIGHTS = [country.weight for country in words.COUNTRIES]
+_COUNTRY_WEIGHTS = list(accumulate(country.weight for country in words.COUNTRIES))
 
 
 @dataclass(slots=True)
@@ -56,7 +57,7 @@ def email_local_part(first_name: str, last_name: str, style: int) -> str:
 
 
 def choose_country(rng: random.Random) -> Country:
-    return rng.choices(words.COUNTRIES, weights=_COUNTRY_WEIGHTS)[0]
+    return rng.choices(words.COUNTRIES, cum_weights=_COUNTRY_WEIGHTS)[0]
 
 
 def person_name(rng: random.Random, country: Country) -> tuple[str, str]:

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import accumulate
 from typing import Any
 
 from core import ids
@@ -52,8 +53,8 @@ P_CREDIT_BALANCE = 0.006
 P_RECOVERED_BY_EVENTS_LIST = 0.02
 RETRY_DAYS = (3, 5, 7)  # Stripe smart retries after the first failure
 
-_FEEDBACK_WEIGHTS = [weight for _, weight, _ in words.CANCELLATION_FEEDBACK]
-_BRAND_WEIGHTS = [weight for _, weight in words.CARD_BRANDS]
+_FEEDBACK_WEIGHTS = list(accumulate(weight for _, weight, _ in words.CANCELLATION_FEEDBACK))
+_BRAND_WEIGHTS = list(accumulate(weight for _, weight in words.CARD_BRANDS))
 
 
 @dataclass(slots=True)
@@ -371,7 +372,7 @@ class BillingStory:
 
     def cancel(self, at: datetime) -> None:
         rng = self.rng
-        feedback, _, comment = rng.choices(words.CANCELLATION_FEEDBACK, weights=_FEEDBACK_WEIGHTS)[0]
+        feedback, _, comment = rng.choices(words.CANCELLATION_FEEDBACK, cum_weights=_FEEDBACK_WEIGHTS)[0]
         self.cancel_at_period_end = True
         self.canceled_at = at.replace(microsecond=0)
         self.feedback = (feedback, comment if rng.random() < 0.6 else None, "cancellation_requested")
@@ -469,7 +470,7 @@ class BillingStory:
 
     def attach_new_card(self, at: datetime, *, previous_default: str | None) -> None:
         rng = self.rng
-        brand = rng.choices(words.CARD_BRANDS, weights=_BRAND_WEIGHTS)[0][0]
+        brand = rng.choices(words.CARD_BRANDS, cum_weights=_BRAND_WEIGHTS)[0][0]
         card = None
         if brand != "link":
             card = {

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import random
 from dataclasses import dataclass
+from itertools import accumulate
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,19 +29,21 @@ ACTIVITY_LEVELS = (
     ("monthly", 0.22, 0.02),
     ("dormant", 0.16, 0.0),
 )
-_ACTIVITY_WEIGHTS = [level[1] for level in ACTIVITY_LEVELS]
+# Cumulative weights, computed once (random.choices would redo it per call).
+_ACTIVITY_WEIGHTS = list(accumulate(level[1] for level in ACTIVITY_LEVELS))
 _AGENTS = [agent for agent, _ in words.USER_AGENTS]
-_AGENT_WEIGHTS = [weight for _, weight in words.USER_AGENTS]
+_AGENT_WEIGHTS = list(accumulate(weight for _, weight in words.USER_AGENTS))
 _FAILURES = [result for result, _ in words.EXTERNAL_LOGIN_FAILURES]
-_FAILURE_WEIGHTS = [weight for _, weight in words.EXTERNAL_LOGIN_FAILURES]
+_FAILURE_WEIGHTS = list(accumulate(weight for _, weight in words.EXTERNAL_LOGIN_FAILURES))
 _REVOKED_REASONS = (
-    (SessionRevokedReason.LoggedOut, 70),
-    (SessionRevokedReason.Revoked, 15),
-    (SessionRevokedReason.SwitchTenant, 12),
-    (SessionRevokedReason.ReplayAttackDetected, 3),
+    SessionRevokedReason.LoggedOut,
+    SessionRevokedReason.Revoked,
+    SessionRevokedReason.SwitchTenant,
+    SessionRevokedReason.ReplayAttackDetected,
 )
+_REVOKED_WEIGHTS = list(accumulate((70, 15, 12, 3)))
 _METHODS = (LoginMethod.OneTimePassword, LoginMethod.Google, LoginMethod.Microsoft)
-_METHOD_WEIGHTS = (55, 33, 12)
+_METHOD_WEIGHTS = list(accumulate((55, 33, 12)))
 OTP_HASH_PREFIX = "AQAAAAIAAYagAAAAE"  # ASP.NET Identity v3 hash header, as the original stores
 
 USER_COLUMNS = (
@@ -104,7 +107,7 @@ def generate(rng: random.Random, profile: TenantProfile, now: datetime, batch: B
 
 def _colleague(rng: random.Random, profile: TenantProfile) -> Person:
     first, last = person_name(rng, profile.country)
-    local = email_local_part(first, last, rng.choices((0, 1, 2, 3), weights=(70, 10, 15, 5))[0])
+    local = email_local_part(first, last, rng.choices((0, 1, 2, 3), cum_weights=(70, 80, 95, 100))[0])
     return Person(first, last, f"{local}@{profile.domain}")
 
 
@@ -128,8 +131,8 @@ def _user(
     recently_invited = now - created < timedelta(days=30)
     confirmed = first or rng.random() >= (0.25 if recently_invited else 0.05)
     user_id = ids.prefixed("usr", created, rng)
-    method = rng.choices(_METHODS, weights=_METHOD_WEIGHTS)[0]
-    agent = rng.choices(_AGENTS, weights=_AGENT_WEIGHTS)[0]
+    method = rng.choices(_METHODS, cum_weights=_METHOD_WEIGHTS)[0]
+    agent = rng.choices(_AGENTS, cum_weights=_AGENT_WEIGHTS)[0]
     address = _ip_address(rng)
     fingerprint = hashlib.sha256(f"{agent}|{address}|{user_id}".encode()).hexdigest()
 
@@ -169,7 +172,7 @@ def _sign_ins(
     window_start = max(created, now - LOGIN_WINDOW)
     if window_start >= active_until:
         return []
-    _, _, rate = rng.choices(ACTIVITY_LEVELS, weights=_ACTIVITY_WEIGHTS)[0]
+    _, _, rate = rng.choices(ACTIVITY_LEVELS, cum_weights=_ACTIVITY_WEIGHTS)[0]
     attempts: list[SignIn] = []
     if created >= now - LOGIN_WINDOW:
         attempts.append(SignIn(created + timedelta(seconds=rng.uniform(20, 400)), method, True))
@@ -184,7 +187,7 @@ def _sign_ins(
             at = _working_hours(rng, moment)
             if at <= window_start or at >= active_until:
                 continue
-            chosen = method if rng.random() < 0.9 else rng.choices(_METHODS, weights=_METHOD_WEIGHTS)[0]
+            chosen = method if rng.random() < 0.9 else rng.choices(_METHODS, cum_weights=_METHOD_WEIGHTS)[0]
             succeeded = rng.random() >= 0.09
             attempts.append(SignIn(at, chosen, succeeded))
             if not succeeded and rng.random() < 0.6:
@@ -246,7 +249,7 @@ def _write_sign_ins(
             elif rng.random() < 0.2:
                 result, login_email = None, None  # the user never came back from the provider
             else:
-                result, login_email = rng.choices(_FAILURES, weights=_FAILURE_WEIGHTS)[0], None
+                result, login_email = rng.choices(_FAILURES, cum_weights=_FAILURE_WEIGHTS)[0], None
             modified = NULL if result is None else min(now, at + timedelta(seconds=rng.uniform(4, 60))).isoformat()
             verifier = base64.urlsafe_b64encode(rng.randbytes(32)).decode().rstrip("=")
             nonce = base64.urlsafe_b64encode(rng.randbytes(16)).decode().rstrip("=")
@@ -299,7 +302,7 @@ def _sessions(
             revoked_at, reason = deleted_at, SessionRevokedReason.Revoked
         elif number > 0 or rng.random() < (0.45 if now - started > timedelta(days=7) else 0.12):
             revoked_at = min(ends - timedelta(seconds=1), last_refresh + timedelta(minutes=rng.uniform(1, 600)))
-            reason = rng.choices([r for r, _ in _REVOKED_REASONS], weights=[w for _, w in _REVOKED_REASONS])[0]
+            reason = rng.choices(_REVOKED_REASONS, cum_weights=_REVOKED_WEIGHTS)[0]
         batch.add_row(
             "sessions",
             (
@@ -323,8 +326,8 @@ def _ip_address(rng: random.Random) -> str:
 
 def _locale(rng: random.Random, profile: TenantProfile) -> str:
     if profile.country.code == "DK":
-        return rng.choices(("da-DK", "en-US", ""), weights=(70, 22, 8))[0]
-    return rng.choices(("en-US", "", "da-DK"), weights=(75, 22, 3))[0]
+        return rng.choices(("da-DK", "en-US", ""), cum_weights=(70, 92, 100))[0]
+    return rng.choices(("en-US", "", "da-DK"), cum_weights=(75, 97, 100))[0]
 
 
 def _avatar(rng: random.Random, email: str, user_id: str) -> dict[str, Any]:
