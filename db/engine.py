@@ -21,7 +21,8 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         embedded.to_sqlalchemy_url(url),
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 10},
+        # Timestamps come back in UTC whatever the server's default zone is.
+        connect_args={"connect_timeout": 10, "options": "-c timezone=UTC"},
     )
 
 
