@@ -136,7 +136,9 @@ class BackofficeApp(App[None]):
         try:
             with self.read_only() as conn:
                 admin = db_engine.is_admin(conn)
-        except Exception:  # not knowing means not admin; the cards show the outage
+        except Exception:
+            # Not knowing means not admin (the cards show the outage); ask again later.
+            self.call_from_thread(self.set_timer, BANNER_RETRY_SECONDS, self._load_admin)
             return
         self.call_from_thread(setattr, self, "is_admin", admin)
 
@@ -246,8 +248,12 @@ class BackofficeApp(App[None]):
         if not isinstance(self.screen, OperatorMenu):
             self.push_screen(OperatorMenu())
 
+    def action_quit_unless_kiosk(self) -> None:
+        """`q`: a stray key on a wall display must not end it (ctrl+q still quits)."""
+        self.exit()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.kiosk and action in {"quit", "navigate", "back", "command_palette"}:
+        if self.kiosk and action in {"quit_unless_kiosk", "navigate", "back", "command_palette"}:
             if action == "navigate" and parameters == ("dashboard",):
                 return True
             return False

@@ -44,7 +44,7 @@ KEYS: tuple[Key, ...] = (
     Key("global", "o", "operator_menu", "keys.operator_menu", show=False),
     Key("global", "ctrl+p", "command_palette", "keys.command_palette", show=False, priority=True, palette=False),
     Key("global", "question_mark", "help", "keys.help", key_display="?"),
-    Key("global", "q", "quit", "keys.quit"),
+    Key("global", "q", "quit_unless_kiosk", "keys.quit"),
     # Screens with a period (dashboard, billing events).
     Key("period", "p", "cycle_period", "keys.cycle_period"),
     Key("dashboard", "r", "refresh", "keys.refresh", show=False),

@@ -10,6 +10,8 @@ not the visible screen.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
@@ -55,6 +57,7 @@ class DashboardScreen(BackofficeScreen):
         self._failed = False
         self._stale = False
         self._timer: Timer | None = None
+        self._updated_at: datetime | None = None  # the last round where every card loaded
 
     def compose_content(self) -> ComposeResult:
         with Horizontal(id="dashboard-header"):
@@ -105,9 +108,14 @@ class DashboardScreen(BackofficeScreen):
         self._pending.discard(card)
         if self._pending:
             return
-        self.query_one("#dashboard-updated", Static).update(
-            t("dashboard.updated_at", time=time_of_day(request.now))
-        )
+        if not self._failed:
+            self._updated_at = request.now
+        updated = self.query_one("#dashboard-updated", Static)
+        text = t("dashboard.updated_at", time=time_of_day(self._updated_at)) if self._updated_at else ""
+        if self._failed:
+            text = " · ".join(part for part in (text, t("card.retrying", seconds=RETRY_SECONDS)) if part)
+        updated.update(text)
+        updated.set_class(self._failed, "-stale")
         self._timer = self.set_timer(RETRY_SECONDS if self._failed else REFRESH_SECONDS, self._refresh_due)
 
     def on_data_card_loaded(self, message: DataCard.Loaded) -> None:

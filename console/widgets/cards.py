@@ -120,6 +120,7 @@ class Card(Vertical):
         self._switch("empty")
 
     def show_error(self, message: str) -> None:
+        self.set_subtitle("")  # the old figures would read as current
         self.query_one("#error", Static).update(escape(t("card.error", error=message)))
         self._switch("error")
 

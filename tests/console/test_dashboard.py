@@ -142,11 +142,15 @@ async def test_a_failing_query_stays_in_its_card(
         assert set(states.values()) == {"data"}
         message = str(app.screen.query_one("#kpis #error").render())
         assert "statement timeout" in message and "Traceback" not in message
+        updated = app.screen.query_one("#dashboard-updated")
+        assert "Retrying in 10 s." in str(updated.render()) and updated.has_class("-stale")
+        assert app.screen._timer is not None  # the next round is armed: recovery needs no key press
 
         monkeypatch.undo()
-        app.screen.action_refresh()
+        app.screen._refresh_due()
         await settle(pilot)
         assert app.screen.query_one("#kpis").state == "data"
+        assert str(updated.render()).startswith("Updated 12:00") and not updated.has_class("-stale")
 
 
 async def test_empty_database_shows_empty_states(make_app: Callable[..., BackofficeApp]) -> None:

@@ -26,7 +26,7 @@ CONTRACT = {
     "k": "toggle_kiosk",
     "ctrl+p": "command_palette",
     "question_mark": "help",
-    "q": "quit",
+    "q": "quit_unless_kiosk",
 }
 
 

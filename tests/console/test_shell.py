@@ -118,6 +118,9 @@ async def test_kiosk_hides_chrome_persists_and_ignores_q(
             await settle(pilot)
             assert app.is_running and isinstance(app.screen, DashboardScreen), key
         assert not app.can_admin
+        await pilot.press("ctrl+q")  # a deliberate quit still works
+        await pilot.pause()
+        assert not app.is_running
 
     reopened = make_seeded_app()
     async with reopened.run_test(size=SIZE) as pilot:
@@ -139,6 +142,16 @@ async def test_kiosk_flag_forces_kiosk_for_the_run(make_seeded_app: Callable[...
         await settle(pilot)
         assert app.kiosk
         assert not (config_dir / preferences.FILE_NAME).exists()  # forcing it is not a preference
+
+        chart = app.screen.query_one("#mrr-trend Chart")
+        widths = []
+        for size in ((80, 24), (200, 50)):  # a wall display gets resized
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            widths.append(chart.size.width)
+            assert {card.state for card in app.screen.query("DataCard")} == {"data"}
+        assert min(widths) > 0 and widths[0] != widths[1]  # one column at 80, three at 200
+        assert app.screen.query_one("#kpi-grid").region.width > 190
 
 
 def _banners(app: BackofficeApp) -> dict[str, bool]:
