@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from console import preferences
@@ -16,9 +17,11 @@ from console.screens.billing_events import BillingEventsScreen
 from console.screens.coming_soon import WaitListScreen
 from console.screens.dashboard import DashboardScreen
 from console.screens.help import HelpScreen
+from console.screens.operator_menu import OperatorMenu
 from console.screens.invoices import InvoicesScreen
 from console.screens.users import UsersScreen
 from console.widgets.banners import Banner
+from console.widgets.charts import Chart
 from console.widgets.side_menu import SideMenu
 from tests.console import data
 from tests.console.conftest import settle
@@ -195,3 +198,25 @@ async def test_banners_appear_navigate_and_disappear(
         assert "2 accounts have billing drift detected." in str(
             app.screen.query_one("#banner-drift .banner-text").render()
         )
+
+
+async def test_operator_menu_turns_kiosk_on(make_seeded_app: Callable[..., BackofficeApp]) -> None:
+    app = make_seeded_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, OperatorMenu)
+        await pilot.press("enter")  # the kiosk entry is highlighted first
+        await settle(pilot)
+        assert app.kiosk and isinstance(app.screen, DashboardScreen)
+
+
+async def test_no_color_is_honoured(make_seeded_app: Callable[..., BackofficeApp], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_seeded_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        chart = app.screen.query_one("#mrr-trend Chart", Chart)
+        assert chart.colour("current") == "blue"  # plain terminal colours, made monochrome by Textual
