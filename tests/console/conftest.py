@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from console.app import BackofficeApp
 from core.settings import Settings
@@ -108,7 +109,10 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every worker has finished and its messages are handled
     (a handled message may start more work, so loop until quiet)."""
     for _ in range(50):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            pass  # a load superseded by a newer one, or failed: the screen shows the outcome
         await pilot.pause()
         if not any(worker.is_running for worker in pilot.app.workers):
             await pilot.pause()
