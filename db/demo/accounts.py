@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
 from typing import Any
@@ -42,7 +42,6 @@ class TenantProfile:
     country: Country
     owner: Person
     deleted_at: datetime | None = None
-    billing_info: dict[str, Any] | None = field(default=None, repr=False)
 
 
 def slug(text: str) -> str:

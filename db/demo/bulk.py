@@ -16,6 +16,7 @@ import psycopg
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
+WRITE_LINES = 5000  # lines per write: a batch is never copied into one huge string
 
 
 def text_value(value: str) -> str:
@@ -88,7 +89,7 @@ class CopyWriter:
     """Streams batches into PostgreSQL from a background thread, over one
     connection and one transaction that the caller commits."""
 
-    def __init__(self, connection: psycopg.Connection, *, freeze: bool = False, depth: int = 2) -> None:
+    def __init__(self, connection: psycopg.Connection, *, freeze: bool = False, depth: int = 1) -> None:
         self._connection = connection
         # Tables emptied in this transaction take frozen, all-visible rows:
         # no hint-bit rewrite later, and index-only scans work at once.
@@ -136,4 +137,5 @@ class CopyWriter:
                     continue
                 columns = ", ".join(batch.columns[table])
                 with cursor.copy(f"COPY {table} ({columns}) FROM STDIN{self._options}") as copy:
-                    copy.write("".join(lines))
+                    for start in range(0, len(lines), WRITE_LINES):
+                        copy.write("".join(lines[start : start + WRITE_LINES]))

@@ -80,6 +80,7 @@ def test_the_cli_seeds_prints_counts_and_refuses_existing_data(database_url: str
     assert printed["tenants"] == "20"
     assert int(printed["users"].replace(",", "")) >= 20
     assert int(printed["email_logins"].replace(",", "")) > 0
+    assert "Accounts and billing" in seeded.stderr and "Users, sessions and logins" in seeded.stderr  # progress
 
     refused = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
     assert refused.returncode == 1
