@@ -136,22 +136,27 @@ def _user(
     address = _ip_address(rng)
     fingerprint = hashlib.sha256(f"{agent}|{address}|{user_id}".encode()).hexdigest()
 
-    sign_ins = _sign_ins(rng, now, created, active_until, method, confirmed) if confirmed else []
+    sign_ins = _sign_ins(rng, now, created, active_until, method) if confirmed else []
     last_seen = None
     if confirmed:
         successes = [s.at for s in sign_ins if s.succeeded]
         last_seen = successes[-1] if successes else _dormant_last_seen(rng, now, created, active_until)
     _write_sign_ins(rng, batch, email, sign_ins, fingerprint, first=first, created=created, now=now)
     if not confirmed and rng.random() < 0.3 and now - created < LOGIN_WINDOW:
-        _pending_invite_attempt(rng, batch, email, created, now)
+        _pending_invite_attempt(rng, batch, email, created, active_until)
 
     last_seen = _sessions(rng, profile, batch, user_id, sign_ins, agent, address, now, deleted_at, last_seen)
-    identities = []
-    if method is not LoginMethod.OneTimePassword and confirmed:
-        provider_user_id = (
-            str(rng.randrange(10**20, 10**21)) if method is LoginMethod.Google else ids.ulid(created, rng).lower()
-        )
-        identities.append({"Provider": method.value, "ProviderUserId": provider_user_id})
+    providers = {attempt.method for attempt in sign_ins if attempt.succeeded}
+    if confirmed:
+        providers.add(method)
+    identities = [
+        {
+            "Provider": provider.value,
+            "ProviderUserId": str(rng.randrange(10**20, 10**21)) if provider is LoginMethod.Google else ids.ulid(created, rng).lower(),
+        }
+        for provider in (LoginMethod.Google, LoginMethod.Microsoft)
+        if provider in providers
+    ]
     batch.add_row(
         "users",
         (
@@ -164,9 +169,7 @@ def _user(
     )
 
 
-def _sign_ins(
-    rng: random.Random, now: datetime, created: datetime, active_until: datetime, method: LoginMethod, confirmed: bool
-) -> list[SignIn]:
+def _sign_ins(rng: random.Random, now: datetime, created: datetime, active_until: datetime, method: LoginMethod) -> list[SignIn]:
     """Sign-in attempts in the login window: working hours, fewer at weekends;
     the first sign-in of a user created inside the window always succeeds."""
     window_start = max(created, now - LOGIN_WINDOW)
@@ -259,9 +262,9 @@ def _write_sign_ins(
             )
 
 
-def _pending_invite_attempt(rng: random.Random, batch: Batch, email: str, created: datetime, now: datetime) -> None:
+def _pending_invite_attempt(rng: random.Random, batch: Batch, email: str, created: datetime, until: datetime) -> None:
     """An invited user who asked for a code and never entered it."""
-    at = created + (now - created) * rng.uniform(0.05, 0.9)
+    at = created + (until - created) * rng.uniform(0.05, 0.9)
     otp_hash = OTP_HASH_PREFIX + base64.b64encode(rng.randbytes(45)).decode()
     batch.add("email_logins", f"{ids.prefixed('emlog', at, rng)}\t{at.isoformat()}\t{NULL}\tLogin\t{email}\t{otp_hash}\t0\t0\tf\n")
 

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from types import SimpleNamespace
 from typing import Any
 
 from core import ids
 from db.demo import accounts
 from db.demo import stripe_objects as so
 from db.demo.accounts import DomainRegistry, Person, TenantProfile
-from db.demo.billing_story import BillingStory
-from db.demo.bulk import Batch, field, json_text, text_value
+from db.demo.billing_story import BillingStory, StoredEvent
+from db.demo.bulk import NULL, Batch, field, json_text, text_value
 from db.enums import StripeEventStatus, SubscriptionPlan
 from stripe_sync import drift
 from stripe_sync.catalog import PriceCatalog
@@ -93,13 +94,13 @@ def signup_instant(rng: random.Random, now: datetime) -> datetime:
     return now - timedelta(days=WINDOW_DAYS * (1 - rng.random() ** 0.5))
 
 
-def make_profile(rng: random.Random, plan: TenantPlan, now: datetime, domains: DomainRegistry) -> TenantProfile:
+def make_profile(rng: random.Random, plan: TenantPlan, domains: DomainRegistry) -> TenantProfile:
     created = plan.created_at
     country = accounts.choose_country(rng)
     name, base = accounts.company_name(rng, country)
     domain = domains.claim(base, rng.choice(country.tlds))
     first, last = accounts.person_name(rng, country)
-    local = accounts.email_local_part(first, last, rng.choices((0, 1, 2), weights=(70, 20, 10))[0])
+    local = accounts.email_local_part(first, last, rng.choices((0, 1, 2), cum_weights=(70, 90, 100))[0])
     return TenantProfile(
         index=plan.index,
         seed=plan.seed,
@@ -121,12 +122,13 @@ def generate(
     batch: Batch,
 ) -> TenantProfile:
     """Write one tenant's rows into the batch; return what the people phase needs."""
-    profile = make_profile(rng, plan, now, domains)
+    profile = make_profile(rng, plan, domains)
     story = BillingStory(rng, profile, catalog, now, stays_paid=plan.role is not Role.regular)
     story.play()
     subscription_id = ids.prefixed("sub", profile.created_at, rng)
     drift_kind = _stage_drift(rng, story, plan.drift_kind, now) if plan.drift_kind is not None else None
 
+    # An unsynced subscription has its Stripe history, but none of it reached us.
     synced = plan.role is not Role.unsynced
     events = story.events if synced else []
     replayed = replay(
@@ -152,7 +154,10 @@ def generate(
     )
     row = _subscription_row(story, subscription_id, transactions, subscribed_since, replayed.max_created if synced else None)
     if drift_kind is not None:
-        _record_drift(rng, batch, plan.role, drift_kind, profile.id, row, transactions, len(replayed.rows), replayed.has_unclassified_event, now)
+        _record_drift(
+            rng, batch, plan.role, drift_kind, profile.id, row, transactions,
+            len(replayed.rows), replayed.has_unclassified_event, now,
+        )
     batch.add_row("subscriptions", (row[column] for column in SUBSCRIPTION_COLUMNS))
 
     if not story.is_paying and rng.random() < P_DELETED:
@@ -221,7 +226,7 @@ def _subscription_row(
     }
 
 
-def _stripe_event_row(batch: Batch, profile: TenantProfile, story: BillingStory, event: Any) -> None:
+def _stripe_event_row(batch: Batch, profile: TenantProfile, story: BillingStory, event: StoredEvent) -> None:
     """The archive row, as the webhook (or the events-list recovery) stored it."""
     raw = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
     recovered = event.recovered
@@ -229,7 +234,7 @@ def _stripe_event_row(batch: Batch, profile: TenantProfile, story: BillingStory,
         "stripe_events",
         "\t".join(
             (
-                "\\N" if recovered else str(profile.id),
+                NULL if recovered else str(profile.id),
                 event.id,
                 event.received_at.isoformat(),
                 event.type,
@@ -239,8 +244,8 @@ def _stripe_event_row(batch: Batch, profile: TenantProfile, story: BillingStory,
                 field(None if recovered else event.stripe_subscription_id),
                 text_value(raw),
                 so.API_VERSION,
-                event.processed_at.isoformat() if recovered else "\\N",
-                RECOVERY_SOURCE if recovered else "\\N",
+                event.processed_at.isoformat() if recovered else NULL,
+                RECOVERY_SOURCE if recovered else NULL,
                 hashlib.sha256(raw.encode("utf-8")).hexdigest(),
                 event.created.isoformat(),
             )
@@ -250,7 +255,7 @@ def _stripe_event_row(batch: Batch, profile: TenantProfile, story: BillingStory,
 
 
 def ignored_events(rng: random.Random, now: datetime, batch: Batch) -> None:
-    """Account-level events without a customer (payouts, balance): stored and
+    """Account-level events without a customer (weekly payouts): stored and
     Ignored, as the webhook does with them."""
     day = now - timedelta(days=WINDOW_DAYS)
     while day < now - timedelta(days=1):
@@ -314,7 +319,7 @@ def _record_drift(
     """What the drift check found, through the pipeline's own detector."""
     if kind is DriftKind.scheduled_price_missing:
         row["scheduled_price_amount"] = None  # the catalog had no price for the target when it was healed
-    local = StateSnapshot.of_subscription(_Row(row))
+    local = StateSnapshot.of_subscription(SimpleNamespace(**row))
     stripe = StateSnapshot(local.plan, local.cancel_at_period_end, local.price, local.currency)
     if kind is DriftKind.price_mismatch and local.price is not None:
         stripe = StateSnapshot(local.plan, local.cancel_at_period_end, local.price + Decimal("20.00"), local.currency)
@@ -331,29 +336,24 @@ def _record_drift(
     if not discrepancies:
         return
     found = [d.to_json() for d in discrepancies]
-    checked_at = now - timedelta(hours=rng.uniform(1, 22))
-    acknowledged = role is Role.acknowledged_drift
-    if acknowledged:
+    acknowledged_at = None
+    if role is Role.acknowledged_drift:
         checked_at = now - timedelta(days=rng.uniform(2, 25))
         acknowledged_at = checked_at + timedelta(hours=rng.uniform(1, 30))
-    row["has_drift_detected"] = not acknowledged
-    row["drift_checked_at"] = acknowledged_at if acknowledged else checked_at
+    else:
+        checked_at = now - timedelta(hours=rng.uniform(1, 22))  # the daily drift check
+    # Acknowledging clears the flag and stamps the check time; the findings stay.
+    row["has_drift_detected"] = acknowledged_at is None
+    row["drift_checked_at"] = acknowledged_at or checked_at
     row["drift_discrepancies"] = found
     batch.add(
         "billing_drift_checks",
         "\t".join(
             (
                 str(tenant_id), row["id"], checked_at.isoformat(), "t", json_text(found),
-                acknowledged_at.isoformat() if acknowledged else "\\N",
-                DRIFT_OPERATOR if acknowledged else "\\N",
+                acknowledged_at.isoformat() if acknowledged_at else NULL,
+                DRIFT_OPERATOR if acknowledged_at else NULL,
             )
         )
         + "\n",
     )
-
-
-class _Row:
-    """Attribute access over a subscription row dict, for StateSnapshot."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)

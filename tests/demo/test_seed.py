@@ -249,6 +249,11 @@ def test_people_sign_in_realistically(seeded: tuple[Engine, dict[str, int]]) -> 
         " OR u.last_seen_at < (SELECT max(l.created_at) FROM email_logins l WHERE l.email = u.email AND l.completed)",
     ) == 0
     assert scalar(engine, "SELECT count(*) FROM users WHERE NOT email_confirmed AND last_seen_at IS NOT NULL") == 0
+    assert scalar(
+        engine,
+        "SELECT count(*) FROM external_logins l JOIN users u ON u.email = l.email WHERE l.login_result = 'Success'"
+        " AND NOT u.external_identities @> jsonb_build_array(jsonb_build_object('Provider', l.provider_type))",
+    ) == 0
     assert scalar(engine, "SELECT count(*) FROM users WHERE deleted_at IS NOT NULL") > 0
 
 
