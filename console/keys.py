@@ -54,13 +54,26 @@ KEYS: tuple[Key, ...] = (
     Key("list", "enter", "open_selected", "keys.open_selected", show=False, palette=False),
     Key("list", "pageup", "previous_page", "keys.previous_page", show=False, palette=False, key_display="pgup"),
     Key("list", "pagedown", "next_page", "keys.next_page", show=False, palette=False, key_display="pgdn"),
+    Key("list", "c", "clear_filters", "keys.clear_filters", show=False),
+    # The accounts list's sort (a header click sorts too).
+    Key("accounts", "o", "cycle_sort", "keys.cycle_sort"),
+    Key("accounts", "O", "reverse_sort", "keys.reverse_sort", show=False),
+    Key("accounts", "space", "toggle_pane", "keys.toggle_pane", show=False, key_display="space"),
+    # Lists with view presets (billing events, invoices).
+    Key("views", "v", "cycle_view", "keys.cycle_view"),
+    # Detail screens with tabs (account, user).
+    Key("tabs", "1", "tab(1)", "keys.tab_1", show=False),
+    Key("tabs", "2", "tab(2)", "keys.tab_2", show=False),
+    Key("tabs", "3", "tab(3)", "keys.tab_3", show=False),
+    Key("tabs", "4", "tab(4)", "keys.tab_4", show=False),
     # An account (admin actions, contract section 5).
     Key("account", "s", "sync", "keys.sync", admin=True),
     Key("account", "A", "acknowledge_drift", "keys.acknowledge_drift", admin=True),
     Key("account", "R", "replay_archived", "keys.replay_archived", admin=True),
+    Key("account", "m", "account_actions", "keys.account_actions", admin=True),
 )
 
-SCOPE_ORDER = ("global", "period", "dashboard", "list", "account")
+SCOPE_ORDER = ("global", "period", "dashboard", "list", "accounts", "views", "tabs", "account")
 
 
 def keys_in(scope: str, *, admin: bool = True) -> list[Key]:

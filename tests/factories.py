@@ -315,3 +315,12 @@ def original_seed_tenant(conn: Connection, *, now: datetime = NOW) -> TenantRef:
         user_id = user(conn, seeded.id, email=email, role=role, created_at=now, last_seen_at=None)
         session(conn, seeded.id, user_id, created_at=now)
     return seeded
+
+
+def restart_ids(seed: int = 42) -> None:
+    """Start the id generators over, so rows built next get the same ids in
+    every run whatever was built before (snapshots that show ids)."""
+    global _rng, _tenant_sequence, _event_sequence
+    _rng = random.Random(seed)
+    _tenant_sequence = itertools.count(1)
+    _event_sequence = itertools.count(1)

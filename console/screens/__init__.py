@@ -8,13 +8,15 @@ To add a screen: write its module, subclass `BackofficeScreen`, register it here
 
 from __future__ import annotations
 
-from console.screens.accounts import AccountScreen, AccountsScreen
+from console.screens.account import AccountScreen
+from console.screens.accounts import AccountsScreen
 from console.screens.base import BackofficeScreen
 from console.screens.billing_events import BillingEventsScreen
 from console.screens.coming_soon import FeatureFlagsScreen, SupportScreen, WaitListScreen
 from console.screens.dashboard import DashboardScreen
 from console.screens.invoices import InvoicesScreen
-from console.screens.users import UserScreen, UsersScreen
+from console.screens.user import UserScreen
+from console.screens.users import UsersScreen
 
 SCREENS: dict[str, type[BackofficeScreen]] = {
     screen.NAME: screen

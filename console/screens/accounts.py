@@ -1,20 +1,261 @@
-"""Accounts list and account detail (placeholders until the real screens land)."""
+"""The accounts list (backoffice.md 4.2): search, plan and status filters,
+the banners' issue filters, sorts, pages, and the side pane.
+
+The filters, sort and page live on the screen, which lives in its own mode:
+they survive navigating away and back. Enter opens the account; the admin
+keys act on the highlighted account.
+"""
 
 from __future__ import annotations
 
-from console.screens.placeholder import PlaceholderScreen
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.markup import escape
+from rich.text import Text
+from sqlalchemy import Connection
+from textual.app import ComposeResult
+
+from console.formatting import ago, short_date
+from console.i18n import t
+from console.screens.account import AccountScreen
+from console.screens.account_actions import AccountActionsScreen, ActionTarget
+from console.screens.list_screen import ListScreen
+from console.widgets.account_pane import AccountPane
+from console.widgets.badges import mrr_text, plan_badge, status_badge
+from console.widgets.filter_dialog import FilterGroup
+from console.widgets.paged_list import Cell, Column, PagedList
+from core.accounts import AccountRow, AccountSort, AccountStatus, list_accounts
+from core.paging import Page, PageRequest
+from db.enums import SubscriptionPlan
+
+__all__ = ["AccountScreen", "AccountsScreen"]
+
+PLAN_ORDER = (SubscriptionPlan.Premium, SubscriptionPlan.Standard, SubscriptionPlan.Basis)  # display order, 2.2
+SORT_CYCLE = (
+    AccountSort.name,
+    AccountSort.plan,
+    AccountSort.mrr,
+    AccountSort.renewal_date,
+    AccountSort.status,
+    AccountSort.country,
+    AccountSort.created_at,
+)
+ISSUES = ("unsynced", "drift")
 
 
-class AccountsScreen(PlaceholderScreen):
+@dataclass(frozen=True)
+class AccountQuery:
+    search: str = ""
+    plans: tuple[SubscriptionPlan, ...] = ()
+    statuses: tuple[AccountStatus, ...] = ()
+    unsynced: bool = False
+    drift_detected: bool = False
+    sort: AccountSort = AccountSort.name
+    descending: bool = False
+    now: datetime | None = None
+
+
+class AccountsList(PagedList[AccountQuery, AccountRow]):
+    COLUMNS = (
+        Column(AccountSort.name, "accounts.column.name"),
+        Column(AccountSort.plan, "accounts.column.plan", drop=3),
+        Column(AccountSort.mrr, "accounts.column.mrr", justify="right"),
+        Column(AccountSort.renewal_date, "accounts.column.renewal", drop=4),
+        Column(AccountSort.status, "accounts.column.status"),
+        Column(AccountSort.country, "accounts.column.country", drop=5),
+        Column(AccountSort.created_at, "accounts.column.signed_up", drop=6),
+    )
+    NOUN = "accounts.count"
+
+    def fetch(self, conn: Connection, query: AccountQuery, page: PageRequest) -> Page[AccountRow]:
+        return list_accounts(
+            conn,
+            search=query.search,
+            plans=query.plans,
+            statuses=query.statuses,
+            unsynced=query.unsynced,
+            drift_detected=query.drift_detected,
+            sort=query.sort,
+            descending=query.descending,
+            page=page,
+        )
+
+    def row_key(self, item: AccountRow) -> str:
+        return item.id
+
+    def cells(self, item: AccountRow) -> tuple[Cell, ...]:
+        now = self.current_query.now if self.current_query else None
+        return (
+            item.name,
+            plan_badge(item.plan),
+            Text.assemble(
+                mrr_text(
+                    item.monthly_recurring_revenue,
+                    item.forward_monthly_recurring_revenue,
+                    item.mrr_changes_at_renewal,
+                    item.currency,
+                ),
+                justify="right",
+            ),
+            short_date(item.renewal_date) if item.renewal_date else "-",
+            status_badge(item.status),
+            item.country.upper() if item.country else "-",
+            ago(item.created_at, now) if now else short_date(item.created_at),
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        screen = self.screen
+        if isinstance(screen, AccountsScreen) and screen.has_filters():
+            return (t("accounts.empty_filtered"), t("accounts.empty_filtered_hint"))
+        return (t("accounts.empty"), t("accounts.empty_hint"))
+
+
+class AccountsScreen(ListScreen, AccountActionsScreen):
     NAME = "accounts"
     TITLE_KEY = "menu.accounts"
-    KEY_SCOPES = ("list",)
+    KEY_SCOPES = ("list", "accounts", "account")
+    SEARCH_PLACEHOLDER = "accounts.search"
+    DEFAULT_SORT: ClassVar[AccountSort] = AccountSort.name
 
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.plans: frozenset[SubscriptionPlan] = frozenset()
+        self.statuses: frozenset[AccountStatus] = frozenset()
+        self.issues: frozenset[str] = frozenset()
+        self.sort = self.DEFAULT_SORT
+        self.descending = False
 
-class AccountScreen(PlaceholderScreen):
-    """navigate("account", tenant_id=...)."""
+    def make_list(self) -> AccountsList:
+        return AccountsList(id="accounts-list")
 
-    NAME = "account"
-    TITLE_KEY = "screen.account"
-    MENU_ITEM = "accounts"
-    KEY_SCOPES = ("account",)
+    def compose_side(self) -> ComposeResult:
+        yield AccountPane(id="account-pane")
+
+    # -- state ---------------------------------------------------------------
+
+    def current_query(self) -> AccountQuery:
+        return AccountQuery(
+            search=self.search,
+            plans=tuple(plan for plan in PLAN_ORDER if plan in self.plans),
+            statuses=tuple(status for status in AccountStatus if status in self.statuses),
+            unsynced="unsynced" in self.issues,
+            drift_detected="drift" in self.issues,
+            sort=self.sort,
+            descending=self.descending,
+            now=self.backoffice.clock(),
+        )
+
+    def reload_list(self, *, page: int = 1) -> None:
+        self.paged_list.set_sort(self.sort, self.descending)
+        super().reload_list(page=page)
+
+    def apply_navigation(self, params: dict[str, Any]) -> None:
+        """A banner asks for `filter="drift"` or `"unsynced"`; a KPI tile for
+        `statuses=[...]`: show exactly that, as the original's links do."""
+        if not params:
+            return
+        self.search = str(params.get("search", ""))
+        self.plans = frozenset(SubscriptionPlan(plan) for plan in params.get("plans", ()))
+        self.statuses = frozenset(AccountStatus(status) for status in params.get("statuses", ()))
+        issue = params.get("filter")
+        self.issues = frozenset({issue}) if issue in ISSUES else frozenset()
+        if "sort" in params:
+            self.sort = AccountSort(params["sort"])
+            self.descending = bool(params.get("descending", False))
+
+    def filter_groups(self) -> list[FilterGroup]:
+        return [
+            FilterGroup(
+                "plans",
+                t("accounts.filter.plan"),
+                [(plan.value, t(f"enum.plan.{plan}")) for plan in PLAN_ORDER],
+                frozenset(self.plans),
+            ),
+            FilterGroup(
+                "statuses",
+                t("accounts.filter.status"),
+                [(status.value, t(f"enum.account_status.{status}")) for status in AccountStatus],
+                frozenset(self.statuses),
+            ),
+            FilterGroup(
+                "issues",
+                t("accounts.filter.issues"),
+                [(issue, t(f"accounts.issue.{issue}")) for issue in ISSUES],
+                frozenset(self.issues),
+            ),
+        ]
+
+    def set_filter(self, key: str, values: frozenset[str]) -> None:
+        if key == "plans":
+            self.plans = frozenset(SubscriptionPlan(value) for value in values)
+        elif key == "statuses":
+            self.statuses = frozenset(AccountStatus(value) for value in values)
+        elif key == "issues":
+            self.issues = frozenset(values)
+
+    def clear_filters(self) -> None:
+        super().clear_filters()
+        self.plans = frozenset()
+        self.statuses = frozenset()
+        self.issues = frozenset()
+
+    def filter_summary(self) -> str:
+        parts = []
+        if self.plans:
+            names = ", ".join(t(f"enum.plan.{plan}") for plan in PLAN_ORDER if plan in self.plans)
+            parts.append(f"{escape(t('accounts.filter.plan'))}: [b]{escape(names)}[/b]")
+        if self.statuses:
+            names = ", ".join(t(f"enum.account_status.{s}") for s in AccountStatus if s in self.statuses)
+            parts.append(f"{escape(t('accounts.filter.status'))}: [b]{escape(names)}[/b]")
+        for issue in ISSUES:
+            if issue in self.issues:
+                parts.append(f"[black on yellow] {escape(t(f'accounts.issue.{issue}'))} [/]")
+        if not parts:
+            return ""
+        return " · ".join(parts) + f"  [dim]{escape(t('accounts.filter.clear_hint'))}[/dim]"
+
+    # -- sorting -------------------------------------------------------------
+
+    def _sort_by(self, sort: AccountSort) -> None:
+        if sort == self.sort:
+            self.descending = not self.descending
+        else:
+            # As the original: a new column sorts descending, except the name.
+            self.sort = sort
+            self.descending = sort is not AccountSort.name
+        self.reload_list()
+
+    def action_cycle_sort(self) -> None:
+        following = SORT_CYCLE[(SORT_CYCLE.index(self.sort) + 1) % len(SORT_CYCLE)] if self.sort in SORT_CYCLE else SORT_CYCLE[0]
+        self._sort_by(following)
+
+    def action_reverse_sort(self) -> None:
+        self.descending = not self.descending
+        self.reload_list()
+
+    def action_toggle_pane(self) -> None:
+        """Narrow terminals hide the side pane; space shows it over the list."""
+        self.query_one(AccountPane).toggle_class("-shown")
+
+    def on_paged_list_sort_requested(self, message: PagedList.SortRequested) -> None:
+        self._sort_by(AccountSort(message.column))
+
+    # -- cursor, pane, opening -----------------------------------------------
+
+    def on_paged_list_highlighted(self, message: PagedList.Highlighted) -> None:
+        self.query_one(AccountPane).show(message.item, self.backoffice.clock())
+
+    def open_item(self, item: AccountRow) -> None:
+        self.backoffice.navigate("account", tenant_id=item.id)
+
+    def action_target(self) -> ActionTarget | None:
+        row = self.paged_list.highlighted
+        return ActionTarget(row.id, row.name) if row is not None else None
+
+    def account_changed(self) -> None:
+        self.paged_list.reload()
+        pane = self.query_one(AccountPane)
+        pane.show(pane.row, self.backoffice.clock(), force=True)
+

@@ -1,11 +1,180 @@
-"""Platform-wide billing events (placeholder until the real screen lands)."""
+"""The platform-wide billing event log (backoffice.md 4.6; decisions.md: the
+PR's search, type multi-select and period, plus the merged view presets).
+
+Toolbar: search by account, the view presets (`v`), the period (`p`, 7/30/90
+days); `f` picks event types. Enter opens the account on its Billing events tab.
+"""
 
 from __future__ import annotations
 
-from console.screens.placeholder import PlaceholderScreen
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from sqlalchemy import Connection
+from textual.app import ComposeResult
+
+from console.formatting import ago, money
+from console.i18n import t
+from console.screens.list_screen import ListScreen
+from console.widgets.badges import event_badge, plan_transition, signed_money_text
+from console.widgets.filter_dialog import FilterGroup
+from console.widgets.paged_list import Cell, Column, PagedList
+from console.widgets.period import DEFAULT_PERIOD, PeriodSelector, next_period
+from console.widgets.view_pills import ViewPills
+from core.billing_events import BillingEventPreset, BillingEventRow, list_billing_events
+from core.paging import Page, PageRequest
+from db.enums import BillingEventType
 
 
-class BillingEventsScreen(PlaceholderScreen):
+@dataclass(frozen=True)
+class BillingEventQuery:
+    search: str
+    types: tuple[BillingEventType, ...]
+    preset: BillingEventPreset
+    period: int
+    now: datetime
+
+
+class BillingEventsList(PagedList[BillingEventQuery, BillingEventRow]):
+    COLUMNS = (
+        Column("occurred", "billing.column.date"),
+        Column("event", "billing.column.event"),
+        Column("account", "billing.column.account"),
+        Column("plan", "billing.column.plan", drop=2),
+        Column("impact", "billing.column.impact", justify="right"),
+        Column("after", "billing.column.after", justify="right", drop=1),
+    )
+    NOUN = "billing.count"
+
+    def fetch(self, conn: Connection, query: BillingEventQuery, page: PageRequest) -> Page[BillingEventRow]:
+        return list_billing_events(
+            conn,
+            now=query.now,
+            search=query.search,
+            types=query.types,
+            preset=query.preset,
+            period_days=query.period,
+            page=page,
+        )
+
+    def row_key(self, item: BillingEventRow) -> str:
+        return item.id
+
+    def cells(self, item: BillingEventRow) -> tuple[Cell, ...]:
+        now = self.current_query.now if self.current_query else item.occurred_at
+        return (
+            ago(item.occurred_at, now),
+            event_badge(item.event_type),
+            item.tenant_name,
+            plan_transition(item.event_type, item.from_plan, item.to_plan),
+            signed_money_text(item.amount_delta, item.currency),
+            Text(money(item.committed_mrr, item.currency), style="dim", justify="right"),
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        screen = self.screen
+        if isinstance(screen, BillingEventsScreen) and screen.has_filters():
+            return (t("billing.empty_filtered"), t("billing.empty_filtered_hint"))
+        return (t("billing.empty"), t("billing.empty_hint"))
+
+
+PRESETS = tuple(BillingEventPreset)
+
+
+class BillingEventsScreen(ListScreen):
     NAME = "billing_events"
     TITLE_KEY = "menu.billing_events"
-    KEY_SCOPES = ("list", "period")
+    KEY_SCOPES = ("list", "period", "views")
+    SEARCH_PLACEHOLDER = "billing.search"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.types: frozenset[BillingEventType] = frozenset()
+        self.preset = BillingEventPreset.all
+        self.period = DEFAULT_PERIOD
+
+    def compose_toolbar(self) -> ComposeResult:
+        yield ViewPills(
+            t("billing.view"),
+            [(preset.value, t(f"billing.preset.{preset.name}")) for preset in PRESETS],
+            self.preset.value,
+            id="billing-view",
+        )
+        yield PeriodSelector(id="billing-period")
+
+    def make_list(self) -> BillingEventsList:
+        return BillingEventsList(id="billing-events-list")
+
+    def current_query(self) -> BillingEventQuery:
+        return BillingEventQuery(
+            search=self.search,
+            types=tuple(kind for kind in BillingEventType if kind in self.types),
+            preset=self.preset,
+            period=self.period,
+            now=self.backoffice.clock(),
+        )
+
+    def apply_navigation(self, params: dict[str, Any]) -> None:
+        if "search" in params:
+            self.search = str(params["search"])
+        if "preset" in params:
+            self.preset = BillingEventPreset(params["preset"])
+        if "period" in params:
+            self.period = int(params["period"])
+
+    def filter_groups(self) -> list[FilterGroup]:
+        return [
+            FilterGroup(
+                "types",
+                t("billing.filter.types"),
+                [(kind.value, t(f"enum.event.{kind}")) for kind in BillingEventType],
+                frozenset(kind.value for kind in self.types),
+            )
+        ]
+
+    def set_filter(self, key: str, values: frozenset[str]) -> None:
+        if key == "types":
+            self.types = frozenset(BillingEventType(value) for value in values)
+
+    def clear_filters(self) -> None:
+        super().clear_filters()
+        self.types = frozenset()
+        self.preset = BillingEventPreset.all
+
+    def filter_summary(self) -> str:
+        if not self.types:
+            return ""
+        names = ", ".join(t(f"enum.event.{kind}") for kind in BillingEventType if kind in self.types)
+        return f"{escape(t('billing.filter.types'))}: [b]{escape(names)}[/b]  [dim]{escape(t('accounts.filter.clear_hint'))}[/dim]"
+
+    def has_filters(self) -> bool:
+        return super().has_filters() or self.preset is not BillingEventPreset.all
+
+    def reload_list(self, *, page: int = 1) -> None:
+        self.query_one(ViewPills).value = self.preset.value
+        self.query_one(PeriodSelector).period = self.period
+        super().reload_list(page=page)
+
+    # -- keys and toolbar ----------------------------------------------------
+
+    def action_cycle_period(self) -> None:
+        self.period = next_period(self.period)
+        self.reload_list()
+
+    def on_period_selector_chosen(self, message: PeriodSelector.Chosen) -> None:
+        self.period = message.days
+        self.reload_list()
+
+    def action_cycle_view(self) -> None:
+        self.preset = BillingEventPreset(self.query_one(ViewPills).following())
+        self.reload_list()
+
+    def on_view_pills_chosen(self, message: ViewPills.Chosen) -> None:
+        self.preset = BillingEventPreset(message.value)
+        self.reload_list()
+
+    def open_item(self, item: BillingEventRow) -> None:
+        self.backoffice.navigate("account", tenant_id=item.tenant_id, tab="billing-events")

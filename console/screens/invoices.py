@@ -1,11 +1,158 @@
-"""Platform-wide invoices (placeholder until the real screen lands)."""
+"""Platform-wide invoices (backoffice.md 4.7): every invoice, refund and credit
+note row of every account. Search by account, views All / Invoices / Refunds
+and credit notes (`v`), statuses (`f`); reversal rows are struck through.
+Enter opens the account on its Invoices tab."""
 
 from __future__ import annotations
 
-from console.screens.placeholder import PlaceholderScreen
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from sqlalchemy import Connection
+from textual.app import ComposeResult
+
+from console.formatting import ago, money
+from console.i18n import t
+from console.screens.list_screen import ListScreen
+from console.widgets.badges import payment_status_badge, plan_badge
+from console.widgets.filter_dialog import FilterGroup
+from console.widgets.paged_list import Cell, Column, PagedList
+from console.widgets.view_pills import ViewPills
+from core.invoices import InvoiceRow, InvoiceRowKind, InvoiceStatusFilter, list_invoices
+from core.paging import Page, PageRequest
+
+# The original's view pills and the statuses each sends.
+VIEWS: dict[str, tuple[InvoiceStatusFilter, ...]] = {
+    "all": (),
+    "invoices": (InvoiceStatusFilter.Paid, InvoiceStatusFilter.Pending, InvoiceStatusFilter.Failed),
+    "refunds": (InvoiceStatusFilter.Refunded, InvoiceStatusFilter.HasCreditNote),
+}
 
 
-class InvoicesScreen(PlaceholderScreen):
+@dataclass(frozen=True)
+class InvoiceQuery:
+    search: str
+    statuses: tuple[InvoiceStatusFilter, ...]
+    now: datetime
+
+
+class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
+    COLUMNS = (
+        Column("account", "invoices.column.account"),
+        Column("date", "invoices.column.date"),
+        Column("plan", "invoices.column.plan", drop=3),
+        Column("amount", "invoices.column.amount", justify="right", drop=1),
+        Column("vat", "invoices.column.vat", justify="right", drop=2),
+        Column("total", "invoices.column.total", justify="right"),
+        Column("status", "invoices.column.status"),
+    )
+    NOUN = "invoices.count"
+
+    def fetch(self, conn: Connection, query: InvoiceQuery, page: PageRequest) -> Page[InvoiceRow]:
+        return list_invoices(conn, search=query.search, statuses=query.statuses, page=page)
+
+    def row_key(self, item: InvoiceRow) -> str:
+        return f"{item.id}:{item.row_kind}"
+
+    def cells(self, item: InvoiceRow) -> tuple[Cell, ...]:
+        reversal = item.row_kind is not InvoiceRowKind.Invoice
+        style = "strike dim" if reversal else ""
+        if item.row_kind is InvoiceRowKind.CreditNote:
+            status = Text(t("invoices.kind.CreditNote"), style="dim")
+        elif item.row_kind is InvoiceRowKind.Refund:
+            status = Text(t("invoices.kind.Refund"), style="dim")
+        else:
+            status = payment_status_badge(item.status, failure_reason=item.failure_reason)
+        now = self.current_query.now if self.current_query else item.date
+        return (
+            item.tenant_name,
+            ago(item.date, now),
+            plan_badge(item.plan),
+            Text(money(item.amount_excluding_tax, item.currency), style=style, justify="right"),
+            Text(money(item.tax_amount, item.currency), style=style or "dim", justify="right"),
+            Text(money(item.amount, item.currency), style=style, justify="right"),
+            status,
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        screen = self.screen
+        if isinstance(screen, InvoicesScreen) and screen.search:
+            return (t("invoices.empty_search"), t("invoices.empty_search_hint"))
+        view = screen.view if isinstance(screen, InvoicesScreen) else "all"
+        return (t(f"invoices.empty.{view}"), t("invoices.empty_hint"))
+
+
+class InvoicesScreen(ListScreen):
     NAME = "invoices"
     TITLE_KEY = "menu.invoices"
-    KEY_SCOPES = ("list",)
+    KEY_SCOPES = ("list", "views")
+    SEARCH_PLACEHOLDER = "invoices.search"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.view = "all"
+        self.statuses: frozenset[InvoiceStatusFilter] = frozenset()
+
+    def compose_toolbar(self) -> ComposeResult:
+        yield ViewPills(t("invoices.view"), [(view, t(f"invoices.view.{view}")) for view in VIEWS], self.view, id="invoices-view")
+
+    def make_list(self) -> InvoicesList:
+        return InvoicesList(id="invoices-list")
+
+    def current_query(self) -> InvoiceQuery:
+        # Statuses picked with `f` replace the view's (picking them selects "All").
+        chosen = tuple(status for status in InvoiceStatusFilter if status in self.statuses)
+        return InvoiceQuery(self.search, chosen or VIEWS[self.view], self.backoffice.clock())
+
+    def apply_navigation(self, params: dict[str, Any]) -> None:
+        if "search" in params:
+            self.search = str(params["search"])
+        if params.get("view") in VIEWS:
+            self.view = str(params["view"])
+
+    def filter_groups(self) -> list[FilterGroup]:
+        return [
+            FilterGroup(
+                "statuses",
+                t("invoices.filter.status"),
+                [(status.value, t(f"invoices.status.{status}")) for status in InvoiceStatusFilter],
+                frozenset(status.value for status in self.statuses),
+            )
+        ]
+
+    def set_filter(self, key: str, values: frozenset[str]) -> None:
+        if key == "statuses":
+            self.statuses = frozenset(InvoiceStatusFilter(value) for value in values)
+            self.view = "all"
+
+    def clear_filters(self) -> None:
+        super().clear_filters()
+        self.statuses = frozenset()
+        self.view = "all"
+
+    def filter_summary(self) -> str:
+        if not self.statuses:
+            return ""
+        names = ", ".join(t(f"invoices.status.{s}") for s in InvoiceStatusFilter if s in self.statuses)
+        return f"{escape(t('invoices.filter.status'))}: [b]{escape(names)}[/b]  [dim]{escape(t('accounts.filter.clear_hint'))}[/dim]"
+
+    def reload_list(self, *, page: int = 1) -> None:
+        self.query_one(ViewPills).value = self.view
+        super().reload_list(page=page)
+
+    def action_cycle_view(self) -> None:
+        self._show_view(self.query_one(ViewPills).following())
+
+    def on_view_pills_chosen(self, message: ViewPills.Chosen) -> None:
+        self._show_view(message.value)
+
+    def _show_view(self, view: str) -> None:
+        self.view = view
+        self.statuses = frozenset()  # a view replaces statuses picked with `f`
+        self.reload_list()
+
+    def open_item(self, item: InvoiceRow) -> None:
+        self.backoffice.navigate("account", tenant_id=item.tenant_id, tab="invoices")

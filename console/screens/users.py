@@ -1,19 +1,91 @@
-"""Users list and user detail (placeholders until the real screens land)."""
+"""Users across every account (backoffice.md 4.4; decisions.md: search from
+two characters, columns Name + email, Account, Role, Last sign-in, Status).
+Most recently seen first; enter opens the person."""
 
 from __future__ import annotations
 
-from console.screens.placeholder import PlaceholderScreen
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from sqlalchemy import Connection
+
+from console.formatting import ago
+from console.i18n import t
+from console.screens.list_screen import ListScreen
+from console.screens.user import UserScreen
+from console.widgets.badges import role_text, user_status_badge
+from console.widgets.paged_list import Cell, Column, PagedList
+from core.paging import Page, PageRequest
+from core.users import SEARCH_MINIMUM, UserRow, list_users
+
+__all__ = ["UserScreen", "UsersScreen"]
 
 
-class UsersScreen(PlaceholderScreen):
+@dataclass(frozen=True)
+class UserQuery:
+    search: str
+    now: datetime
+
+
+class UsersList(PagedList[UserQuery, UserRow]):
+    COLUMNS = (
+        Column("name", "users.column.name"),
+        Column("account", "users.column.account", drop=2),
+        Column("role", "users.column.role", drop=3),
+        Column("last_sign_in", "users.column.last_sign_in", drop=1),
+        Column("status", "users.column.status", drop=4),
+    )
+    NOUN = "users.count"
+
+    def fetch(self, conn: Connection, query: UserQuery, page: PageRequest) -> Page[UserRow]:
+        return list_users(conn, search=query.search, page=page)
+
+    def row_key(self, item: UserRow) -> str:
+        return item.id
+
+    def cells(self, item: UserRow) -> tuple[Cell, ...]:
+        name = Text(item.display_name, style="bold")
+        if item.display_name != item.email:
+            name.append(f"  {item.email}", style="dim")
+        now = self.current_query.now if self.current_query else item.created_at
+        return (
+            name,
+            item.tenant_name,
+            role_text(item.role),
+            ago(item.last_seen_at, now) if item.last_seen_at else "-",
+            user_status_badge(item.email_confirmed),
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        if self.current_query is not None and len(self.current_query.search) >= SEARCH_MINIMUM:
+            return (t("users.empty_filtered"), t("users.empty_filtered_hint"))
+        return (t("users.empty"), t("users.empty_hint"))
+
+
+class UsersScreen(ListScreen):
     NAME = "users"
     TITLE_KEY = "menu.users"
     KEY_SCOPES = ("list",)
+    SEARCH_PLACEHOLDER = "users.search"
 
+    def make_list(self) -> UsersList:
+        return UsersList(id="users-list")
 
-class UserScreen(PlaceholderScreen):
-    """navigate("user", user_id=...)."""
+    def current_query(self) -> UserQuery:
+        # Below the minimum the list shows everyone: the same query as no search.
+        search = self.search if len(self.search) >= SEARCH_MINIMUM else ""
+        return UserQuery(search, self.backoffice.clock())
 
-    NAME = "user"
-    TITLE_KEY = "screen.user"
-    MENU_ITEM = "users"
+    def filter_summary(self) -> str:
+        if 0 < len(self.search) < SEARCH_MINIMUM:
+            return f"[dim]{t('users.search_minimum', count=SEARCH_MINIMUM)}[/dim]"
+        return ""
+
+    def open_item(self, item: UserRow) -> None:
+        self.backoffice.navigate("user", user_id=item.id)
+
+    def apply_navigation(self, params: dict[str, Any]) -> None:
+        if "search" in params:
+            self.search = str(params["search"])

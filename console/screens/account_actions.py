@@ -1,0 +1,239 @@
+"""Admin actions on one account: Sync with Stripe (`s`), Acknowledge drift
+(`A`), Replay archived events (`R`), and the actions menu (`m`) that lists
+them (backoffice.md 1.26, 4.3; decisions.md).
+
+The keys are declared admin in console/keys.py, so the base screen hides and
+disables them unless `app.can_admin` (an admin role, not in kiosk mode); the
+actions check it again before running. Each runs its stripe_sync function in
+a worker on the app's engine (they write), shows progress, then a result or
+an error dialog with the one-line message; a failure changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+
+from console.formatting import number, short_date, short_datetime
+from console.i18n import t
+from console.screens.base import BackofficeScreen
+from console.widgets.cards import describe_error
+from console.widgets.dialogs import ActionsMenu, ConfirmDialog, ProgressDialog, ResultDialog
+from core.errors import OperatorError
+from stripe_sync.archive import ArchiveReplayResult, replay_archive
+from stripe_sync.drift import Acknowledgement, acknowledge_drift
+from stripe_sync.sync import SyncResult, sync_tenant
+
+
+@dataclass(frozen=True)
+class ActionTarget:
+    tenant_id: str
+    name: str
+
+
+def failure_line(error: BaseException) -> str:
+    """What the operator reads: the operator error's own sentence, or the
+    first line of anything else."""
+    if isinstance(error, OperatorError):
+        return str(error)
+    return describe_error(error)
+
+
+def sync_result_dialog(name: str, result: SyncResult) -> ResultDialog:
+    """Clean: a check and the figures; drift: a warning with the count."""
+    lines = [
+        t("admin.sync.appended", count=result.billing_events_appended),
+        t("admin.sync.synced_at", time=short_datetime(result.synced_at)),
+    ]
+    if result.has_drift_detected:
+        lines.insert(0, t("admin.sync.drift_count", count=result.drift_discrepancy_count))
+        lines.append(t("admin.sync.drift_hint"))
+    else:
+        lines.insert(0, t("admin.sync.matches_stripe"))
+    lines.extend(t("admin.sync.change", change=change) for change in result.changes)
+    buttons: list[tuple[str, str]] = []
+    awaiting = result.archived_events_awaiting_confirmation
+    if awaiting is not None:
+        lines.append(
+            t(
+                "admin.sync.archived_awaiting",
+                count=awaiting.count,
+                oldest=short_date(awaiting.oldest_occurred_at),
+                newest=short_date(awaiting.newest_occurred_at),
+            )
+        )
+        buttons.append(("replay", t("admin.replay.button")))
+    title_key = "admin.sync.done_drift" if result.has_drift_detected else "admin.sync.done_clean"
+    return ResultDialog(
+        t(title_key, name=name),
+        lines,
+        tone="warning" if result.has_drift_detected else "success",
+        buttons=buttons,
+        dialog_id="sync-result",
+    )
+
+
+class AccountActionsScreen(BackofficeScreen):
+    """A screen with a current account. Subclasses say which account is current
+    and how to show the change after a write."""
+
+    def action_target(self) -> ActionTarget | None:
+        raise NotImplementedError
+
+    def account_changed(self) -> None:
+        """Reload what shows the account (after a successful write)."""
+
+    def _target(self) -> ActionTarget | None:
+        if not self.backoffice.can_admin:
+            return None
+        return self.action_target()
+
+    def _after_write(self) -> None:
+        self.account_changed()
+        self.backoffice.refresh_banners()
+
+    def _failed(self, progress: ProgressDialog | None, title: str, error: str) -> None:
+        if progress is not None:
+            progress.dismiss()
+        self.app.push_screen(ResultDialog(title, [error], tone="error", dialog_id="action-error"))
+
+    # -- the menu ------------------------------------------------------------
+
+    def action_account_actions(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        entries = [
+            ("sync", f"{t('keys.sync')}  (s)"),
+            ("acknowledge_drift", f"{t('keys.acknowledge_drift')}  (A)"),
+            ("replay_archived", f"{t('keys.replay_archived')}  (R)"),
+        ]
+
+        def chosen(action: str | None) -> None:
+            if action:
+                self.call_later(self.run_action, action)
+
+        self.app.push_screen(ActionsMenu(t("admin.menu_title", name=target.name), entries), chosen)
+
+    # -- sync ----------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        progress = ProgressDialog(t("admin.sync.running", name=target.name))
+        self.app.push_screen(progress)
+        self._sync(target, progress)
+
+    @work(thread=True, exclusive=True, group="admin")
+    def _sync(self, target: ActionTarget, progress: ProgressDialog) -> None:
+        app = self.backoffice
+        try:
+            result = sync_tenant(
+                app.engine,
+                app.settings,
+                int(target.tenant_id),
+                now=app.clock(),
+                progress=lambda step: app.call_from_thread(progress.report, step),
+            )
+        except Exception as error:  # shown in a dialog; the transaction rolled back
+            app.call_from_thread(self._failed, progress, t("admin.sync.failed", name=target.name), failure_line(error))
+            return
+        app.call_from_thread(self._synced, target, progress, result)
+
+    def _synced(self, target: ActionTarget, progress: ProgressDialog, result: SyncResult) -> None:
+        progress.dismiss()
+        self._after_write()
+
+        def closed(button: str | None) -> None:
+            if button == "replay":
+                self.action_replay_archived()
+
+        self.app.push_screen(sync_result_dialog(target.name, result), closed)
+
+    # -- acknowledge drift ---------------------------------------------------
+
+    def action_acknowledge_drift(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._acknowledge(target)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                t("admin.ack.confirm_title", name=target.name),
+                t("admin.ack.confirm_body"),
+                t("admin.ack.confirm"),
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, group="admin")
+    def _acknowledge(self, target: ActionTarget) -> None:
+        app = self.backoffice
+        try:
+            done = acknowledge_drift(app.engine, int(target.tenant_id), app.settings.operator, app.clock())
+        except Exception as error:
+            app.call_from_thread(self._failed, None, t("admin.ack.failed", name=target.name), failure_line(error))
+            return
+        app.call_from_thread(self._acknowledged, target, done)
+
+    def _acknowledged(self, target: ActionTarget, done: Acknowledgement) -> None:
+        self._after_write()
+        self.notify(t("admin.ack.done", name=target.name, count=done.discrepancy_count), title=t("keys.acknowledge_drift"))
+
+    # -- replay archived events ----------------------------------------------
+
+    def action_replay_archived(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                progress = ProgressDialog(t("admin.replay.running", name=target.name))
+                self.app.push_screen(progress)
+                self._replay(target, progress)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                t("admin.replay.confirm_title", name=target.name),
+                t("admin.replay.confirm_body"),
+                t("admin.replay.confirm"),
+                tone="error",
+                destructive=True,
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, group="admin")
+    def _replay(self, target: ActionTarget, progress: ProgressDialog) -> None:
+        app = self.backoffice
+        try:
+            result = replay_archive(app.engine, app.settings, int(target.tenant_id), now=app.clock())
+        except Exception as error:
+            app.call_from_thread(self._failed, progress, t("admin.replay.failed", name=target.name), failure_line(error))
+            return
+        app.call_from_thread(self._replayed, target, progress, result)
+
+    def _replayed(self, target: ActionTarget, progress: ProgressDialog, result: ArchiveReplayResult) -> None:
+        progress.dismiss()
+        self._after_write()
+        self.app.push_screen(
+            ResultDialog(
+                t("admin.replay.done", name=target.name),
+                [
+                    t(
+                        "admin.replay.appended",
+                        count=number(result.billing_events_appended),
+                        time=short_datetime(result.replayed_at),
+                    )
+                ],
+                tone="success",
+                dialog_id="replay-result",
+            )
+        )

@@ -1,0 +1,332 @@
+"""One person (backoffice.md 4.5; decisions.md: tiles Tenant memberships,
+Active sessions, Logins in last 30 days; tabs Overview (memberships and
+recent logins) / Logins / Sessions).
+
+`navigate("user", user_id=..., tab="logins")`. A person is every users row
+with the same e-mail: memberships, sign-ins and sessions span them all.
+Enter on a membership opens its account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.text import Text
+from sqlalchemy import Connection
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import ContentSwitcher, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from console.formatting import DASH, number, short_date, short_datetime
+from console.i18n import t
+from console.screens.base import BackofficeScreen
+from console.widgets.badges import mrr_text, plan_badge, role_text, status_badge
+from console.widgets.cards import describe_error
+from console.widgets.header import AppHeader
+from console.widgets.paged_list import Cell, Column, PagedList
+from console.widgets.tiles import Tile
+from core.paging import Page, PageRequest
+from core.user_activity import LoginAttempt, LoginOutcome, UserSession, login_history, sessions
+from core.users import Membership, UserDetail, memberships, user_detail
+
+TABS = ("overview", "logins", "sessions")
+TAB_LISTS = {"logins": "#user-logins", "sessions": "#user-sessions"}
+RECENT_LOGINS = 5
+
+
+@dataclass(frozen=True)
+class PersonQuery:
+    email: str
+    now: datetime
+
+
+class MembershipsList(PagedList[PersonQuery, Membership]):
+    """A person belongs to few accounts: all of them, on one page."""
+
+    COLUMNS = (
+        Column("account", "user.memberships.column.account"),
+        Column("role", "user.memberships.column.role"),
+        Column("plan", "user.memberships.column.plan", drop=2),
+        Column("status", "user.memberships.column.status", drop=1),
+        Column("mrr", "user.memberships.column.mrr", justify="right", drop=3),
+        Column("renews", "user.memberships.column.renews", drop=4),
+    )
+    NOUN = "user.memberships.count"
+    PAGEABLE = False
+
+    def fetch(self, conn: Connection, query: PersonQuery, page: PageRequest) -> Page[Membership]:
+        items = memberships(conn, query.email)
+        return Page(items, len(items), 1, max(1, len(items)))
+
+    def row_key(self, item: Membership) -> str:
+        return item.user_id
+
+    def cells(self, item: Membership) -> tuple[Cell, ...]:
+        name = Text(item.tenant_name)
+        if not item.email_confirmed:
+            name.append(f"  {t('users.status.Pending')}", style="yellow")
+        return (
+            name,
+            role_text(item.role),
+            plan_badge(item.plan),
+            status_badge(item.status),
+            Text.assemble(
+                mrr_text(
+                    item.monthly_recurring_revenue,
+                    item.forward_monthly_recurring_revenue,
+                    item.mrr_changes_at_renewal,
+                    item.currency,
+                ),
+                justify="right",
+            ),
+            short_date(item.renewal_date) if item.renewal_date else "-",
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        return (t("user.memberships.empty"), t("user.memberships.empty_hint"))
+
+
+def outcome_badge(attempt: LoginAttempt) -> Text:
+    """Succeeded green; a failure with a reason shows the raw reason code (as the
+    original); Pending muted; else Failed red."""
+    if attempt.outcome is LoginOutcome.Succeeded:
+        return Text(f"✓ {t('user.login.Succeeded')}", style="green")
+    if attempt.failure_reason:
+        return Text(f"⚠ {attempt.failure_reason}", style="yellow")
+    if attempt.outcome is LoginOutcome.Pending:
+        return Text(t("user.login.Pending"), style="dim")
+    return Text(f"✕ {t('user.login.Failed')}", style="red")
+
+
+class LoginsList(PagedList[PersonQuery, LoginAttempt]):
+    COLUMNS = (
+        Column("when", "user.logins.column.when"),
+        Column("method", "user.logins.column.method"),
+        Column("outcome", "user.logins.column.outcome"),
+        Column("ip", "user.logins.column.ip", drop=2),
+        Column("device", "user.logins.column.device", drop=1),
+    )
+    NOUN = "user.logins.count"
+
+    def fetch(self, conn: Connection, query: PersonQuery, page: PageRequest) -> Page[LoginAttempt]:
+        return login_history(conn, query.email, now=query.now, page=page)
+
+    def row_key(self, item: LoginAttempt) -> str:
+        return item.id
+
+    def cells(self, item: LoginAttempt) -> tuple[Cell, ...]:
+        device = DASH
+        if item.browser or item.device_type:
+            device = " · ".join(
+                part
+                for part in (
+                    t(f"user.device.{item.device_type}") if item.device_type else None,
+                    item.browser,
+                    item.operating_system,
+                )
+                if part
+            )
+        return (
+            short_datetime(item.occurred_at),
+            t(f"enum.login_method.{item.method}"),
+            outcome_badge(item),
+            Text(item.ip_address or DASH, style="dim"),
+            device,
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        return (t("user.logins.empty"), t("user.logins.empty_hint"))
+
+
+class RecentLoginsList(LoginsList):
+    PAGEABLE = False
+    PAGE_SIZE = RECENT_LOGINS
+
+
+class SessionsList(PagedList[PersonQuery, UserSession]):
+    COLUMNS = (
+        Column("last_seen", "user.sessions.column.last_seen"),
+        Column("account", "user.sessions.column.account", drop=3),
+        Column("browser", "user.sessions.column.browser"),
+        Column("device", "user.sessions.column.device", drop=2),
+        Column("method", "user.sessions.column.method", drop=4),
+        Column("ip", "user.sessions.column.ip", drop=1),
+        Column("status", "user.sessions.column.status"),
+    )
+    NOUN = "user.sessions.count"
+
+    def fetch(self, conn: Connection, query: PersonQuery, page: PageRequest) -> Page[UserSession]:
+        return sessions(conn, query.email, page=page)
+
+    def row_key(self, item: UserSession) -> str:
+        return item.id
+
+    def cells(self, item: UserSession) -> tuple[Cell, ...]:
+        status = (
+            Text(f"✕ {t('user.sessions.revoked')}", style="bold red")
+            if item.revoked
+            else Text(f"✓ {t('user.sessions.active')}", style="green")
+        )
+        return (
+            short_datetime(item.last_seen_at),
+            item.tenant_name or DASH,
+            f"{item.browser} · {item.operating_system}",
+            t(f"user.device.{item.device_type}"),
+            t(f"enum.login_method.{item.login_method}"),
+            Text(item.ip_address, style="dim"),
+            status,
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        return (t("user.sessions.empty"), t("user.sessions.empty_hint"))
+
+
+class UserScreen(BackofficeScreen):
+    """navigate("user", user_id=..., tab=...)."""
+
+    NAME = "user"
+    TITLE_KEY = "screen.user"
+    MENU_ITEM = "users"
+    KEY_SCOPES = ("tabs",)
+    AUTO_FOCUS = "#user-tabs Tabs"
+
+    class DetailLoaded(Message):
+        def __init__(self, detail: UserDetail) -> None:
+            super().__init__()
+            self.detail = detail
+
+    class DetailFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.user_id = str(params.get("user_id", ""))
+        self.detail: UserDetail | None = None
+
+    def screen_title(self) -> str:
+        if self.detail is not None:
+            return self.detail.display_name
+        return t(self.TITLE_KEY)
+
+    def compose_content(self) -> ComposeResult:
+        tab = str(self.params.get("tab", "overview"))
+        with ContentSwitcher(initial="user-loading", id="user-switcher"):
+            yield LoadingIndicator(id="user-loading")
+            yield Static("", id="user-error", classes="list-message -error")
+            with Vertical(id="user-view"):
+                yield Static("", id="user-header", classes="detail-header")
+                with Horizontal(classes="detail-tiles"):
+                    yield Tile(t("user.tile.memberships"), tab="overview", id="tile-memberships")
+                    yield Tile(t("user.tile.sessions"), tab="sessions", id="tile-sessions")
+                    yield Tile(t("user.tile.logins"), tab="logins", id="tile-logins")
+                with TabbedContent(id="user-tabs", initial=tab if tab in TABS else "overview"):
+                    with TabPane(t("user.tab.overview"), id="overview"):
+                        with VerticalScroll(classes="overview"):
+                            yield Static(t("user.memberships.title"), classes="section-title")
+                            yield MembershipsList(id="user-memberships", classes="preview")
+                            yield Static(t("user.recent_logins"), classes="section-title")
+                            yield RecentLoginsList(id="user-recent-logins", classes="preview")
+                    with TabPane(t("user.tab.logins"), id="logins"):
+                        yield Static(t("user.logins.intro"), classes="tab-intro")
+                        yield LoginsList(id="user-logins")
+                    with TabPane(t("user.tab.sessions"), id="sessions"):
+                        yield Static(t("user.sessions.intro"), classes="tab-intro")
+                        yield SessionsList(id="user-sessions")
+
+    def on_mount(self) -> None:
+        self._fetch(self.user_id, self.backoffice.clock())
+
+    @work(thread=True, exclusive=True, group="user")
+    def _fetch(self, user_id: str, now: datetime) -> None:
+        worker = get_current_worker()
+        try:
+            with self.backoffice.read_only() as conn:
+                detail = user_detail(conn, user_id, now)
+        except Exception as error:
+            if not worker.is_cancelled:
+                self.post_message(self.DetailFailed(describe_error(error)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.DetailLoaded(detail))
+
+    def on_user_screen_detail_failed(self, message: DetailFailed) -> None:
+        self.query_one("#user-error", Static).update(escape(t("list.error", error=message.error)))
+        self.query_one("#user-switcher", ContentSwitcher).current = "user-error"
+
+    def on_user_screen_detail_loaded(self, message: DetailLoaded) -> None:
+        detail = message.detail
+        self.detail = detail
+        self.query_one("#user-header", Static).update(self._header(detail))
+        tiles = detail.tiles
+        self.query_one("#tile-memberships", Tile).show(
+            number(tiles.memberships), t("user.memberships.count", count=tiles.memberships)
+        )
+        self.query_one("#tile-sessions", Tile).show(number(tiles.active_sessions), t("user.tile.sessions_hint"))
+        self.query_one("#tile-logins", Tile).show(number(tiles.logins_last_30_days), t("user.tile.logins_hint"))
+        self.query_one("#user-switcher", ContentSwitcher).current = "user-view"
+        query = PersonQuery(detail.email, self.backoffice.clock())
+        self.query_one(MembershipsList).load(query)
+        self.query_one(RecentLoginsList).load(query)
+        self._load_tab(self.query_one(TabbedContent).active)
+        self.query_one(AppHeader).set_title(self.screen_title())
+        self.sub_title = self.screen_title()
+
+    @staticmethod
+    def _header(detail: UserDetail) -> RenderableType:
+        title = Text(detail.display_name, style="bold")
+        title.append("  ")
+        if detail.email_confirmed:
+            title.append(f"✓ {t('user.email_confirmed')}", style="green")
+        else:
+            title.append(f"✕ {t('user.email_pending')}", style="yellow")
+        facts = Text(
+            " · ".join(
+                (
+                    detail.email,
+                    t("user.created", date=short_date(detail.created_at)),
+                    f"# {detail.id}",
+                )
+            ),
+            style="dim",
+        )
+        return Group(title, facts)
+
+    # -- tabs ----------------------------------------------------------------
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self._load_tab(event.pane.id)
+
+    def _load_tab(self, tab: str) -> None:
+        if self.detail is None or tab not in TAB_LISTS:
+            return
+        paged = self.query_one(TAB_LISTS[tab], PagedList)
+        if paged.current_query is None:
+            paged.load(PersonQuery(self.detail.email, self.backoffice.clock()))
+
+    def action_tab(self, number: int) -> None:
+        if self.detail is None or not 1 <= number <= len(TABS):
+            return
+        tab = TABS[number - 1]
+        self.query_one(TabbedContent).active = tab
+        if tab in TAB_LISTS:
+            self.query_one(TAB_LISTS[tab], PagedList).focus_table()
+        else:
+            self.query_one(MembershipsList).focus_table()
+
+    def on_tile_selected(self, message: Tile.Selected) -> None:
+        if message.tile.tab:
+            self.action_tab(TABS.index(message.tile.tab) + 1)
+
+    def on_paged_list_opened(self, message: PagedList.Opened) -> None:
+        if isinstance(message.paged_list, MembershipsList):
+            self.backoffice.navigate("account", tenant_id=message.item.tenant_id)

@@ -1,0 +1,258 @@
+"""The accounts list's side pane (backoffice.md 4.2, decisions.md: top three
+users plus the counts).
+
+The header shows at once, from the list row. The rest (plan and revenue,
+owners, users, signed up) is fetched once the cursor has rested on an
+account for PANE_DEBOUNCE_SECONDS, so scrolling through the list runs no
+query per row; an answer for an account the cursor has left is dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from console.formatting import DASH, ago, money, number, short_date
+from console.i18n import t
+from console.widgets.badges import (
+    country_text,
+    mrr_text,
+    plan_badge,
+    relative_phrase,
+    renewal_label_key,
+    status_badge,
+    suspended_badge,
+)
+from console.widgets.cards import describe_error
+from core.account_detail import AccountSummary, account_summary
+from core.account_users import UserCounts
+from core.accounts import AccountRow
+
+PANE_DEBOUNCE_SECONDS = 0.2
+
+
+class AccountPane(VerticalScroll):
+    """Shows `show(row)`; loads the account's summary after the debounce."""
+
+    can_focus = False
+
+    class SummaryLoaded(Message):
+        def __init__(self, tenant_id: str, summary: AccountSummary) -> None:
+            super().__init__()
+            self.tenant_id = tenant_id
+            self.summary = summary
+
+    class SummaryFailed(Message):
+        def __init__(self, tenant_id: str, error: str) -> None:
+            super().__init__()
+            self.tenant_id = tenant_id
+            self.error = error
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="account-pane")
+        self.row: AccountRow | None = None
+        self.summary: AccountSummary | None = None
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="pane-header")
+        yield Static("", id="pane-body")
+
+    @property
+    def tenant_id(self) -> str | None:
+        return self.row.id if self.row is not None else None
+
+    def show(self, row: AccountRow | None, now: datetime, *, force: bool = False) -> None:
+        """Follow the cursor. `force` reloads the same account (after a write)."""
+        if row is not None and not force and self.row is not None and row.id == self.row.id:
+            self.row = row  # the same account, maybe changed: refresh the header only
+            self.query_one("#pane-header", Static).update(self._header(row))
+            return
+        self.row = row
+        self.summary = None
+        self._stop_timer()
+        if row is None:
+            self.query_one("#pane-header", Static).update(escape(t("accounts.pane.none")))
+            self.query_one("#pane-body", Static).update("")
+            return
+        self.query_one("#pane-header", Static).update(self._header(row))
+        self.query_one("#pane-body", Static).update(Text(t("list.loading"), style="dim"))
+        self._timer = self.set_timer(PANE_DEBOUNCE_SECONDS, lambda: self._load(row.id, now))
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    @work(thread=True, exclusive=True, group="pane")
+    def _load(self, tenant_id: str, now: datetime) -> None:
+        worker = get_current_worker()
+        try:
+            with self.app.read_only() as conn:  # type: ignore[attr-defined]
+                summary = account_summary(conn, tenant_id, now)
+        except Exception as error:
+            if not worker.is_cancelled:
+                self.post_message(self.SummaryFailed(tenant_id, describe_error(error)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.SummaryLoaded(tenant_id, summary))
+
+    def on_account_pane_summary_loaded(self, message: SummaryLoaded) -> None:
+        message.stop()
+        if message.tenant_id != self.tenant_id:
+            return  # the cursor has moved on
+        self.summary = message.summary
+        self.query_one("#pane-body", Static).update(self._body(message.summary, self._now()))
+
+    def on_account_pane_summary_failed(self, message: SummaryFailed) -> None:
+        message.stop()
+        if message.tenant_id != self.tenant_id:
+            return
+        self.query_one("#pane-body", Static).update(Text(t("list.error", error=message.error), style="red"))
+
+    def _now(self) -> datetime:
+        return self.app.clock()  # type: ignore[attr-defined,no-any-return]
+
+    # -- rendering -----------------------------------------------------------
+
+    @staticmethod
+    def _header(row: AccountRow) -> RenderableType:
+        badges = Text.assemble(plan_badge(row.plan), "  ", status_badge(row.status))
+        lines: list[RenderableType] = [Text(row.name, style="bold"), badges, Text(country_text(row.country), style="dim")]
+        return Group(*lines)
+
+    def _body(self, summary: AccountSummary, now: datetime) -> RenderableType:
+        return Group(
+            _section(t("accounts.pane.plan_revenue")),
+            _plan_and_revenue(summary),
+            _section(t("accounts.pane.owners")),
+            _owners(summary),
+            _section(t("accounts.pane.users")),
+            _users(summary, now),
+            _section(t("accounts.pane.signed_up")),
+            _pair_line(short_date(summary.created_at), relative_phrase(summary.created_at, now)),
+            Text(""),
+            Text(t("accounts.pane.open_hint"), style="dim italic"),
+        )
+
+
+def _section(title: str) -> Text:
+    return Text.assemble("\n", (title, "bold underline"))
+
+
+def _facts(*pairs: tuple[str, RenderableType | str]) -> Table:
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(justify="right")
+    for label, value in pairs:
+        table.add_row(label, value)
+    return table
+
+
+def _plan_and_revenue(summary: AccountSummary) -> RenderableType:
+    renewal_key = renewal_label_key(summary.status, _cancels(summary))
+    facts = _facts(
+        (t(renewal_key), short_date(summary.renewal_date)),
+        (
+            t("accounts.column.mrr"),
+            mrr_text(
+                summary.monthly_recurring_revenue,
+                summary.forward_monthly_recurring_revenue,
+                summary.mrr_changes_at_renewal,
+                summary.currency,
+            ),
+        ),
+        (t("account.subscribed_since"), short_date(summary.subscribed_since)),
+        (t("account.lifetime_value"), money(summary.lifetime_value, summary.currency)),
+        (t("accounts.pane.last_invoice"), short_date(summary.last_invoice_date)),
+        (
+            t("accounts.pane.subtotal"),
+            money(summary.last_invoice_amount_excluding_tax, summary.last_invoice_currency),
+        ),
+    )
+    suspended = suspended_badge(summary.state)
+    return Group(facts, suspended) if suspended.plain else facts
+
+
+def _cancels(summary: AccountSummary) -> bool:
+    # The summary has no planned change of its own: cancelling is what sends MRR to 0.
+    return summary.status == "Canceling"
+
+
+def _owners(summary: AccountSummary) -> RenderableType:
+    if not summary.owners.items:
+        return Text(t("accounts.pane.no_owners"), style="dim")
+    lines = []
+    for owner in summary.owners.items:
+        line = Text(owner.display_name)
+        if owner.title:
+            line.append(f" · {owner.title}", style="dim")
+        if owner.display_name != owner.email:
+            line.append(f"\n  {owner.email}", style="dim")
+        lines.append(line)
+    if summary.owners.total > len(summary.owners.items):
+        lines.append(Text(t("accounts.pane.more_owners", count=summary.owners.total - len(summary.owners.items)), style="dim"))
+    return Group(*lines)
+
+
+def _users(summary: AccountSummary, now: datetime) -> RenderableType:
+    counts = summary.user_counts
+    parts: list[RenderableType] = [
+        Text(t("account.users_total", count=number(counts.total_users)), style="bold"),
+        users_legend(counts),
+        user_bar(counts, 36),
+    ]
+    for user in summary.top_users:
+        parts.append(_pair_line(user.display_name, ago(user.last_seen_at, now) if user.last_seen_at else t("accounts.pane.never_seen")))
+    return Group(*parts)
+
+
+def users_legend(counts: UserCounts) -> Text:
+    """"● 2 active  ● 1 inactive  ● 1 pending", each dot the bar's colour."""
+    parts = [
+        (counts.active_users, "account.users_active", "green"),
+        (counts.inactive_users, "account.users_inactive", "yellow"),
+        (counts.pending_users, "account.users_pending", "bright_black"),
+    ]
+    text = Text()
+    for value, key, style in parts:
+        if text:
+            text.append("  ")
+        text.append("● ", style=style)
+        text.append(t(key, count=number(value)))
+    return text
+
+
+def user_bar(counts: UserCounts, width: int) -> Text:
+    """The segmented bar: active green, inactive amber, pending grey."""
+    if not counts.total_users:
+        return Text("░" * width, style="dim")
+    segments = []
+    remaining = width
+    for value, style in ((counts.active_users, "green"), (counts.inactive_users, "yellow"), (counts.pending_users, "bright_black")):
+        cells = round(width * value / counts.total_users) if value else 0
+        cells = min(cells, remaining)
+        remaining -= cells
+        segments.append(("█" * cells, style))
+    if remaining and segments:
+        # Rounding leftovers go to the largest segment.
+        index = max(range(3), key=lambda i: (counts.active_users, counts.inactive_users, counts.pending_users)[i])
+        text, style = segments[index]
+        segments[index] = (text + "█" * remaining, style)
+    return Text.assemble(*segments)
+
+
+def _pair_line(left: str, right: str) -> Table:
+    return _facts((left, right or DASH))
+

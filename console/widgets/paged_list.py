@@ -1,0 +1,450 @@
+"""A list paged in PostgreSQL: only the page on screen is ever fetched.
+
+`PagedList` shows one page of a core list function in a DataTable whose rows
+are keyed by the domain id, with a status line ("Page 2 of 40 · 987 accounts").
+A page is as many rows as the table has room for (at most 100), so a page is
+a screenful; a resize keeps the first row shown in view.
+`load(query)` runs `fetch(conn, query, PageRequest)` in a thread worker on a
+read-only connection; the answer is painted only if it belongs to the latest
+request, so a slow page can never overwrite a newer one. Reloading the page
+on screen updates changed cells in place and keeps the cursor on its row.
+
+Moving the cursor past the last row (or pagedown) fetches the next page and
+puts the cursor on its first row; past the first row, the previous page.
+While a page loads the previous one stays visible; the first load shows a
+spinner; an empty result or a failure shows a message in place of the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from rich.cells import cell_len
+from rich.markup import escape
+from rich.text import Text
+from sqlalchemy import Connection
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import ContentSwitcher, DataTable, LoadingIndicator, Static
+from textual.worker import get_current_worker
+
+from console.formatting import number
+from console.i18n import t
+from console.widgets.cards import describe_error
+from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
+
+QueryT = TypeVar("QueryT")
+ItemT = TypeVar("ItemT")
+Cell = str | Text
+CursorPlace = Literal["first", "last", "keep"]
+# Below this many rows of height the page keeps its default size.
+MIN_FITTED_ROWS = 4
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # column key; also the sort key a header click asks for
+    label: str  # translation key of the header
+    justify: Literal["left", "right"] = "left"
+    # Narrow tables drop columns with a drop rank, highest rank first; 0 never.
+    drop: int = 0
+
+
+class PageTable(DataTable[Cell]):
+    """The DataTable of one page. pageup/pagedown and moving past either end
+    ask the list for the neighbouring page instead of scrolling."""
+
+    BINDINGS = [
+        Binding("pageup", "previous_page", show=False),
+        Binding("pagedown", "next_page", show=False),
+    ]
+
+    class PageRequested(Message):
+        def __init__(self, table: PageTable, step: int, cursor: CursorPlace) -> None:
+            super().__init__()
+            self.table = table
+            self.step = step
+            self.cursor = cursor
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.has_previous = False
+        self.has_next = False
+
+    def action_cursor_down(self) -> None:
+        if self.row_count and self.cursor_row >= self.row_count - 1 and self.has_next:
+            self.post_message(self.PageRequested(self, 1, "first"))
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.row_count and self.cursor_row <= 0 and self.has_previous:
+            self.post_message(self.PageRequested(self, -1, "last"))
+            return
+        super().action_cursor_up()
+
+    def action_next_page(self) -> None:
+        if self.has_next:
+            self.post_message(self.PageRequested(self, 1, "first"))
+
+    def action_previous_page(self) -> None:
+        if self.has_previous:
+            self.post_message(self.PageRequested(self, -1, "first"))
+
+
+class PagedList(Vertical, Generic[QueryT, ItemT]):
+    """Subclasses declare COLUMNS and NOUN and implement fetch, row_key, cells."""
+
+    DEFAULT_CLASSES = "paged-list"
+    COLUMNS: ClassVar[tuple[Column, ...]] = ()
+    NOUN: ClassVar[str] = "list.rows"  # plural translation key: "# accounts"
+    PAGE_SIZE: ClassVar[int] = DEFAULT_PAGE_SIZE
+    # A preview shows its first page only, without paging.
+    PAGEABLE: ClassVar[bool] = True
+
+    class Highlighted(Message):
+        """The cursor is on `item` (None: the list is empty or failed)."""
+
+        def __init__(self, paged_list: PagedList[Any, Any], item: Any) -> None:
+            super().__init__()
+            self.paged_list = paged_list
+            self.item = item
+
+        @property
+        def control(self) -> PagedList[Any, Any]:
+            return self.paged_list
+
+    class Opened(Message):
+        """enter (or a click on the highlighted row) on `item`."""
+
+        def __init__(self, paged_list: PagedList[Any, Any], item: Any) -> None:
+            super().__init__()
+            self.paged_list = paged_list
+            self.item = item
+
+        @property
+        def control(self) -> PagedList[Any, Any]:
+            return self.paged_list
+
+    class SortRequested(Message):
+        def __init__(self, paged_list: PagedList[Any, Any], column: str) -> None:
+            super().__init__()
+            self.paged_list = paged_list
+            self.column = column
+
+        @property
+        def control(self) -> PagedList[Any, Any]:
+            return self.paged_list
+
+    class PageLoaded(Message):
+        def __init__(self, request: int, page: Page[Any]) -> None:
+            super().__init__()
+            self.request = request
+            self.page = page
+
+    class PageFailed(Message):
+        def __init__(self, request: int, error: str) -> None:
+            super().__init__()
+            self.request = request
+            self.error = error
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None, page_size: int | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.current_query: QueryT | None = None
+        self.page = 1
+        self.page_size = page_size or self.PAGE_SIZE
+        self.result: Page[ItemT] | None = None
+        self.state = "idle"  # idle, loading, data, empty, error
+        self.sort_column: str | None = None
+        self.descending = False
+        self._request = 0
+        self._cursor: CursorPlace = "first"
+        self._visible: tuple[int, ...] = ()
+        self._headers: tuple[str, ...] = ()
+        self._highlighted_key: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with ContentSwitcher(initial="list-loading", classes="list-body"):
+            yield LoadingIndicator(id="list-loading")
+            yield PageTable(id="list-table")
+            yield Static("", id="list-message", classes="list-message")
+        yield Static("", classes="list-status")
+
+    @property
+    def table(self) -> PageTable:
+        return self.query_one(PageTable)
+
+    # -- what a subclass provides -------------------------------------------
+
+    def fetch(self, conn: Connection, query: QueryT, page: PageRequest) -> Page[ItemT]:
+        """Runs in a worker thread: call core. No widgets here."""
+        raise NotImplementedError
+
+    def row_key(self, item: ItemT) -> str:
+        raise NotImplementedError
+
+    def cells(self, item: ItemT) -> tuple[Cell, ...]:
+        raise NotImplementedError
+
+    def empty_message(self) -> tuple[str, str]:
+        return (t("list.empty"), "")
+
+    # -- loading -------------------------------------------------------------
+
+    def load(self, query: QueryT, *, page: int = 1, cursor: CursorPlace = "first") -> None:
+        """Show `page` of `query` (a frozen snapshot of the filters)."""
+        self.current_query = query
+        self.page = max(1, page)
+        self._cursor = cursor
+        self._request += 1
+        if self.result is None or self.state != "data":
+            self._switch("list-loading")
+            self.state = "loading"
+        else:
+            self._show_status(loading=True)
+        self._start(self._request, deferred=False)
+
+    def _start(self, request: int, *, deferred: bool) -> None:
+        if request != self._request or self.current_query is None:
+            return
+        if self.PAGEABLE:
+            fitted = self._fitted_page_size()
+            if fitted is None and not deferred:
+                # Not laid out yet: size the page once the screen is.
+                self.call_after_refresh(self._start, request, deferred=True)
+                return
+            if fitted is not None and fitted != self.page_size:
+                first_row = (self.page - 1) * self.page_size
+                self.page_size = fitted
+                self.page = first_row // fitted + 1
+        self._fetch(request, self.current_query, PageRequest(self.page, self.page_size))
+
+    def _fitted_page_size(self) -> int | None:
+        """As many rows as the table shows: the page is what is on screen."""
+        height = self.query_one(".list-body").size.height
+        if height <= MIN_FITTED_ROWS:
+            return None
+        return min(MAX_PAGE_SIZE, height - 1)  # less the header row
+
+    def reload(self) -> None:
+        """The page on screen again (after a write), the cursor on the same row."""
+        if self.current_query is not None:
+            self.load(self.current_query, page=self.page, cursor="keep")
+
+    def go(self, step: int, cursor: CursorPlace = "first") -> None:
+        if self.current_query is None or not self.PAGEABLE:
+            return
+        target = self.page + step
+        if target < 1 or (self.result is not None and target > max(1, self.result.total_pages)):
+            return
+        self.load(self.current_query, page=target, cursor=cursor)
+
+    @work(thread=True, exclusive=True, group="page")
+    def _fetch(self, request: int, query: QueryT, page: PageRequest) -> None:
+        worker = get_current_worker()
+        try:
+            with self.app.read_only() as conn:  # type: ignore[attr-defined]
+                result = self.fetch(conn, query, page)
+        except Exception as error:  # a failure is a message in the list, never a crash
+            if not worker.is_cancelled:
+                self.post_message(self.PageFailed(request, describe_error(error)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.PageLoaded(request, result))
+
+    def on_paged_list_page_loaded(self, message: PageLoaded) -> None:
+        message.stop()
+        if message.request != self._request:
+            return  # a newer request is on its way: latest wins
+        page = message.page
+        if not page.items and page.total and self.page > 1:
+            # The list shrank under us: show its last page instead.
+            assert self.current_query is not None
+            self.load(self.current_query, page=max(1, page.total_pages), cursor="last")
+            return
+        self.result = page
+        if not page.items:
+            self.state = "empty"
+            title, description = self.empty_message()
+            text = f"[b]{escape(title)}[/b]" + (f"\n{escape(description)}" if description else "")
+            self.query_one("#list-message", Static).update(text)
+            self._switch("list-message")
+            self._show_status()
+            self._announce(None)
+            return
+        self.state = "data"
+        self._paint(page)
+        self._switch("list-table")
+        self._show_status()
+        if self.PAGEABLE and self.screen.focused is None:
+            # The table could not take focus while it was hidden behind the spinner.
+            self.table.focus()
+
+    def on_paged_list_page_failed(self, message: PageFailed) -> None:
+        message.stop()
+        if message.request != self._request:
+            return
+        self.state = "error"
+        self.result = None
+        self.query_one("#list-message", Static).update(escape(t("list.error", error=message.error)))
+        self._switch("list-message")
+        self._show_status()
+        self._announce(None)
+
+    # -- painting ------------------------------------------------------------
+
+    def _switch(self, current: str) -> None:
+        self.query_one(ContentSwitcher).current = current
+        self.set_class(current == "list-message" and self.state == "error", "-error")
+
+    def _paint(self, page: Page[ItemT]) -> None:
+        table = self.table
+        rows = [(self.row_key(item), self.cells(item)) for item in page.items]
+        visible = self._fitting_columns(rows)
+        headers = tuple(self._header(self.COLUMNS[index]) for index in visible)
+        keys = [key for key, _ in rows]
+        previous_key = self._cursor_key()
+        previous_index = table.cursor_row if table.row_count else 0
+        if headers != self._headers:
+            table.clear(columns=True)
+            for index, header in zip(visible, headers, strict=True):
+                column = self.COLUMNS[index]
+                table.add_column(Text(header, justify=column.justify), key=column.key)
+            self._headers = headers
+            self._visible = visible
+        if keys == [row.key.value for row in table.ordered_rows]:
+            # The same rows: update only the cells that changed.
+            for key, cells in rows:
+                for index in visible:
+                    column_key = self.COLUMNS[index].key
+                    if table.get_cell(key, column_key) != cells[index]:
+                        table.update_cell(key, column_key, cells[index], update_width=True)
+        else:
+            table.clear()
+            for key, cells in rows:
+                table.add_row(*(cells[index] for index in visible), key=key)
+        table.has_previous = self.PAGEABLE and page.page > 1
+        table.has_next = self.PAGEABLE and page.page < page.total_pages
+        if self._cursor == "last":
+            row = len(keys) - 1
+        elif self._cursor == "keep":
+            row = keys.index(previous_key) if previous_key in keys else min(previous_index, len(keys) - 1)
+        else:
+            row = 0
+        self._cursor = "keep"
+        table.move_cursor(row=row, animate=False)
+        self._highlighted_key = None  # a fresh page: tell about its row even if the key is the same
+        self._announce(page.items[row])
+
+    def _cursor_key(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # no cursor row yet
+            return None
+
+    def _fitting_columns(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> tuple[int, ...]:
+        """Every column when the widest cells fit the width, else without the
+        droppable ones, highest drop rank first."""
+        width = self.content_size.width or self.size.width
+        widths = [
+            max([cell_len(self._header(column)) + 2, *(_cell_width(cells[index]) for _, cells in rows)]) + 2
+            for index, column in enumerate(self.COLUMNS)
+        ]
+        visible = list(range(len(self.COLUMNS)))
+        for index in sorted((i for i, c in enumerate(self.COLUMNS) if c.drop), key=lambda i: -self.COLUMNS[i].drop):
+            if width <= 0 or sum(widths[i] for i in visible) <= width:
+                break
+            visible.remove(index)
+        return tuple(visible)
+
+    def _header(self, column: Column) -> str:
+        label = t(column.label)
+        if column.key == self.sort_column:
+            label += " ▼" if self.descending else " ▲"
+        return label
+
+    def set_sort(self, column: str | None, descending: bool) -> None:
+        """Which header shows the sort arrow (from the next paint on)."""
+        self.sort_column = column
+        self.descending = descending
+
+    def on_resize(self) -> None:
+        if self.result is None or self.state != "data":
+            return
+        if self.PAGEABLE and self._fitted_page_size() not in (None, self.page_size):
+            self.reload()
+            return
+        rows = [(self.row_key(item), self.cells(item)) for item in self.result.items]
+        if self._fitting_columns(rows) != self._visible:
+            self._paint(self.result)
+
+    def _show_status(self, *, loading: bool = False) -> None:
+        status = self.query_one(".list-status", Static)
+        result = self.result
+        if result is None or self.state == "error":
+            status.update(t("list.loading") if loading else "")
+            return
+        count = t(self.NOUN, count=result.total)
+        if self.PAGEABLE:
+            text = t("list.page_status", page=number(result.page), pages=number(max(1, result.total_pages)), count=count)
+        else:
+            text = t("list.preview_status", shown=number(len(result.items)), count=count)
+        if loading:
+            text += " · " + t("list.loading")
+        status.update(text)
+
+    # -- cursor and selection ------------------------------------------------
+
+    @property
+    def highlighted(self) -> ItemT | None:
+        if self.result is None or self.state != "data":
+            return None
+        key = self._cursor_key()
+        return next((item for item in self.result.items if self.row_key(item) == key), None)
+
+    def _announce(self, item: ItemT | None) -> None:
+        key = self.row_key(item) if item is not None else None
+        if key == self._highlighted_key and item is not None:
+            return
+        self._highlighted_key = key
+        self.post_message(self.Highlighted(self, item))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if self.result is None or self.state != "data":
+            return
+        item = next((i for i in self.result.items if self.row_key(i) == event.row_key.value), None)
+        if item is not None:
+            self._announce(item)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        item = self.highlighted
+        if item is not None:
+            self.post_message(self.Opened(self, item))
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        if event.column_key.value is not None:
+            self.post_message(self.SortRequested(self, event.column_key.value))
+
+    def on_page_table_page_requested(self, message: PageTable.PageRequested) -> None:
+        message.stop()
+        self.go(message.step, message.cursor)
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+
+def _cell_width(cell: Cell) -> int:
+    if isinstance(cell, Text):
+        return max((cell_len(line) for line in cell.plain.splitlines()), default=0)
+    return cell_len(cell)
+

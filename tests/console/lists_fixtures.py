@@ -1,0 +1,121 @@
+"""Fixtures of the list and detail screens' tests (import them into a test
+module): the fixed platform of lists_data.py in a database with a fixed name
+(the header shows it), apps on it, and a read-only login role.
+
+    from tests.console.lists_fixtures import lists_engine, make_lists_app, platform  # noqa: F401
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from rich.console import Console
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from textual.pilot import Pilot
+from textual.widgets import Static
+from textual.worker import WorkerCancelled
+
+from console.app import BackofficeApp
+from core.settings import Settings
+from tests.console import lists_data
+from tests.factories import NOW
+
+LISTS_DATABASE = "backoffice_console_lists"
+READER_ROLE = "console_reader"
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _admin_execute(server_url: str, *statements: str) -> None:
+    with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+        for statement in statements:
+            admin.execute(statement)
+
+
+@pytest.fixture(scope="module")
+def lists_database(pg_server_url: str, template_url: str) -> Iterator[tuple[str, lists_data.Platform]]:
+    """The fixed platform, seeded once per test module; tests must not write
+    to it (tests that write build their own database)."""
+    template = make_url(template_url).database
+    _admin_execute(
+        pg_server_url,
+        f'DROP DATABASE IF EXISTS "{LISTS_DATABASE}" WITH (FORCE)',
+        f'CREATE DATABASE "{LISTS_DATABASE}" TEMPLATE "{template}"',
+    )
+    url = make_url(pg_server_url).set(database=LISTS_DATABASE).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    platform = lists_data.seed(engine)
+    engine.dispose()
+    yield url, platform
+    _admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{LISTS_DATABASE}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def lists_engine(lists_database: tuple[str, lists_data.Platform]) -> Iterator[Engine]:
+    engine = create_engine(lists_database[0])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def platform(lists_database: tuple[str, lists_data.Platform]) -> lists_data.Platform:
+    return lists_database[1]
+
+
+@pytest.fixture(scope="module")
+def reader_engine(pg_server_url: str, lists_database: tuple[str, lists_data.Platform]) -> Iterator[Engine]:
+    """The same database, logged in as a role that is only a backoffice_reader."""
+    _admin_execute(
+        pg_server_url,
+        f"DROP ROLE IF EXISTS {READER_ROLE}",
+        f"CREATE ROLE {READER_ROLE} LOGIN IN ROLE backoffice_reader",
+    )
+    engine = create_engine(make_url(lists_database[0]).set(username=READER_ROLE, password=None))
+    yield engine
+    engine.dispose()
+    _admin_execute(pg_server_url, f"DROP ROLE IF EXISTS {READER_ROLE}")
+
+
+def app_factory(engine: Engine) -> Callable[..., BackofficeApp]:
+    def make(*, locale: str = "en-US", kiosk: bool = False, **settings: Any) -> BackofficeApp:
+        return BackofficeApp(
+            settings=Settings(locale=locale, operator="operator", **settings), engine=engine, kiosk=kiosk, now=NOW
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_lists_app(lists_engine: Engine) -> Callable[..., BackofficeApp]:
+    return app_factory(lists_engine)
+
+
+async def settled(pilot: Pilot[Any], seconds: float = 0.0) -> None:
+    """Let debounce timers fire (`seconds`), then wait for every worker and
+    the messages it posted (a handled message may start more work)."""
+    if seconds:
+        await pilot.pause(seconds)
+    for _ in range(50):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive worker replaced by a newer one
+            pass
+        await pilot.pause()
+        if not any(worker.is_running for worker in pilot.app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("workers never settled")
+
+
+def plain(widget: Static, width: int = 200) -> str:
+    """The text a Static shows, without styles."""
+    console = Console(width=width, color_system=None, force_terminal=False)
+    with console.capture() as capture:
+        console.print(widget.content)
+    return capture.get().rstrip("\n")

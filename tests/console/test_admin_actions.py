@@ -1,0 +1,344 @@
+"""Admin actions in the console: Sync with Stripe (`s`) with its progress and
+result dialog (clean, drift, failure), Acknowledge drift (`A`), Replay
+archived events (`R` and the actions menu), and their absence for a
+read-only role and in kiosk mode."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from textual.pilot import Pilot
+from textual.widgets import Button, OptionList, Static
+
+from console import keys
+from console.app import BackofficeApp
+from console.screens import account_actions
+from console.screens.account import AccountScreen
+from console.screens.accounts import AccountsScreen
+from console.widgets.dialogs import ActionsMenu, ConfirmDialog, ProgressDialog, ResultDialog
+from db.enums import SubscriptionPlan
+from db.models import BillingEvent, Subscription
+from stripe_sync import archive, sync
+from tests import factories
+from tests.console.lists_data import Platform, seed_platform
+from tests.console.lists_fixtures import (  # noqa: F401
+    app_factory,
+    lists_database,
+    lists_engine,
+    plain,
+    platform,
+    reader_engine,
+    settled,
+)
+from tests.factories import NOW
+from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
+
+WIDE = (130, 40)
+DEBOUNCE = 0.45  # longer than the search box's (0.4 s) and the side pane's (0.2 s) debounce
+ADMIN_KEYS = {"sync", "acknowledge_drift", "replay_archived", "account_actions"}
+
+
+@pytest.fixture
+def admin_platform(console_engine: Engine) -> Iterator[tuple[Engine, Platform, factories.TenantRef]]:
+    """A database of the test's own (actions write): the fixed platform plus
+    "Kunde ApS", whose Stripe customer is the fake gateway's."""
+    with console_engine.begin() as conn:
+        platform_ = seed_platform(conn)
+        kunde = factories.tenant(
+            conn, name="Kunde ApS", plan="Basis", created_at=NOW - timedelta(days=1), stripe_customer_id=CUSTOMER
+        )
+    yield console_engine, platform_, kunde
+
+
+def use_stripe(monkeypatch: pytest.MonkeyPatch, stripe: FakeStripe) -> None:
+    for module in (sync, archive):
+        monkeypatch.setattr(module, "stripe_client_for", lambda settings: stripe)
+
+
+def billing_event_count(engine: Engine, tenant: factories.TenantRef) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(BillingEvent).where(BillingEvent.tenant_id == tenant.id)
+        ).scalar_one()
+
+
+async def open_account(pilot: Pilot[Any], tenant: factories.TenantRef) -> AccountScreen:
+    await settled(pilot)
+    pilot.app.navigate("account", tenant_id=str(tenant.id))
+    await settled(pilot, DEBOUNCE)
+    screen = pilot.app.screen
+    assert isinstance(screen, AccountScreen) and screen.view is not None
+    return screen
+
+
+def dialog_text(app: BackofficeApp) -> str:
+    text = " ".join(plain(static) for static in app.screen.query(Static) if not isinstance(static, Button))
+    return text.replace("\u202f", " ")  # Babel's narrow space before AM/PM
+
+
+# -- snapshots -------------------------------------------------------------------
+
+
+def _sync_and_show(tenant: factories.TenantRef) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_account(pilot, tenant)
+        await pilot.press("s")
+        await settled(pilot, DEBOUNCE)
+
+    return run_before
+
+
+def test_snapshot_sync_result_clean(
+    snap_compare: Any,
+    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, _, kunde = admin_platform
+    use_stripe(monkeypatch, FakeStripe())
+    app = app_factory(engine)(stripe_api_key="sk_test_console")
+    assert snap_compare(app, terminal_size=WIDE, run_before=_sync_and_show(kunde))
+
+
+def test_snapshot_sync_result_drift(
+    snap_compare: Any,
+    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, _, kunde = admin_platform
+    use_stripe(monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,)))
+    app = app_factory(engine)(stripe_api_key="sk_test_console")
+    assert snap_compare(app, terminal_size=WIDE, run_before=_sync_and_show(kunde))
+
+
+def test_snapshot_non_admin_account_detail(
+    snap_compare: Any, reader_engine: Engine, platform: Platform
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_account(pilot, platform.solstrand)
+        await pilot.press("s", "m")  # nothing happens
+        await settled(pilot)
+
+    assert snap_compare(app_factory(reader_engine)(), terminal_size=WIDE, run_before=run_before)
+
+
+# -- sync ------------------------------------------------------------------------
+
+
+async def test_sync_shows_progress_then_the_clean_result(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _, kunde = admin_platform
+    use_stripe(monkeypatch, FakeStripe())
+    release = threading.Event()
+    real_sync = account_actions.sync_tenant
+
+    def slow_sync(*args: Any, progress: Callable[[str], None], **kwargs: Any) -> Any:
+        progress("Talking to Stripe")
+        assert release.wait(10)
+        return real_sync(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(account_actions, "sync_tenant", slow_sync)
+    app = app_factory(engine)(stripe_api_key="sk_test_console")
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_account(pilot, kunde)
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ProgressDialog)
+        assert "Syncing Kunde ApS with Stripe" in dialog_text(app)
+        assert plain(app.screen.query_one("#progress-step", Static)) == "Talking to Stripe"
+        await pilot.press("escape")  # the running sync cannot be dismissed
+        assert isinstance(app.screen, ProgressDialog)
+        release.set()
+        await settled(pilot, 0.2)
+        assert isinstance(app.screen, ResultDialog) and app.screen.dialog_id == "sync-result"
+        text = dialog_text(app)
+        assert "✓ Sync complete: Kunde ApS" in text
+        assert "Account state matches Stripe." in text and "Billing events appended: 3" in text
+        assert "Synced at May 8, 2026, 12:00 PM" in text
+        await pilot.press("escape")
+        await settled(pilot, DEBOUNCE)
+        assert app.screen is screen
+        assert billing_event_count(engine, kunde) == 3
+        # The screen shows what the sync changed: the plan Stripe reports.
+        assert screen.view.detail.plan is SubscriptionPlan.Standard
+        assert screen.query_one("#events-preview").result.total == 2  # the third is a NoOp: audit only, hidden
+
+
+async def test_sync_with_drift_warns_with_the_count(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _, kunde = admin_platform
+    use_stripe(monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,)))
+    app = app_factory(engine)(stripe_api_key="sk_test_console")
+    async with app.run_test(size=WIDE) as pilot:
+        await open_account(pilot, kunde)
+        await pilot.press("s")
+        await settled(pilot, 0.2)
+        assert isinstance(app.screen, ResultDialog) and app.screen.tone == "warning"
+        text = dialog_text(app)
+        assert "⚠ Sync complete with drift detected: Kunde ApS" in text
+        assert "Account has 1 drift discrepancy." in text
+
+
+async def test_sync_without_stripe_shows_the_error_and_changes_nothing(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+) -> None:
+    engine, _, kunde = admin_platform
+    app = app_factory(engine)()  # no STRIPE_API_KEY
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_account(pilot, kunde)
+        await pilot.press("s")
+        await settled(pilot, 0.2)
+        assert isinstance(app.screen, ResultDialog) and app.screen.tone == "error"
+        text = dialog_text(app)
+        assert "✕ Sync with Stripe failed: Kunde ApS" in text
+        assert "Stripe is not configured: set STRIPE_API_KEY to sync with Stripe" in text
+        await pilot.press("enter")  # Close has the focus
+        await settled(pilot)
+        assert app.screen is screen
+    assert billing_event_count(engine, kunde) == 0
+
+
+async def test_sync_from_the_accounts_list_row(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+) -> None:
+    engine, _, _ = admin_platform
+    app = app_factory(engine)()
+    async with app.run_test(size=WIDE) as pilot:
+        await settled(pilot)
+        await pilot.press("a")
+        await settled(pilot, DEBOUNCE)
+        assert isinstance(app.screen, AccountsScreen)
+        await pilot.press("s")  # on the first row: Birk & Co
+        await settled(pilot, 0.2)
+        assert isinstance(app.screen, ResultDialog)
+        assert "Sync with Stripe failed: Birk & Co" in dialog_text(app)
+
+
+# -- acknowledge drift, replay, the menu -------------------------------------------
+
+
+async def test_acknowledge_drift_asks_first_then_clears_the_flag(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+) -> None:
+    engine, platform_, _ = admin_platform
+    app = app_factory(engine)()
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_account(pilot, platform_.solstrand)
+        assert screen.query_one("#account-drift").display
+        await pilot.press("A")
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Acknowledge billing drift of Solstrand?" in dialog_text(app)
+        await pilot.press("escape")  # cancel: nothing happens
+        await settled(pilot)
+        assert app.screen is screen
+        await pilot.press("A")
+        await settled(pilot)
+        await pilot.press("enter")  # the Acknowledge button has the focus
+        await settled(pilot, DEBOUNCE)
+        assert app.screen is screen
+        assert not screen.query_one("#account-drift").display
+        assert any("Drift of Solstrand acknowledged; 2 findings kept for audit." in n.message for n in app._notifications)
+    with engine.connect() as conn:
+        flag, findings = conn.execute(
+            select(Subscription.has_drift_detected, Subscription.drift_discrepancies).where(
+                Subscription.tenant_id == platform_.solstrand.id
+            )
+        ).one()
+    assert flag is False and len(findings) == 2  # the findings stay for audit
+
+
+async def test_acknowledging_without_drift_says_so(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+) -> None:
+    engine, platform_, _ = admin_platform
+    app = app_factory(engine)()
+    async with app.run_test(size=WIDE) as pilot:
+        await open_account(pilot, platform_.nordlys)
+        await pilot.press("A")
+        await settled(pilot)
+        await pilot.press("enter")
+        await settled(pilot, 0.2)
+        assert isinstance(app.screen, ResultDialog) and app.screen.tone == "error"
+        assert "Subscription has no drift to acknowledge." in dialog_text(app)
+
+
+async def test_actions_menu_and_replay_confirmation(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _, kunde = admin_platform
+    use_stripe(monkeypatch, FakeStripe())
+    app = app_factory(engine)(stripe_api_key="sk_test_console")
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_account(pilot, kunde)
+        await pilot.press("m")
+        await settled(pilot)
+        assert isinstance(app.screen, ActionsMenu)
+        menu = app.screen.query_one(OptionList)
+        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == [
+            "sync", "acknowledge_drift", "replay_archived",
+        ]
+        menu.highlighted = 2
+        await pilot.press("enter")
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and app.screen.destructive  # asks explicitly first
+        assert "Disaster recovery from archived Stripe events for Kunde ApS?" in dialog_text(app)
+        await pilot.press("enter")
+        await settled(pilot, 0.2)
+        # Nothing archived is waiting: the replay says so and changes nothing.
+        assert isinstance(app.screen, ResultDialog) and app.screen.tone == "error"
+        assert "No archived events outside Stripe's current events list window are awaiting replay." in dialog_text(app)
+        await pilot.press("escape")
+        await settled(pilot)
+        assert app.screen is screen
+    assert billing_event_count(engine, kunde) == 0
+
+
+# -- who gets the actions -------------------------------------------------------------
+
+
+def _admin_bindings(app: BackofficeApp) -> set[str]:
+    return {
+        binding.action for _, binding, enabled, _ in app.active_bindings.values() if enabled and keys.is_admin_action(binding.action)
+    }
+
+
+async def test_a_read_only_role_has_no_admin_keys(reader_engine: Engine, platform: Platform) -> None:
+    app = app_factory(reader_engine)()
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_account(pilot, platform.solstrand)
+        assert app.is_admin is False
+        assert _admin_bindings(app) == set()
+        footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey"))
+        assert "Sync" not in footer and "Acknowledge" not in footer
+        for key in ("s", "A", "R", "m"):
+            await pilot.press(key)
+            await settled(pilot)
+            assert app.screen is screen, key
+
+
+async def test_an_admin_sees_the_keys_but_kiosk_mode_has_none(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+) -> None:
+    engine, platform_, _ = admin_platform
+    app = app_factory(engine)()
+    async with app.run_test(size=WIDE) as pilot:
+        await open_account(pilot, platform_.solstrand)
+        assert app.is_admin is True
+        assert _admin_bindings(app) == ADMIN_KEYS
+    kiosk = app_factory(engine)(kiosk=True)
+    async with kiosk.run_test(size=WIDE) as pilot:
+        await settled(pilot)
+        assert kiosk.is_admin is True and not kiosk.can_admin
+        kiosk.push_screen(AccountScreen(tenant_id=str(platform_.solstrand.id)))
+        await settled(pilot, DEBOUNCE)
+        assert _admin_bindings(kiosk) == set()
+        await pilot.press("s")
+        await settled(pilot)
+        assert isinstance(kiosk.screen, AccountScreen)
