@@ -18,8 +18,8 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
+import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from sqlalchemy import Engine, text
@@ -126,7 +126,7 @@ def seed(
     return counts
 
 
-def _vacuum(connection: Any, bars: Progress) -> None:
+def _vacuum(connection: psycopg.Connection, bars: Progress) -> None:
     """Statistics for the planner, the visibility map for index-only scans,
     and the trigram indexes' pending entries merged."""
     task = bars.add_task("Vacuuming and analyzing", total=len(TABLES))
