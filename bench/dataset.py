@@ -104,7 +104,7 @@ def ensure(tenants: int, seed: int = 1, *, log=print) -> Engine:
     from db.demo import seed as demo_seed
 
     started = datetime.now(UTC)
-    counts = demo_seed.seed(engine, tenants=tenants, seed=seed, progress=True, now=DATASET_NOW)
+    counts = demo_seed.seed(engine, tenants=tenants, seed=seed, progress=True, now=DATASET_NOW, history_days=1095)
     seconds = (datetime.now(UTC) - started).total_seconds()
     log(f"Seeded in {seconds:.0f} s: " + ", ".join(f"{table} {count:,}" for table, count in counts.items()))
     with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as admin:

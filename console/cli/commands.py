@@ -73,6 +73,9 @@ def demo_seed_command(
     tenants: int = typer.Option(500, "--tenants", min=1, max=1_000_000, help="How many tenants."),
     seed: int = typer.Option(1, "--seed", help="Random seed: the same seed on the same day gives the same rows."),
     replace: bool = typer.Option(False, "--replace", help="Delete the existing data first (refused without it)."),
+    history_days: int = typer.Option(
+        400, "--history-days", min=90, help="How long the platform has operated: tenants sign up over these days."
+    ),
 ) -> None:
     """Generate deterministic, realistic demo data through the real billing pipeline."""
     import time
@@ -84,7 +87,9 @@ def demo_seed_command(
     engine = context.engine()
     migrate.upgrade(engine)
     started = time.monotonic()
-    counts = demo_seed.seed(engine, tenants=tenants, seed=seed, progress=True, replace=replace)
+    counts = demo_seed.seed(
+        engine, tenants=tenants, seed=seed, progress=True, replace=replace, history_days=history_days
+    )
     for table, count in counts.items():
         stdout.print(f"{table:>20}: {count:>12,}")
     stdout.print(f"Seeded {tenants:,} tenants with seed {seed} in {time.monotonic() - started:.1f} s.")

@@ -32,20 +32,25 @@ VAT_RATE = Decimal("0.25")
 
 # Chances per billing period unless stated; tuned so that about a year of
 # history gives the plan mix and churn of a small B2B SaaS.
-P_NEVER_CUSTOMER = 0.42
+P_NEVER_CUSTOMER = 0.27
 P_CUSTOMER_ONLY = 0.04  # entered billing details, never subscribed
 P_PREMIUM_AT_SIGNUP = 0.35
-P_CANCEL = 0.03
+P_CANCEL = 0.015
 P_REACTIVATE = 0.25
 P_UPGRADE = 0.045
 P_SCHEDULE_DOWNGRADE = 0.04
 P_CANCEL_SCHEDULE = 0.25
 P_IMMEDIATE_CANCEL = 0.004
 P_CUSTOMER_DELETED = 0.0006
+# Billing details and cards: most customers rarely touch them, some (shared
+# finance inboxes, company cards that keep being replaced) a few times a year.
+P_FREQUENT_EDITOR = 0.5
 P_BILLING_INFO_CHANGE = 0.025
 P_PAYMENT_METHOD_CHANGE = 0.02
+P_BILLING_INFO_CHANGE_FREQUENT = 0.4
+P_PAYMENT_METHOD_CHANGE_FREQUENT = 0.35
 P_REFUND = 0.012
-P_RENEWAL_FAILS = 0.045
+P_RENEWAL_FAILS = 0.07
 P_RETRY_SUCCEEDS = 0.5
 P_RESUBSCRIBE = 0.15
 P_CREDIT_NOTE = 0.01
@@ -105,6 +110,9 @@ class BillingStory:
         self.horizon = now - timedelta(hours=1)
         self.stays_paid = stays_paid  # drift and unsynced tenants: a paying customer at the end
         self.prices = {plan: so.price(catalog.price_for_plan(plan)) for plan in (Standard, Premium)}
+        frequent = rng.random() < P_FREQUENT_EDITOR
+        self.p_billing_info_change = P_BILLING_INFO_CHANGE_FREQUENT if frequent else P_BILLING_INFO_CHANGE
+        self.p_payment_method_change = P_PAYMENT_METHOD_CHANGE_FREQUENT if frequent else P_PAYMENT_METHOD_CHANGE
         self.events: list[StoredEvent] = []
         self.invoices: list[Invoice] = []
         self.clock = profile.created_at.replace(microsecond=0)
@@ -213,9 +221,9 @@ class BillingStory:
                 actions.append((at, self.schedule_downgrade))
                 if rng.random() < P_CANCEL_SCHEDULE:
                     actions.append((at + (end - at) * rng.uniform(0.2, 0.9), self.cancel_scheduled_downgrade))
-        if rng.random() < P_BILLING_INFO_CHANGE:
+        if rng.random() < self.p_billing_info_change:
             actions.append((moment(), self.update_billing_info))
-        if rng.random() < P_PAYMENT_METHOD_CHANGE:
+        if rng.random() < self.p_payment_method_change:
             actions.append((moment(), self.change_payment_method))
         if rng.random() < P_REFUND:
             actions.append((moment(), self.refund))
@@ -227,10 +235,13 @@ class BillingStory:
             self.end_subscription(at, "cancellation_requested")
             return
         previous_items = self.items_object()
+        previous_invoice = self.latest_invoice_id
         self.period_index += 1
         if self.scheduled_plan is not None:
-            self.apply_scheduled_downgrade(at, previous_items)
-        self.renew(at)
+            self.apply_scheduled_downgrade(at, previous_items)  # that update advances the period too
+            self.renew(at, None)
+        else:
+            self.renew(at, {"items": previous_items, "latest_invoice": previous_invoice})
 
     # ----- Stripe actions ----------------------------------------------------
 
@@ -265,10 +276,15 @@ class BillingStory:
         self.pay(invoice, at + timedelta(seconds=rng.uniform(2, 8)))
         self.emit(invoice.paid_at, "invoice.payment_succeeded", self.invoice_object(invoice))
 
-    def renew(self, at: datetime) -> None:
+    def renew(self, at: datetime, period_advanced: dict[str, Any] | None) -> None:
+        """A new billing cycle: Stripe advances the period (`period_advanced`
+        holds the previous attributes of that update, which the pipeline
+        records as NoOp), invoices the period and charges the card an hour later."""
         rng = self.rng
         invoice = self.new_invoice(at, "subscription_cycle", [self.full_period_line(self.period_start, self.period_end)])
         self.latest_invoice_id = invoice.id
+        if period_advanced is not None:
+            self.emit_subscription_updated(at, period_advanced)
         attempt_at = at + timedelta(hours=1, seconds=rng.uniform(0, 600))
         if attempt_at >= self.horizon:
             return  # drafted, not attempted yet

@@ -30,7 +30,7 @@ from db.demo import people, tenants
 from db.demo.accounts import DomainRegistry, TenantProfile
 from db.demo.bulk import Batch, CopyWriter
 from db.demo.stripe_objects import demo_catalog
-from db.demo.tenants import ACKNOWLEDGED_KINDS, DRIFT_KINDS, Role, TenantPlan
+from db.demo.tenants import ACKNOWLEDGED_KINDS, DRIFT_KINDS, HISTORY_DAYS, Role, TenantPlan
 
 # Tenants per COPY batch: people make many more rows per tenant than billing does.
 ACCOUNTS_CHUNK = 1000
@@ -38,6 +38,8 @@ PEOPLE_CHUNK = 2000
 # Derived streams: a tenant's people from its seed, account-level events from the run's seed.
 PEOPLE_SALT = 0x5EED_0F_9E0_91E
 ACCOUNT_EVENTS_SALT = 0xACC_0E7E
+# Drift and unsynced tenants need a paid past (tenants.SPECIAL_MIN_AGE) within the window.
+MIN_HISTORY_DAYS = 90
 
 TABLES = (
     "tenants",
@@ -83,13 +85,18 @@ def seed(
     progress: bool = False,
     now: datetime | None = None,
     replace: bool = False,
+    history_days: int = HISTORY_DAYS,
 ) -> dict[str, int]:
     """Generate and load the demo data; the row count of each table.
-    Refuses a database that has tenants unless `replace` is set."""
+    Tenants sign up over the last `history_days`, so the oldest carry that
+    much billing history. Refuses a database that has tenants unless
+    `replace` is set."""
     if tenants < 1:
         raise OperatorError("--tenants must be at least 1")
+    if history_days < MIN_HISTORY_DAYS:
+        raise OperatorError(f"--history-days must be at least {MIN_HISTORY_DAYS}")
     now = now or today()
-    plans = tenant_plans(tenants, seed, now)
+    plans = tenant_plans(tenants, seed, now, history_days)
     counts = dict.fromkeys(TABLES, 0)
     raw = engine.raw_connection()
     connection = raw.driver_connection
@@ -111,7 +118,7 @@ def seed(
         with _progress(progress) as bars, _quiet_pipeline():
             writer = CopyWriter(connection, freeze=fresh)
             try:
-                profiles = _accounts_phase(writer, plans, seed, now, bars, counts)
+                profiles = _accounts_phase(writer, plans, seed, now, history_days, bars, counts)
                 _people_phase(writer, profiles, now, bars, counts)
             finally:
                 writer.close()
@@ -136,12 +143,12 @@ def _vacuum(connection: psycopg.Connection, bars: Progress) -> None:
         bars.advance(task)
 
 
-def tenant_plans(count: int, seed: int, now: datetime) -> list[TenantPlan]:
+def tenant_plans(count: int, seed: int, now: datetime, history_days: int = HISTORY_DAYS) -> list[TenantPlan]:
     """When each tenant signs up (oldest first, so tenant ids grow with the
     index as in production), which tenants play special parts, and each
     tenant's own seed."""
     master = random.Random(seed)
-    created = sorted(tenants.signup_instant(master, now) for _ in range(count))
+    created = sorted(tenants.signup_instant(master, now, history_days) for _ in range(count))
     drift_count = min(count, max(2, round(count * 0.005)))
     unsynced_count = min(count - drift_count, max(2, round(count * 0.003)))
     acknowledged_count = min(count - drift_count - unsynced_count, round(count * 0.002))
@@ -166,7 +173,13 @@ def tenant_plans(count: int, seed: int, now: datetime) -> list[TenantPlan]:
 
 
 def _accounts_phase(
-    writer: CopyWriter, plans: list[TenantPlan], seed: int, now: datetime, bars: Progress, counts: dict[str, int]
+    writer: CopyWriter,
+    plans: list[TenantPlan],
+    seed: int,
+    now: datetime,
+    history_days: int,
+    bars: Progress,
+    counts: dict[str, int],
 ) -> list[TenantProfile]:
     task = bars.add_task("Accounts and billing", total=len(plans))
     catalog = demo_catalog()
@@ -175,7 +188,7 @@ def _accounts_phase(
     for start in range(0, len(plans), ACCOUNTS_CHUNK):
         batch = Batch(ACCOUNT_TABLES)
         if start == 0:
-            tenants.ignored_events(random.Random(seed ^ ACCOUNT_EVENTS_SALT), now, batch)
+            tenants.ignored_events(random.Random(seed ^ ACCOUNT_EVENTS_SALT), now, batch, history_days)
         chunk = plans[start : start + ACCOUNTS_CHUNK]
         for plan in chunk:
             profiles.append(tenants.generate(random.Random(plan.seed), plan, now, catalog, domains, batch))

@@ -28,7 +28,8 @@ from stripe_sync.drift import ReplayFindings, StateSnapshot
 from stripe_sync.processing import RECOVERY_SOURCE
 from stripe_sync.replayer import SUPPORTED_API_VERSIONS, replay
 
-WINDOW_DAYS = 400
+HISTORY_DAYS = 400  # how long the demo platform has operated, by default
+SIGNUP_GROWTH = 0.85  # age = window × (1 − u^growth): below 1, sign-ups grow over time
 SPECIAL_MIN_AGE = timedelta(days=60)  # drift and unsynced tenants have paid for a while
 P_DELETED = 0.03  # of tenants without a live Stripe subscription
 DRIFT_OPERATOR = "maria.holm"
@@ -89,9 +90,9 @@ class TenantPlan:
     drift_kind: DriftKind | None = None
 
 
-def signup_instant(rng: random.Random, now: datetime) -> datetime:
-    """Sign-ups over the last ~400 days, growing: more tenants recently."""
-    return now - timedelta(days=WINDOW_DAYS * (1 - rng.random() ** 0.5))
+def signup_instant(rng: random.Random, now: datetime, history_days: int = HISTORY_DAYS) -> datetime:
+    """Sign-ups over the platform's history, growing: more tenants recently."""
+    return now - timedelta(days=history_days * (1 - rng.random() ** SIGNUP_GROWTH))
 
 
 def make_profile(rng: random.Random, plan: TenantPlan, domains: DomainRegistry) -> TenantProfile:
@@ -254,10 +255,10 @@ def _stripe_event_row(batch: Batch, profile: TenantProfile, story: BillingStory,
     )
 
 
-def ignored_events(rng: random.Random, now: datetime, batch: Batch) -> None:
+def ignored_events(rng: random.Random, now: datetime, batch: Batch, history_days: int = HISTORY_DAYS) -> None:
     """Account-level events without a customer (weekly payouts): stored and
     Ignored, as the webhook does with them."""
-    day = now - timedelta(days=WINDOW_DAYS)
+    day = now - timedelta(days=history_days)
     while day < now - timedelta(days=1):
         for event_type, prefix in (("payout.created", "po"), ("payout.paid", "po")):
             created = day + timedelta(hours=rng.uniform(1, 20))

@@ -275,3 +275,55 @@ def test_nothing_happens_before_its_tenant_exists_or_after_now(seeded: tuple[Eng
     assert scalar(
         engine, "SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER BY created_at) AS previous FROM tenants) t WHERE id < previous"
     ) == 0
+
+
+# -- billing cycles and the platform's history -------------------------------------
+
+
+def test_every_billing_cycle_advances_the_period_as_a_noop_and_renews(seeded: tuple[Engine, dict[str, int]]) -> None:
+    """Stripe sends the period update with the renewal invoice; the pipeline
+    records it as NoOp. Only a downgrade taking effect carries the new period
+    in its own (plan-changing) update instead."""
+    engine, _ = seeded
+    renewals = rows(
+        engine,
+        "SELECT e.payload->'data'->'object'->>'id', e.stripe_created_at, b.subscription_id FROM stripe_events e"
+        " JOIN billing_events b ON b.stripe_event_id = e.id WHERE b.event_type IN ('SubscriptionRenewed', 'PaymentRecovered')"
+        " OR (e.event_type = 'invoice.payment_failed' AND (e.payload->'data'->'object'->>'attempt_count')::int = 1"
+        "     AND e.payload->'data'->'object'->>'billing_reason' = 'subscription_cycle')",
+    )
+    assert len(renewals) > TENANTS
+    period_updates = {
+        invoice_id: (kind, started > previous_start)
+        for invoice_id, kind, started, previous_start in rows(
+            engine,
+            "SELECT e.payload->'data'->'object'->>'latest_invoice', b.event_type,"
+            " (e.payload->'data'->'object'->'items'->'data'->0->>'current_period_start')::bigint,"
+            " (e.payload->'data'->'previous_attributes'->'items'->'data'->0->>'current_period_start')::bigint"
+            " FROM stripe_events e JOIN billing_events b ON b.stripe_event_id = e.id"
+            " WHERE e.event_type = 'customer.subscription.updated' AND e.payload->'data'->'previous_attributes' ? 'latest_invoice'",
+        )
+    }
+    assert period_updates and all(kind == "NoOp" and advanced for kind, advanced in period_updates.values())
+    downgrades = rows(engine, "SELECT subscription_id, occurred_at FROM billing_events WHERE event_type = 'SubscriptionDowngraded'")
+    for invoice_id, created, subscription_id in renewals:
+        if invoice_id in period_updates:
+            continue
+        assert any(s == subscription_id and created - timedelta(hours=2) < at <= created for s, at in downgrades), invoice_id
+
+
+def test_the_history_window_sets_how_old_the_oldest_tenants_are() -> None:
+    default = demo_seed.tenant_plans(2000, 5, NOW)
+    longer = demo_seed.tenant_plans(2000, 5, NOW, history_days=1095)
+    assert NOW - timedelta(days=400) <= default[0].created_at < NOW - timedelta(days=300)
+    assert NOW - timedelta(days=1095) <= longer[0].created_at < NOW - timedelta(days=900)
+    recent = sum(plan.created_at >= NOW - timedelta(days=365) for plan in longer)
+    assert recent > len(longer) / 3  # growth: the last year has more than its share of sign-ups
+    assert demo_seed.tenant_plans(2000, 5, NOW, history_days=1095) == longer
+
+
+def test_a_history_shorter_than_the_special_tenants_need_is_refused(seeded: tuple[Engine, dict[str, int]]) -> None:
+    engine, _ = seeded
+    with pytest.raises(OperatorError, match="--history-days must be at least 90"):
+        demo_seed.seed(engine, tenants=5, seed=1, now=NOW, history_days=30, replace=True)
+    assert scalar(engine, "SELECT count(*) FROM tenants") == TENANTS
