@@ -53,8 +53,9 @@ class CustomerRuns:
                 return
             self._running.add(customer_id)
             thread = threading.Thread(target=self._run, args=(customer_id,), name=f"process-{customer_id}", daemon=True)
+            # Started under the lock: `wait` must never see a thread it cannot join yet.
+            thread.start()
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
 
     def _run(self, customer_id: str) -> None:
         while True:
