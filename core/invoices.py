@@ -1,7 +1,7 @@
 """Invoices: the platform-wide list (backoffice.md 1.15, 0.6) and an account's
 payment history (decisions.md: one row per Stripe transaction, with its refund
-and credit-note status on the row). Both read the payment_transactions JSONB
-inside PostgreSQL."""
+and credit-note status on the row). The list pages over payment_transaction_rows,
+the history reads the subscription's payment_transactions JSONB."""
 
 from __future__ import annotations
 
@@ -64,57 +64,75 @@ class InvoiceRow:
     refunded_at: datetime | None
 
 
-def _timestamp(key: str) -> str:
-    return f"(tx->>'{key}')::timestamptz"
-
-
-# Projection 0.6: every transaction is an Invoice row with its original outcome
-# (Refunded shows as Succeeded), plus a CreditNote row, or else a Refund row.
-ROWS_OF_TRANSACTION_SQL = f"""
-    CROSS JOIN LATERAL (
-        SELECT 'Invoice' AS row_kind, {_timestamp('Date')} AS row_date,
-               CASE WHEN tx->>'Status' = 'Refunded' THEN 'Succeeded' ELSE tx->>'Status' END AS row_status
-        UNION ALL
-        SELECT 'CreditNote', COALESCE({_timestamp('CreditNotedAt')}, {_timestamp('RefundedAt')}, {_timestamp('Date')}),
-               'Refunded'
-        WHERE tx->>'CreditNoteUrl' IS NOT NULL
-        UNION ALL
-        SELECT 'Refund', COALESCE({_timestamp('RefundedAt')}, {_timestamp('Date')}), 'Refunded'
-        WHERE tx->>'CreditNoteUrl' IS NULL AND (tx->>'Status' = 'Refunded' OR tx->>'RefundedAt' IS NOT NULL)
-    ) r
-"""
-INVOICE_ROWS_SQL = f"""
-    SELECT s.tenant_id, tx, r.row_kind, r.row_date, r.row_status
-    FROM subscriptions s
-    CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS tx
-    {ROWS_OF_TRANSACTION_SQL}
-"""
-
-# A transaction's fields, read as SQL types (numeric amounts stay exact).
-TRANSACTION_COLUMNS = f"""
-    tx->>'Id' AS id, tx->>'Plan' AS plan, (tx->>'Amount')::numeric(18, 2) AS amount,
-    (tx->>'AmountExcludingTax')::numeric(18, 2) AS amount_excluding_tax,
-    (tx->>'TaxAmount')::numeric(18, 2) AS tax_amount, tx->>'Currency' AS currency,
-    tx->>'FailureReason' AS failure_reason, tx->>'InvoiceUrl' AS invoice_url,
-    tx->>'CreditNoteUrl' AS credit_note_url, {_timestamp('CreditNotedAt')} AS credit_noted_at,
-    {_timestamp('RefundedAt')} AS refunded_at
-"""
-
-STATUS_FILTER_SQL = {
-    InvoiceStatusFilter.Paid: "(i.row_kind = 'Invoice' AND i.row_status = 'Succeeded')",
-    InvoiceStatusFilter.Failed: "(i.row_kind = 'Invoice' AND i.row_status = 'Failed')",
-    InvoiceStatusFilter.Pending: "(i.row_kind = 'Invoice' AND i.row_status = 'Pending')",
-    InvoiceStatusFilter.Refunded: "i.row_kind = 'Refund'",
-    InvoiceStatusFilter.HasCreditNote: "i.row_kind = 'CreditNote'",
+# Projection 0.6, kept per transaction in payment_transaction_rows (migrations
+# 0004, 0006): every transaction is an Invoice row with its original outcome
+# (invoice_status: Refunded shows as Succeeded), plus a CreditNote or a Refund
+# row (reversal_kind, dated reversed_at). The list pages over those columns
+# and their indexes; nothing unpacks the JSON.
+_REVERSAL_KINDS = (InvoiceRowKind.CreditNote, InvoiceRowKind.Refund)
+INVOICE_STATUSES = tuple(s for s in PaymentTransactionStatus if s is not PaymentTransactionStatus.Refunded)
+_FILTER_STATUS = {
+    InvoiceStatusFilter.Paid: PaymentTransactionStatus.Succeeded,
+    InvoiceStatusFilter.Failed: PaymentTransactionStatus.Failed,
+    InvoiceStatusFilter.Pending: PaymentTransactionStatus.Pending,
 }
+_FILTER_KIND = {
+    InvoiceStatusFilter.Refunded: InvoiceRowKind.Refund,
+    InvoiceStatusFilter.HasCreditNote: InvoiceRowKind.CreditNote,
+}
+_KEY_COLUMNS = "p.subscription_id, p.position, p.tenant_id, p.transaction_id, p.amount"
 _STATUS_NAMES = ", ".join(f"'{status}'" for status in PaymentTransactionStatus)
 # Non-date sorts tie on the row date, newest first; the row key ends every order.
 SORT_SQL = {
     InvoiceSort.date: "i.row_date {d}",
     InvoiceSort.tenant_name: "lower(t.name) {d}, i.row_date DESC",
-    InvoiceSort.total: "(i.tx->>'Amount')::numeric {d}, i.row_date DESC",
+    InvoiceSort.total: "i.amount {d}, i.row_date DESC",
     InvoiceSort.status: f"array_position(ARRAY[{_STATUS_NAMES}], i.row_status) {{d}}, i.row_date DESC",
 }
+_ROW_KEY = "i.tenant_id, i.transaction_id, i.row_kind"
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """Which invoice statuses and which reversal kinds a view shows."""
+
+    statuses: tuple[PaymentTransactionStatus, ...]
+    kinds: tuple[InvoiceRowKind, ...]
+
+    @classmethod
+    def of(cls, filters: Sequence[InvoiceStatusFilter]) -> _Selection:
+        if not filters:
+            return cls(INVOICE_STATUSES, _REVERSAL_KINDS)
+        return cls(
+            tuple(s for s in INVOICE_STATUSES if any(_FILTER_STATUS.get(f) is s for f in filters)),
+            tuple(k for k in _REVERSAL_KINDS if any(_FILTER_KIND.get(f) is k for f in filters)),
+        )
+
+    def groups(self) -> list[tuple[PaymentTransactionStatus, _Selection]]:
+        """The rows of each status, in the status sort's order."""
+        by_status = [(s, _Selection((s,), ())) for s in self.statuses]
+        if self.kinds:
+            by_status.append((PaymentTransactionStatus.Refunded, _Selection((), self.kinds)))
+        return sorted(by_status, key=lambda group: list(PaymentTransactionStatus).index(group[0]))
+
+    def rows_sql(self) -> str:
+        return " UNION ALL ".join(self.branches())
+
+    def branches(self) -> list[str]:
+        """One branch per invoice status (each an index walk in date or total
+        order), and one for the reversals."""
+        branches = [
+            f"SELECT {_KEY_COLUMNS}, 'Invoice' AS row_kind, p.date AS row_date, p.invoice_status AS row_status"
+            f" FROM payment_transaction_rows p WHERE p.invoice_status = '{status}'"
+            for status in self.statuses
+        ]
+        if self.kinds:
+            kinds = ", ".join(f"'{kind}'" for kind in self.kinds)
+            branches.append(
+                f"SELECT {_KEY_COLUMNS}, p.reversal_kind AS row_kind, p.reversed_at AS row_date, 'Refunded' AS row_status"
+                f" FROM payment_transaction_rows p WHERE p.reversal_kind IS NOT NULL AND p.reversal_kind IN ({kinds})"
+            )
+        return branches
 
 
 def list_invoices(
@@ -127,73 +145,151 @@ def list_invoices(
     page: PageRequest = PageRequest(),
 ) -> Page[InvoiceRow]:
     """Invoice, credit-note and refund rows of every non-deleted tenant."""
+    selection = _Selection.of(statuses)
     term = normalized_search(search)
-    if sort is InvoiceSort.date and descending and not term and not statuses:
-        return _newest_first(conn, page)
-    conditions = ["t.deleted_at IS NULL"]
     params: dict[str, Any] = {}
     if term:
-        conditions.append("lower(t.name) LIKE :pattern")
         params["pattern"] = contains_pattern(term)
-    if statuses:
-        conditions.append("(" + " OR ".join(STATUS_FILTER_SQL[s] for s in dict.fromkeys(statuses)) + ")")
-    source = f"({INVOICE_ROWS_SQL}) i JOIN tenants t ON t.id = i.tenant_id WHERE {' AND '.join(conditions)}"
-    total = conn.execute(text(f"SELECT count(*) FROM {source}"), params).scalar_one()
+        counts = _group_counts(conn, selection, "t.deleted_at IS NULL AND lower(t.name) LIKE :pattern", params)
+        tenants = "i.tenant_id IN (SELECT t.id FROM tenants t WHERE t.deleted_at IS NULL AND lower(t.name) LIKE :pattern)"
+    else:
+        tenants = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = i.tenant_id AND d.deleted_at IS NOT NULL)"
+        counts = _counted_groups(conn, selection)
+    total = sum(counts.values())
     if page.offset >= total:
         return Page([], total, page.page, page.page_size)
-    order = SORT_SQL[sort].format(d="DESC" if descending else "ASC")
-    return Page(_rows(conn, source, order, params, page), total, page.page, page.page_size)
+    if sort is InvoiceSort.status:
+        keys = _keys_by_status(conn, selection, counts, tenants, params, descending, page)
+    else:
+        order = SORT_SQL[sort].format(d="DESC" if descending else "ASC")
+        keys = _keys(conn, selection, tenants, params, order, page.offset, page.page_size)
+    return Page(_rows_by_key(conn, keys), total, page.page, page.page_size)
 
 
-def _rows(conn: Connection, source: str, order: str, params: dict[str, Any], page: PageRequest) -> list[InvoiceRow]:
+_Counts = dict[PaymentTransactionStatus, int]
+
+
+def _counted_groups(conn: Connection, selection: _Selection) -> _Counts:
+    """Rows per status from invoice_row_counts (migration 0006, kept by a
+    trigger), less the rows of deleted tenants (few, found by tenant)."""
+    kinds = [InvoiceRowKind.Invoice.value] if selection.statuses else []
+    kinds += [kind.value for kind in selection.kinds]
+    wanted = [status.value for status in selection.statuses] + [PaymentTransactionStatus.Refunded.value]
     rows = conn.execute(
         text(
-            f"SELECT {TRANSACTION_COLUMNS}, i.row_kind, i.row_date, i.row_status, i.tenant_id,"
-            f" t.name AS tenant_name, t.logo->>'Url' AS tenant_logo_url FROM {source}"
-            f" ORDER BY {order}, i.tenant_id, i.tx->>'Id', i.row_kind LIMIT :limit OFFSET :offset"
+            "SELECT row_status, sum(invoice_rows)::bigint FROM invoice_row_counts"
+            " WHERE row_kind = ANY(:kinds) AND row_status = ANY(:statuses) GROUP BY row_status"
         ),
-        {**params, "limit": page.page_size, "offset": page.offset},
+        {"kinds": kinds, "statuses": wanted},
+    ).all()
+    counts = {PaymentTransactionStatus(status): count for status, count in rows}
+    deleted = _group_counts(conn, selection, "t.deleted_at IS NOT NULL", {})
+    return {status: counts[status] - deleted.get(status, 0) for status in counts if counts[status] > deleted.get(status, 0)}
+
+
+def _group_counts(conn: Connection, selection: _Selection, tenants: str, params: dict[str, Any]) -> _Counts:
+    """Rows per status of the tenants the condition keeps (`t`), found by
+    tenant: each transaction gives its invoice row and its reversal row."""
+    rows = conn.execute(
+        text(
+            "SELECT r.row_status, count(*) FROM tenants t"
+            " JOIN payment_transaction_rows p ON p.tenant_id = t.id"
+            " CROSS JOIN LATERAL (VALUES ('Invoice', p.invoice_status), (p.reversal_kind, 'Refunded'))"
+            "  AS r(row_kind, row_status)"
+            f" WHERE {tenants} AND ((r.row_kind = 'Invoice' AND r.row_status = ANY(:statuses))"
+            "  OR r.row_kind = ANY(:kinds)) GROUP BY r.row_status"
+        ),
+        {
+            **params,
+            "statuses": [status.value for status in selection.statuses],
+            "kinds": [kind.value for kind in selection.kinds],
+        },
+    ).all()
+    return {PaymentTransactionStatus(status): count for status, count in rows}
+
+
+_Key = tuple[str, int, str, datetime, str]  # subscription, position, row kind, row date, row status
+
+
+def _keys(
+    conn: Connection,
+    selection: _Selection,
+    tenants: str,
+    params: dict[str, Any],
+    order: str,
+    offset: int,
+    limit: int,
+) -> list[_Key]:
+    """Each branch walks its own index to the rows the page can reach, then the
+    few rows found are merged: one plan that the planner cannot misjudge."""
+    # Only the tenant-name sort reads the tenant; the others walk the rows' own indexes.
+    tenant = " JOIN tenants t ON t.id = i.tenant_id" if "t.name" in order else ""
+    ordered = f"ORDER BY {order}, {_ROW_KEY}"
+    reached = " UNION ALL ".join(
+        f"(SELECT i.* FROM ({branch}) i{tenant} WHERE {tenants} {ordered} LIMIT :reach)"
+        for branch in selection.branches()
+    )
+    rows = conn.execute(
+        text(
+            f"SELECT i.subscription_id, i.position, i.row_kind, i.row_date, i.row_status FROM ({reached}) i{tenant}"
+            f" {ordered} LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": limit, "offset": offset, "reach": offset + limit},
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def _keys_by_status(
+    conn: Connection,
+    selection: _Selection,
+    counts: dict[PaymentTransactionStatus, int],
+    tenants: str,
+    params: dict[str, Any],
+    descending: bool,
+    page: PageRequest,
+) -> list[_Key]:
+    """The status sort is the statuses one after the other, each newest first:
+    skip whole statuses by their counts, then walk the ones the page reaches."""
+    groups = selection.groups()
+    offset, wanted, keys = page.offset, page.page_size, []
+    for status, group in reversed(groups) if descending else groups:
+        count = counts.get(status, 0)
+        if offset >= count:
+            offset -= count
+            continue
+        found = _keys(conn, group, tenants, params, "i.row_date DESC", offset, wanted)
+        keys += found
+        wanted -= len(found)
+        offset = 0
+        if not wanted:
+            break
+    return keys
+
+
+def _rows_by_key(conn: Connection, keys: list[_Key]) -> list[InvoiceRow]:
+    if not keys:
+        return []
+    rows = conn.execute(
+        text(
+            "SELECT p.transaction_id AS id, k.row_kind, k.row_date, k.row_status, p.tenant_id,"
+            " COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url, p.plan, p.amount,"
+            " p.amount_excluding_tax, p.tax_amount, p.currency, p.failure_reason, p.invoice_url,"
+            " p.credit_note_url, p.credit_noted_at, p.refunded_at"
+            " FROM unnest(CAST(:subscriptions AS text[]), CAST(:positions AS integer[]), CAST(:kinds AS text[]),"
+            "  CAST(:dates AS timestamptz[]), CAST(:statuses AS text[])) WITH ORDINALITY"
+            "  AS k(subscription_id, position, row_kind, row_date, row_status, n)"
+            " JOIN payment_transaction_rows p ON p.subscription_id = k.subscription_id AND p.position = k.position"
+            " LEFT JOIN tenants t ON t.id = p.tenant_id ORDER BY k.n"
+        ),
+        {
+            "subscriptions": [key[0] for key in keys],
+            "positions": [key[1] for key in keys],
+            "kinds": [key[2] for key in keys],
+            "dates": [key[3] for key in keys],
+            "statuses": [key[4] for key in keys],
+        },
     ).mappings()
     return [_invoice_row(row) for row in rows]
-
-
-_LIVE_TENANT = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = p.tenant_id AND d.deleted_at IS NOT NULL)"
-
-
-def _newest_first(conn: Connection, page: PageRequest) -> Page[InvoiceRow]:
-    """The default view without unpacking every JSON array: payment_transaction_rows
-    (migration 0004, one row per transaction, kept in step by a trigger) counts
-    the rows and bounds the page. The page's newest rows are all dated at or
-    after the date D of the (offset + limit)-th newest transaction, so only
-    transactions charged since D, or reversed since D's day, are unpacked."""
-    total = conn.execute(
-        text(
-            "SELECT count(*) + count(*) FILTER (WHERE p.reversed_on IS NOT NULL OR p.status = 'Refunded')"
-            f" FROM payment_transaction_rows p WHERE {_LIVE_TENANT}"
-        )
-    ).scalar_one()
-    if page.offset >= total:
-        return Page([], total, page.page, page.page_size)
-    bound = conn.execute(
-        text(
-            f"SELECT p.date FROM payment_transaction_rows p WHERE p.date IS NOT NULL AND {_LIVE_TENANT}"
-            " ORDER BY p.date DESC, p.transaction_id DESC OFFSET :reach - 1 LIMIT 1"
-        ),
-        {"reach": page.offset + page.page_size},
-    ).scalar_one_or_none()
-    if bound is None:  # fewer transactions than the page reaches: unpack them all
-        source = f"({INVOICE_ROWS_SQL}) i JOIN tenants t ON t.id = i.tenant_id WHERE t.deleted_at IS NULL"
-        return Page(_rows(conn, source, "i.row_date DESC", {}, page), total, page.page, page.page_size)
-    source = f"""(
-        SELECT s.tenant_id, tx, r.row_kind, r.row_date, r.row_status
-        FROM payment_transaction_rows p
-        JOIN subscriptions s ON s.id = p.subscription_id
-        CROSS JOIN LATERAL (SELECT s.payment_transactions -> (p.position - 1) AS tx) e
-        {ROWS_OF_TRANSACTION_SQL}
-        WHERE (p.date >= :bound OR p.reversed_on >= :bound_day) AND {_LIVE_TENANT}
-    ) i JOIN tenants t ON t.id = i.tenant_id WHERE i.row_date >= :bound"""
-    params = {"bound": bound, "bound_day": as_utc(bound).date()}
-    return Page(_rows(conn, source, "i.row_date DESC", params, page), total, page.page, page.page_size)
 
 
 def _invoice_row(row: Any) -> InvoiceRow:
