@@ -42,6 +42,7 @@ def test_every_sort_walks_an_index(
     list_accounts(conn, sort=sort, descending=descending)
     page_query, parameters = next((sql, params) for sql, params in statements if "LIMIT" in sql)
     conn.execute(text("SET LOCAL enable_sort = off"))
+    conn.execute(text("SET LOCAL enable_incremental_sort = off"))
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {page_query}", parameters))
     assert " Sort " not in plan and "Sort Key" not in plan, plan
