@@ -3,45 +3,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
 from core.dashboard.mrr import daily_mrr
-from core.dashboard.periods import DayWindows
+from core.dashboard.periods import DayWindows, start_of_day
 from core.dashboard.revenue import total_revenue
 from core.money import forward_mrr_sql, has_ever_subscribed_sql, percent_change
 
 # Live tenants by class (domain.md 1.13), and new ones in the rolling period
-# [now - N days, now) and the one before it.
+# [now - N days, now) and the one before it. "Ever paid" comes from the
+# partial index of subscriptions that ever paid (0002), so no payment JSON is
+# read; the tenants from their covering index (0005).
 TENANT_COUNTS_SQL = text(
     f"""
     SELECT count(*) AS total,
            count(*) FILTER (WHERE t.state = 'Active' AND t.plan <> 'Basis') AS active,
-           count(*) FILTER (
-               WHERE t.state = 'Active' AND t.plan = 'Basis'
-                 AND NOT COALESCE({has_ever_subscribed_sql('s')}, false)
-           ) AS trial,
-           count(*) FILTER (
-               WHERE t.plan = 'Basis' AND COALESCE({has_ever_subscribed_sql('s')}, false)
-           ) AS canceled,
+           count(*) FILTER (WHERE t.state = 'Active' AND t.plan = 'Basis' AND paid.tenant_id IS NULL) AS trial,
+           count(*) FILTER (WHERE t.plan = 'Basis' AND paid.tenant_id IS NOT NULL) AS canceled,
            count(*) FILTER (WHERE t.created_at >= :period_start) AS new_in_period,
            count(*) FILTER (
                WHERE t.created_at >= :prior_start AND t.created_at < :period_start
            ) AS new_in_prior_period
     FROM tenants AS t
-    LEFT JOIN subscriptions AS s ON s.tenant_id = t.id
+    LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql('s')}) AS paid
+        ON paid.tenant_id = t.id
     WHERE t.deleted_at IS NULL
     """
 )
 
+# Live users from live_user_days (migration 0005): all of them, and those
+# last seen since the period's start. The period starts inside a UTC day:
+# whole days after it come from the summary, that day's tail from the index
+# of last_seen_at (0002).
 USER_COUNTS_SQL = text(
     """
-    SELECT count(*) AS total,
-           count(*) FILTER (WHERE last_seen_at >= :period_start) AS active_in_period
-    FROM users
-    WHERE deleted_at IS NULL
+    SELECT (SELECT COALESCE(SUM(created), 0) FROM live_user_days) AS total,
+           (SELECT COALESCE(SUM(last_seen), 0) FROM live_user_days WHERE day > :first_day)
+           + (
+               SELECT count(*)
+               FROM users
+               WHERE deleted_at IS NULL AND last_seen_at >= :period_start AND last_seen_at < :first_day_end
+           ) AS active_in_period
     """
 )
 
@@ -92,7 +97,15 @@ def kpis(conn: Connection, period_days: int, now: datetime, currency: str | None
         TENANT_COUNTS_SQL,
         {"period_start": period_start, "prior_start": now - timedelta(days=2 * windows.days)},
     ).one()
-    users = conn.execute(USER_COUNTS_SQL, {"period_start": period_start}).one()
+    first_day = period_start.astimezone(UTC).date()
+    users = conn.execute(
+        USER_COUNTS_SQL,
+        {
+            "period_start": period_start,
+            "first_day": first_day,
+            "first_day_end": start_of_day(first_day + timedelta(days=1)),
+        },
+    ).one()
     new_delta = percent_change(tenants.new_in_period, tenants.new_in_prior_period, places=0)
     return Kpis(
         period=windows.days,

@@ -3,89 +3,54 @@
 MRR on a UTC day D: for every subscription take its last MRR-moving row
 (`amount_delta IS NOT NULL`, tenants soft-deleted or not) that occurred before
 D + 1 at 00:00 UTC, and add its `new_amount` (null counts 0, with no fall-back
-to an earlier row). This module is the one place that computes it; the MRR
-trend, the KPI delta and the consistency banner all read it from here.
+to an earlier row). The MRR trend, the KPI delta and the consistency banner
+all read it from here.
 
 Rows at the same instant are ordered by their Stripe event id, compared
 ordinally (COLLATE "C"): the order the replayer applies them in
 (decisions.md), so the reconstruction ends on the row whose committed MRR the
 ledger ended on.
+
+The rule is applied where billing events are written (migration 0005): a
+trigger keeps each subscription's newest amount (ledger_subscriptions) and how
+much each UTC day moved it (mrr_day_changes). So MRR(D) is the newest total
+minus the changes of the days after D, and a trend reads only the changes of
+its own days, however long the ledger grows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from core.dashboard.periods import DayWindows, start_of_day
+from core.dashboard.periods import DayWindows
 
-# A day-by-day running total, computed in one statement:
-# - `opening`: every subscription's amount when the window opens (one index
-#   probe per subscription for its last row before the window);
-# - `moves`: the rows inside the window, each turned into a change against the
-#   row before it (the previous row in the window, or the opening amount);
-# - the changes summed per UTC day and accumulated over the days.
+# MRR at the end of first_day (the newest total less every change after that
+# day), then the window's changes accumulated day by day. Changes after
+# last_day (rows dated in the future) only move the opening figure.
 DAILY_MRR_SQL = text(
     """
-    WITH opening AS (
-        SELECT s.id AS subscription_id, last_move.amount
-        FROM subscriptions AS s
-        CROSS JOIN LATERAL (
-            SELECT COALESCE(b.new_amount, 0) AS amount
-            FROM billing_events AS b
-            WHERE b.subscription_id = s.id
-              AND b.amount_delta IS NOT NULL
-              AND b.occurred_at < :window_start
-            ORDER BY b.occurred_at DESC, b.stripe_event_id COLLATE "C" DESC
-            LIMIT 1
-        ) AS last_move
-    ),
-    moves AS (
-        SELECT b.subscription_id,
-               b.occurred_at,
-               COALESCE(b.new_amount, 0) AS amount,
-               LAG(COALESCE(b.new_amount, 0)) OVER (
-                   PARTITION BY b.subscription_id
-                   ORDER BY b.occurred_at, b.stripe_event_id COLLATE "C"
-               ) AS previous_amount
-        FROM billing_events AS b
-        WHERE b.amount_delta IS NOT NULL
-          AND b.occurred_at >= :window_start
-          AND b.occurred_at < :window_end
-    ),
-    daily_changes AS (
-        SELECT (m.occurred_at AT TIME ZONE 'UTC')::date AS day,
-               SUM(m.amount - COALESCE(m.previous_amount, o.amount, 0)) AS change
-        FROM moves AS m
-        LEFT JOIN opening AS o ON m.previous_amount IS NULL AND o.subscription_id = m.subscription_id
-        GROUP BY 1
+    WITH later AS (
+        SELECT day, SUM(change) AS change
+        FROM mrr_day_changes
+        WHERE day > :first_day
+        GROUP BY day
     )
     SELECT d::date AS day,
-           (SELECT COALESCE(SUM(amount), 0) FROM opening)
-               + COALESCE(SUM(c.change) OVER (ORDER BY d), 0) AS mrr
+           (SELECT COALESCE(SUM(mrr), 0) FROM ledger_subscriptions)
+               - (SELECT COALESCE(SUM(change), 0) FROM later)
+               + COALESCE(SUM(later.change) OVER (ORDER BY d), 0) AS mrr
     FROM generate_series(CAST(:first_day AS date), CAST(:last_day AS date), interval '1 day') AS d
-    LEFT JOIN daily_changes AS c ON c.day = d::date
+    LEFT JOIN later ON later.day = d::date
     ORDER BY d
     """
 )
 
 # Each subscription's last MRR-moving row with no day cut-off (domain.md 7.4).
-LATEST_MRR_SQL = text(
-    """
-    SELECT COALESCE(SUM(last_move.amount), 0)
-    FROM subscriptions AS s
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(b.new_amount, 0) AS amount
-        FROM billing_events AS b
-        WHERE b.subscription_id = s.id AND b.amount_delta IS NOT NULL
-        ORDER BY b.occurred_at DESC, b.stripe_event_id COLLATE "C" DESC
-        LIMIT 1
-    ) AS last_move
-    """
-)
+LATEST_MRR_SQL = text("SELECT COALESCE(SUM(mrr), 0) FROM ledger_subscriptions")
 
 
 @dataclass(frozen=True)
@@ -106,15 +71,7 @@ def daily_mrr(conn: Connection, first_day: date, last_day: date) -> list[MrrPoin
     """MRR at the end of every UTC day from first_day to last_day inclusive."""
     if last_day < first_day:
         return []
-    rows = conn.execute(
-        DAILY_MRR_SQL,
-        {
-            "first_day": first_day,
-            "last_day": last_day,
-            "window_start": start_of_day(first_day),
-            "window_end": start_of_day(last_day + timedelta(days=1)),
-        },
-    )
+    rows = conn.execute(DAILY_MRR_SQL, {"first_day": first_day, "last_day": last_day})
     return [MrrPoint(row.day, Decimal(row.mrr)) for row in rows]
 
 

@@ -15,19 +15,19 @@ from sqlalchemy import Connection, text
 from core.money import has_ever_subscribed_sql
 from db.enums import SubscriptionPlan
 
-PLAN_COUNTS_SQL = text("SELECT plan, count(*) AS count FROM tenants WHERE deleted_at IS NULL GROUP BY plan")
-
-BASIS_SPLIT_SQL = text(
+# One pass over the live tenants' covering index (0005); "ever paid" from the
+# partial index of subscriptions that ever paid (0002), no payment JSON read.
+PLAN_COUNTS_SQL = text(
     f"""
-    SELECT count(*) FILTER (WHERE ever_paid) AS canceled,
-           count(*) FILTER (WHERE NOT ever_paid) AS free,
-           count(*) FILTER (WHERE NOT ever_paid AND state = 'Active') AS trial
-    FROM (
-        SELECT t.state, COALESCE({has_ever_subscribed_sql('s')}, false) AS ever_paid
-        FROM tenants AS t
-        LEFT JOIN subscriptions AS s ON s.tenant_id = t.id
-        WHERE t.deleted_at IS NULL AND t.plan = 'Basis'
-    ) AS basis
+    SELECT t.plan,
+           count(*) AS count,
+           count(*) FILTER (WHERE paid.tenant_id IS NOT NULL) AS ever_paid,
+           count(*) FILTER (WHERE paid.tenant_id IS NULL AND t.state = 'Active') AS active_never_paid
+    FROM tenants AS t
+    LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql('s')}) AS paid
+        ON paid.tenant_id = t.id
+    WHERE t.deleted_at IS NULL
+    GROUP BY t.plan
     """
 )
 
@@ -56,9 +56,11 @@ def share(count: int, total: int) -> Decimal:
 
 
 def plan_distribution(conn: Connection) -> PlanDistribution:
-    counts = {row.plan: row.count for row in conn.execute(PLAN_COUNTS_SQL)}
+    rows = {row.plan: row for row in conn.execute(PLAN_COUNTS_SQL)}
+    counts = {plan: row.count for plan, row in rows.items()}
     total = sum(counts.values())
-    basis = conn.execute(BASIS_SPLIT_SQL).one()
+    basis = rows.get(SubscriptionPlan.Basis.value)
+    canceled = basis.ever_paid if basis else 0
     return PlanDistribution(
         total_tenants=total,
         distribution=tuple(
@@ -66,7 +68,7 @@ def plan_distribution(conn: Connection) -> PlanDistribution:
             for plan in SubscriptionPlan
         ),
         paid_tenants=total - counts.get(SubscriptionPlan.Basis.value, 0),
-        trial_tenants=basis.trial,
-        canceled_tenants=basis.canceled,
-        free_tenants=basis.free,
+        trial_tenants=basis.active_never_paid if basis else 0,
+        canceled_tenants=canceled,
+        free_tenants=(basis.count - canceled) if basis else 0,
     )

@@ -11,24 +11,12 @@ from sqlalchemy import Connection, text
 
 from core.dashboard.periods import DayWindows
 
-# Net revenue (payment_transaction_rows.counts_as_revenue, the LTV rule) over
-# (paid subscriptions) and (subscriptions of live tenants on Basis). The
-# original concatenates the two sets, so a paid subscription of a tenant on
-# Basis counted twice; one OR counts every transaction once.
-TOTAL_REVENUE_SQL = text(
-    """
-    SELECT COALESCE(SUM(per_subscription.revenue), 0)
-    FROM (
-        SELECT subscription_id, SUM(amount_excluding_tax) AS revenue
-        FROM payment_transaction_rows
-        WHERE counts_as_revenue
-        GROUP BY subscription_id
-    ) AS per_subscription
-    JOIN subscriptions AS s ON s.id = per_subscription.subscription_id
-    LEFT JOIN tenants AS tn ON tn.id = s.tenant_id
-    WHERE s.plan <> 'Basis' OR (tn.deleted_at IS NULL AND tn.plan = 'Basis')
-    """
-)
+# Net revenue (the LTV rule) over (paid subscriptions) and (subscriptions of
+# live tenants on Basis). The original concatenates the two sets, so a paid
+# subscription of a tenant on Basis counted twice; here each subscription
+# counts once. subscription_revenue (migration 0005, kept by triggers) holds
+# each subscription's revenue and whether it is in one of the sets.
+TOTAL_REVENUE_SQL = text("SELECT COALESCE(SUM(revenue), 0) FROM subscription_revenue WHERE in_total_revenue")
 
 # Each charge adds its amount on its added_on day and takes it back on its
 # reversed_on day (the rule of domain.md 7.7, applied where the rows are

@@ -21,37 +21,27 @@ NEW_TENANTS_SQL = text(
     """
 )
 
+# Live users by the UTC day they were created on (live_user_days, migration
+# 0005: kept in step with users by a trigger).
 NEW_USERS_SQL = text(
     """
-    SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS value
-    FROM users
-    WHERE deleted_at IS NULL AND created_at >= :loaded_from AND created_at < :loaded_until
-    GROUP BY 1
+    SELECT day, SUM(created) AS value
+    FROM live_user_days
+    WHERE day BETWEEN :first_day AND :last_day
+    GROUP BY day
     """
 )
 
-# Login attempts by the moment the flow started (domain.md 1.8): a completed
-# one-time-password login or a `Success` external login succeeded; an e-mail
-# login that ran out of retries or an external login with any other result
-# failed; the rest are pending and counted in neither. Distinct users are
-# counted by e-mail (login rows carry no user id).
+# Login attempts by the UTC day the flow started (domain.md 1.8), counted in
+# login_day_counts (migration 0005, which holds the rule): successful and
+# failed attempts, and distinct users (by e-mail, login rows carry no user id)
+# with a successful one. Pending attempts count in neither.
 LOGIN_ACTIVITY_SQL = text(
     """
-    WITH attempts AS (
-        SELECT created_at, email, completed AS succeeded, (NOT completed AND retry_count >= 3) AS failed
-        FROM email_logins
-        WHERE created_at >= :loaded_from AND created_at < :loaded_until
-        UNION ALL
-        SELECT created_at, email, login_result = 'Success', login_result <> 'Success'
-        FROM external_logins
-        WHERE created_at >= :loaded_from AND created_at < :loaded_until AND login_result IS NOT NULL
-    )
-    SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
-           count(*) FILTER (WHERE succeeded) AS value,
-           count(*) FILTER (WHERE failed) AS failed,
-           count(DISTINCT email) FILTER (WHERE succeeded) AS distinct_users
-    FROM attempts
-    GROUP BY 1
+    SELECT day, SUM(succeeded) AS value, SUM(failed) AS failed, SUM(distinct_users) AS distinct_users
+    FROM login_day_counts
+    WHERE day BETWEEN :first_day AND :last_day
+    GROUP BY day
     """
 )
 
@@ -94,7 +84,15 @@ class Trends:
 
 
 def _per_day(conn: Connection, query: TextClause, windows: DayWindows) -> dict[date, Mapping[str, Any]]:
-    rows = conn.execute(query, {"loaded_from": windows.loaded_from, "loaded_until": windows.loaded_until})
+    rows = conn.execute(
+        query,
+        {
+            "loaded_from": windows.loaded_from,
+            "loaded_until": windows.loaded_until,
+            "first_day": windows.prior_start,
+            "last_day": windows.today,
+        },
+    )
     return {row.day: row._mapping for row in rows}
 
 
