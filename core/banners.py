@@ -21,7 +21,7 @@ CONSISTENCY_TOLERANCE = Decimal("0.01")
 # A subscription with a price and not a single billing event row (any type,
 # NoOp included): the MRR trend cannot see it (domain.md 1.13). Every
 # subscription with a billing event has a ledger_subscriptions row (migration
-# 0005, kept by a trigger), a far smaller index to probe than the ledger's.
+# 0005, kept by a trigger): one index entry each, not one per event.
 UNSYNCED_SQL = (
     "s.current_price_amount IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM ledger_subscriptions AS l WHERE l.subscription_id = s.id)"

@@ -12,10 +12,10 @@ ordinally (COLLATE "C"): the order the replayer applies them in
 ledger ended on.
 
 The rule is applied where billing events are written (migration 0005): a
-trigger keeps each subscription's newest amount (ledger_subscriptions) and how
-much each UTC day moved it (mrr_day_changes). So MRR(D) is the newest total
-minus the changes of the days after D, and a trend reads only the changes of
-its own days, however long the ledger grows.
+trigger keeps how much each UTC day moved each subscription's MRR, summed per
+day in mrr_days. MRR at the end of day D is the sum of the changes of the
+days up to D, so a trend reads a few rows per day however long the ledger
+grows.
 """
 
 from __future__ import annotations
@@ -28,29 +28,27 @@ from sqlalchemy import Connection, text
 
 from core.dashboard.periods import DayWindows
 
-# MRR at the end of first_day (the newest total less every change after that
-# day), then the window's changes accumulated day by day. Changes after
-# last_day (rows dated in the future) only move the opening figure.
+# MRR at the end of first_day (every change up to that day), then the
+# window's changes accumulated day by day.
 DAILY_MRR_SQL = text(
     """
-    WITH later AS (
-        SELECT day, SUM(change) AS change
-        FROM mrr_day_changes
-        WHERE day > :first_day
-        GROUP BY day
-    )
     SELECT d::date AS day,
-           (SELECT COALESCE(SUM(mrr), 0) FROM ledger_subscriptions)
-               - (SELECT COALESCE(SUM(change), 0) FROM later)
-               + COALESCE(SUM(later.change) OVER (ORDER BY d), 0) AS mrr
+           (SELECT COALESCE(SUM(change), 0) FROM mrr_days WHERE day <= :first_day)
+               + COALESCE(SUM(window_days.change) OVER (ORDER BY d), 0) AS mrr
     FROM generate_series(CAST(:first_day AS date), CAST(:last_day AS date), interval '1 day') AS d
-    LEFT JOIN later ON later.day = d::date
+    LEFT JOIN (
+        SELECT day, SUM(change) AS change
+        FROM mrr_days
+        WHERE day > :first_day AND day <= :last_day
+        GROUP BY day
+    ) AS window_days ON window_days.day = d::date
     ORDER BY d
     """
 )
 
-# Each subscription's last MRR-moving row with no day cut-off (domain.md 7.4).
-LATEST_MRR_SQL = text("SELECT COALESCE(SUM(mrr), 0) FROM ledger_subscriptions")
+# Each subscription's last MRR-moving row with no day cut-off (domain.md 7.4):
+# every change ever made.
+LATEST_MRR_SQL = text("SELECT COALESCE(SUM(change), 0) FROM mrr_days")
 
 
 @dataclass(frozen=True)

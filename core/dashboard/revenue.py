@@ -4,7 +4,7 @@ the cumulative daily trend. Amounts exclude VAT."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
@@ -20,25 +20,20 @@ TOTAL_REVENUE_SQL = text("SELECT COALESCE(SUM(revenue), 0) FROM subscription_rev
 
 # Each charge adds its amount on its added_on day and takes it back on its
 # reversed_on day (the rule of domain.md 7.7, applied where the rows are
-# written: migration 0004). Days before the window collapse into one opening
-# bucket, so each point is the all-time running total at the end of its day.
+# written: migration 0004), summed per day in revenue_days (migration 0005).
+# Each point is the all-time running total at the end of its day.
 DAILY_REVENUE_SQL = text(
     """
-    WITH movements AS (
-        SELECT GREATEST(added_on, CAST(:opening_day AS date)) AS day, SUM(amount_excluding_tax) AS amount
-        FROM payment_transaction_rows
-        WHERE added_on <= :last_day
-        GROUP BY 1
-        UNION ALL
-        SELECT GREATEST(reversed_on, CAST(:opening_day AS date)), -SUM(amount_excluding_tax)
-        FROM payment_transaction_rows
-        WHERE reversed_on <= :last_day
-        GROUP BY 1
-    ),
-    daily AS (SELECT day, SUM(amount) AS amount FROM movements GROUP BY day)
-    SELECT d::date AS day, COALESCE(SUM(daily.amount) OVER (ORDER BY d), 0) AS revenue
-    FROM generate_series(CAST(:opening_day AS date), CAST(:last_day AS date), interval '1 day') AS d
-    LEFT JOIN daily ON daily.day = d::date
+    SELECT d::date AS day,
+           (SELECT COALESCE(SUM(amount), 0) FROM revenue_days WHERE day < :first_day)
+               + COALESCE(SUM(window_days.amount) OVER (ORDER BY d), 0) AS revenue
+    FROM generate_series(CAST(:first_day AS date), CAST(:last_day AS date), interval '1 day') AS d
+    LEFT JOIN (
+        SELECT day, SUM(amount) AS amount
+        FROM revenue_days
+        WHERE day >= :first_day AND day <= :last_day
+        GROUP BY day
+    ) AS window_days ON window_days.day = d::date
     ORDER BY d
     """
 )
@@ -67,10 +62,8 @@ def daily_revenue(conn: Connection, first_day: date, last_day: date) -> list[Rev
     """All-time revenue at the end of every UTC day from first_day to last_day."""
     if last_day < first_day:
         return []
-    rows = conn.execute(
-        DAILY_REVENUE_SQL, {"opening_day": first_day - timedelta(days=1), "last_day": last_day}
-    ).all()
-    return [RevenuePoint(row.day, Decimal(row.revenue)) for row in rows[1:]]
+    rows = conn.execute(DAILY_REVENUE_SQL, {"first_day": first_day, "last_day": last_day})
+    return [RevenuePoint(row.day, Decimal(row.revenue)) for row in rows]
 
 
 def revenue_trend(conn: Connection, period_days: int, now: datetime, currency: str | None) -> RevenueTrend:

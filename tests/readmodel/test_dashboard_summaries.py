@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, delete, insert, text, update
 
 from core import ids
 from core.banners import unsynced_summary
-from core.dashboard import daily_mrr, kpis, latest_mrr, plan_distribution, trends
+from core.dashboard import daily_mrr, daily_revenue, kpis, latest_mrr, plan_distribution, trends
 from core.dashboard.periods import DayWindows
 from db.models import BillingEvent, EmailLogin, ExternalLogin, Subscription, Tenant, User
 from tests import factories as f
@@ -141,6 +141,27 @@ REFERENCE_TOTAL_REVENUE_SQL = text(
     JOIN subscriptions AS s ON s.id = per_subscription.subscription_id
     LEFT JOIN tenants AS tn ON tn.id = s.tenant_id
     WHERE s.plan <> 'Basis' OR (tn.deleted_at IS NULL AND tn.plan = 'Basis')
+    """
+)
+
+REFERENCE_DAILY_REVENUE_SQL = text(
+    """
+    WITH movements AS (
+        SELECT GREATEST(added_on, CAST(:opening_day AS date)) AS day, SUM(amount_excluding_tax) AS amount
+        FROM payment_transaction_rows
+        WHERE added_on <= :last_day
+        GROUP BY 1
+        UNION ALL
+        SELECT GREATEST(reversed_on, CAST(:opening_day AS date)), -SUM(amount_excluding_tax)
+        FROM payment_transaction_rows
+        WHERE reversed_on <= :last_day
+        GROUP BY 1
+    ),
+    daily AS (SELECT day, SUM(amount) AS amount FROM movements GROUP BY day)
+    SELECT d::date AS day, COALESCE(SUM(daily.amount) OVER (ORDER BY d), 0) AS revenue
+    FROM generate_series(CAST(:opening_day AS date), CAST(:last_day AS date), interval '1 day') AS d
+    LEFT JOIN daily ON daily.day = d::date
+    ORDER BY d
     """
 )
 
@@ -444,6 +465,11 @@ def assert_mrr_exact(conn: Connection) -> None:
         points = daily_mrr(conn, windows.prior_start, windows.today)
         assert points == [p for p in daily_mrr(conn, first, last) if windows.prior_start <= p.date <= windows.today]
     assert latest_mrr(conn) == conn.execute(REFERENCE_LATEST_MRR_SQL).scalar_one()
+    # The daily totals are the per-subscription changes summed, day by day.
+    per_day = "SELECT day, SUM(change) FROM {} GROUP BY day HAVING SUM(change) <> 0 ORDER BY day"
+    assert conn.execute(text(per_day.format("mrr_days"))).all() == conn.execute(
+        text(per_day.format("mrr_day_changes"))
+    ).all()
     unsynced = conn.execute(REFERENCE_UNSYNCED_COUNT_SQL).scalar_one()
     assert unsynced_summary(conn).unsynced_subscriptions_count == unsynced
 
@@ -521,6 +547,7 @@ def test_billing_events_copied_in_bulk_and_truncated_are_summarised(conn: Connec
     conn.execute(text("TRUNCATE billing_events"))
     assert_mrr_exact(conn)
     assert conn.execute(text("SELECT count(*) FROM ledger_subscriptions")).scalar_one() == 0
+    assert conn.execute(text("SELECT count(*) FROM mrr_days")).scalar_one() == 0
     assert unsynced_summary(conn).unsynced_subscriptions_count == 5
 
 
@@ -566,10 +593,15 @@ def test_tenant_classes_match_the_payment_rows(conn: Connection) -> None:
 
 def assert_total_revenue_exact(conn: Connection) -> None:
     assert kpis(conn, 30, NOW, None).total_revenue == conn.execute(REFERENCE_TOTAL_REVENUE_SQL).scalar_one()
+    first, last = TODAY - timedelta(days=40), TODAY + timedelta(days=2)
+    expected = conn.execute(REFERENCE_DAILY_REVENUE_SQL, {"opening_day": first - timedelta(days=1), "last_day": last})
+    assert [(p.date, p.revenue) for p in daily_revenue(conn, first, last)] == [
+        (row.day, row.revenue) for row in list(expected)[1:]
+    ]
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_total_revenue_follows_payments_plans_and_tenant_deletion(conn: Connection, seed: int) -> None:
+def test_revenue_follows_payments_plans_and_tenant_deletion(conn: Connection, seed: int) -> None:
     rng = random.Random(seed)
 
     def transactions() -> list[dict[str, Any]]:
@@ -577,7 +609,9 @@ def test_total_revenue_follows_payments_plans_and_tenant_deletion(conn: Connecti
             f.payment_transaction(
                 amount_excluding_tax=str(rng.choice([49, 149, 299])),
                 status=rng.choice(["Succeeded", "Succeeded", "Refunded", "Failed"]),
+                date=random_instant(rng, 60),
                 CreditNoteUrl=rng.choice([None, None, "https://cn"]),
+                RefundedAt=rng.choice([None, random_instant(rng, 30).isoformat()]),
             )
             for _ in range(rng.randint(0, 4))
         ]
@@ -616,6 +650,7 @@ def test_total_revenue_follows_payments_plans_and_tenant_deletion(conn: Connecti
 
     conn.execute(text("TRUNCATE payment_transaction_rows"))
     assert kpis(conn, 30, NOW, None).total_revenue == D(0)
+    assert all(point.revenue == 0 for point in daily_revenue(conn, TODAY - timedelta(days=40), TODAY))
 
 
 # --- concurrent writers -----------------------------------------------------------

@@ -17,19 +17,24 @@ stale figure:
   in LOGIN_OUTCOMES below);
 - live_user_days: per UTC day, live users created that day and live users
   last seen that day;
-- ledger_subscriptions: every subscription with a billing event, and the
-  new_amount (null counts 0) of its last MRR-moving row in replay order
-  (occurred_at, then Stripe event id ordinally): the MRR trend's newest figure;
+- ledger_subscriptions: every subscription with a billing event;
 - mrr_day_changes: per subscription and UTC day, how much that day moved the
-  subscription's MRR, so that MRR at the end of day D is the newest figure
-  minus the changes of the days after D (domain.md 7.3);
+  subscription's MRR: the closing amount of the day (the new_amount, null
+  counting 0, of its last MRR-moving row in replay order: occurred_at, then
+  Stripe event id ordinally) less the closing amount of the day before;
+- mrr_days: the same changes summed per UTC day, so MRR at the end of day D
+  (domain.md 7.3) is the sum of the changes of the days up to D, and the
+  newest MRR (7.4) the sum of them all;
 - subscription_revenue: each subscription's net revenue (the LTV rule,
   payment_transaction_rows.counts_as_revenue) and whether the Total revenue
   KPI counts it (domain.md 7.7: its plan is paid, or its tenant is live and
   on Basis), refreshed when its payment rows, its plan or its tenant's plan
-  or deletion change.
+  or deletion change;
+- revenue_days: per UTC day, the revenue the revenue trend adds that day less
+  what it takes back (payment_transaction_rows.added_on / reversed_on,
+  domain.md 7.7), so each point is the sum of the days up to it.
 
-The per-day counters are spread over 16 rows per day (shard = backend pid
+The per-day totals are spread over 16 rows per day (shard = backend pid
 mod 16): concurrent writers land on different rows, so no row is a counter
 that every transaction waits for. Writers of one subscription take turns on its
 ledger_subscriptions (or subscription_revenue) row before reading its source
@@ -56,7 +61,9 @@ SUMMARY_TABLES = (
     "live_user_days",
     "ledger_subscriptions",
     "mrr_day_changes",
+    "mrr_days",
     "subscription_revenue",
+    "revenue_days",
 )
 
 TABLES_SQL = [
@@ -90,7 +97,6 @@ TABLES_SQL = [
     """
     CREATE TABLE ledger_subscriptions (
         subscription_id text NOT NULL,
-        mrr numeric(18, 2) NOT NULL,
         CONSTRAINT pk_ledger_subscriptions PRIMARY KEY (subscription_id)
     )
     """,
@@ -103,6 +109,14 @@ TABLES_SQL = [
     )
     """,
     """
+    CREATE TABLE mrr_days (
+        day date NOT NULL,
+        shard smallint NOT NULL,
+        change numeric(18, 2) NOT NULL,
+        CONSTRAINT pk_mrr_days PRIMARY KEY (day, shard)
+    )
+    """,
+    """
     CREATE TABLE subscription_revenue (
         subscription_id text NOT NULL,
         revenue numeric(18, 2) NOT NULL,
@@ -110,11 +124,17 @@ TABLES_SQL = [
         CONSTRAINT pk_subscription_revenue PRIMARY KEY (subscription_id)
     )
     """,
+    """
+    CREATE TABLE revenue_days (
+        day date NOT NULL,
+        shard smallint NOT NULL,
+        amount numeric(18, 2) NOT NULL,
+        CONSTRAINT pk_revenue_days PRIMARY KEY (day, shard)
+    )
+    """,
 ]
 
 INDEXES = {
-    # Daily MRR: the changes of the days after a window's first day.
-    "ix_mrr_day_changes_day": "mrr_day_changes (day) INCLUDE (change)",
     # KPI tenant counts, plan distribution and the new tenants trend, without
     # visiting the table.
     "ix_tenants_live_created_at": "tenants (created_at) INCLUDE (id, state, plan) WHERE deleted_at IS NULL",
@@ -397,66 +417,67 @@ GROUP BY day
 
 # The affected subscriptions, each from the first UTC day whose MRR may have
 # moved (null: no MRR-moving row changed, only whether it has a ledger).
-LEDGER_REFRESH_SQL = """
+LEDGER_REFRESH_SQL = f"""
 CREATE FUNCTION ledger_summaries_refresh(subscription_ids text[], from_days date[]) RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
     -- One writer per subscription at a time, from here to its commit.
-    INSERT INTO ledger_subscriptions AS l (subscription_id, mrr)
-    SELECT id, 0 FROM unnest(subscription_ids) AS id ORDER BY id
-    ON CONFLICT (subscription_id) DO UPDATE SET mrr = l.mrr;
+    INSERT INTO ledger_subscriptions AS l (subscription_id)
+    SELECT id FROM unnest(subscription_ids) AS id ORDER BY id
+    ON CONFLICT (subscription_id) DO UPDATE SET subscription_id = excluded.subscription_id;
 
-    DELETE FROM mrr_day_changes AS c
-    USING unnest(subscription_ids, from_days) AS a(subscription_id, from_day)
-    WHERE c.subscription_id = a.subscription_id AND c.day >= a.from_day;
+    -- The subscriptions' changes from their from_day on leave the daily totals...
+    WITH removed AS (
+        DELETE FROM mrr_day_changes AS c
+        USING unnest(subscription_ids, from_days) AS a(subscription_id, from_day)
+        WHERE c.subscription_id = a.subscription_id AND c.day >= a.from_day
+        RETURNING c.day, c.change
+    )
+    INSERT INTO mrr_days AS d (day, shard, change)
+    SELECT day, {SHARD}, -SUM(change) FROM removed GROUP BY day ORDER BY day
+    ON CONFLICT (day, shard) DO UPDATE SET change = d.change + excluded.change;
 
-    -- A day's change: its closing amount (the day's last row in replay order)
-    -- minus the closing amount of the day before it, or the amount the
-    -- subscription had when from_day opened.
-    INSERT INTO mrr_day_changes (subscription_id, day, change)
-    SELECT subscription_id, day, change
-    FROM (
-        SELECT closing.subscription_id, closing.day,
-               closing.amount - COALESCE(
-                   LAG(closing.amount) OVER (PARTITION BY closing.subscription_id ORDER BY closing.day),
-                   closing.opening
-               ) AS change
+    -- ...and come back recomputed from the ledger. A day's change: its closing
+    -- amount (the day's last row in replay order) less the closing amount of
+    -- the day before, or of the day before from_day.
+    WITH added AS (
+        INSERT INTO mrr_day_changes (subscription_id, day, change)
+        SELECT subscription_id, day, change
         FROM (
-            SELECT DISTINCT ON (b.subscription_id, (b.occurred_at AT TIME ZONE 'UTC')::date)
-                   b.subscription_id, (b.occurred_at AT TIME ZONE 'UTC')::date AS day,
-                   COALESCE(b.new_amount, 0) AS amount, COALESCE(opening.amount, 0) AS opening
-            FROM unnest(subscription_ids, from_days) AS a(subscription_id, from_day)
-            LEFT JOIN LATERAL (
-                SELECT COALESCE(b.new_amount, 0) AS amount
-                FROM billing_events AS b
-                WHERE b.subscription_id = a.subscription_id
-                  AND b.amount_delta IS NOT NULL
-                  AND b.occurred_at < a.from_day::timestamp AT TIME ZONE 'UTC'
-                ORDER BY b.occurred_at DESC, b.stripe_event_id COLLATE "C" DESC
-                LIMIT 1
-            ) AS opening ON true
-            JOIN billing_events AS b
-              ON b.subscription_id = a.subscription_id
-             AND b.amount_delta IS NOT NULL
-             AND b.occurred_at >= a.from_day::timestamp AT TIME ZONE 'UTC'
-            ORDER BY b.subscription_id, (b.occurred_at AT TIME ZONE 'UTC')::date,
-                     b.occurred_at DESC, b.stripe_event_id COLLATE "C" DESC
-        ) AS closing
-    ) AS changes
-    WHERE change <> 0;
-
-    UPDATE ledger_subscriptions AS l
-    SET mrr = COALESCE(last_move.amount, 0)
-    FROM unnest(subscription_ids, from_days) AS a(subscription_id, from_day)
-    LEFT JOIN LATERAL (
-        SELECT COALESCE(b.new_amount, 0) AS amount
-        FROM billing_events AS b
-        WHERE b.subscription_id = a.subscription_id AND b.amount_delta IS NOT NULL
-        ORDER BY b.occurred_at DESC, b.stripe_event_id COLLATE "C" DESC
-        LIMIT 1
-    ) AS last_move ON true
-    WHERE l.subscription_id = a.subscription_id AND a.from_day IS NOT NULL;
+            SELECT closing.subscription_id, closing.day,
+                   closing.amount - COALESCE(
+                       LAG(closing.amount) OVER (PARTITION BY closing.subscription_id ORDER BY closing.day),
+                       closing.opening
+                   ) AS change
+            FROM (
+                SELECT DISTINCT ON (b.subscription_id, (b.occurred_at AT TIME ZONE 'UTC')::date)
+                       b.subscription_id, (b.occurred_at AT TIME ZONE 'UTC')::date AS day,
+                       COALESCE(b.new_amount, 0) AS amount, COALESCE(opening.amount, 0) AS opening
+                FROM unnest(subscription_ids, from_days) AS a(subscription_id, from_day)
+                LEFT JOIN LATERAL (
+                    SELECT COALESCE(b.new_amount, 0) AS amount
+                    FROM billing_events AS b
+                    WHERE b.subscription_id = a.subscription_id
+                      AND b.amount_delta IS NOT NULL
+                      AND b.occurred_at < a.from_day::timestamp AT TIME ZONE 'UTC'
+                    ORDER BY b.occurred_at DESC, b.stripe_event_id COLLATE "C" DESC
+                    LIMIT 1
+                ) AS opening ON true
+                JOIN billing_events AS b
+                  ON b.subscription_id = a.subscription_id
+                 AND b.amount_delta IS NOT NULL
+                 AND b.occurred_at >= a.from_day::timestamp AT TIME ZONE 'UTC'
+                ORDER BY b.subscription_id, (b.occurred_at AT TIME ZONE 'UTC')::date,
+                         b.occurred_at DESC, b.stripe_event_id COLLATE "C" DESC
+            ) AS closing
+        ) AS changes
+        WHERE change <> 0
+        RETURNING day, change
+    )
+    INSERT INTO mrr_days AS d (day, shard, change)
+    SELECT day, {SHARD}, SUM(change) FROM added GROUP BY day ORDER BY day
+    ON CONFLICT (day, shard) DO UPDATE SET change = d.change + excluded.change;
 
     DELETE FROM ledger_subscriptions AS l
     WHERE l.subscription_id = ANY (subscription_ids)
@@ -482,7 +503,7 @@ DECLARE
     from_days date[];
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
-        TRUNCATE ledger_subscriptions, mrr_day_changes;
+        TRUNCATE ledger_subscriptions, mrr_day_changes, mrr_days;
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
@@ -555,24 +576,48 @@ END
 $$
 """
 
-REVENUE_TRIGGER_FUNCTION_SQL = """
-CREATE FUNCTION subscription_revenue_follow() RETURNS trigger
+
+
+def _revenue_days_add(*sources: tuple[str, int]) -> str:
+    """Adds the revenue trend's movements of some payment rows to revenue_days:
+    each charge added on its added_on day and taken back on its reversed_on
+    day, signed 1 for rows that arrived and -1 for rows that left."""
+    moves = "\n            UNION ALL\n            ".join(
+        f"SELECT added_on AS day, {sign} * amount_excluding_tax AS amount FROM {rows} WHERE added_on IS NOT NULL"
+        "\n            UNION ALL\n            "
+        f"SELECT reversed_on, {-sign} * amount_excluding_tax FROM {rows} WHERE reversed_on IS NOT NULL"
+        for rows, sign in sources
+    )
+    return f"""INSERT INTO revenue_days AS d (day, shard, amount)
+        SELECT day, {SHARD}, SUM(amount)
+        FROM (
+            {moves}
+        ) AS moves
+        GROUP BY day HAVING SUM(amount) <> 0 ORDER BY day
+        ON CONFLICT (day, shard) DO UPDATE SET amount = d.amount + excluded.amount"""
+
+
+REVENUE_TRIGGER_FUNCTION_SQL = f"""
+CREATE FUNCTION revenue_summaries_follow() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
 AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
-        TRUNCATE subscription_revenue;
+        TRUNCATE subscription_revenue, revenue_days;
     ELSIF TG_TABLE_NAME = 'tenants' THEN
         PERFORM subscription_revenue_refresh(ARRAY(SELECT id FROM subscriptions WHERE tenant_id = NEW.id));
     ELSIF TG_TABLE_NAME = 'subscriptions' THEN
         PERFORM subscription_revenue_refresh(ARRAY[OLD.id, NEW.id]);
     ELSIF TG_OP = 'INSERT' THEN
         PERFORM subscription_revenue_refresh(ARRAY(SELECT subscription_id FROM new_rows));
+        {_revenue_days_add(("new_rows", 1))};
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM subscription_revenue_refresh(ARRAY(SELECT subscription_id FROM old_rows));
+        {_revenue_days_add(("old_rows", -1))};
     ELSE
         PERFORM subscription_revenue_refresh(
             ARRAY(SELECT subscription_id FROM old_rows UNION SELECT subscription_id FROM new_rows));
+        {_revenue_days_add(("new_rows", 1), ("old_rows", -1))};
     END IF;
     RETURN NULL;
 END
@@ -581,29 +626,30 @@ $$
 
 REVENUE_TRIGGERS_SQL = [
     "CREATE TRIGGER trg_payment_transaction_rows_revenue_insert AFTER INSERT ON payment_transaction_rows"
-    " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION subscription_revenue_follow()",
+    " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow()",
     "CREATE TRIGGER trg_payment_transaction_rows_revenue_update AFTER UPDATE ON payment_transaction_rows"
     " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT"
-    " EXECUTE FUNCTION subscription_revenue_follow()",
+    " EXECUTE FUNCTION revenue_summaries_follow()",
     "CREATE TRIGGER trg_payment_transaction_rows_revenue_delete AFTER DELETE ON payment_transaction_rows"
-    " REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION subscription_revenue_follow()",
+    " REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow()",
     "CREATE TRIGGER trg_payment_transaction_rows_revenue_truncate AFTER TRUNCATE ON payment_transaction_rows"
-    " FOR EACH STATEMENT EXECUTE FUNCTION subscription_revenue_follow()",
+    " FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow()",
     "CREATE TRIGGER trg_subscriptions_revenue_update AFTER UPDATE OF id, plan, tenant_id ON subscriptions FOR EACH ROW"
     " WHEN ((OLD.id, OLD.plan, OLD.tenant_id) IS DISTINCT FROM (NEW.id, NEW.plan, NEW.tenant_id))"
-    " EXECUTE FUNCTION subscription_revenue_follow()",
+    " EXECUTE FUNCTION revenue_summaries_follow()",
     "CREATE TRIGGER trg_tenants_revenue_update AFTER UPDATE OF plan, deleted_at ON tenants FOR EACH ROW"
     " WHEN ((OLD.plan, OLD.deleted_at IS NULL) IS DISTINCT FROM (NEW.plan, NEW.deleted_at IS NULL))"
-    " EXECUTE FUNCTION subscription_revenue_follow()",
+    " EXECUTE FUNCTION revenue_summaries_follow()",
 ]
 
-REVENUE_BACKFILL_SQL = (
+REVENUE_BACKFILL_SQL = [
     "SELECT subscription_revenue_refresh(array_agg(DISTINCT subscription_id))"
-    " FROM payment_transaction_rows WHERE counts_as_revenue"
-)
+    " FROM payment_transaction_rows WHERE counts_as_revenue",
+    _revenue_days_add(("payment_transaction_rows", 1)),
+]
 
 FUNCTIONS = [
-    "subscription_revenue_follow()",
+    "revenue_summaries_follow()",
     "subscription_revenue_refresh(text[])",
     "billing_events_refresh_ledger_summaries()",
     "ledger_summaries_refresh(text[], date[])",
@@ -656,7 +702,8 @@ def upgrade() -> None:
     op.execute("SELECT login_counts_recount()")
     op.execute(LIVE_USER_DAYS_BACKFILL_SQL)
     op.execute(LEDGER_BACKFILL_SQL)
-    op.execute(REVENUE_BACKFILL_SQL)
+    for statement in REVENUE_BACKFILL_SQL:
+        op.execute(statement)
     for table in LOGIN_OUTCOMES:
         for statement in login_triggers_sql(table):
             op.execute(statement)
