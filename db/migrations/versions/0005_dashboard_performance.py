@@ -36,13 +36,14 @@ stale figure:
 
 The per-day totals are spread over 16 rows per day (shard = backend pid
 mod 16): concurrent writers land on different rows, so no row is a counter
-that every transaction waits for. Writers of one subscription take turns on its
-ledger_subscriptions (or subscription_revenue) row before reading its source
-rows, so each sees what the one before it committed (under REPEATABLE READ
-the turn ends in a serialisation failure instead, which the writer retries).
-A subscription belongs to one tenant for good; moving it to another tenant is
-refreshed, but not ordered against a concurrent change of that tenant.
-Only the trigger functions (SECURITY DEFINER) write the summaries.
+that every transaction waits for. Writers of one subscription take turns on
+its ledger_subscriptions (or subscription_revenue) row before reading its
+source rows, so each sees what the one before it committed (under
+REPEATABLE READ the turn ends in a serialisation failure instead, which the
+writer retries). A subscription belongs to one tenant for good; moving it to
+another tenant is refreshed, but not ordered against a concurrent change of
+that tenant. Only the trigger functions (SECURITY DEFINER) write the
+summaries.
 
 Revision ID: 0005
 Revises: 0004
