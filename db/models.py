@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     Text,
     func,
     text,
@@ -347,3 +348,101 @@ class PaymentTransactionRow(Base):
     counts_as_revenue: Mapped[bool] = mapped_column(Boolean)
     added_on: Mapped[date | None] = mapped_column(Date)
     reversed_on: Mapped[date | None] = mapped_column(Date)
+    tax_amount: Mapped[Decimal | None] = mapped_column(Money)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    invoice_url: Mapped[str | None] = mapped_column(Text)
+    credit_note_url: Mapped[str | None] = mapped_column(Text)
+    credit_noted_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    refunded_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+    invoice_status: Mapped[str | None] = mapped_column(Text)
+    reversal_kind: Mapped[str | None] = mapped_column(Text)
+    reversed_at: Mapped[datetime | None] = mapped_column(TimestampTz)
+
+
+# Summary tables kept by triggers in the same statement as their source rows
+# (migrations 0005 and 0006), so dashboard figures and list totals never scan
+# the history they summarise and can never be stale. Counters are split into
+# shards so concurrent writers do not queue on one row.
+
+
+class LoginUserDay(Base):
+    __tablename__ = "login_user_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    email: Mapped[str] = mapped_column(Text, primary_key=True)
+    successes: Mapped[int] = mapped_column(Integer)
+
+
+class LoginDayCount(Base):
+    __tablename__ = "login_day_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    succeeded: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    distinct_users: Mapped[int] = mapped_column(Integer)
+
+
+class LiveUserDay(Base):
+    __tablename__ = "live_user_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    created: Mapped[int] = mapped_column(Integer)
+    last_seen: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerSubscription(Base):
+    __tablename__ = "ledger_subscriptions"
+
+    subscription_id: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class MrrDayChange(Base):
+    __tablename__ = "mrr_day_changes"
+
+    subscription_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    change: Mapped[Decimal] = mapped_column(Money)
+
+
+class MrrDay(Base):
+    __tablename__ = "mrr_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    change: Mapped[Decimal] = mapped_column(Money)
+
+
+class RevenueDay(Base):
+    __tablename__ = "revenue_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class SubscriptionRevenue(Base):
+    __tablename__ = "subscription_revenue"
+
+    subscription_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    revenue: Mapped[Decimal] = mapped_column(Money)
+    in_total_revenue: Mapped[bool] = mapped_column(Boolean)
+
+
+class InvoiceRowCount(Base):
+    __tablename__ = "invoice_row_counts"
+
+    row_kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    row_status: Mapped[str] = mapped_column(Text, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    invoice_rows: Mapped[int] = mapped_column(BigInteger)
+
+
+class BillingEventDayCount(Base):
+    __tablename__ = "billing_event_day_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    event_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger)
