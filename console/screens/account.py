@@ -71,8 +71,8 @@ class TenantQuery:
 
 class TenantUsersList(PagedList[TenantQuery, TenantUser]):
     COLUMNS = (
-        Column("name", "account.users.column.name"),
-        Column("email", "account.users.column.email", drop=2),
+        Column("name", "account.users.column.name", flex=True),
+        Column("email", "account.users.column.email", drop=2, flex=True),
         Column("role", "account.users.column.role", drop=3),
         Column("status", "account.users.column.status", drop=1),
         Column("last_seen", "account.users.column.last_seen"),
@@ -115,7 +115,7 @@ class PaymentsList(PagedList[TenantQuery, Payment]):
         Column("vat", "account.invoices.column.vat", justify="right", drop=2),
         Column("total", "account.invoices.column.total", justify="right"),
         Column("status", "account.invoices.column.status"),
-        Column("documents", "account.invoices.column.documents", drop=4),
+        Column("documents", "account.invoices.column.documents", drop=4, flex=True),
     )
     NOUN = "account.invoices.count"
 
@@ -164,7 +164,7 @@ class AccountEventsList(PagedList[TenantQuery, BillingEventRow]):
 
     COLUMNS = (
         Column("occurred", "account.events.column.occurred"),
-        Column("event", "account.events.column.event"),
+        Column("event", "account.events.column.event", flex=True),
         Column("plan", "account.events.column.plan", drop=2),
         Column("impact", "account.events.column.impact", justify="right"),
         Column("after", "account.events.column.after", justify="right", drop=1),

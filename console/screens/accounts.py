@@ -59,7 +59,7 @@ class AccountQuery:
 
 class AccountsList(PagedList[AccountQuery, AccountRow]):
     COLUMNS = (
-        Column(AccountSort.name, "accounts.column.name"),
+        Column(AccountSort.name, "accounts.column.name", flex=True),
         Column(AccountSort.plan, "accounts.column.plan", drop=3),
         Column(AccountSort.mrr, "accounts.column.mrr", justify="right"),
         Column(AccountSort.renewal_date, "accounts.column.renewal", drop=4),

@@ -41,8 +41,8 @@ class BillingEventQuery:
 class BillingEventsList(PagedList[BillingEventQuery, BillingEventRow]):
     COLUMNS = (
         Column("occurred", "billing.column.date"),
-        Column("event", "billing.column.event"),
-        Column("account", "billing.column.account"),
+        Column("event", "billing.column.event", flex=True),
+        Column("account", "billing.column.account", flex=True),
         Column("plan", "billing.column.plan", drop=2),
         Column("impact", "billing.column.impact", justify="right"),
         Column("after", "billing.column.after", justify="right", drop=1),

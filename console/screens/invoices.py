@@ -41,7 +41,7 @@ class InvoiceQuery:
 
 class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
     COLUMNS = (
-        Column("account", "invoices.column.account"),
+        Column("account", "invoices.column.account", flex=True),
         Column("date", "invoices.column.date"),
         Column("plan", "invoices.column.plan", drop=3),
         Column("amount", "invoices.column.amount", justify="right", drop=1),

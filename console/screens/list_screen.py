@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widget import Widget
 from textual.widgets import Static
 
 from console.i18n import t
@@ -153,7 +152,3 @@ class ListScreen(BackofficeScreen):
         if action == "open_filters" and not self.filter_groups():
             return False
         return super().check_action(action, parameters)
-
-    def focused_in(self, widget: Widget) -> bool:
-        focused = self.focused
-        return focused is not None and (focused is widget or widget in focused.ancestors)

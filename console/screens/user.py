@@ -51,7 +51,7 @@ class MembershipsList(PagedList[PersonQuery, Membership]):
     """A person belongs to few accounts: all of them, on one page."""
 
     COLUMNS = (
-        Column("account", "user.memberships.column.account"),
+        Column("account", "user.memberships.column.account", flex=True),
         Column("role", "user.memberships.column.role"),
         Column("plan", "user.memberships.column.plan", drop=2),
         Column("status", "user.memberships.column.status", drop=1),
@@ -111,7 +111,7 @@ class LoginsList(PagedList[PersonQuery, LoginAttempt]):
         Column("method", "user.logins.column.method"),
         Column("outcome", "user.logins.column.outcome"),
         Column("ip", "user.logins.column.ip", drop=2),
-        Column("device", "user.logins.column.device", drop=1),
+        Column("device", "user.logins.column.device", drop=1, flex=True),
     )
     NOUN = "user.logins.count"
 
@@ -153,8 +153,8 @@ class RecentLoginsList(LoginsList):
 class SessionsList(PagedList[PersonQuery, UserSession]):
     COLUMNS = (
         Column("last_seen", "user.sessions.column.last_seen"),
-        Column("account", "user.sessions.column.account", drop=3),
-        Column("browser", "user.sessions.column.browser"),
+        Column("account", "user.sessions.column.account", drop=3, flex=True),
+        Column("browser", "user.sessions.column.browser", flex=True),
         Column("device", "user.sessions.column.device", drop=2),
         Column("method", "user.sessions.column.method", drop=4),
         Column("ip", "user.sessions.column.ip", drop=1),

@@ -31,8 +31,8 @@ class UserQuery:
 
 class UsersList(PagedList[UserQuery, UserRow]):
     COLUMNS = (
-        Column("name", "users.column.name"),
-        Column("account", "users.column.account", drop=2),
+        Column("name", "users.column.name", flex=True),
+        Column("account", "users.column.account", drop=2, flex=True),
         Column("role", "users.column.role", drop=3),
         Column("last_sign_in", "users.column.last_sign_in", drop=1),
         Column("status", "users.column.status", drop=4),

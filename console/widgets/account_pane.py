@@ -154,7 +154,7 @@ def _section(title: str) -> Text:
 def _facts(*pairs: tuple[str, RenderableType | str]) -> Table:
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(style="dim", no_wrap=True)
-    table.add_column(justify="right")
+    table.add_column(justify="right", no_wrap=True, overflow="ellipsis")
     for label, value in pairs:
         table.add_row(label, value)
     return table
@@ -211,7 +211,7 @@ def _users(summary: AccountSummary, now: datetime) -> RenderableType:
     parts: list[RenderableType] = [
         Text(t("account.users_total", count=number(counts.total_users)), style="bold"),
         users_legend(counts),
-        user_bar(counts, 36),
+        user_bar(counts, 40),
     ]
     for user in summary.top_users:
         parts.append(_pair_line(user.display_name, ago(user.last_seen_at, now) if user.last_seen_at else t("accounts.pane.never_seen")))

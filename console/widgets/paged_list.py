@@ -43,6 +43,9 @@ Cell = str | Text
 CursorPlace = Literal["first", "last", "keep"]
 # Below this many rows of height the page keeps its default size.
 MIN_FITTED_ROWS = 4
+FLEX_COMFORT_WIDTH = 18  # flexible columns narrow to this before others are dropped
+FLEX_MIN_WIDTH = 12
+CELL_PADDING = 2  # DataTable's cell padding, one column each side
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Column:
     justify: Literal["left", "right"] = "left"
     # Narrow tables drop columns with a drop rank, highest rank first; 0 never.
     drop: int = 0
+    # Still too wide without them: flexible columns (names) give up width,
+    # their text cut short, down to FLEX_MIN_WIDTH.
+    flex: bool = False
 
 
 class PageTable(DataTable[Cell]):
@@ -164,7 +170,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         self._request = 0
         self._cursor: CursorPlace = "first"
         self._visible: tuple[int, ...] = ()
-        self._headers: tuple[str, ...] = ()
+        self._headers: tuple[tuple[str, int | None], ...] = ()
         self._highlighted_key: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -277,8 +283,10 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             self._announce(None)
             return
         self.state = "data"
-        self._paint(page)
+        # Shown before it is filled: a DataTable filled while hidden can come
+        # up blank until something else makes it redraw.
         self._switch("list-table")
+        self._paint(page)
         self._show_status()
         if self.PAGEABLE and self.screen.focused is None:
             # The table could not take focus while it was hidden behind the spinner.
@@ -304,29 +312,40 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     def _paint(self, page: Page[ItemT]) -> None:
         table = self.table
         rows = [(self.row_key(item), self.cells(item)) for item in page.items]
-        visible = self._fitting_columns(rows)
-        headers = tuple(self._header(self.COLUMNS[index]) for index in visible)
+        visible, column_widths = self._fitting_columns(rows)
+        headers = tuple(
+            (self._header(self.COLUMNS[index]), column_width)
+            for index, column_width in zip(visible, column_widths, strict=True)
+        )
         keys = [key for key, _ in rows]
         previous_key = self._cursor_key()
         previous_index = table.cursor_row if table.row_count else 0
         if headers != self._headers:
             table.clear(columns=True)
-            for index, header in zip(visible, headers, strict=True):
+            for index, (header, column_width) in zip(visible, headers, strict=True):
                 column = self.COLUMNS[index]
-                table.add_column(Text(header, justify=column.justify), key=column.key)
+                table.add_column(Text(header, justify=column.justify), key=column.key, width=column_width)
             self._headers = headers
             self._visible = visible
+        shown = [
+            (key, [_fit(cells[index], column_width) for index, column_width in zip(visible, column_widths, strict=True)])
+            for key, cells in rows
+        ]
         if keys == [row.key.value for row in table.ordered_rows]:
             # The same rows: update only the cells that changed.
-            for key, cells in rows:
-                for index in visible:
+            for key, cells in shown:
+                for index, cell in zip(visible, cells, strict=True):
                     column_key = self.COLUMNS[index].key
-                    if table.get_cell(key, column_key) != cells[index]:
-                        table.update_cell(key, column_key, cells[index], update_width=True)
+                    if table.get_cell(key, column_key) != cell:
+                        table.update_cell(key, column_key, cell, update_width=True)
         else:
             table.clear()
-            for key, cells in rows:
-                table.add_row(*(cells[index] for index in visible), key=key)
+            for key, cells in shown:
+                table.add_row(*cells, key=key)
+        if not self.PAGEABLE:
+            # A preview is as tall as its rows. Set, not left to height: auto,
+            # which can miss the table growing after it was laid out empty.
+            table.styles.height = len(keys) + 1  # and the header
         table.has_previous = self.PAGEABLE and page.page > 1
         table.has_next = self.PAGEABLE and page.page < page.total_pages
         if self._cursor == "last":
@@ -349,20 +368,42 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         except Exception:  # no cursor row yet
             return None
 
-    def _fitting_columns(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> tuple[int, ...]:
-        """Every column when the widest cells fit the width, else without the
-        droppable ones, highest drop rank first."""
-        width = self.content_size.width or self.size.width
+    def _fitting_columns(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> tuple[tuple[int, ...], tuple[int | None, ...]]:
+        """The columns that fit the width and the width of each (None: as wide
+        as its cells). Flexible columns give up width down to a comfortable
+        size, then droppable columns go, highest drop rank first, then the
+        flexible ones narrow to their minimum."""
+        width = (self.content_size.width or self.size.width) - 1  # room for the cursor's edge
         widths = [
-            max([cell_len(self._header(column)) + 2, *(_cell_width(cells[index]) for _, cells in rows)]) + 2
+            max([cell_len(self._header(column)) + 2, *(_cell_width(cells[index]) for _, cells in rows)]) + CELL_PADDING
             for index, column in enumerate(self.COLUMNS)
         ]
         visible = list(range(len(self.COLUMNS)))
+        fixed: dict[int, int] = {}
+
+        def excess() -> int:
+            used = sum(fixed[i] + CELL_PADDING if i in fixed else widths[i] for i in visible)
+            return used - width if width > 0 else 0
+
+        def narrow_flexible(floor: int) -> None:
+            for index in sorted((i for i in visible if self.COLUMNS[i].flex), key=lambda i: -widths[i]):
+                current = fixed.get(index, widths[index] - CELL_PADDING)
+                cut = min(excess(), current - floor)
+                if cut > 0:
+                    fixed[index] = current - cut
+
+        narrow_flexible(FLEX_COMFORT_WIDTH)
         for index in sorted((i for i, c in enumerate(self.COLUMNS) if c.drop), key=lambda i: -self.COLUMNS[i].drop):
-            if width <= 0 or sum(widths[i] for i in visible) <= width:
+            if excess() <= 0:
                 break
             visible.remove(index)
-        return tuple(visible)
+            fixed.pop(index, None)
+        narrow_flexible(FLEX_MIN_WIDTH)
+        for index in list(fixed):  # room left after the drops goes back to the narrowed
+            fixed[index] += min(-excess(), widths[index] - CELL_PADDING - fixed[index]) if excess() < 0 else 0
+            if fixed[index] >= widths[index] - CELL_PADDING:
+                del fixed[index]
+        return tuple(visible), tuple(fixed.get(i) for i in visible)
 
     def _header(self, column: Column) -> str:
         label = t(column.label)
@@ -382,7 +423,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             self.reload()
             return
         rows = [(self.row_key(item), self.cells(item)) for item in self.result.items]
-        if self._fitting_columns(rows) != self._visible:
+        visible, column_widths = self._fitting_columns(rows)
+        if visible != self._visible or column_widths != tuple(width for _, width in self._headers):
             self._paint(self.result)
 
     def _show_status(self, *, loading: bool = False) -> None:
@@ -441,6 +483,15 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
 
     def focus_table(self) -> None:
         self.table.focus()
+
+
+def _fit(cell: Cell, width: int | None) -> Cell:
+    """A cell cut to a narrowed column's width, with an ellipsis."""
+    if width is None or _cell_width(cell) <= width:
+        return cell
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    text.truncate(width, overflow="ellipsis")
+    return text
 
 
 def _cell_width(cell: Cell) -> int:

@@ -2,7 +2,10 @@
 module): the fixed platform of lists_data.py in a database with a fixed name
 (the header shows it), apps on it, and a read-only login role.
 
-    from tests.console.lists_fixtures import lists_engine, make_lists_app, platform  # noqa: F401
+    from tests.console.lists_fixtures import lists_engine, make_lists_app, platform, quiet_dashboard  # noqa: F401
+
+(`quiet_dashboard` is autouse: importing it keeps the dashboard's cards from
+loading behind the screens under test.)
 """
 
 from __future__ import annotations
@@ -80,6 +83,13 @@ def reader_engine(pg_server_url: str, lists_database: tuple[str, lists_data.Plat
     yield engine
     engine.dispose()
     _admin_execute(pg_server_url, f"DROP ROLE IF EXISTS {READER_ROLE}")
+
+
+@pytest.fixture(autouse=True)
+def quiet_dashboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app starts on the dashboard; these tests look elsewhere, so its
+    cards need not load (tests/console/test_dashboard.py covers them)."""
+    monkeypatch.setattr("console.screens.dashboard.DashboardScreen.reload_all", lambda self: None)
 
 
 def app_factory(engine: Engine) -> Callable[..., BackofficeApp]:

@@ -32,6 +32,7 @@ from tests.console.lists_fixtures import (  # noqa: F401
     lists_engine,
     plain,
     platform,
+    quiet_dashboard,
     reader_engine,
     settled,
 )

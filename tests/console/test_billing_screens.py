@@ -22,6 +22,7 @@ from tests.console.lists_fixtures import (  # noqa: F401
     make_lists_app,
     plain,
     platform,
+    quiet_dashboard,
     settled,
 )
 
@@ -70,7 +71,7 @@ def test_snapshot_billing_events_at_80x24(snap_compare: Any, make_lists_app: Cal
     assert snap_compare(make_lists_app(), terminal_size=(80, 24), run_before=run_before)
 
 
-async def test_billing_events_newest_first_in_the_period(make_lists_app: Callable[..., BackofficeApp]) -> None:
+async def test_newest_first_then_period_views_and_types(make_lists_app: Callable[..., BackofficeApp]) -> None:
     app = make_lists_app()
     async with app.run_test(size=WIDE) as pilot:
         await open_section(pilot, "b")
@@ -83,20 +84,13 @@ async def test_billing_events_newest_first_in_the_period(make_lists_app: Callabl
             ("Nordlys ApS", "SubscriptionRenewed"),
         ]
         screen = app.screen
+        assert isinstance(screen, BillingEventsScreen)
         table = screen.paged_list.table
         first = screen.paged_list.result.items
         assert table.get_cell(first[1].id, "impact").plain == "-DKK 299.00"
         assert "red" in str(table.get_cell(first[1].id, "impact").style)
         assert table.get_cell(first[2].id, "plan") == "Premium → Standard"
         assert table.get_cell(first[2].id, "after").plain == "DKK 149.00"
-
-
-async def test_period_views_and_types(make_lists_app: Callable[..., BackofficeApp]) -> None:
-    app = make_lists_app()
-    async with app.run_test(size=WIDE) as pilot:
-        await open_section(pilot, "b")
-        screen = app.screen
-        assert isinstance(screen, BillingEventsScreen)
         await pilot.press("p")  # 30 -> 90 days
         await settled(pilot)
         assert screen.period == 90 and screen.query_one(PeriodSelector).period == 90

@@ -22,6 +22,7 @@ from tests.console.lists_fixtures import (  # noqa: F401
     make_lists_app,
     plain,
     platform,
+    quiet_dashboard,
     settled,
 )
 
@@ -62,19 +63,15 @@ def test_snapshot_user_detail_tabs(
     assert snap_compare(make_lists_app(), terminal_size=WIDE, run_before=_open_user(platform, tab))
 
 
-async def test_users_most_recently_seen_first(make_lists_app: Callable[..., BackofficeApp]) -> None:
+async def test_most_recently_seen_first_and_search_from_two_characters(
+    make_lists_app: Callable[..., BackofficeApp],
+) -> None:
     app = make_lists_app()
     async with app.run_test(size=WIDE) as pilot:
         await open_users(pilot)
         assert user_names(app)[:3] == ["Astrid Holm", "Hanne Vang", "Bo Krag"]
         assert user_names(app)[-1] == "invited@nordlys.example"  # never seen: last
         assert plain(app.screen.query_one(".list-status", Static)) == "Page 1 of 1 · 11 users"
-
-
-async def test_search_needs_two_characters(make_lists_app: Callable[..., BackofficeApp]) -> None:
-    app = make_lists_app()
-    async with app.run_test(size=WIDE) as pilot:
-        await open_users(pilot)
         await pilot.press("slash", "h")
         await settled(pilot, DEBOUNCE)
         assert len(user_names(app)) == 11  # one character: everyone
