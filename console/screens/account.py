@@ -333,7 +333,7 @@ class AccountScreen(AccountActionsScreen):
         self.query_one("#tile-users", Tile).show(
             Text.assemble((f"{number(counts.active_users)} / {number(counts.total_users)}", "bold"), (activation, "")),
             Text.assemble(
-                user_bar(counts, 6),
+                user_bar(counts, 4),
                 " ",
                 t("account.users_inactive", count=number(counts.inactive_users)),
                 " · ",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
@@ -153,8 +154,9 @@ def _section(title: str) -> Text:
 
 def _facts(*pairs: tuple[str, RenderableType | str]) -> Table:
     table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column(justify="right", no_wrap=True, overflow="ellipsis")
+    # Labels keep their words; a long value (a changing MRR) wraps instead.
+    table.add_column(style="dim", no_wrap=True, min_width=max((cell_len(label) for label, _ in pairs), default=0))
+    table.add_column(justify="right")
     for label, value in pairs:
         table.add_row(label, value)
     return table
@@ -211,7 +213,7 @@ def _users(summary: AccountSummary, now: datetime) -> RenderableType:
     parts: list[RenderableType] = [
         Text(t("account.users_total", count=number(counts.total_users)), style="bold"),
         users_legend(counts),
-        user_bar(counts, 40),
+        user_bar(counts, 32),
     ]
     for user in summary.top_users:
         parts.append(_pair_line(user.display_name, ago(user.last_seen_at, now) if user.last_seen_at else t("accounts.pane.never_seen")))
@@ -228,7 +230,7 @@ def users_legend(counts: UserCounts) -> Text:
     text = Text()
     for value, key, style in parts:
         if text:
-            text.append("  ")
+            text.append(" ")
         text.append("● ", style=style)
         text.append(t(key, count=number(value)))
     return text

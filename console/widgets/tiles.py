@@ -30,7 +30,7 @@ class Tile(Static):
             Group(
                 Text(self.label.upper(), style="bold dim", no_wrap=True, overflow="ellipsis"),
                 _one_line(value if isinstance(value, Text) else Text(value, style="bold")),
-                subtitle if isinstance(subtitle, Text) else Text(subtitle, style="dim", no_wrap=True, overflow="ellipsis"),
+                _one_line(subtitle if isinstance(subtitle, Text) else Text(subtitle, style="dim")),
             )
         )
 
