@@ -51,7 +51,8 @@ def free_port() -> int:
 def _localstripe_executable() -> str:
     candidate = Path(sys.executable).parent / "localstripe"
     if not candidate.exists():
-        pytest.skip("localstripe is not installed in this environment (pip install -e '.[test]')")
+        # A test dependency: its absence is a broken install, never a reason to skip.
+        pytest.fail("localstripe is not installed in this environment (pip install -e '.[test]')")
     return str(candidate)
 
 

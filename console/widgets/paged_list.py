@@ -112,29 +112,23 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     # A preview shows its first page only, without paging.
     PAGEABLE: ClassVar[bool] = True
 
-    class Highlighted(Message):
+    class ItemMessage(Message):
+        """Something happened to `item` of `paged_list`."""
+
+        def __init__(self, paged_list: PagedList[Any, Any], item: Any) -> None:
+            super().__init__()
+            self.paged_list = paged_list
+            self.item = item
+
+        @property
+        def control(self) -> PagedList[Any, Any]:
+            return self.paged_list
+
+    class Highlighted(ItemMessage):
         """The cursor is on `item` (None: the list is empty or failed)."""
 
-        def __init__(self, paged_list: PagedList[Any, Any], item: Any) -> None:
-            super().__init__()
-            self.paged_list = paged_list
-            self.item = item
-
-        @property
-        def control(self) -> PagedList[Any, Any]:
-            return self.paged_list
-
-    class Opened(Message):
+    class Opened(ItemMessage):
         """enter (or a click on the highlighted row) on `item`."""
-
-        def __init__(self, paged_list: PagedList[Any, Any], item: Any) -> None:
-            super().__init__()
-            self.paged_list = paged_list
-            self.item = item
-
-        @property
-        def control(self) -> PagedList[Any, Any]:
-            return self.paged_list
 
     class SortRequested(Message):
         def __init__(self, paged_list: PagedList[Any, Any], column: str) -> None:
