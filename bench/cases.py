@@ -82,6 +82,7 @@ def list_cases(engine: Engine) -> list[Case]:
         Case("accounts", "first page", lambda c: accounts.list_accounts(c, page=first), page),
         Case("accounts", "page 2000", lambda c: accounts.list_accounts(c, page=deep), None),
         Case("accounts", "search 'ab'", lambda c: accounts.list_accounts(c, search="ab", page=first), page),
+        Case("accounts", "search 'qx' (none)", lambda c: accounts.list_accounts(c, search="qx", page=first), page),
         Case("accounts", "filter Premium+Canceling", lambda c: accounts.list_accounts(c, plans=[SubscriptionPlan.Premium], statuses=[AccountStatus.Canceling], page=first), page),
         Case("accounts", "filter Free", lambda c: accounts.list_accounts(c, statuses=[AccountStatus.Free], page=first), page),
         Case("accounts", "sort MRR desc", lambda c: accounts.list_accounts(c, sort=AccountSort.mrr, descending=True, page=first), page),
@@ -93,7 +94,13 @@ def list_cases(engine: Engine) -> list[Case]:
         Case("account detail", "payment history", lambda c: account_detail.payment_history(c, tenant_id, page=first), page),
         Case("account detail", "billing events", lambda c: billing_events.list_billing_events(c, now=NOW, tenant_id=tenant_id, period_days=None, page=first), page),
         Case("users", "first page", lambda c: users.list_users(c, page=first), page),
-        Case("users", "search 'ann'", lambda c: users.list_users(c, search="ann", page=first), page),
+        # As the console asks: exact up to a thousand matches, a sampled estimate beyond.
+        Case("users", "search 'ann'", lambda c: users.list_users(c, search="ann", page=first, estimate_large_total=True), page),
+        Case("users", "search 'an'", lambda c: users.list_users(c, search="an", page=first, estimate_large_total=True), page),
+        Case("users", "search 'smith'", lambda c: users.list_users(c, search="smith", page=first, estimate_large_total=True), page),
+        Case("users", "search 'qx' (none)", lambda c: users.list_users(c, search="qx", page=first, estimate_large_total=True), page),
+        # As the command line asks: always the exact count (no budget: a script's answer).
+        Case("users", "search 'ann' exact", lambda c: users.list_users(c, search="ann", page=first), None),
         Case("user detail", "detail and tiles", lambda c: users.user_detail(c, user_id, NOW), CARD_BUDGET_MS),
         Case("user detail", "login history", lambda c: user_activity.login_history(c, email, now=NOW, page=first), page),
         Case("user detail", "sessions", lambda c: user_activity.sessions(c, email, page=first), page),
@@ -101,6 +108,7 @@ def list_cases(engine: Engine) -> list[Case]:
         Case("billing events", "page 90d MRR impact", lambda c: billing_events.list_billing_events(c, now=NOW, period_days=90, preset=billing_events.BillingEventPreset.mrr_impact, page=first), page),
         Case("billing events", "search 'ab'", lambda c: billing_events.list_billing_events(c, now=NOW, search="ab", page=first), page),
         Case("invoices", "first page", lambda c: invoices.list_invoices(c, page=first), page),
+        Case("invoices", "search 'ab'", lambda c: invoices.list_invoices(c, search="ab", page=first), page),
     ]
 
 

@@ -20,11 +20,12 @@ from core import money
 from core.errors import NotFound
 from core.listing import (
     as_utc,
-    contains_pattern,
     display_name,
     normalized_search,
     parse_tenant_id,
+    search_params,
     search_tenant_id,
+    tenant_name_match,
 )
 from core.paging import Page, PageRequest
 from db.enums import SubscriptionPlan
@@ -334,12 +335,12 @@ def _where(where: AccountFilter) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {}
     term = normalized_search(where.search)
     if term:
-        params["pattern"] = contains_pattern(term)
+        params.update(search_params(term))
         tenant_id = search_tenant_id(term)
         if tenant_id is None:
-            conditions.append("lower(t.name) LIKE :pattern")
+            conditions.append(tenant_name_match(params))
         else:
-            conditions.append("(lower(t.name) LIKE :pattern OR t.id = :search_id)")
+            conditions.append(f"({tenant_name_match(params)} OR t.id = :search_id)")
             params["search_id"] = tenant_id
     if where.plans:
         conditions.append("t.plan = ANY(:plans)")

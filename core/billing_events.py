@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from core.listing import as_utc, contains_pattern, normalized_search, parse_tenant_id
+from core.listing import as_utc, normalized_search, parse_tenant_id, search_params, tenant_name_match
 from core.paging import Page, PageRequest
 from db.enums import BillingEventType as T
 
@@ -116,8 +116,8 @@ def list_billing_events(
     params["other_types"] = [str(t) for t in T if str(t) not in params["types"]]
     term = normalized_search(search)
     if term:
-        conditions.append("be.tenant_id IN (SELECT t.id FROM tenants t WHERE lower(t.name) LIKE :pattern)")
-        params["pattern"] = contains_pattern(term)
+        params.update(search_params(term))
+        conditions.append(f"be.tenant_id IN (SELECT t.id FROM tenants t WHERE {tenant_name_match(params)})")
     if period_days is not None:
         conditions.append("be.occurred_at BETWEEN :since AND :now")
         params.update(since=now - timedelta(days=period_days), now=now)
@@ -165,7 +165,7 @@ def _period_total(conn: Connection, conditions: list[str], params: dict[str, Any
     if search:
         sql = (
             "SELECT count(*) FROM tenants t JOIN billing_events be ON be.tenant_id = t.id"
-            " WHERE t.deleted_at IS NULL AND lower(t.name) LIKE :pattern"
+            f" WHERE t.deleted_at IS NULL AND {tenant_name_match(params)}"
             f" AND {_type_condition_of(params)} AND be.occurred_at BETWEEN :since AND :now"
         )
         return conn.execute(text(sql), params).scalar_one()

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from core.listing import as_utc, contains_pattern, normalized_search
+from core.listing import as_utc, normalized_search, search_params, tenant_name_match
 from core.paging import Page, PageRequest
 from db.enums import PaymentTransactionStatus
 
@@ -149,9 +149,10 @@ def list_invoices(
     term = normalized_search(search)
     params: dict[str, Any] = {}
     if term:
-        params["pattern"] = contains_pattern(term)
-        counts = _group_counts(conn, selection, "t.deleted_at IS NULL AND lower(t.name) LIKE :pattern", params)
-        tenants = "i.tenant_id IN (SELECT t.id FROM tenants t WHERE t.deleted_at IS NULL AND lower(t.name) LIKE :pattern)"
+        params.update(search_params(term))
+        matching = f"t.deleted_at IS NULL AND {tenant_name_match(params)}"
+        counts = _group_counts(conn, selection, matching, params)
+        tenants = f"i.tenant_id IN (SELECT t.id FROM tenants t WHERE {matching})"
     else:
         tenants = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = i.tenant_id AND d.deleted_at IS NOT NULL)"
         counts = _counted_groups(conn, selection)

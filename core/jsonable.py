@@ -10,13 +10,19 @@ from enum import Enum
 from typing import Any
 
 TWO_PLACES = Decimal("0.01")
+# Field metadata: a field the contract's shapes gained later, shown only when set.
+OMIT_WHEN_DEFAULT = "omit_when_default"
 
 
 def to_jsonable(value: Any) -> Any:
     """Money at two decimals as a JSON number, timestamps ISO 8601 UTC,
     dates YYYY-MM-DD, enums by name, 64-bit ids stay strings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: to_jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get(OMIT_WHEN_DEFAULT) and getattr(value, f.name) == f.default)
+        }
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from collections.abc import Sequence
 from typing import overload
 
 from core.errors import NotFound
@@ -21,6 +22,45 @@ def contains_pattern(term: str) -> str:
     (PostgreSQL's default escape character is the backslash)."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+# pg_trgm finds nothing shorter than three characters: a two-character term is
+# looked up in the search_bigrams() indexes of migration 0007 instead.
+BIGRAM_LENGTH = 2
+BIGRAM_SEPARATOR = "\x1f"  # search_bigrams() drops it from the text it splits
+
+
+def search_params(term: str) -> dict[str, str]:
+    """The bind parameters `contains_match` reads, for a normalized term."""
+    params = {"pattern": contains_pattern(term)}
+    if len(term) == BIGRAM_LENGTH and BIGRAM_SEPARATOR not in term:
+        params["bigram"] = term
+    return params
+
+
+def contains_check(params: dict[str, str], fields: Sequence[str]) -> str:
+    """SQL true where one of `fields` contains the term, with no index in
+    mind: strpos for a two-character term (see contains_match), else LIKE."""
+    if "bigram" in params:
+        return "(" + " OR ".join(f"strpos({field}, :bigram) > 0" for field in fields) + ")"
+    return "(" + " OR ".join(f"{field} LIKE :pattern" for field in fields) + ")"
+
+
+def contains_match(params: dict[str, str], fields: Sequence[str], indexed_text: str) -> str:
+    """SQL keeping the rows where one of `fields` contains the term. A
+    two-character term is found through the bigram index of `indexed_text`
+    and checked with strpos, not LIKE, which would also draw in the trigram
+    index (a read of all its entries for so short a pattern)."""
+    if "bigram" not in params:
+        return contains_check(params, fields)
+    # The check first: under NOT, the bigrams are only computed for rows that match.
+    return f"({contains_check(params, fields)} AND search_bigrams({indexed_text}) @> ARRAY[CAST(:bigram AS text)])"
+
+
+def tenant_name_match(params: dict[str, str], alias: str = "t") -> str:
+    """The account-name search of every list."""
+    name = f"lower({alias}.name)"
+    return contains_match(params, [name], name)
 
 
 def search_tenant_id(term: str) -> int | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from core.jsonable import OMIT_WHEN_DEFAULT
 
 T = TypeVar("T")
 
@@ -33,7 +35,14 @@ class Page(Generic[T]):
     total: int
     page: int
     page_size: int
+    # A large search's total from a sample (core/totals.py); in JSON only when true.
+    total_is_estimate: bool = field(default=False, metadata={OMIT_WHEN_DEFAULT: True})
 
     @property
     def total_pages(self) -> int:
         return -(-self.total // self.page_size) if self.total else 0
+
+    @property
+    def has_next_page(self) -> bool:
+        """An estimated total may be too low: only a short page ends the list."""
+        return self.page < self.total_pages or (self.total_is_estimate and len(self.items) == self.page_size)

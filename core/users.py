@@ -4,7 +4,7 @@ decisions.md: the PR's search minimum, columns, tiles and tabs)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -14,7 +14,6 @@ from sqlalchemy import Connection, text
 
 from core.accounts import (
     HAS_EVER_SUBSCRIBED_SQL,
-    SORT_MATCHES_BELOW_SHARE,
     SORT_MATCHES_UP_TO,
     STATUS_SQL,
     AccountStatus,
@@ -24,8 +23,9 @@ from core.accounts import (
     planned_change,
 )
 from core.errors import NotFound
-from core.listing import as_utc, contains_pattern, display_name, normalized_search
+from core.listing import as_utc, contains_check, contains_match, display_name, normalized_search, search_params, tenant_name_match
 from core.paging import Page, PageRequest
+from core.totals import EXACT_UP_TO, capped_count, rounded_estimate, sample_of
 from db.enums import SubscriptionPlan, UserRole
 
 SEARCH_MINIMUM = 2  # shorter searches list everybody (decisions.md)
@@ -136,43 +136,115 @@ _EVERYONE_COUNT_SQL = (
     " - (SELECT count(*) FROM tenants d JOIN users u ON u.tenant_id = d.id"
     "    WHERE d.deleted_at IS NOT NULL AND u.deleted_at IS NULL)"
 )
-_OWN_FIELDS_MATCH = f"(u.email LIKE :pattern OR {_NAMES_SQL} LIKE :pattern)"
-_ACCOUNT_NAME_MATCH = "EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND lower(t.name) LIKE :pattern)"
+_SEARCH_TEXT = f"u.email || ' ' || {_NAMES_SQL}"  # indexed by ix_users_search_bigrams (migration 0007)
+_ROW_KEYS = "u.id, u.last_seen_at, u.email"
+# Above this share of all users, the recency walk meets a page of matches
+# sooner than sorting them all (each match also checks its account's name).
+SORT_MATCHES_BELOW_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class _Search:
+    """A users search: those matching by their own fields, and the rest by
+    their account's name (two disjoint, index-backed sets)."""
+
+    params: dict[str, Any]
+
+    @property
+    def own_fields(self) -> str:
+        return contains_match(self.params, ["u.email", _NAMES_SQL], _SEARCH_TEXT)
+
+    @property
+    def own_fields_check(self) -> str:
+        return contains_check(self.params, ["u.email", _NAMES_SQL])
+
+    @property
+    def tenant_name_check(self) -> str:
+        return contains_check(self.params, ["lower(t.name)"])
+
+    @property
+    def matches(self) -> str:
+        by_account = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {tenant_name_match(self.params)})"
+        return f"{_VISIBLE} AND ({self.own_fields} OR {by_account})"
+
+    def rows(self, columns: str) -> tuple[str, str]:
+        return (
+            f"SELECT {columns} FROM users u WHERE {_VISIBLE} AND {self.own_fields}",
+            f"SELECT {columns} FROM tenants t JOIN users u ON u.tenant_id = t.id"
+            f" WHERE {tenant_name_match(self.params)} AND {_VISIBLE} AND NOT {self.own_fields}",
+        )
 
 
 def list_users(
-    conn: Connection, *, search: str | None = None, page: PageRequest = PageRequest()
+    conn: Connection,
+    *,
+    search: str | None = None,
+    page: PageRequest = PageRequest(),
+    estimate_large_total: bool = False,
 ) -> Page[UserRow]:
     """Users of non-deleted accounts, most recently seen first. A search of two
-    characters or more matches e-mail, first and last name, or account name."""
+    characters or more matches e-mail, first and last name, or account name.
+    With `estimate_large_total`, a search matching more than a thousand users
+    gives a sampled estimate as its total (core/totals.py)."""
     term = normalized_search(search)
     params: dict[str, Any] = {"limit": page.page_size, "offset": page.offset}
     if len(term) < SEARCH_MINIMUM:
-        matches = _VISIBLE
         total = conn.execute(text(_EVERYONE_COUNT_SQL)).scalar_one()
+        return _page(conn, f"SELECT u.id FROM users u WHERE {_VISIBLE}", params, total, page)
+    searched = _Search({**params, **search_params(term)})
+    if estimate_large_total:
+        total, estimated = _estimated_total(conn, searched)
     else:
-        params["pattern"] = contains_pattern(term)
-        matches = f"{_VISIBLE} AND ({_OWN_FIELDS_MATCH} OR {_ACCOUNT_NAME_MATCH})"
-        # Two disjoint, index-backed counts: by the user's own fields, and the
-        # rest by their account's name.
-        total = conn.execute(
-            text(
-                f"SELECT (SELECT count(*) FROM users u WHERE {_VISIBLE} AND {_OWN_FIELDS_MATCH})"
-                f" + (SELECT count(*) FROM tenants t JOIN users u ON u.tenant_id = t.id"
-                f"    WHERE lower(t.name) LIKE :pattern AND {_VISIBLE} AND NOT {_OWN_FIELDS_MATCH})"
-            ),
-            params,
-        ).scalar_one()
-    if page.offset >= total:
+        total, estimated = _exact_total(conn, searched), False
+    if total <= SORT_MATCHES_UP_TO or total < _user_rows(conn) * SORT_MATCHES_BELOW_SHARE:
+        # Few matches are sorted outright; many are met early on the recency index.
+        own, by_account = searched.rows(_ROW_KEYS)
+        page_ids = f"SELECT id FROM ({own} UNION ALL {by_account}) u"
+    else:
+        page_ids = f"SELECT u.id FROM users u WHERE {searched.matches}"
+    result = _page(conn, page_ids, searched.params, total, page, estimated=estimated)
+    if estimated and not result.items and page.offset:
+        # Paged past the end of an estimate: the operator is owed the true count.
+        return replace(result, total=_exact_total(conn, searched), total_is_estimate=False)
+    return result
+
+
+def _exact_total(conn: Connection, searched: _Search) -> int:
+    own, by_account = searched.rows("count(*)")
+    return conn.execute(text(f"SELECT ({own}) + ({by_account})"), searched.params).scalar_one()
+
+
+def _estimated_total(conn: Connection, searched: _Search) -> tuple[int, bool]:
+    """Exact up to EXACT_UP_TO matches; beyond, everyone times the share of
+    matches in a sample of users (a user's account name is looked up only
+    when their own fields do not match)."""
+    own, by_account = searched.rows("1")
+    counted = capped_count(conn, f"{own} UNION ALL {by_account}", searched.params, EXACT_UP_TO)
+    if counted is not None:
+        return counted, False
+    named = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {searched.tenant_name_check})"
+    share, everyone = conn.execute(
+        text(
+            f"SELECT (SELECT avg(CASE WHEN {searched.own_fields_check} THEN 1.0 WHEN {named} THEN 1.0 ELSE 0 END)"
+            f"  FROM users u {sample_of(conn, 'users')} WHERE u.deleted_at IS NULL), ({_EVERYONE_COUNT_SQL})"
+        ),
+        searched.params,
+    ).one()
+    return rounded_estimate(Decimal(share or 0) * everyone, at_least=EXACT_UP_TO + 1), True
+
+
+def _user_rows(conn: Connection) -> float:
+    """The planner's own estimate of the table size: enough to choose a plan."""
+    return conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass")).scalar_one()
+
+
+def _page(
+    conn: Connection, page_ids: str, params: dict[str, Any], total: int, page: PageRequest, *, estimated: bool = False
+) -> Page[UserRow]:
+    """The page of `page_ids`, in recency order. An estimated total becomes
+    exact on the page that ends the list."""
+    if page.offset >= total and not estimated:
         return Page([], total, page.page, page.page_size)
-    if len(term) >= SEARCH_MINIMUM and _few_matches(conn, total):
-        page_ids = (
-            f"SELECT id FROM (SELECT u.id, u.last_seen_at, u.email FROM users u WHERE {_VISIBLE} AND {_OWN_FIELDS_MATCH}"
-            f" UNION ALL SELECT u.id, u.last_seen_at, u.email FROM tenants t JOIN users u ON u.tenant_id = t.id"
-            f"  WHERE lower(t.name) LIKE :pattern AND {_VISIBLE} AND NOT {_OWN_FIELDS_MATCH}) u"
-        )
-    else:
-        page_ids = f"SELECT u.id FROM users u WHERE {matches}"
     rows = conn.execute(
         text(
             f"WITH page AS MATERIALIZED ({page_ids} ORDER BY {_RECENT_FIRST} LIMIT :limit OFFSET :offset)"
@@ -182,15 +254,10 @@ def list_users(
         ),
         params,
     ).mappings()
-    return Page([_user_row(row) for row in rows], total, page.page, page.page_size)
-
-
-def _few_matches(conn: Connection, total: int) -> bool:
-    """Few matches are sorted outright; many are met early on the recency index."""
-    if total <= SORT_MATCHES_UP_TO:
-        return True
-    users = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass")).scalar_one()
-    return total < users * SORT_MATCHES_BELOW_SHARE
+    items = [_user_row(row) for row in rows]
+    if estimated and (items or not page.offset) and len(items) < page.page_size:
+        return Page(items, page.offset + len(items), page.page, page.page_size)
+    return Page(items, total, page.page, page.page_size, total_is_estimate=estimated)
 
 
 def _user_row(row: Any) -> UserRow:

@@ -17,6 +17,7 @@ from core.accounts import AccountSort, AccountStatus
 from core.billing_events import BillingEventPreset
 from core.clock import utcnow
 from core.invoices import InvoiceSort, InvoiceStatusFilter
+from core.jsonable import to_jsonable
 from core.paging import Page, PageRequest
 from db.enums import BillingEventType, SubscriptionPlan, UserRole
 
@@ -149,13 +150,9 @@ def accounts_show(
     result, fmt = _read(ctx, query)
     detail = result.pop("detail")
     if json:
-        emit_json({**_fields(detail), **result})
+        emit_json({**to_jsonable(detail), **result})
         return
     _print_account(detail, result, fmt)
-
-
-def _fields(value: Any) -> dict[str, Any]:
-    return {name: getattr(value, name) for name in value.__dataclass_fields__}
 
 
 def _print_account(detail: account_detail.AccountDetail, lists: dict[str, Page[Any]], fmt: Formatter) -> None:
@@ -290,7 +287,7 @@ def users_show(
     result, fmt = _read(ctx, query)
     detail = result.pop("detail")
     if json:
-        emit_json({**_fields(detail), **result})
+        emit_json({**to_jsonable(detail), **result})
         return
     tiles = detail.tiles
     emit_table(
@@ -366,7 +363,7 @@ def billing_events_command(
         ),
     )
     if json:
-        emit_json({**_fields(result), "period": period})
+        emit_json({**to_jsonable(result), "period": period})
         return
     _print_billing_events(result, fmt, f"Billing events, last {period} days")
     _page_line(result, "billing events", fmt)

@@ -40,7 +40,7 @@ class UsersList(PagedList[UserQuery, UserRow]):
     NOUN = "users.count"
 
     def fetch(self, conn: Connection, query: UserQuery, page: PageRequest) -> Page[UserRow]:
-        return list_users(conn, search=query.search, page=page)
+        return list_users(conn, search=query.search, page=page, estimate_large_total=True)
 
     def row_key(self, item: UserRow) -> str:
         return item.id

@@ -239,7 +239,10 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         if self.current_query is None or not self.PAGEABLE:
             return
         target = self.page + step
-        if target < 1 or (self.result is not None and target > max(1, self.result.total_pages)):
+        result = self.result
+        if target < 1 or (result is not None and target > max(1, result.total_pages) and not (
+            target == result.page + 1 and result.has_next_page
+        )):
             return
         self.load(self.current_query, page=target, cursor=cursor)
 
@@ -341,7 +344,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             # which can miss the table growing after it was laid out empty.
             table.styles.height = len(keys) + 1  # and the header
         table.has_previous = self.PAGEABLE and page.page > 1
-        table.has_next = self.PAGEABLE and page.page < page.total_pages
+        table.has_next = self.PAGEABLE and page.has_next_page
         if self._cursor == "last":
             row = len(keys) - 1
         elif self._cursor == "keep":
@@ -429,7 +432,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             return
         count = t(self.NOUN, count=result.total)
         if self.PAGEABLE:
-            text = t("list.page_status", page=number(result.page), pages=number(max(1, result.total_pages)), count=count)
+            key = "list.page_status_estimated" if result.total_is_estimate else "list.page_status"
+            text = t(key, page=number(result.page), pages=number(max(1, result.total_pages)), count=count)
         else:
             text = t("list.preview_status", shown=number(len(result.items)), count=count)
         if loading:

@@ -14,6 +14,7 @@ from console.app import BackofficeApp
 from console.screens.account import AccountScreen
 from console.screens.user import LoginsList, MembershipsList, SessionsList, UserScreen
 from console.screens.users import UsersScreen
+from core import users
 from console.widgets.paged_list import PagedList, PageTable
 from tests.console.lists_data import Platform
 from tests.console.lists_fixtures import (  # noqa: F401
@@ -159,3 +160,32 @@ async def test_unknown_user_shows_the_message(make_lists_app: Callable[..., Back
         await settled(pilot)
         assert "user usr_nobody not found" in plain(app.screen.query_one("#user-error", Static))
         assert isinstance(app.screen.query_one(PagedList), PagedList)
+
+
+@pytest.mark.parametrize("too_low", [False, True])
+async def test_a_broad_search_shows_an_estimate_labelled_as_one(
+    make_lists_app: Callable[..., BackofficeApp], monkeypatch: pytest.MonkeyPatch, too_low: bool
+) -> None:
+    """Beyond EXACT_UP_TO matches the total is sampled: the status says
+    "about", and the last page, once reached, says the exact count, even when
+    the estimate promised fewer pages."""
+    monkeypatch.setattr(users, "EXACT_UP_TO", 2)
+    if too_low:
+        monkeypatch.setattr(users, "rounded_estimate", lambda _estimate, at_least: at_least)
+    app = make_lists_app()
+    async with app.run_test(size=(130, 12)) as pilot:  # a few rows a page
+        await open_users(pilot)
+        await pilot.press("slash", *"ex")
+        await settled(pilot, DEBOUNCE)
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        status = plain(screen.query_one(".list-status", Static))
+        assert status.startswith("Page 1 of about ") and "· about " in status, status
+        await pilot.press("escape")
+        for _ in range(20):  # onwards until the page that ends the list, past any estimated last page
+            if not screen.paged_list.result.total_is_estimate:
+                break
+            await pilot.press("pagedown")
+            await settled(pilot)
+        status = plain(screen.query_one(".list-status", Static))
+        assert "about" not in status and status.endswith("· 11 users"), status
