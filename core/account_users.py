@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from core.accounts import require_account
-from core.listing import as_utc, contains_pattern, display_name, normalized_search, percent
+from core.listing import contains_pattern, normalized_search, percent
 from core.paging import Page, PageRequest
-from core.users import UserStatus
+from core.users import PERSON_COLUMNS, UserStatus, person_fields
 from db.enums import UserRole
 
 ACTIVE_USER_DAYS = 30
@@ -71,12 +71,6 @@ def user_counts(conn: Connection, tenant_id: int | str, now: datetime) -> UserCo
     )
 
 
-_TENANT_USER_COLUMNS = (
-    "u.id, u.email, u.first_name, u.last_name, u.title, u.role, u.email_confirmed, u.created_at,"
-    " u.last_seen_at, u.avatar->>'Url' AS avatar_url"
-)
-
-
 def tenant_users(
     conn: Connection,
     tenant_id: int | str,
@@ -107,13 +101,13 @@ def tenant_users(
         return Page([], total, page.page, page.page_size)
     rows = conn.execute(
         text(
-            f"SELECT {_TENANT_USER_COLUMNS} FROM users u WHERE {where}"
+            f"SELECT {PERSON_COLUMNS} FROM users u WHERE {where}"
             " ORDER BY lower(u.first_name) NULLS LAST, lower(u.last_name) NULLS LAST, u.email, u.id"
             " LIMIT :limit OFFSET :offset"
         ),
         params,
     ).mappings()
-    return Page([_tenant_user(row) for row in rows], total, page.page, page.page_size)
+    return Page([TenantUser(**person_fields(row)) for row in rows], total, page.page, page.page_size)
 
 
 def top_users(conn: Connection, tenant_id: int | str) -> list[TenantUser]:
@@ -121,26 +115,9 @@ def top_users(conn: Connection, tenant_id: int | str) -> list[TenantUser]:
     tenant = require_account(conn, tenant_id)
     rows = conn.execute(
         text(
-            f"SELECT {_TENANT_USER_COLUMNS} FROM users u WHERE u.tenant_id = :id AND u.deleted_at IS NULL"
+            f"SELECT {PERSON_COLUMNS} FROM users u WHERE u.tenant_id = :id AND u.deleted_at IS NULL"
             " ORDER BY u.last_seen_at DESC NULLS LAST, u.email, u.id LIMIT :top"
         ),
         {"id": tenant, "top": TOP_USERS},
     ).mappings()
-    return [_tenant_user(row) for row in rows]
-
-
-def _tenant_user(row: Any) -> TenantUser:
-    return TenantUser(
-        id=row["id"],
-        display_name=display_name(row["first_name"], row["last_name"], row["email"]),
-        email=row["email"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        title=row["title"],
-        role=UserRole(row["role"]),
-        status=UserStatus.Active if row["email_confirmed"] else UserStatus.Pending,
-        email_confirmed=row["email_confirmed"],
-        created_at=as_utc(row["created_at"]),
-        last_seen_at=as_utc(row["last_seen_at"]),
-        avatar_url=row["avatar_url"],
-    )
+    return [TenantUser(**person_fields(row)) for row in rows]

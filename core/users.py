@@ -116,9 +116,13 @@ class UserDetail:
 
 
 _NAMES_SQL = "lower(COALESCE(u.first_name, '') || ' ' || COALESCE(u.last_name, ''))"
+# The users columns person_fields reads.
+PERSON_COLUMNS = (
+    "u.id, u.email, u.first_name, u.last_name, u.title, u.role, u.email_confirmed, u.created_at,"
+    " u.last_seen_at, u.avatar->>'Url' AS avatar_url"
+)
 _USER_COLUMNS = f"""
-    u.id, u.email, u.first_name, u.last_name, u.title, u.role, u.email_confirmed, u.created_at,
-    u.last_seen_at, u.avatar->>'Url' AS avatar_url, u.tenant_id, t.name AS tenant_name, t.plan AS tenant_plan,
+    {PERSON_COLUMNS}, u.tenant_id, t.name AS tenant_name, t.plan AS tenant_plan,
     s.cancel_at_period_end, s.scheduled_plan, COALESCE({HAS_EVER_SUBSCRIBED_SQL}, false) AS has_ever_subscribed
 """
 # Most recently seen first; never-seen users last (the original's default view).
@@ -260,25 +264,33 @@ def _page(
     return Page(items, total, page.page, page.page_size, total_is_estimate=estimated)
 
 
+def person_fields(row: Any) -> dict[str, Any]:
+    """What every view of a users row shows of the person: names, e-mail,
+    role, status, sign-up and last sign-in, avatar (read from PERSON_COLUMNS)."""
+    return {
+        "id": row["id"],
+        "display_name": display_name(row["first_name"], row["last_name"], row["email"]),
+        "email": row["email"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "title": row["title"],
+        "role": UserRole(row["role"]),
+        "status": UserStatus.Active if row["email_confirmed"] else UserStatus.Pending,
+        "email_confirmed": row["email_confirmed"],
+        "created_at": as_utc(row["created_at"]),
+        "last_seen_at": as_utc(row["last_seen_at"]),
+        "avatar_url": row["avatar_url"],
+    }
+
+
 def _user_row(row: Any) -> UserRow:
     return UserRow(
-        id=row["id"],
-        display_name=display_name(row["first_name"], row["last_name"], row["email"]),
-        email=row["email"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        title=row["title"],
-        role=UserRole(row["role"]),
-        status=UserStatus.Active if row["email_confirmed"] else UserStatus.Pending,
-        email_confirmed=row["email_confirmed"],
+        **person_fields(row),
         tenant_id=str(row["tenant_id"]),
         tenant_name=row["tenant_name"],
         tenant_plan=SubscriptionPlan(row["tenant_plan"]),
         tenant_planned_change=planned_change(row["cancel_at_period_end"], row["scheduled_plan"]),
         tenant_has_ever_subscribed=row["has_ever_subscribed"],
-        created_at=as_utc(row["created_at"]),
-        last_seen_at=as_utc(row["last_seen_at"]),
-        avatar_url=row["avatar_url"],
     )
 
 
@@ -299,22 +311,11 @@ def user_detail(conn: Connection, user_id: str, now: datetime) -> UserDetail:
         raise NotFound(f"user {user_id} not found")
     members = memberships(conn, row["email"])
     return UserDetail(
-        id=row["id"],
-        display_name=display_name(row["first_name"], row["last_name"], row["email"]),
-        email=row["email"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        title=row["title"],
-        role=UserRole(row["role"]),
-        status=UserStatus.Active if row["email_confirmed"] else UserStatus.Pending,
-        email_confirmed=row["email_confirmed"],
+        **person_fields(row),
         locale=row["locale"],
-        avatar_url=row["avatar_url"],
         tenant_id=str(row["tenant_id"]),
         tenant_name=row["tenant_name"],
-        created_at=as_utc(row["created_at"]),
         modified_at=as_utc(row["modified_at"]),
-        last_seen_at=as_utc(row["last_seen_at"]),
         tiles=_tiles(conn, row["email"], len(members), now),
         memberships=members,
     )
