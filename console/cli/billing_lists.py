@@ -1,0 +1,123 @@
+"""`backoffice billing-events` and `invoices`: the platform-wide billing
+event log and invoice list, as one JSON document (--json) or tables."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from console.cli.lists import choice, page_line, read
+from console.cli.options import JsonOption, PageOption, PageSizeOption, PeriodOption, enum_values
+from console.cli.output import emit_json, emit_table
+from console.cli.reports import DASH, Formatter
+from core import billing_events, invoices
+from core.billing_events import BillingEventPreset
+from core.clock import utcnow
+from core.invoices import InvoiceSort, InvoiceStatusFilter
+from core.jsonable import to_jsonable
+from core.paging import Page, PageRequest
+from db.enums import BillingEventType
+
+
+def print_billing_events(page: Page[billing_events.BillingEventRow], fmt: Formatter, title: str) -> None:
+    emit_table(
+        title,
+        ["Occurred", "Account", "Event", "Plan", "MRR impact", "MRR after"],
+        [
+            [
+                fmt.moment(e.occurred_at),
+                e.tenant_name or DASH,
+                e.event_type,
+                f"{e.from_plan or 'Basis'} → {e.to_plan}" if e.to_plan else DASH,
+                _signed(fmt, e.amount_delta, e.currency),
+                fmt.money(e.committed_mrr, e.currency),
+            ]
+            for e in page.items
+        ],
+    )
+
+
+def _signed(fmt: Formatter, amount: Any, currency: str | None) -> str:
+    if amount is None:
+        return DASH
+    text = fmt.money(amount, currency)
+    return f"+{text}" if amount > 0 else text
+
+
+def billing_events_command(
+    ctx: typer.Context,
+    search: Optional[str] = typer.Option(None, "--search", help="Part of the account name."),
+    event_type: Optional[list[str]] = typer.Option(
+        None, "--type", help="Event types; repeat or comma-separate. Default: all but NoOp."
+    ),
+    preset: str = typer.Option("all", "--preset", help="all, mrr-impact, subscription-state, other."),
+    period: int = PeriodOption,
+    page: int = PageOption,
+    page_size: int = PageSizeOption,
+    json: bool = JsonOption,
+) -> None:
+    """The platform-wide billing event log, newest first."""
+    types = enum_values(BillingEventType, event_type, "--type")
+    view = choice(BillingEventPreset, preset, "--preset")
+    result, fmt = read(
+        ctx,
+        lambda conn: billing_events.list_billing_events(
+            conn, now=utcnow(), search=search, types=types, preset=view, period_days=period,
+            page=PageRequest(page, page_size),
+        ),
+    )
+    if json:
+        emit_json({**to_jsonable(result), "period": period})
+        return
+    print_billing_events(result, fmt, f"Billing events, last {period} days")
+    page_line(result, "billing events", fmt)
+
+
+def invoices_command(
+    ctx: typer.Context,
+    search: Optional[str] = typer.Option(None, "--search", help="Part of the account name."),
+    status: Optional[list[str]] = typer.Option(
+        None, "--status", help="Paid, Refunded, Failed, Pending, HasCreditNote; repeat or comma-separate."
+    ),
+    sort: str = typer.Option("date", "--sort", help="date, tenant-name, total, status."),
+    desc: bool = typer.Option(True, "--desc/--asc", help="Newest (largest) first, or the reverse."),
+    page: int = PageOption,
+    page_size: int = PageSizeOption,
+    json: bool = JsonOption,
+) -> None:
+    """Invoices, refunds and credit notes of every account."""
+    statuses = enum_values(InvoiceStatusFilter, status, "--status")
+    order = choice(InvoiceSort, sort, "--sort")
+    result, fmt = read(
+        ctx,
+        lambda conn: invoices.list_invoices(
+            conn, search=search, statuses=statuses, sort=order, descending=desc, page=PageRequest(page, page_size)
+        ),
+    )
+    if json:
+        emit_json(result)
+        return
+    emit_table(
+        "Invoices",
+        ["Date", "Account", "Kind", "Plan", "Amount", "VAT", "Total", "Status"],
+        [
+            [
+                fmt.moment(i.date),
+                i.tenant_name or DASH,
+                i.row_kind,
+                i.plan or DASH,
+                fmt.money(i.amount_excluding_tax, i.currency),
+                fmt.money(i.tax_amount, i.currency),
+                fmt.money(i.amount, i.currency),
+                i.status,
+            ]
+            for i in result.items
+        ],
+    )
+    page_line(result, "rows", fmt)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("billing-events")(billing_events_command)
+    app.command("invoices")(invoices_command)
