@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, exists, func, select, update
@@ -33,7 +34,22 @@ from stripe_sync.drift import Discrepancy, ReplayFindings, StaleRow, StateSnapsh
 from stripe_sync.replayer import SUPPORTED_API_VERSIONS, BillingEventRow, replay
 from stripe_sync.state_sync import StateSync, StripeGateway, load_subscription, sync_state
 
-Progress = Callable[[str], None]
+
+class SyncStep(StrEnum):
+    """The steps a sync reports, in order. The values are the command line's
+    progress texts; the console translates by member name."""
+
+    CheckingRights = "Checking rights"
+    WaitingForOtherSyncs = "Waiting for other syncs of this tenant"
+    ReadingPriceCatalog = "Reading the Stripe price catalog"
+    ListingEvents = "Listing Stripe events"
+    ReadingCustomer = "Reading the customer and subscription from Stripe"
+    ReplayingEvents = "Replaying events into the ledger"
+    CheckingDrift = "Checking drift"
+    Done = "Done"
+
+
+Progress = Callable[[SyncStep], None]
 RECOVERY_SOURCE = "events_list"
 
 
@@ -64,7 +80,7 @@ def process_customer(
     """Process one customer; None when no subscription carries that customer
     (its Pending events wait for a later sync). Without `force` or a webhook
     event it only runs when the customer has Pending events."""
-    report = progress or (lambda message: None)
+    report = progress or (lambda step: None)
     subscription = load_subscription(conn, customer_id, lock=apply)
     if subscription is None:
         return None
@@ -73,20 +89,20 @@ def process_customer(
         return result
     result.synced = True
 
-    report("Reading the Stripe price catalog")
+    report(SyncStep.ReadingPriceCatalog)
     catalog = catalog or client.price_catalog()
-    report("Listing Stripe events")
+    report(SyncStep.ListingEvents)
     listed = client.list_events(customer_id, subscription.last_synced_stripe_event_created_at)
     if apply:
         result.recovered_events = archive_missing(conn, customer_id, listed.events, now)
 
-    report("Reading the customer and subscription from Stripe")
+    report(SyncStep.ReadingCustomer)
     state = sync_state(conn, subscription, client, catalog, now=now, apply=apply)
     result.state = state
     live = load_subscription(conn, customer_id, lock=False) if apply else subscription
     assert live is not None
 
-    report("Replaying events into the ledger")
+    report(SyncStep.ReplayingEvents)
     received = [webhook_event] if webhook_event is not None else []
     replayed = _replay_events(conn, customer_id, live, state, catalog, listed.events, received)
     if apply:
@@ -96,7 +112,7 @@ def process_customer(
             _advance_anchor(conn, live.id, newest)
         result.processed_events = _mark_processed(conn, customer_id, live, now)
 
-    report("Checking drift")
+    report(SyncStep.CheckingDrift)
     checked = load_subscription(conn, customer_id, lock=False) if apply else subscription
     assert checked is not None
     result.discrepancies = _check_drift(conn, checked, state, replayed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Row, select, update
@@ -40,6 +41,36 @@ RESET_TO_FREE: dict[str, Any] = {
 }
 
 
+class Transition(StrEnum):
+    """What a sync changed, for the operator. The values are the contract's
+    `changes` texts; the console translates by member name."""
+
+    BillingInfoAdded = "billing info added"
+    BillingInfoUpdated = "billing info updated"
+    PaymentMethodUpdated = "payment method updated"
+    SubscriptionCreated = "subscription created"
+    Upgraded = "upgraded"
+    Renewed = "renewed"
+    Cancelled = "cancelled"
+    Reactivated = "reactivated"
+    PaymentFailed = "payment failed"
+    PaymentRecovered = "payment recovered"
+    DowngradeCancelled = "downgrade cancelled"
+    Downgraded = "downgraded"
+    DowngradeScheduled = "downgrade scheduled"
+    NoPriceForBasis = "catalog has no price for Basis"
+    NoPriceForStandard = "catalog has no price for Standard"
+    NoPriceForPremium = "catalog has no price for Premium"
+    CustomerDeleted = "customer deleted"
+    SuspendedForFailedPayment = "suspended for failed payment"
+    Expired = "expired"
+    ImmediatelyCancelled = "immediately cancelled"
+
+    @classmethod
+    def no_price_for(cls, plan: SubscriptionPlan) -> Transition:
+        return cls(f"catalog has no price for {plan.value}")
+
+
 class StripeGateway(Protocol):
     """The calls of stripe_sync.client.StripeClient that processing uses."""
 
@@ -66,7 +97,7 @@ class StateSync:
     stripe_subscription: SubscriptionSnapshot | None = None
     subscription_changes: dict[str, Any] = field(default_factory=dict)
     tenant_changes: dict[str, Any] = field(default_factory=dict)
-    transitions: list[str] = field(default_factory=list)  # what happened, for the operator
+    transitions: list[Transition] = field(default_factory=list)  # what happened, for the operator
 
     @property
     def changed(self) -> bool:
@@ -96,7 +127,7 @@ def sync_state(
     customer = client.customer(customer_id)
     if customer.deleted:
         result.customer_deleted = True
-        _end(result, subscription, tenant, now, SuspensionReason.CustomerDeleted, "customer deleted")
+        _end(result, subscription, tenant, now, SuspensionReason.CustomerDeleted, Transition.CustomerDeleted)
     else:
         stripe_subscription = client.subscription(customer_id, catalog, customer=customer)
         result.stripe_subscription = stripe_subscription
@@ -109,9 +140,9 @@ def sync_state(
             _follow(result, subscription, tenant, stripe_subscription, catalog, now)
         elif subscription.stripe_subscription_id is not None:
             if subscription.first_payment_failed_at is not None:
-                _end(result, subscription, tenant, now, SuspensionReason.PaymentFailed, "suspended for failed payment")
+                _end(result, subscription, tenant, now, SuspensionReason.PaymentFailed, Transition.SuspendedForFailedPayment)
             else:
-                kind = "expired" if subscription.cancel_at_period_end else "immediately cancelled"
+                kind = Transition.Expired if subscription.cancel_at_period_end else Transition.ImmediatelyCancelled
                 _end(result, subscription, tenant, now, None, kind)
     if apply:
         _write(conn, subscription, result, now)
@@ -143,11 +174,11 @@ def _customer_details(
     stripe_subscription: SubscriptionSnapshot | None,
 ) -> None:
     if customer.billing_info is not None and customer.billing_info != subscription.billing_info:
-        result.transitions.append("billing info added" if subscription.billing_info is None else "billing info updated")
+        result.transitions.append(Transition.BillingInfoAdded if subscription.billing_info is None else Transition.BillingInfoUpdated)
         _set(result, subscription, "billing_info", customer.billing_info)
     method = (stripe_subscription.payment_method if stripe_subscription else None) or customer.payment_method
     if method != subscription.payment_method:
-        result.transitions.append("payment method updated")
+        result.transitions.append(Transition.PaymentMethodUpdated)
         _set(result, subscription, "payment_method", method)
 
 
@@ -162,14 +193,14 @@ def _follow(
     """Stripe has a live subscription: copy it."""
     result.stripe = StateSnapshot(stripe.plan, stripe.cancel_at_period_end, stripe.current_price_amount, stripe.currency)
     if subscription.stripe_subscription_id is None:
-        result.transitions.append("subscription created")
+        result.transitions.append(Transition.SubscriptionCreated)
         _set_tenant(result, tenant, "state", TenantState.Active.value)
         _set_tenant(result, tenant, "suspension_reason", None)
         _set_tenant(result, tenant, "suspended_at", None)
     elif SubscriptionPlan(subscription.plan).tier < stripe.plan.tier:
-        result.transitions.append("upgraded")
+        result.transitions.append(Transition.Upgraded)
     if subscription.current_period_end and stripe.current_period_end and stripe.current_period_end > subscription.current_period_end:
-        result.transitions.append("renewed")
+        result.transitions.append(Transition.Renewed)
     _set(result, subscription, "stripe_subscription_id", stripe.stripe_subscription_id)
     _set(result, subscription, "plan", stripe.plan.value)
     _set(result, subscription, "current_price_amount", stripe.current_price_amount)
@@ -177,16 +208,16 @@ def _follow(
     _set(result, subscription, "current_period_end", stripe.current_period_end)
     _set_tenant(result, tenant, "plan", stripe.plan.value)
     if stripe.cancel_at_period_end != subscription.cancel_at_period_end:
-        result.transitions.append("cancelled" if stripe.cancel_at_period_end else "reactivated")
+        result.transitions.append(Transition.Cancelled if stripe.cancel_at_period_end else Transition.Reactivated)
     _set(result, subscription, "cancel_at_period_end", stripe.cancel_at_period_end)
     _set(result, subscription, "cancellation_reason", stripe.cancellation_reason.value if stripe.cancellation_reason else None)
     _set(result, subscription, "cancellation_feedback", stripe.cancellation_feedback)
     _schedule(result, subscription, stripe, catalog)
     if stripe.status in FAILING_STATUSES and subscription.first_payment_failed_at is None:
-        result.transitions.append("payment failed")
+        result.transitions.append(Transition.PaymentFailed)
         _set(result, subscription, "first_payment_failed_at", now)
     elif stripe.status == "active" and subscription.first_payment_failed_at is not None:
-        result.transitions.append("payment recovered")
+        result.transitions.append(Transition.PaymentRecovered)
         _set(result, subscription, "first_payment_failed_at", None)
 
 
@@ -195,18 +226,18 @@ def _schedule(result: StateSync, subscription: Row[Any], stripe: SubscriptionSna
     catalog miss the price is left alone (ScheduledPriceMissing flags a gap)."""
     if stripe.scheduled_plan is None:
         if subscription.scheduled_plan is not None:
-            result.transitions.append("downgrade cancelled" if stripe.plan.value == subscription.plan else "downgraded")
+            result.transitions.append(Transition.DowngradeCancelled if stripe.plan.value == subscription.plan else Transition.Downgraded)
         _set(result, subscription, "scheduled_plan", None)
         _set(result, subscription, "scheduled_price_amount", None)
         return
     if subscription.scheduled_plan is None:
-        result.transitions.append("downgrade scheduled")
+        result.transitions.append(Transition.DowngradeScheduled)
     price = catalog.price_of(stripe.scheduled_plan)
     _set(result, subscription, "scheduled_plan", stripe.scheduled_plan.value)
     if price is not None:
         _set(result, subscription, "scheduled_price_amount", price)
     else:
-        result.transitions.append(f"catalog has no price for {stripe.scheduled_plan.value}")
+        result.transitions.append(Transition.no_price_for(stripe.scheduled_plan))
         if subscription.scheduled_plan != stripe.scheduled_plan.value:
             _set(result, subscription, "scheduled_price_amount", None)
 
@@ -217,7 +248,7 @@ def _end(
     tenant: Row[Any],
     now: datetime,
     suspension: SuspensionReason | None,
-    transition: str,
+    transition: Transition,
 ) -> None:
     """The subscription is gone at Stripe: reset to free; suspend the tenant
     when the customer was deleted or the payment failed for good. An existing

@@ -25,8 +25,8 @@ from db.engine import is_admin
 from db.models import Subscription, Tenant
 from stripe_sync import ledger
 from stripe_sync.client import client_from_settings
-from stripe_sync.processing import Progress, process_customer
-from stripe_sync.state_sync import StripeGateway
+from stripe_sync.processing import Progress, SyncStep, process_customer
+from stripe_sync.state_sync import StripeGateway, Transition
 
 EVENTS_LIST_WINDOW = timedelta(days=30)
 NOT_CONFIGURED = "Stripe is not configured: set STRIPE_API_KEY to sync with Stripe"
@@ -48,7 +48,7 @@ class SyncResult:
     synced_at: datetime
     archived_events_awaiting_confirmation: ArchivedAwaiting | None
     recovered_events: int = 0
-    changes: tuple[str, ...] = ()  # what the state sync did, in words
+    changes: tuple[Transition, ...] = ()  # what the state sync did
 
     def to_json(self) -> dict[str, Any]:
         """The contract's result (ids as strings)."""
@@ -135,11 +135,11 @@ def sync_tenant(
 ) -> SyncResult:
     """Admin: sync one tenant with Stripe and check drift."""
     now = now or utcnow()
-    report = progress or (lambda message: None)
+    report = progress or (lambda step: None)
     with engine.begin() as conn:
-        report("Checking rights")
+        report(SyncStep.CheckingRights)
         subscription = locked_subscription(conn, settings, tenant_id, action="syncing with Stripe")
-        report("Waiting for other syncs of this tenant")
+        report(SyncStep.WaitingForOtherSyncs)
         tenant_lock(conn, tenant_id)
         gateway = client or stripe_client_for(settings)
         before = ledger.count_events(conn, subscription.id)
@@ -152,7 +152,7 @@ def sync_tenant(
             select(Subscription.has_drift_detected, Subscription.drift_discrepancies).where(Subscription.id == subscription.id)
         ).one()
         awaiting = archived_awaiting_confirmation(conn, subscription.stripe_customer_id, now)
-    report("Done")
+    report(SyncStep.Done)
     return SyncResult(
         tenant_id=tenant_id,
         billing_events_appended=after - before,

@@ -51,7 +51,7 @@ def sync_result_dialog(name: str, result: SyncResult) -> ResultDialog:
         lines.append(t("admin.sync.drift_hint"))
     else:
         lines.insert(0, t("admin.sync.matches_stripe"))
-    lines.extend(t("admin.sync.change", change=change) for change in result.changes)
+    lines.extend(t("admin.sync.change", change=t(f"admin.sync.transition.{change.name}")) for change in result.changes)
     buttons: list[tuple[str, str]] = []
     awaiting = result.archived_events_awaiting_confirmation
     if awaiting is not None:
@@ -135,7 +135,7 @@ class AccountActionsScreen(BackofficeScreen):
                 app.settings,
                 int(target.tenant_id),
                 now=app.clock(),
-                progress=lambda step: app.call_from_thread(progress.report, step),
+                progress=lambda step: app.call_from_thread(progress.report, t(f"admin.sync.step.{step.name}")),
             )
         except Exception as error:  # shown in a dialog; the transaction rolled back
             app.call_from_thread(self._failed, progress, t("admin.sync.failed", name=target.name), failure_line(error))

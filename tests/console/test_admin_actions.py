@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from textual.pilot import Pilot
 from textual.widgets import Button, OptionList, Static
 
-from console import keys
+from console import i18n, keys
 from console.app import BackofficeApp
 from console.screens import account_actions
 from console.screens.account import AccountScreen
@@ -24,6 +24,8 @@ from console.widgets.dialogs import ActionsMenu, ConfirmDialog, ProgressDialog, 
 from db.enums import SubscriptionPlan
 from db.models import BillingEvent, Subscription
 from stripe_sync import archive, sync
+from stripe_sync.processing import SyncStep
+from stripe_sync.state_sync import Transition
 from tests import factories
 from tests.console.lists_data import Platform, seed_platform
 from tests.console.lists_fixtures import (  # noqa: F401
@@ -138,8 +140,8 @@ async def test_sync_shows_progress_then_the_clean_result(
     release = threading.Event()
     real_sync = account_actions.sync_tenant
 
-    def slow_sync(*args: Any, progress: Callable[[str], None], **kwargs: Any) -> Any:
-        progress("Talking to Stripe")
+    def slow_sync(*args: Any, progress: Callable[[SyncStep], None], **kwargs: Any) -> Any:
+        progress(SyncStep.ReadingCustomer)
         assert release.wait(10)
         return real_sync(*args, progress=progress, **kwargs)
 
@@ -151,7 +153,7 @@ async def test_sync_shows_progress_then_the_clean_result(
         await pilot.pause(0.2)
         assert isinstance(app.screen, ProgressDialog)
         assert "Syncing Kunde ApS with Stripe" in dialog_text(app)
-        assert plain(app.screen.query_one("#progress-step", Static)) == "Talking to Stripe"
+        assert plain(app.screen.query_one("#progress-step", Static)) == "Reading the customer and subscription from Stripe"
         await pilot.press("escape")  # the running sync cannot be dismissed
         assert isinstance(app.screen, ProgressDialog)
         release.set()
@@ -168,6 +170,55 @@ async def test_sync_shows_progress_then_the_clean_result(
         # The screen shows what the sync changed: the plan Stripe reports.
         assert screen.view.detail.plan is SubscriptionPlan.Standard
         assert screen.query_one("#events-preview").result.total == 2  # the third is a NoOp: audit only, hidden
+
+
+async def test_sync_in_danish_shows_danish_steps_and_changes(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _, kunde = admin_platform
+    use_stripe(monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,)))
+    release = threading.Event()
+    real_sync = account_actions.sync_tenant
+
+    def slow_sync(*args: Any, progress: Callable[[SyncStep], None], **kwargs: Any) -> Any:
+        progress(SyncStep.ReplayingEvents)
+        assert release.wait(10)
+        return real_sync(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(account_actions, "sync_tenant", slow_sync)
+    app = app_factory(engine)(locale="da-DK", stripe_api_key="sk_test_console")
+    async with app.run_test(size=WIDE) as pilot:
+        await open_account(pilot, kunde)
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        assert plain(app.screen.query_one("#progress-step", Static)) == "Genafspiller hændelser i faktureringshændelsesloggen"
+        release.set()
+        await settled(pilot, 0.2)
+        assert isinstance(app.screen, ResultDialog) and app.screen.dialog_id == "sync-result"
+        text = dialog_text(app)
+        assert "Synkronisering fuldført med afvigelser: Kunde ApS" in text
+        for line in (
+            "Ændret: faktureringsinfo tilføjet",
+            "Ændret: abonnement oprettet",
+            "Ændret: nedgradering planlagt",
+            "Ændret: priskataloget har ingen pris for Premium",
+        ):
+            assert line in text
+        assert "subscription created" not in text
+
+
+@pytest.mark.parametrize("locale", ["en-US", "da-DK"])
+def test_every_sync_step_and_change_has_a_text_in_both_locales(locale: str) -> None:
+    catalog = i18n.load_catalog(locale)
+    keys_ = [f"admin.sync.step.{step.name}" for step in SyncStep]
+    keys_ += [f"admin.sync.transition.{change.name}" for change in Transition]
+    assert [key for key in keys_ if key not in catalog] == []
+
+
+def test_the_english_console_shows_the_command_line_s_texts() -> None:
+    english = i18n.load_catalog("en-US")
+    assert all(english[f"admin.sync.step.{step.name}"] == step.value for step in SyncStep)
+    assert all(english[f"admin.sync.transition.{change.name}"] == change.value for change in Transition)
 
 
 async def test_sync_with_drift_warns_with_the_count(
