@@ -1,8 +1,9 @@
 """The accounts list: search, plan and status filters, sorts, paged in SQL
 (backoffice.md 1.16, 2.1, 2.4, 4.2; decisions.md).
 
-A page is found in two steps: the ordered tenant ids of the page (a short walk
-over an index that matches the sort), then the columns of those few rows.
+A page is found in two steps: the ordered tenant ids of the page (sorted
+outright when the matches are few, else a short walk over an index that
+matches the sort: core/account_sorts.py), then the columns of those few rows.
 """
 
 from __future__ import annotations
@@ -11,12 +12,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from core import money
+from core.account_sorts import AccountSort, ids_by_key, ids_by_sorting_matches, ids_by_status
+from core.account_status import (
+    ACCOUNTS_SQL,
+    HAS_EVER_SUBSCRIBED_SQL,
+    STATUS_PREDICATES,
+    STATUS_SQL,
+    AccountStatus,
+    PlannedChange,
+    displayed_forward_mrr,
+    mrr_changes_at_renewal,
+    planned_change,
+)
 from core.errors import NotFound
 from core.listing import (
     as_utc,
@@ -30,107 +41,10 @@ from core.listing import (
 from core.paging import Page, PageRequest
 from db.enums import SubscriptionPlan
 
-
-class AccountStatus(StrEnum):
-    """Derived status of an account (backoffice.md 2.1), in the order the status sort uses."""
-
-    Active = "Active"
-    Downgrading = "Downgrading"
-    Canceling = "Canceling"
-    Canceled = "Canceled"
-    Free = "Free"
-
-
-class PlannedChange(StrEnum):
-    Cancellation = "Cancellation"
-    ScheduledPlanChange = "ScheduledPlanChange"
-
-
-class AccountSort(StrEnum):
-    """The original's sort names in kebab-case (contract.md 8)."""
-
-    name = "name"
-    plan = "plan"
-    mrr = "mrr"
-    renewal_date = "renewal-date"
-    status = "status"
-    country = "country"
-    created_at = "created-at"
-    modified_at = "modified-at"
-
-
-HAS_EVER_SUBSCRIBED_SQL = money.has_ever_subscribed_sql("s")
-PLAN_TIER_SQL = "CASE t.plan WHEN 'Basis' THEN 0 WHEN 'Standard' THEN 1 WHEN 'Premium' THEN 2 END"
-COUNTRY_SQL = "COALESCE(s.billing_info->'Address'->>'Country', '')"
-
-# First match wins (backoffice.md 2.1). A tenant without a subscription row has
-# no planned change and never paid.
-STATUS_SQL = (
-    "CASE WHEN s.cancel_at_period_end THEN 'Canceling'"
-    " WHEN s.scheduled_plan IS NOT NULL THEN 'Downgrading'"
-    " WHEN t.plan <> 'Basis' THEN 'Active'"
-    f" WHEN {HAS_EVER_SUBSCRIBED_SQL} THEN 'Canceled'"
-    " ELSE 'Free' END"
-)
-
-# The same rule as one predicate per status. Each fact about the subscription is
-# an EXISTS over a small partial index, so filtering and counting by status never
-# reads the subscriptions themselves.
-_CANCELING = "EXISTS (SELECT 1 FROM subscriptions x WHERE x.tenant_id = t.id AND x.cancel_at_period_end)"
-_DOWNGRADING = (
-    "EXISTS (SELECT 1 FROM subscriptions x WHERE x.tenant_id = t.id"
-    " AND x.scheduled_plan IS NOT NULL AND NOT x.cancel_at_period_end)"
-)
-_EVER_SUBSCRIBED = (
-    f"EXISTS (SELECT 1 FROM subscriptions x WHERE x.tenant_id = t.id AND {money.has_ever_subscribed_sql('x')})"
-)
-_NO_PLANNED_CHANGE = f"NOT {_CANCELING} AND NOT {_DOWNGRADING}"
-STATUS_PREDICATES: dict[AccountStatus, str] = {
-    AccountStatus.Active: f"t.plan <> 'Basis' AND {_NO_PLANNED_CHANGE}",
-    AccountStatus.Downgrading: _DOWNGRADING,
-    AccountStatus.Canceling: _CANCELING,
-    AccountStatus.Canceled: f"t.plan = 'Basis' AND {_NO_PLANNED_CHANGE} AND {_EVER_SUBSCRIBED}",
-    AccountStatus.Free: f"t.plan = 'Basis' AND {_NO_PLANNED_CHANGE} AND NOT {_EVER_SUBSCRIBED}",
-}
-_STATUS_NAMES = ", ".join(f"'{status}'" for status in AccountStatus)
-STATUS_RANK_SQL = f"array_position(ARRAY[{_STATUS_NAMES}], {STATUS_SQL})"
-
-
-@dataclass(frozen=True)
-class SortKey:
-    expression: str
-    nulls_last: bool = False  # in both directions
-    always_ascending: bool = False
-
-    def clause(self, descending: bool) -> str:
-        direction = "ASC" if self.always_ascending or not descending else "DESC"
-        return f"{self.expression} {direction}" + (" NULLS LAST" if self.nulls_last else "")
-
-
-def _order(keys: Sequence[SortKey], descending: bool) -> str:
-    return ", ".join(key.clause(descending) for key in keys)
-
-
-# Sorts whose key is on the tenant row walk a tenants index; ties by id.
-_TENANT_ORDER = {
-    AccountSort.name: [SortKey("lower(t.name)"), SortKey("t.id")],
-    AccountSort.plan: [SortKey(PLAN_TIER_SQL), SortKey("t.id")],
-    AccountSort.created_at: [SortKey("t.created_at"), SortKey("t.id")],
-    AccountSort.modified_at: [SortKey("COALESCE(t.modified_at, t.created_at)"), SortKey("t.id")],
-}
-# Sorts whose key is on the subscription walk a subscriptions index; ties by
-# tenant id. Accounts without a renewal date come last in both directions.
-_SUBSCRIPTION_ORDER = {
-    AccountSort.mrr: SortKey("COALESCE(s.current_price_amount, 0)"),
-    AccountSort.renewal_date: SortKey("s.current_period_end", nulls_last=True),
-    AccountSort.country: SortKey(COUNTRY_SQL),
-}
 # Few matches are sorted outright rather than met by walking a sort index: a
 # walk reads about page/share rows, and a name search is clustered in name order.
 SORT_MATCHES_UP_TO = 2_000
 SORT_MATCHES_BELOW_SHARE = 0.05
-
-_STATUS_RANK = {status: rank for rank, status in enumerate(AccountStatus)}
 
 
 @dataclass(frozen=True)
@@ -174,34 +88,6 @@ class AccountFilter:
     drift_detected: bool = False
 
 
-def planned_change(cancel_at_period_end: bool | None, scheduled_plan: str | None) -> PlannedChange | None:
-    if cancel_at_period_end:
-        return PlannedChange.Cancellation
-    if scheduled_plan is not None:
-        return PlannedChange.ScheduledPlanChange
-    return None
-
-
-def mrr_changes_at_renewal(
-    change: PlannedChange | None, current_price: Decimal | None, scheduled_price: Decimal | None
-) -> bool:
-    """Canceling: the price goes to 0; downgrading: to the scheduled price, when known."""
-    if current_price is None:
-        return False
-    if change is PlannedChange.Cancellation:
-        return True
-    return change is PlannedChange.ScheduledPlanChange and scheduled_price is not None
-
-
-def displayed_forward_mrr(
-    current_price: Decimal | None, cancel_at_period_end: bool | None, scheduled_price: Decimal | None
-) -> Decimal | None:
-    """Forward MRR (core.money), or None where the row shows "-" (no price)."""
-    if current_price is None:
-        return None
-    return money.forward_mrr(current_price, bool(cancel_at_period_end), scheduled_price)
-
-
 def list_accounts(
     conn: Connection,
     *,
@@ -225,7 +111,7 @@ def list_accounts(
 
 def count_accounts(conn: Connection, where: AccountFilter) -> int:
     condition, params = _where(where)
-    return conn.execute(text(f"SELECT count(*) FROM {_ACCOUNTS} WHERE {condition}"), params).scalar_one()
+    return conn.execute(text(f"SELECT count(*) FROM {ACCOUNTS_SQL} WHERE {condition}"), params).scalar_one()
 
 
 def account_ids_page(
@@ -244,16 +130,11 @@ def account_ids_page(
     condition, params = _where(where)
     params = {**params, "limit": page.page_size, "offset": page.offset}
     if _few_matches(conn, total):
-        return _ids_by_sorting_matches(conn, condition, params, _all_keys(sort), descending)
-    if sort in _TENANT_ORDER:
-        order = _order(_TENANT_ORDER[sort], descending)
-        return _ids(conn, f"SELECT t.id FROM {_ACCOUNTS} WHERE {condition} ORDER BY {order}", params)
+        return ids_by_sorting_matches(conn, condition, params, sort, descending)
     if sort is AccountSort.status:
-        return _ids_by_status(conn, replace(where, statuses=()), params, where.statuses, descending)
-    return _ids_by_subscription_key(conn, condition, params, _SUBSCRIPTION_ORDER[sort], descending)
-
-
-_ACCOUNTS = "tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id"
+        any_status, _ = _where(replace(where, statuses=()))
+        return ids_by_status(conn, any_status, params, where.statuses, descending)
+    return ids_by_key(conn, condition, params, sort, descending)
 
 
 def _few_matches(conn: Connection, total: int) -> bool:
@@ -262,72 +143,6 @@ def _few_matches(conn: Connection, total: int) -> bool:
     # The planner's own estimate of the table size is enough to choose a plan.
     tenants = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'tenants'::regclass")).scalar_one()
     return total < tenants * SORT_MATCHES_BELOW_SHARE
-
-
-def _ids(conn: Connection, sql: str, params: dict[str, Any]) -> list[int]:
-    return list(conn.execute(text(f"{sql} LIMIT :limit OFFSET :offset"), params).scalars())
-
-
-def _all_keys(sort: AccountSort) -> list[SortKey]:
-    """The complete order of a sort, over tenants left-joined to subscriptions."""
-    if sort in _TENANT_ORDER:
-        return _TENANT_ORDER[sort]
-    if sort is AccountSort.status:
-        return [SortKey(STATUS_RANK_SQL), SortKey("t.id")]
-    without_subscription_last = SortKey("s.tenant_id IS NULL", always_ascending=True)
-    return [without_subscription_last, _SUBSCRIPTION_ORDER[sort], SortKey("t.id")]
-
-
-def _ids_by_sorting_matches(
-    conn: Connection, condition: str, params: dict[str, Any], keys: Sequence[SortKey], descending: bool
-) -> list[int]:
-    """Collect the matches first (MATERIALIZED keeps the planner from walking a
-    sort index instead), then sort just them."""
-    columns = ", ".join(f"{key.expression} AS k{i}" for i, key in enumerate(keys))
-    order = _order([replace(key, expression=f"k{i}") for i, key in enumerate(keys)], descending)
-    sql = (
-        f"WITH matches AS MATERIALIZED (SELECT t.id, {columns} FROM {_ACCOUNTS} WHERE {condition})"
-        f" SELECT id FROM matches ORDER BY {order}"
-    )
-    return _ids(conn, sql, params)
-
-
-def _ids_by_status(
-    conn: Connection, where: AccountFilter, params: dict[str, Any], statuses: Sequence[AccountStatus], descending: bool
-) -> list[int]:
-    """The status is derived from two tables, so no index holds it: one branch per
-    status, each a walk in id order that stops after the rows a page can reach."""
-    condition, _ = _where(where)
-    direction = "DESC" if descending else "ASC"
-    wanted = [status for status in AccountStatus if not statuses or status in statuses]
-    branches = [
-        f"(SELECT t.id, {_STATUS_RANK[status]} AS status_rank FROM {_ACCOUNTS}"
-        f" WHERE {condition} AND {STATUS_PREDICATES[status]} ORDER BY t.id {direction} LIMIT :reach)"
-        for status in wanted
-    ]
-    sql = f"SELECT id FROM ({' UNION ALL '.join(branches)}) ranked ORDER BY status_rank {direction}, id {direction}"
-    return _ids(conn, sql, {**params, "reach": params["offset"] + params["limit"]})
-
-
-def _ids_by_subscription_key(
-    conn: Connection, condition: str, params: dict[str, Any], key: SortKey, descending: bool
-) -> list[int]:
-    """Walk a subscriptions index. A tenant without a subscription row (the domain
-    creates both together, so this is rare) comes after every subscribed one."""
-    order = _order([key, SortKey("s.tenant_id")], descending)
-    subscribed = "subscriptions s JOIN tenants t ON t.id = s.tenant_id"
-    ids = _ids(conn, f"SELECT s.tenant_id FROM {subscribed} WHERE {condition} ORDER BY {order}", params)
-    missing = params["limit"] - len(ids)
-    if not missing:
-        return ids
-    if ids:
-        tail = 0
-    else:
-        count = conn.execute(text(f"SELECT count(*) FROM {subscribed} WHERE {condition}"), params).scalar_one()
-        tail = max(0, params["offset"] - count)
-    direction = "DESC" if descending else "ASC"
-    sql = f"SELECT t.id FROM {_ACCOUNTS} WHERE s.tenant_id IS NULL AND {condition} ORDER BY t.id {direction}"
-    return ids + _ids(conn, sql, {**params, "limit": missing, "offset": tail})
 
 
 def _where(where: AccountFilter) -> tuple[str, dict[str, Any]]:

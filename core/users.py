@@ -12,9 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from core.accounts import (
+from core.account_status import (
     HAS_EVER_SUBSCRIBED_SQL,
-    SORT_MATCHES_UP_TO,
     STATUS_SQL,
     AccountStatus,
     PlannedChange,
@@ -22,6 +21,7 @@ from core.accounts import (
     mrr_changes_at_renewal,
     planned_change,
 )
+from core.accounts import SORT_MATCHES_UP_TO
 from core.errors import NotFound
 from core.listing import as_utc, contains_check, contains_match, display_name, normalized_search, search_params, tenant_name_match
 from core.paging import Page, PageRequest
