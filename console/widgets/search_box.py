@@ -4,6 +4,7 @@ non-empty box, and on an empty one hands focus back to the list."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
@@ -42,6 +43,19 @@ class SearchBox(Input):
         super().__init__(value=value, placeholder=placeholder, id=id, classes="search-box")
         self._timer: Timer | None = None
         self._sent = value.strip()
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual runs a binding once the key has bubbled up, after any letter
+        # that arrived in the same read: over a link that batches keystrokes,
+        # "abc<backspace>d" would end as "abc". This box's own bindings
+        # (backspace, arrows, home, end, escape...) run at once, in order.
+        bindings = self._bindings.key_to_bindings.get(event.key)
+        if bindings:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(bindings[0].action)
+            return
+        await super()._on_key(event)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input is not self:
