@@ -13,20 +13,18 @@ Moving the cursor past the last row (or pagedown) fetches the next page and
 puts the cursor on its first row; past the first row, the previous page.
 While a page loads the previous one stays visible; the first load shows a
 spinner; an empty result or a failure shows a message in place of the table.
+The table, and how its columns fit the width, are in page_table.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
 from sqlalchemy import Connection
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, LoadingIndicator, Static
@@ -35,71 +33,13 @@ from textual.worker import get_current_worker
 from console.formatting import number
 from console.i18n import t
 from console.widgets.cards import describe_error
+from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, fit, fitting_columns
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
 
 QueryT = TypeVar("QueryT")
 ItemT = TypeVar("ItemT")
-Cell = str | Text
-CursorPlace = Literal["first", "last", "keep"]
 # Below this many rows of height the page keeps its default size.
 MIN_FITTED_ROWS = 4
-FLEX_COMFORT_WIDTH = 18  # flexible columns narrow to this before others are dropped
-FLEX_MIN_WIDTH = 12
-CELL_PADDING = 2  # DataTable's cell padding, one column each side
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # column key; also the sort key a header click asks for
-    label: str  # translation key of the header
-    justify: Literal["left", "right"] = "left"
-    # Narrow tables drop columns with a drop rank, highest rank first; 0 never.
-    drop: int = 0
-    # Still too wide without them: flexible columns (names) give up width,
-    # their text cut short, down to FLEX_MIN_WIDTH.
-    flex: bool = False
-
-
-class PageTable(DataTable[Cell]):
-    """The DataTable of one page. pageup/pagedown and moving past either end
-    ask the list for the neighbouring page instead of scrolling."""
-
-    BINDINGS = [
-        Binding("pageup", "previous_page", show=False),
-        Binding("pagedown", "next_page", show=False),
-    ]
-
-    class PageRequested(Message):
-        def __init__(self, table: PageTable, step: int, cursor: CursorPlace) -> None:
-            super().__init__()
-            self.table = table
-            self.step = step
-            self.cursor = cursor
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.has_previous = False
-        self.has_next = False
-
-    def action_cursor_down(self) -> None:
-        if self.row_count and self.cursor_row >= self.row_count - 1 and self.has_next:
-            self.post_message(self.PageRequested(self, 1, "first"))
-            return
-        super().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        if self.row_count and self.cursor_row <= 0 and self.has_previous:
-            self.post_message(self.PageRequested(self, -1, "last"))
-            return
-        super().action_cursor_up()
-
-    def action_next_page(self) -> None:
-        if self.has_next:
-            self.post_message(self.PageRequested(self, 1, "first"))
-
-    def action_previous_page(self) -> None:
-        if self.has_previous:
-            self.post_message(self.PageRequested(self, -1, "first"))
 
 
 class PagedList(Vertical, Generic[QueryT, ItemT]):
@@ -325,7 +265,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             self._headers = headers
             self._visible = visible
         shown = [
-            (key, [_fit(cells[index], column_width) for index, column_width in zip(visible, column_widths, strict=True)])
+            (key, [fit(cells[index], column_width) for index, column_width in zip(visible, column_widths, strict=True)])
             for key, cells in rows
         ]
         if keys == [row.key.value for row in table.ordered_rows]:
@@ -366,41 +306,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             return None
 
     def _fitting_columns(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> tuple[tuple[int, ...], tuple[int | None, ...]]:
-        """The columns that fit the width and the width of each (None: as wide
-        as its cells). Flexible columns give up width down to a comfortable
-        size, then droppable columns go, highest drop rank first, then the
-        flexible ones narrow to their minimum."""
         width = (self.content_size.width or self.size.width) - 1  # room for the cursor's edge
-        widths = [
-            max([cell_len(self._header(column)) + 2, *(_cell_width(cells[index]) for _, cells in rows)]) + CELL_PADDING
-            for index, column in enumerate(self.COLUMNS)
-        ]
-        visible = list(range(len(self.COLUMNS)))
-        fixed: dict[int, int] = {}
-
-        def excess() -> int:
-            used = sum(fixed[i] + CELL_PADDING if i in fixed else widths[i] for i in visible)
-            return used - width if width > 0 else 0
-
-        def narrow_flexible(floor: int) -> None:
-            for index in sorted((i for i in visible if self.COLUMNS[i].flex), key=lambda i: -widths[i]):
-                current = fixed.get(index, widths[index] - CELL_PADDING)
-                cut = min(excess(), current - floor)
-                if cut > 0:
-                    fixed[index] = current - cut
-
-        narrow_flexible(FLEX_COMFORT_WIDTH)
-        for index in sorted((i for i, c in enumerate(self.COLUMNS) if c.drop), key=lambda i: -self.COLUMNS[i].drop):
-            if excess() <= 0:
-                break
-            visible.remove(index)
-            fixed.pop(index, None)
-        narrow_flexible(FLEX_MIN_WIDTH)
-        for index in list(fixed):  # room left after the drops goes back to the narrowed
-            fixed[index] += min(-excess(), widths[index] - CELL_PADDING - fixed[index]) if excess() < 0 else 0
-            if fixed[index] >= widths[index] - CELL_PADDING:
-                del fixed[index]
-        return tuple(visible), tuple(fixed.get(i) for i in visible)
+        return fitting_columns(self.COLUMNS, [self._header(column) for column in self.COLUMNS], rows, width)
 
     def _header(self, column: Column) -> str:
         label = t(column.label)
@@ -481,19 +388,4 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
 
     def focus_table(self) -> None:
         self.table.focus()
-
-
-def _fit(cell: Cell, width: int | None) -> Cell:
-    """A cell cut to a narrowed column's width, with an ellipsis."""
-    if width is None or _cell_width(cell) <= width:
-        return cell
-    text = cell.copy() if isinstance(cell, Text) else Text(cell)
-    text.truncate(width, overflow="ellipsis")
-    return text
-
-
-def _cell_width(cell: Cell) -> int:
-    if isinstance(cell, Text):
-        return max((cell_len(line) for line in cell.plain.splitlines()), default=0)
-    return cell_len(cell)
 
