@@ -190,20 +190,10 @@ def email_login(
     retry_count: int = 0,
     type: str = "Login",
 ) -> str:
-    login_id = ids.prefixed("emlog", created_at, _rng)
-    conn.execute(
-        insert(EmailLogin).values(
-            id=login_id,
-            created_at=created_at,
-            type=type,
-            email=email.lower(),
-            one_time_password_hash="hash",
-            retry_count=retry_count,
-            resend_count=0,
-            completed=completed,
-        )
+    return _login(
+        conn, EmailLogin, "emlog", created_at=created_at, email=email, type=type,
+        one_time_password_hash="hash", retry_count=retry_count, resend_count=0, completed=completed,
     )
-    return login_id
 
 
 def external_login(
@@ -215,20 +205,26 @@ def external_login(
     provider: str = "Google",
     type: str = "Login",
 ) -> str:
-    login_id = ids.prefixed("exlog", created_at, _rng)
-    conn.execute(
-        insert(ExternalLogin).values(
-            id=login_id,
-            created_at=created_at,
-            type=type,
-            provider_type=provider,
-            email=email.lower() if email else None,
-            code_verifier="v",
-            nonce="n",
-            browser_fingerprint="f",
-            login_result=result,
-        )
+    return _login(
+        conn, ExternalLogin, "exlog", created_at=created_at, email=email, type=type,
+        provider_type=provider, code_verifier="v", nonce="n", browser_fingerprint="f", login_result=result,
     )
+
+
+def _login(
+    conn: Connection,
+    table: type[EmailLogin] | type[ExternalLogin],
+    id_prefix: str,
+    *,
+    created_at: datetime,
+    email: str | None,
+    **columns: Any,
+) -> str:
+    """A sign-in attempt row: a time-ordered id, the e-mail lower-cased as
+    stored, and the columns of its own table."""
+    login_id = ids.prefixed(id_prefix, created_at, _rng)
+    stored_email = email.lower() if email else None
+    conn.execute(insert(table).values(id=login_id, created_at=created_at, email=stored_email, **columns))
     return login_id
 
 
