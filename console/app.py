@@ -58,6 +58,7 @@ from textual.worker import get_current_worker
 
 from console import i18n, keys, preferences
 from console.palette import JumpProvider, KeysProvider
+from console.resources import data_path
 from console.screens import SCREENS, SECTIONS
 from console.themes import THEMES
 from console.widgets.banners import load_banners
@@ -71,7 +72,7 @@ BANNER_RETRY_SECONDS = 15
 
 
 class BackofficeApp(App[None]):
-    CSS_PATH = "../backoffice.tcss"
+    CSS_PATH = data_path("backoffice.tcss")
     TITLE = "Back Office"
     MODES = {name: SCREENS[name] for name in SECTIONS}
     COMMANDS = App.COMMANDS | {JumpProvider, KeysProvider}

@@ -1,9 +1,10 @@
 """Every label on screen goes through `t("key", **params)`.
 
-Catalogs live in `translations/<locale>/*.json`, one file per area of the
-console (shell.json, dashboard.json, ...). All files of a locale are merged at
-start, so a new screen adds its own file without touching anyone else's. A key
-must be unique across files; a clash is an error, not a silent override.
+Catalogs live in `translations/<locale>/*.json` (console/resources.py finds
+the folder), one file per area of the console (shell.json, dashboard.json,
+...). All files of a locale are merged at start, so a new screen adds its own
+file without touching anyone else's. A key must be unique across files; a
+clash is an error, not a silent override.
 
 A value is either a string with `{name}` placeholders, or a plural object
 `{"one": "...", "other": "..."}` chosen by the `count` parameter with the CLDR
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from babel import Locale
 
+from console.resources import data_path
+
 DEFAULT_LOCALE = "en-US"
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS_DIR = data_path("translations")
 
 Catalog = dict[str, str | dict[str, str]]
 
