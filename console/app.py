@@ -125,10 +125,12 @@ class BackofficeApp(App[None]):
 
     # -- start -------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.set_class(self.kiosk, "-kiosk")
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.switch_mode("dashboard")
+        # Awaited: a key typed during start-up is handled after the dashboard
+        # is in place, so the dashboard cannot replace the screen it opened.
+        await self.switch_mode("dashboard")
         self._load_admin()
         self._load_banners()
 
