@@ -13,31 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.markup import escape
+from rich.console import RenderableType
 from rich.text import Text
 from sqlalchemy import Connection
-from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.widgets import ContentSwitcher, LoadingIndicator, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
+from textual.containers import VerticalScroll
+from textual.widgets import Static, TabPane
 
 from console.formatting import DASH, number, short_date, short_datetime
 from console.i18n import t
-from console.screens.base import BackofficeScreen
+from console.screens.detail_screen import DetailScreen, detail_header
 from console.widgets.badges import mrr_text, plan_badge, role_text, status_badge
-from console.widgets.cards import describe_error
-from console.widgets.header import AppHeader
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.tiles import Tile
 from core.paging import Page, PageRequest
 from core.user_activity import LoginAttempt, LoginOutcome, UserSession, login_history, sessions
 from core.users import Membership, UserDetail, memberships, user_detail
 
-TABS = ("overview", "logins", "sessions")
-TAB_LISTS = {"logins": "#user-logins", "sessions": "#user-sessions"}
 RECENT_LOGINS = 5
 
 
@@ -188,7 +180,7 @@ class SessionsList(PagedList[PersonQuery, UserSession]):
         return (t("user.sessions.empty"), t("user.sessions.empty_hint"))
 
 
-class UserScreen(BackofficeScreen):
+class UserScreen(DetailScreen[UserDetail]):
     """navigate("user", user_id=..., tab=...)."""
 
     NAME = "user"
@@ -196,137 +188,78 @@ class UserScreen(BackofficeScreen):
     MENU_ITEM = "users"
     KEY_SCOPES = ("tabs",)
     AUTO_FOCUS = "#user-tabs Tabs"
-
-    class DetailLoaded(Message):
-        def __init__(self, detail: UserDetail) -> None:
-            super().__init__()
-            self.detail = detail
-
-    class DetailFailed(Message):
-        def __init__(self, error: str) -> None:
-            super().__init__()
-            self.error = error
+    ID = "user"
+    TABS = ("overview", "logins", "sessions")
+    TAB_LISTS = {"logins": "#user-logins", "sessions": "#user-sessions"}
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.user_id = str(params.get("user_id", ""))
-        self.detail: UserDetail | None = None
+
+    @property
+    def detail(self) -> UserDetail | None:
+        return self.loaded
 
     def screen_title(self) -> str:
         if self.detail is not None:
             return self.detail.display_name
         return t(self.TITLE_KEY)
 
-    def compose_content(self) -> ComposeResult:
-        tab = str(self.params.get("tab", "overview"))
-        with ContentSwitcher(initial="user-loading", id="user-switcher"):
-            yield LoadingIndicator(id="user-loading")
-            yield Static("", id="user-error", classes="list-message -error")
-            with Vertical(id="user-view"):
-                yield Static("", id="user-header", classes="detail-header")
-                with Horizontal(classes="detail-tiles"):
-                    yield Tile(t("user.tile.memberships"), tab="overview", id="tile-memberships")
-                    yield Tile(t("user.tile.sessions"), tab="sessions", id="tile-sessions")
-                    yield Tile(t("user.tile.logins"), tab="logins", id="tile-logins")
-                with TabbedContent(id="user-tabs", initial=tab if tab in TABS else "overview"):
-                    with TabPane(t("user.tab.overview"), id="overview"):
-                        with VerticalScroll(classes="overview"):
-                            yield Static(t("user.memberships.title"), classes="section-title")
-                            yield MembershipsList(id="user-memberships", classes="preview")
-                            yield Static(t("user.recent_logins"), classes="section-title")
-                            yield RecentLoginsList(id="user-recent-logins", classes="preview")
-                    with TabPane(t("user.tab.logins"), id="logins"):
-                        yield Static(t("user.logins.intro"), classes="tab-intro")
-                        yield LoginsList(id="user-logins")
-                    with TabPane(t("user.tab.sessions"), id="sessions"):
-                        yield Static(t("user.sessions.intro"), classes="tab-intro")
-                        yield SessionsList(id="user-sessions")
+    def compose_tiles(self) -> ComposeResult:
+        yield Tile(t("user.tile.memberships"), tab="overview", id="tile-memberships")
+        yield Tile(t("user.tile.sessions"), tab="sessions", id="tile-sessions")
+        yield Tile(t("user.tile.logins"), tab="logins", id="tile-logins")
 
-    def on_mount(self) -> None:
-        self._fetch(self.user_id, self.backoffice.clock())
+    def compose_tabs(self) -> ComposeResult:
+        with TabPane(t("user.tab.overview"), id="overview"):
+            with VerticalScroll(classes="overview"):
+                yield Static(t("user.memberships.title"), classes="section-title")
+                yield MembershipsList(id="user-memberships", classes="preview")
+                yield Static(t("user.recent_logins"), classes="section-title")
+                yield RecentLoginsList(id="user-recent-logins", classes="preview")
+        with TabPane(t("user.tab.logins"), id="logins"):
+            yield Static(t("user.logins.intro"), classes="tab-intro")
+            yield LoginsList(id="user-logins")
+        with TabPane(t("user.tab.sessions"), id="sessions"):
+            yield Static(t("user.sessions.intro"), classes="tab-intro")
+            yield SessionsList(id="user-sessions")
 
-    @work(thread=True, exclusive=True, group="user")
-    def _fetch(self, user_id: str, now: datetime) -> None:
-        worker = get_current_worker()
-        try:
-            with self.backoffice.read_only() as conn:
-                detail = user_detail(conn, user_id, now)
-        except Exception as error:
-            if not worker.is_cancelled:
-                self.post_message(self.DetailFailed(describe_error(error)))
-            return
-        if not worker.is_cancelled:
-            self.post_message(self.DetailLoaded(detail))
+    def fetch(self, conn: Connection, now: datetime) -> UserDetail:
+        return user_detail(conn, self.user_id, now)
 
-    def on_user_screen_detail_failed(self, message: DetailFailed) -> None:
-        self.query_one("#user-error", Static).update(escape(t("list.error", error=message.error)))
-        self.query_one("#user-switcher", ContentSwitcher).current = "user-error"
+    def tab_query(self) -> PersonQuery:
+        assert self.detail is not None  # the tabs load once the person is shown
+        return PersonQuery(self.detail.email, self.backoffice.clock())
 
-    def on_user_screen_detail_loaded(self, message: DetailLoaded) -> None:
-        detail = message.detail
-        self.detail = detail
-        self.query_one("#user-header", Static).update(self._header(detail))
+    def first_shown(self, detail: UserDetail) -> None:
+        query = self.tab_query()
+        self.query_one(MembershipsList).load(query)
+        self.query_one(RecentLoginsList).load(query)
+
+    def paint(self, detail: UserDetail) -> None:
+        self.query_one("#user-header", Static).update(_header(detail))
         tiles = detail.tiles
         self.query_one("#tile-memberships", Tile).show(
             number(tiles.memberships), t("user.memberships.count", count=tiles.memberships)
         )
         self.query_one("#tile-sessions", Tile).show(number(tiles.active_sessions), t("user.tile.sessions_hint"))
         self.query_one("#tile-logins", Tile).show(number(tiles.logins_last_30_days), t("user.tile.logins_hint"))
-        self.query_one("#user-switcher", ContentSwitcher).current = "user-view"
-        query = PersonQuery(detail.email, self.backoffice.clock())
-        self.query_one(MembershipsList).load(query)
-        self.query_one(RecentLoginsList).load(query)
-        self._load_tab(self.query_one(TabbedContent).active)
-        self.query_one(AppHeader).set_title(self.screen_title())
-        self.sub_title = self.screen_title()
 
-    @staticmethod
-    def _header(detail: UserDetail) -> RenderableType:
-        title = Text(detail.display_name, style="bold")
-        title.append("  ")
-        if detail.email_confirmed:
-            title.append(f"✓ {t('user.email_confirmed')}", style="green")
-        else:
-            title.append(f"✕ {t('user.email_pending')}", style="yellow")
-        facts = Text(
-            " · ".join(
-                (
-                    detail.email,
-                    t("user.created", date=short_date(detail.created_at)),
-                    f"# {detail.id}",
-                )
-            ),
-            style="dim",
-        )
-        return Group(title, facts)
-
-    # -- tabs ----------------------------------------------------------------
-
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id:
-            self._load_tab(event.pane.id)
-
-    def _load_tab(self, tab: str) -> None:
-        if self.detail is None or tab not in TAB_LISTS:
-            return
-        paged = self.query_one(TAB_LISTS[tab], PagedList)
-        if paged.current_query is None:
-            paged.load(PersonQuery(self.detail.email, self.backoffice.clock()))
-
-    def action_tab(self, number: int) -> None:
-        if self.detail is None or not 1 <= number <= len(TABS):
-            return
-        tab = TABS[number - 1]
-        self.query_one(TabbedContent).active = tab
-        if tab in TAB_LISTS:
-            self.query_one(TAB_LISTS[tab], PagedList).focus_table()
-        else:
-            self.query_one(MembershipsList).focus_table()
-
-    def on_tile_selected(self, message: Tile.Selected) -> None:
-        if message.tile.tab:
-            self.action_tab(TABS.index(message.tile.tab) + 1)
+    def focus_overview(self) -> None:
+        self.query_one(MembershipsList).focus_table()
 
     def on_paged_list_opened(self, message: PagedList.Opened) -> None:
         if isinstance(message.paged_list, MembershipsList):
             self.backoffice.navigate("account", tenant_id=message.item.tenant_id)
+
+
+def _header(detail: UserDetail) -> RenderableType:
+    title = Text(detail.display_name, style="bold")
+    title.append("  ")
+    if detail.email_confirmed:
+        title.append(f"✓ {t('user.email_confirmed')}", style="green")
+    else:
+        title.append(f"✕ {t('user.email_pending')}", style="yellow")
+    return detail_header(
+        title, (detail.email, t("user.created", date=short_date(detail.created_at)), f"# {detail.id}")
+    )

@@ -420,7 +420,8 @@ async def test_moving_through_100k_accounts_fetches_only_the_visible_page(
 # -- translations ------------------------------------------------------------------
 
 MODULES = (
-    "console/screens/accounts.py", "console/screens/account.py", "console/screens/account_actions.py",
+    "console/screens/accounts.py", "console/screens/account.py", "console/screens/account_tabs.py",
+    "console/screens/account_actions.py", "console/screens/detail_screen.py",
     "console/screens/users.py", "console/screens/user.py", "console/screens/billing_events.py",
     "console/screens/invoices.py", "console/screens/list_screen.py", "console/widgets/account_pane.py",
     "console/widgets/badges.py", "console/widgets/dialogs.py", "console/widgets/filter_dialog.py",

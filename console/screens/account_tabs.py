@@ -1,0 +1,276 @@
+"""What the tabs of one account show: the Overview's blocks (drift note,
+owners, current plan) and the paged lists of the Users, Invoices and Billing
+events tabs, with the short previews of the last two on the Overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import Connection
+
+from console.formatting import DASH, ago, money, short_date, short_datetime
+from console.i18n import t
+from console.widgets.badges import (
+    country_text,
+    event_badge,
+    mrr_text,
+    payment_status_badge,
+    plan_badge,
+    plan_transition,
+    renewal_label_key,
+    role_text,
+    signed_money_text,
+    status_badge,
+    user_status_badge,
+)
+from console.widgets.paged_list import Cell, Column, PagedList
+from core.account_detail import AccountDetail, Payment, payment_history
+from core.account_users import TenantUser, tenant_users
+from core.billing_events import BillingEventRow, list_billing_events
+from core.paging import Page, PageRequest
+
+PREVIEW_ROWS = 3
+
+
+@dataclass(frozen=True)
+class TenantQuery:
+    tenant_id: str
+    now: datetime
+    search: str = ""
+
+
+# -- the tab lists -------------------------------------------------------------
+
+
+class TenantUsersList(PagedList[TenantQuery, TenantUser]):
+    COLUMNS = (
+        Column("name", "account.users.column.name", flex=True),
+        Column("email", "account.users.column.email", drop=2, flex=True),
+        Column("role", "account.users.column.role", drop=3),
+        Column("status", "account.users.column.status", drop=1),
+        Column("last_seen", "account.users.column.last_seen"),
+    )
+    NOUN = "users.count"
+
+    def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[TenantUser]:
+        return tenant_users(conn, query.tenant_id, search=query.search, page=page)
+
+    def row_key(self, item: TenantUser) -> str:
+        return item.id
+
+    def cells(self, item: TenantUser) -> tuple[Cell, ...]:
+        name = Text(item.display_name)
+        if item.title:
+            name.append(f" · {item.title}", style="dim")
+        now = self.current_query.now if self.current_query else item.created_at
+        return (
+            name,
+            item.email,
+            role_text(item.role),
+            user_status_badge(item.email_confirmed),
+            ago(item.last_seen_at, now) if item.last_seen_at else "-",
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        if self.current_query is not None and self.current_query.search:
+            return (t("account.users.empty_filtered"), t("account.users.empty_filtered_hint"))
+        return (t("account.users.empty"), t("account.users.empty_hint"))
+
+
+class PaymentsList(PagedList[TenantQuery, Payment]):
+    """Payment history: one row per Stripe transaction, its refund and credit
+    note shown on the row (decisions.md), with the tax breakdown."""
+
+    COLUMNS = (
+        Column("date", "account.invoices.column.date"),
+        Column("plan", "account.invoices.column.plan", drop=3),
+        Column("amount", "account.invoices.column.amount", justify="right", drop=1),
+        Column("vat", "account.invoices.column.vat", justify="right", drop=2),
+        Column("total", "account.invoices.column.total", justify="right"),
+        Column("status", "account.invoices.column.status"),
+        Column("documents", "account.invoices.column.documents", drop=4, flex=True),
+    )
+    NOUN = "account.invoices.count"
+
+    def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[Payment]:
+        return payment_history(conn, query.tenant_id, page=page)
+
+    def row_key(self, item: Payment) -> str:
+        return item.id
+
+    def cells(self, item: Payment) -> tuple[Cell, ...]:
+        reversed_ = item.refunded or item.credit_noted
+        style = "strike dim" if reversed_ else ""
+        status = payment_status_badge(item.status, failure_reason=item.failure_reason)
+        if item.credit_noted:
+            status.append(f" · {t('account.invoices.credit_note')} {short_date(item.credit_noted_at)}", style="dim")
+        elif item.refunded and str(item.status) != "Refunded":
+            status.append(f" · {t('enum.payment_status.Refunded')} {short_date(item.refunded_at)}", style="dim")
+        elif item.refunded and item.refunded_at is not None:
+            status.append(f" {short_date(item.refunded_at)}", style="dim")
+        documents = []
+        if item.invoice_url:
+            documents.append(f"{t('account.invoices.invoice_pdf')}: {item.invoice_url}")
+        if item.credit_note_url:
+            documents.append(f"{t('account.invoices.credit_note_pdf')}: {item.credit_note_url}")
+        return (
+            short_datetime(item.date),
+            plan_badge(item.plan),
+            Text(money(item.amount_excluding_tax, item.currency), style=style, justify="right"),
+            Text(money(item.tax_amount, item.currency), style=style or "dim", justify="right"),
+            Text(money(item.amount, item.currency), style=style, justify="right"),
+            status,
+            " · ".join(documents) or DASH,
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        return (t("account.invoices.empty"), t("account.invoices.empty_hint"))
+
+
+class PaymentsPreview(PaymentsList):
+    PAGEABLE = False
+    PAGE_SIZE = PREVIEW_ROWS
+
+
+class AccountEventsList(PagedList[TenantQuery, BillingEventRow]):
+    """The account's whole billing event log, newest first, paged."""
+
+    COLUMNS = (
+        Column("occurred", "account.events.column.occurred"),
+        Column("event", "account.events.column.event", flex=True),
+        Column("plan", "account.events.column.plan", drop=2),
+        Column("impact", "account.events.column.impact", justify="right"),
+        Column("after", "account.events.column.after", justify="right", drop=1),
+    )
+    NOUN = "billing.count"
+
+    def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[BillingEventRow]:
+        return list_billing_events(conn, now=query.now, tenant_id=query.tenant_id, period_days=None, page=page)
+
+    def row_key(self, item: BillingEventRow) -> str:
+        return item.id
+
+    def cells(self, item: BillingEventRow) -> tuple[Cell, ...]:
+        return (
+            short_datetime(item.occurred_at),
+            event_badge(item.event_type),
+            plan_transition(item.event_type, item.from_plan, item.to_plan),
+            signed_money_text(item.amount_delta, item.currency),
+            Text(money(item.committed_mrr, item.currency), style="dim", justify="right"),
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        return (t("account.events.empty"), t("account.events.empty_hint"))
+
+
+class AccountEventsPreview(AccountEventsList):
+    PAGEABLE = False
+    PAGE_SIZE = PREVIEW_ROWS
+
+# -- the overview's blocks -----------------------------------------------------
+
+
+def drift_note(detail: AccountDetail) -> RenderableType:
+    lines = [
+        Text(
+            "⚠ "
+            + t(
+                "account.drift.detected",
+                count=len(detail.drift_discrepancies),
+                date=short_datetime(detail.drift_checked_at) if detail.drift_checked_at else DASH,
+            ),
+            style="bold yellow",
+        )
+    ]
+    for finding in detail.drift_discrepancies:
+        line = Text(f"  • {finding.kind}", style="yellow")
+        if finding.description:
+            line.append(f": {finding.description}", style="")
+        lines.append(line)
+    return Group(*lines)
+
+def owners_block(owners: Page[TenantUser], now: datetime) -> RenderableType:
+    parts: list[RenderableType] = [Text(t("account.owners"), style="bold underline")]
+    if not owners.items:
+        parts.append(Text(t("account.no_owners"), style="dim"))
+    for owner in owners.items:
+        line = Text(owner.display_name, style="bold")
+        if not owner.email_confirmed:
+            line.append(f"  {t('users.status.Pending')}", style="yellow")
+        if owner.title:
+            line.append(f"\n{owner.title}", style="dim")
+        line.append(f"\n{owner.email}", style="dim")
+        line.append(
+            f"\n{t('account.users.column.last_seen')}: {ago(owner.last_seen_at, now) if owner.last_seen_at else '-'}",
+            style="dim",
+        )
+        parts.append(line)
+    return Group(*parts)
+
+def plan_block(detail: AccountDetail) -> RenderableType:
+    heading = Text(t("account.current_plan"), style="bold underline")
+    if detail.subscribed_since is None and not detail.has_ever_subscribed:
+        return Group(heading, Text(t("account.no_plan"), style="bold"), Text(t("account.no_paid_plan"), style="dim"))
+    amount = account_mrr(detail)
+    badges = Text.assemble(plan_badge(detail.plan))
+    if detail.planned_change is not None:
+        badges.append("  ")
+        badges.append_text(status_badge(detail.status))
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="dim", no_wrap=True)
+    facts.add_column()
+    facts.add_row(t("account.subscribed_since"), short_date(detail.subscribed_since))
+    facts.add_row(
+        t(renewal_label_key(detail.status, detail.cancel_at_period_end)), short_date(detail.renewal_date)
+    )
+    facts.add_row(t("account.billing_address"), _address(detail))
+    facts.add_row(t("account.payment_method"), _payment_method(detail))
+    if detail.tax_id:
+        facts.add_row(t("account.vat_number"), detail.tax_id)
+    if detail.stripe_customer_url:
+        facts.add_row(t("account.stripe"), detail.stripe_customer_url)
+    return Group(heading, amount, badges, Text(t("account.per_month"), style="dim"), facts)
+
+
+def account_mrr(detail: AccountDetail) -> Text:
+    """The MRR in bold, with the amount it changes to at renewal."""
+    amount = mrr_text(
+        detail.monthly_recurring_revenue,
+        detail.forward_monthly_recurring_revenue,
+        detail.mrr_changes_at_renewal,
+        detail.currency,
+    )
+    amount.stylize("bold")
+    return amount
+
+
+def _address(detail: AccountDetail) -> RenderableType:
+    address = detail.billing_address
+    if address is None:
+        return Text(t("account.no_billing_address"), style="dim")
+    lines = [
+        detail.billing_name,
+        address.line1,
+        address.line2,
+        " ".join(part for part in (address.postal_code, address.city) if part),
+        address.state,
+        country_text(address.country) if address.country else None,
+    ]
+    return Text("\n".join(line for line in lines if line))
+
+
+def _payment_method(detail: AccountDetail) -> str:
+    method = detail.payment_method
+    if method is None:
+        return "-"
+    brand = method.brand.capitalize() if method.brand else t("account.card")
+    if method.brand == "link":
+        return brand
+    text = f"{brand} •••• {method.last4}"
+    if method.exp_month > 0:
+        text += f"  {method.exp_month:02d}/{method.exp_year % 100:02d}"
+    return text
