@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import typer
 from babel import dates as babel_dates
@@ -181,45 +182,18 @@ def trends_command(ctx: typer.Context, period: int = PeriodOption, json: bool = 
     stdout.print(f"Prior period: {fmt.number(prior[0])} new accounts, {fmt.number(prior[1])} logins")
 
 
-@report_app.command("recent-signups")
-def recent_signups_command(ctx: typer.Context, limit: int = _limit_option(dashboard.recent.SIGNUPS_LIMIT), json: bool = JsonOption) -> None:
-    """Latest paid signups, newest first."""
-    result, fmt = _read(ctx, lambda conn, _: dashboard.recent_signups(conn, limit))
-    if json:
-        emit_json(result)
-        return
-    emit_table(
-        "Recent paid signups",
-        ["Account", "Tenant id", "Plan", "Owner", "Subscribed (UTC)"],
-        [
-            [item.name or DASH, item.tenant_id, item.plan.value, item.owner.email if item.owner else DASH, fmt.moment(item.subscribed_since)]
-            for item in result.items
-        ],
-    )
+@dataclass(frozen=True)
+class RecentReport(Generic[T]):
+    """A `report recent-...` command: one of the dashboard's recent cards, read
+    with `--limit` rows, printed as JSON or as a table of `row`s."""
 
-
-@report_app.command("recent-stripe-events")
-def recent_stripe_events_command(ctx: typer.Context, limit: int = _limit_option(dashboard.recent.BILLING_EVENTS_LIMIT), json: bool = JsonOption) -> None:
-    """Latest billing events (NoOp left out), with the MRR after each."""
-    result, fmt = _read(ctx, lambda conn, _: dashboard.recent_billing_events(conn, limit))
-    if json:
-        emit_json(result)
-        return
-    emit_table(
-        "Recent billing events",
-        ["Occurred (UTC)", "Account", "Event", "Plan", "MRR impact", "MRR after"],
-        [
-            [
-                fmt.moment(item.occurred_at),
-                item.tenant_name or item.tenant_id,
-                item.type.value,
-                _plan_change(item.from_plan, item.to_plan),
-                fmt.money(item.amount_delta, item.currency),
-                fmt.money(item.committed_mrr, item.currency),
-            ]
-            for item in result.items
-        ],
-    )
+    name: str
+    help: str
+    default_limit: int
+    read: Callable[[Any, int], dashboard.RecentItems[T]]
+    title: str
+    columns: tuple[str, ...]
+    row: Callable[[T, Formatter], list[str]]
 
 
 def _plan_change(from_plan: Any, to_plan: Any) -> str:
@@ -229,43 +203,71 @@ def _plan_change(from_plan: Any, to_plan: Any) -> str:
     return plan.value if plan else DASH
 
 
-@report_app.command("recent-payments")
-def recent_payments_command(ctx: typer.Context, limit: int = _limit_option(dashboard.recent.PAYMENTS_LIMIT), json: bool = JsonOption) -> None:
-    """Latest payments (gross amounts, raw status)."""
-    result, fmt = _read(ctx, lambda conn, _: dashboard.recent_payments(conn, limit))
-    if json:
-        emit_json(result)
-        return
-    emit_table(
-        "Recent payments",
-        ["Date (UTC)", "Account", "Plan", "Total", "Status"],
-        [
-            [fmt.moment(item.date), item.tenant_name or item.tenant_id, item.plan.value if item.plan else DASH, fmt.money(item.amount, item.currency), item.status.value]
-            for item in result.items
-        ],
-    )
-
-
-@report_app.command("recent-logins")
-def recent_logins_command(ctx: typer.Context, limit: int = _limit_option(dashboard.recent.LOGINS_LIMIT), json: bool = JsonOption) -> None:
-    """Latest successful logins of the last 30 days."""
-    result, fmt = _read(ctx, lambda conn, _: dashboard.recent_logins(conn, utcnow(), limit))
-    if json:
-        emit_json(result)
-        return
-    emit_table(
-        "Recent logins",
-        ["When (UTC)", "User", "Account", "Method"],
-        [
-            [fmt.moment(item.occurred_at), _display_name(item.first_name, item.last_name, item.email), item.tenant_name or DASH, item.method.value]
-            for item in result.items
-        ],
-    )
-
-
 def _display_name(first: str | None, last: str | None, email: str) -> str:
     name = " ".join(part for part in (first, last) if part)
     return name or email
+
+
+RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
+    RecentReport(
+        name="recent-signups",
+        help="Latest paid signups, newest first.",
+        default_limit=dashboard.recent.SIGNUPS_LIMIT,
+        read=dashboard.recent_signups,
+        title="Recent paid signups",
+        columns=("Account", "Tenant id", "Plan", "Owner", "Subscribed (UTC)"),
+        row=lambda item, fmt: [item.name or DASH, item.tenant_id, item.plan.value, item.owner.email if item.owner else DASH, fmt.moment(item.subscribed_since)],
+    ),
+    RecentReport(
+        name="recent-stripe-events",
+        help="Latest billing events (NoOp left out), with the MRR after each.",
+        default_limit=dashboard.recent.BILLING_EVENTS_LIMIT,
+        read=dashboard.recent_billing_events,
+        title="Recent billing events",
+        columns=("Occurred (UTC)", "Account", "Event", "Plan", "MRR impact", "MRR after"),
+        row=lambda item, fmt: [
+            fmt.moment(item.occurred_at),
+            item.tenant_name or item.tenant_id,
+            item.type.value,
+            _plan_change(item.from_plan, item.to_plan),
+            fmt.money(item.amount_delta, item.currency),
+            fmt.money(item.committed_mrr, item.currency),
+        ],
+    ),
+    RecentReport(
+        name="recent-payments",
+        help="Latest payments (gross amounts, raw status).",
+        default_limit=dashboard.recent.PAYMENTS_LIMIT,
+        read=dashboard.recent_payments,
+        title="Recent payments",
+        columns=("Date (UTC)", "Account", "Plan", "Total", "Status"),
+        row=lambda item, fmt: [fmt.moment(item.date), item.tenant_name or item.tenant_id, item.plan.value if item.plan else DASH, fmt.money(item.amount, item.currency), item.status.value],
+    ),
+    RecentReport(
+        name="recent-logins",
+        help="Latest successful logins of the last 30 days.",
+        default_limit=dashboard.recent.LOGINS_LIMIT,
+        read=lambda conn, limit: dashboard.recent_logins(conn, utcnow(), limit),
+        title="Recent logins",
+        columns=("When (UTC)", "User", "Account", "Method"),
+        row=lambda item, fmt: [fmt.moment(item.occurred_at), _display_name(item.first_name, item.last_name, item.email), item.tenant_name or DASH, item.method.value],
+    ),
+)
+
+
+def _recent_command(report: RecentReport[Any]) -> Callable[..., None]:
+    def command(ctx: typer.Context, limit: int = _limit_option(report.default_limit), json: bool = JsonOption) -> None:
+        result, fmt = _read(ctx, lambda conn, _: report.read(conn, limit))
+        if json:
+            emit_json(result)
+            return
+        emit_table(report.title, report.columns, [report.row(item, fmt) for item in result.items])
+
+    return command
+
+
+for _report in RECENT_REPORTS:
+    report_app.command(_report.name, help=_report.help)(_recent_command(_report))
 
 
 def banners_command(ctx: typer.Context, json: bool = JsonOption) -> None:
