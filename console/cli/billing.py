@@ -1,4 +1,4 @@
-"""Admin billing commands: `sync`, `drift ack`, `stripe replay-archive`.
+"""Admin billing commands: `sync`, `drift ack`, `drift check`, `stripe replay-archive`.
 
 Each calls one core function (stripe_sync.sync / drift / archive), the same
 the console's keys call; the refusals (exit 3 not an admin, exit 4 Stripe not
@@ -7,8 +7,12 @@ configured, exit 1 not found) are raised there, in the contract's order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Optional
 
 import typer
@@ -16,14 +20,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from core.clock import utcnow
 from core.errors import OperatorError
+from core.jsonable import to_jsonable
 from stripe_sync.archive import replay_archive
 from stripe_sync.drift import acknowledge_drift
+from stripe_sync.drift_worker import DEFAULT_STALENESS, DriftCheckResult, check_stale
 from stripe_sync.sync import SyncResult, sync_all, sync_tenant
 
 from console.cli.context import app_context
 from console.cli.groups import drift_app, stripe_app
 from console.cli.options import JsonOption
-from console.cli.output import emit_json, stderr, stdout, usage_error
+from console.cli.output import emit_json, emit_table, stderr, stdout, usage_error
 
 
 def register(app: typer.Typer) -> None:
@@ -87,6 +93,95 @@ def ack(ctx: typer.Context, tenant_id: int = typer.Argument(..., help="The tenan
         )
     else:
         stdout.print(f"drift of tenant {tenant_id} acknowledged; {done.discrepancy_count} finding(s) kept for audit")
+
+
+def _staleness_hours(value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise usage_error("staleness must be 0 or more hours")
+    return value
+
+
+def _watch_seconds(value: Optional[float]) -> Optional[float]:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise usage_error("the watch interval must be more than 0 seconds")
+    return value
+
+
+@drift_app.command("check")
+def check(
+    ctx: typer.Context,
+    staleness: float = typer.Option(
+        DEFAULT_STALENESS / timedelta(hours=1),
+        "--staleness",
+        metavar="HOURS",
+        callback=_staleness_hours,
+        help="Check subscriptions whose last drift check is older than HOURS (0: all of them).",
+    ),
+    watch: Optional[float] = typer.Option(
+        None, "--watch", metavar="SECONDS", callback=_watch_seconds, help="Run a pass every SECONDS until interrupted (Ctrl-C)."
+    ),
+    passes: Optional[int] = typer.Option(None, "--passes", min=1, hidden=True, help="With --watch: stop after N passes."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Admin: check drift against Stripe for every subscription not checked recently; writes only the drift status."""
+    app = app_context(ctx)
+    engine = app.engine()
+
+    def run_pass() -> DriftCheckResult:
+        with _progress(json_output) as progress:
+            task = progress.add_task("Checking drift", total=None)
+
+            def advance(done: int, total: int, tenant: int) -> None:
+                progress.update(task, completed=done, total=total, description=f"Checking tenant {tenant}")
+
+            result = check_stale(engine, app.settings, now=utcnow(), staleness=timedelta(hours=staleness), progress=advance)
+        _print_check(result, json_output, one_line=watch is not None)
+        return result
+
+    if watch is None:
+        result = run_pass()
+        if result.failures:
+            raise OperatorError(f"{len(result.failures)} tenant(s) failed the drift check")
+        return
+    _watch(run_pass, watch, json_output=json_output, passes=passes)
+
+
+def _watch(run_pass: Callable[[], DriftCheckResult], every: float, *, json_output: bool, passes: int | None) -> None:
+    """Passes `every` seconds apart, counted from the end of the last one, until
+    Ctrl-C (or `passes` of them); a tenant's failure never stops the watch."""
+    done: list[DriftCheckResult] = []
+    try:
+        while passes is None or len(done) < passes:
+            if done:
+                time.sleep(every)
+            done.append(run_pass())
+    except KeyboardInterrupt:
+        pass
+    summary = (
+        f"drift check stopped after {len(done)} pass(es): {sum(r.checked for r in done)} checked,"
+        f" {sum(r.drift_detected for r in done)} with drift,"
+        f" {sum(r.skipped_stripe_unavailable for r in done)} skipped (Stripe unavailable),"
+        f" {sum(len(r.failures) for r in done)} failed"
+    )
+    (stderr if json_output else stdout).print(summary, highlight=False, soft_wrap=True)
+
+
+def _print_check(result: DriftCheckResult, json_output: bool, *, one_line: bool) -> None:
+    """The result as JSON (one line per pass when watching) or a summary table;
+    failures go to stderr."""
+    if json_output:
+        if one_line:
+            typer.echo(json.dumps(to_jsonable(result.to_json()), ensure_ascii=False))
+        else:
+            emit_json(result.to_json())
+        return
+    emit_table(
+        f"Drift check at {result.checked_at.isoformat(timespec='seconds')}",
+        ["checked", "drift detected", "skipped (Stripe unavailable)", "failed"],
+        [[result.checked, result.drift_detected, result.skipped_stripe_unavailable, len(result.failures)]],
+    )
+    for failure in result.failures:
+        stderr.print(f"tenant {failure.tenant_id}: {failure.error}", highlight=False, soft_wrap=True)
 
 
 @stripe_app.command("replay-archive")
