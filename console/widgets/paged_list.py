@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
 from sqlalchemy import Connection
@@ -33,7 +34,7 @@ from textual.worker import get_current_worker
 from console.formatting import number
 from console.i18n import t
 from console.widgets.cards import describe_error
-from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, fit, fitting_columns
+from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, cell_width, fit, fitting_columns
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
 
 QueryT = TypeVar("QueryT")
@@ -104,7 +105,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         self._request = 0
         self._cursor: CursorPlace = "first"
         self._visible: tuple[int, ...] = ()
-        self._headers: tuple[tuple[str, int | None], ...] = ()
+        self._headers: tuple[tuple[str, int], ...] = ()
         self._highlighted_key: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -249,11 +250,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     def _paint(self, page: Page[ItemT]) -> None:
         table = self.table
         rows = [(self.row_key(item), self.cells(item)) for item in page.items]
-        visible, column_widths = self._fitting_columns(rows)
-        headers = tuple(
-            (self._header(self.COLUMNS[index]), column_width)
-            for index, column_width in zip(visible, column_widths, strict=True)
-        )
+        visible, headers = self._planned_columns(rows)
+        column_widths = tuple(width for _, width in headers)
         keys = [key for key, _ in rows]
         previous_key = self._cursor_key()
         previous_index = table.cursor_row if table.row_count else 0
@@ -305,9 +303,21 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         except Exception:  # no cursor row yet
             return None
 
-    def _fitting_columns(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> tuple[tuple[int, ...], tuple[int | None, ...]]:
+    def _planned_columns(
+        self, rows: list[tuple[str, tuple[Cell, ...]]]
+    ) -> tuple[tuple[int, ...], tuple[tuple[str, int], ...]]:
+        """The columns that fit (by index) and each one's header and width."""
         width = (self.content_size.width or self.size.width) - 1  # room for the cursor's edge
-        return fitting_columns(self.COLUMNS, [self._header(column) for column in self.COLUMNS], rows, width)
+        visible, fitted = fitting_columns(self.COLUMNS, [self._header(column) for column in self.COLUMNS], rows, width)
+        labels = [self._header(self.COLUMNS[index]) for index in visible]
+        # Every column gets its width here rather than from the table's own
+        # measuring, which can lag a repaint on a terminal resize and leave
+        # the cells cut at the width of their header.
+        widths = (
+            width if width is not None else max(cell_len(label), *(cell_width(cells[index]) for _, cells in rows))
+            for index, label, width in zip(visible, labels, fitted, strict=True)
+        )
+        return visible, tuple(zip(labels, widths, strict=True))
 
     def _header(self, column: Column) -> str:
         label = t(column.label)
@@ -327,8 +337,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             self.reload()
             return
         rows = [(self.row_key(item), self.cells(item)) for item in self.result.items]
-        visible, column_widths = self._fitting_columns(rows)
-        if visible != self._visible or column_widths != tuple(width for _, width in self._headers):
+        if self._planned_columns(rows) != (self._visible, self._headers):
             self._paint(self.result)
 
     def _show_status(self, *, loading: bool = False) -> None:
