@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,11 +47,27 @@ def data_dir() -> Path:
 
 
 def sources_fingerprint() -> str:
+    """A digest of the generator's sources: db/demo and the stripe_sync
+    modules it runs (other stripe_sync modules cannot change the data)."""
+    import db.demo.seed  # noqa: F401  (loads every module the generator runs)
+
+    folders = {ROOT / "db" / "demo", ROOT / "stripe_sync"}
+    sources = sorted(
+        {
+            path
+            for module in list(sys.modules.values())
+            if (path := _source_of(module)) is not None and path.parent in folders
+        }
+    )
     digest = hashlib.sha1()
-    for folder in ("db/demo", "stripe_sync"):
-        for path in sorted((ROOT / folder).glob("*.py")):
-            digest.update(path.read_bytes())
+    for path in sources:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:8]
+
+
+def _source_of(module: object) -> Path | None:
+    file = getattr(module, "__file__", None)
+    return Path(file).resolve() if file else None
 
 
 def database_name(tenants: int, seed: int) -> str:
