@@ -39,6 +39,7 @@ from core.listing import (
     tenant_name_match,
 )
 from core.paging import Page, PageRequest
+from core.totals import estimated_rows
 from db.enums import SubscriptionPlan
 
 # Few matches are sorted outright rather than met by walking a sort index: a
@@ -140,9 +141,7 @@ def account_ids_page(
 def _few_matches(conn: Connection, total: int) -> bool:
     if total <= SORT_MATCHES_UP_TO:
         return True
-    # The planner's own estimate of the table size is enough to choose a plan.
-    tenants = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'tenants'::regclass")).scalar_one()
-    return total < tenants * SORT_MATCHES_BELOW_SHARE
+    return total < estimated_rows(conn, "tenants") * SORT_MATCHES_BELOW_SHARE
 
 
 def _where(where: AccountFilter) -> tuple[str, dict[str, Any]]:

@@ -21,12 +21,19 @@ def capped_count(conn: Connection, rows_sql: str, params: dict[str, Any], cap: i
     return counted if counted <= cap else None
 
 
+def estimated_rows(conn: Connection, table: str) -> float:
+    """The planner's own estimate of a table's size (-1 before its first
+    ANALYZE): enough to choose a plan or a sample, free to read."""
+    return conn.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": table}
+    ).scalar_one()
+
+
 def sample_of(conn: Connection, table: str) -> str:
     """A TABLESAMPLE clause reading about SAMPLE_ROWS rows of `table` (whole
     pages, so it costs a few hundred page reads whatever the table's size)."""
-    rows = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": table})
-    estimated_rows = rows.scalar_one()
-    percent = Decimal(100) if estimated_rows <= SAMPLE_ROWS else Decimal(100 * SAMPLE_ROWS) / Decimal(estimated_rows)
+    rows = estimated_rows(conn, table)
+    percent = Decimal(100) if rows <= SAMPLE_ROWS else Decimal(100 * SAMPLE_ROWS) / Decimal(rows)
     return f"TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE ({SAMPLE_SEED})"
 
 

@@ -25,7 +25,7 @@ from core.accounts import SORT_MATCHES_UP_TO
 from core.errors import NotFound
 from core.listing import as_utc, contains_check, contains_match, display_name, normalized_search, search_params, tenant_name_match
 from core.paging import Page, PageRequest
-from core.totals import EXACT_UP_TO, capped_count, rounded_estimate, sample_of
+from core.totals import EXACT_UP_TO, capped_count, estimated_rows, rounded_estimate, sample_of
 from db.enums import SubscriptionPlan, UserRole
 
 SEARCH_MINIMUM = 2  # shorter searches list everybody (decisions.md)
@@ -200,7 +200,7 @@ def list_users(
         total, estimated = _estimated_total(conn, searched)
     else:
         total, estimated = _exact_total(conn, searched), False
-    if total <= SORT_MATCHES_UP_TO or total < _user_rows(conn) * SORT_MATCHES_BELOW_SHARE:
+    if total <= SORT_MATCHES_UP_TO or total < estimated_rows(conn, 'users') * SORT_MATCHES_BELOW_SHARE:
         # Few matches are sorted outright; many are met early on the recency index.
         own, by_account = searched.rows(_ROW_KEYS)
         page_ids = f"SELECT id FROM ({own} UNION ALL {by_account}) u"
@@ -235,11 +235,6 @@ def _estimated_total(conn: Connection, searched: _Search) -> tuple[int, bool]:
         searched.params,
     ).one()
     return rounded_estimate(Decimal(share or 0) * everyone, at_least=EXACT_UP_TO + 1), True
-
-
-def _user_rows(conn: Connection) -> float:
-    """The planner's own estimate of the table size: enough to choose a plan."""
-    return conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass")).scalar_one()
 
 
 def _page(

@@ -82,11 +82,11 @@ class PageTable(DataTable[Cell]):
 
 def fitting_columns(
     columns: Sequence[Column], headers: Sequence[str], rows: Sequence[tuple[str, Sequence[Cell]]], width: int
-) -> tuple[tuple[int, ...], tuple[int | None, ...]]:
-    """The columns (by index) that fit `width` and the width of each (None: as
-    wide as its cells). Flexible columns give up width down to a comfortable
-    size, then droppable columns go, highest drop rank first, then the
-    flexible ones narrow to their minimum."""
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The columns (by index) that fit `width` and the width of each: as wide
+    as its header and cells unless narrowed. Flexible columns give up width
+    down to a comfortable size, then droppable columns go, highest drop rank
+    first, then the flexible ones narrow to their minimum."""
     widths = [
         max([cell_len(header) + 2, *(cell_width(cells[index]) for _, cells in rows)]) + CELL_PADDING
         for index, header in enumerate(headers)
@@ -116,12 +116,15 @@ def fitting_columns(
         fixed[index] += min(-excess(), widths[index] - CELL_PADDING - fixed[index]) if excess() < 0 else 0
         if fixed[index] >= widths[index] - CELL_PADDING:
             del fixed[index]
-    return tuple(visible), tuple(fixed.get(i) for i in visible)
+    def natural(index: int) -> int:
+        return max([cell_len(headers[index]), *(cell_width(cells[index]) for _, cells in rows)])
+
+    return tuple(visible), tuple(fixed[i] if i in fixed else natural(i) for i in visible)
 
 
-def fit(cell: Cell, width: int | None) -> Cell:
+def fit(cell: Cell, width: int) -> Cell:
     """A cell cut to a narrowed column's width, with an ellipsis."""
-    if width is None or cell_width(cell) <= width:
+    if cell_width(cell) <= width:
         return cell
     text = cell.copy() if isinstance(cell, Text) else Text(cell)
     text.truncate(width, overflow="ellipsis")

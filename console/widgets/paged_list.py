@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
 from sqlalchemy import Connection
@@ -34,7 +33,7 @@ from textual.worker import get_current_worker
 from console.formatting import number
 from console.i18n import t
 from console.widgets.cards import describe_error
-from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, cell_width, fit, fitting_columns
+from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, fit, fitting_columns
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
 
 QueryT = TypeVar("QueryT")
@@ -306,18 +305,14 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     def _planned_columns(
         self, rows: list[tuple[str, tuple[Cell, ...]]]
     ) -> tuple[tuple[int, ...], tuple[tuple[str, int], ...]]:
-        """The columns that fit (by index) and each one's header and width."""
+        """The columns that fit (by index) and each one's header and width.
+        Every column gets its width here rather than from the table's own
+        measuring, which can lag a repaint on a terminal resize and leave the
+        cells cut at the width of their header."""
         width = (self.content_size.width or self.size.width) - 1  # room for the cursor's edge
-        visible, fitted = fitting_columns(self.COLUMNS, [self._header(column) for column in self.COLUMNS], rows, width)
-        labels = [self._header(self.COLUMNS[index]) for index in visible]
-        # Every column gets its width here rather than from the table's own
-        # measuring, which can lag a repaint on a terminal resize and leave
-        # the cells cut at the width of their header.
-        widths = (
-            width if width is not None else max(cell_len(label), *(cell_width(cells[index]) for _, cells in rows))
-            for index, label, width in zip(visible, labels, fitted, strict=True)
-        )
-        return visible, tuple(zip(labels, widths, strict=True))
+        headers = [self._header(column) for column in self.COLUMNS]
+        visible, widths = fitting_columns(self.COLUMNS, headers, rows, width)
+        return visible, tuple((headers[index], column_width) for index, column_width in zip(visible, widths, strict=True))
 
     def _header(self, column: Column) -> str:
         label = t(column.label)

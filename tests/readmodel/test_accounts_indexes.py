@@ -3,26 +3,12 @@ so a page costs a few index entries at 100,000 accounts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 
 from core import accounts
 from core.accounts import AccountSort, list_accounts
 from tests import factories as f
-
-
-@pytest.fixture
-def statements(conn: Connection) -> Iterator[list[tuple[str, object]]]:
-    captured: list[tuple[str, object]] = []
-
-    def capture(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
-        captured.append((statement, parameters))
-
-    event.listen(conn, "before_cursor_execute", capture)
-    yield captured
-    event.remove(conn, "before_cursor_execute", capture)
 
 
 @pytest.mark.parametrize("sort", [s for s in AccountSort if s is not AccountSort.status])

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 
 from core.billing_events import BillingEventPreset, list_billing_events, selected_types
 from core.paging import PageRequest
@@ -143,12 +143,10 @@ def test_one_account_whole_history(conn: Connection) -> None:
     assert list_billing_events(conn, now=NOW, tenant_id=acme.id).total == 1
 
 
-def test_the_page_walks_the_occurred_at_index(conn: Connection) -> None:
+def test_the_page_walks_the_occurred_at_index(conn: Connection, statements: list[tuple[str, object]]) -> None:
     """Newest first comes from ix_billing_events_occurred_at_id (migration 0002):
     with sorting priced out of reach the page's plan has no Sort node."""
     f.billing_event(conn, f.tenant(conn, name="Acme"), "SubscriptionCreated", occurred_at=NOW - HOUR)
-    statements: list[tuple[str, object]] = []
-    event.listen(conn, "before_cursor_execute", lambda *args: statements.append((args[2], args[3])))
     list_billing_events(conn, now=NOW)
     page_query, parameters = next((sql, params) for sql, params in statements if "LIMIT" in sql)
     conn.execute(text("SET LOCAL enable_sort = off"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 
 from core.invoices import InvoiceStatusFilter, list_invoices
 from core.paging import PageRequest
@@ -64,18 +64,9 @@ def test_status_sort_pages_across_statuses(conn: Connection) -> None:
     assert paged == everything == ["Succeeded", "Succeeded", "Failed", "Failed", "Pending"]
 
 
-def test_default_view_walks_indexes(conn: Connection) -> None:
+def test_default_view_walks_indexes(conn: Connection, statements: list[tuple[str, object]]) -> None:
     f.tenant(conn, name="Acme", payment_transactions=[f.payment_transaction(date=day(1, d)) for d in range(1, 4)])
-    statements: list[tuple[str, object]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
-        statements.append((statement, parameters))
-
-    event.listen(conn, "before_cursor_execute", capture)
-    try:
-        list_invoices(conn)
-    finally:
-        event.remove(conn, "before_cursor_execute", capture)
+    list_invoices(conn)
     page_query, parameters = next((sql, params) for sql, params in statements if ":reach" in sql or "LIMIT" in sql)
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {page_query}", parameters))

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 
 from core.accounts import list_accounts
 from core.billing_events import list_billing_events
@@ -77,18 +76,6 @@ def test_search_bigrams_lists_every_two_character_piece(conn: Connection) -> Non
     pieces = conn.execute(text("SELECT search_bigrams('abcde')")).scalar_one()
     assert {"ab", "bc", "cd", "de"} <= set(pieces)
     assert conn.execute(text("SELECT search_bigrams(E'a\\x1fb')")).scalar_one()[0] == "ab"
-
-
-@pytest.fixture
-def statements(conn: Connection) -> Iterator[list[tuple[str, object]]]:
-    captured: list[tuple[str, object]] = []
-
-    def capture(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
-        captured.append((statement, parameters))
-
-    event.listen(conn, "before_cursor_execute", capture)
-    yield captured
-    event.remove(conn, "before_cursor_execute", capture)
 
 
 @pytest.mark.parametrize(
