@@ -29,12 +29,18 @@ from pathlib import Path
 
 from alembic import op
 
-from core.money import REVENUE_TRANSACTION_SQL
-
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
+
+# The revenue rule (core.money.REVENUE_TRANSACTION_SQL) as it stood when this
+# revision was written: a migration must not change when the live code does.
+REVENUE_TRANSACTION_SQL = (
+    "(t->>'Status' = 'Succeeded'"
+    " AND (t->'CreditNoteUrl' IS NULL OR jsonb_typeof(t->'CreditNoteUrl') = 'null')"
+    " AND (t->'RefundedAt' IS NULL OR jsonb_typeof(t->'RefundedAt') = 'null'))"
+)
 
 NEW_TRANSACTION_COLUMNS = {
     "tax_amount": "numeric(18, 2)",
