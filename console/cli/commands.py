@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import os
+import signal
+import threading
+from typing import TYPE_CHECKING
+
 import typer
 
 from console.cli.context import AppContext, app_context
 from console.cli.output import stdout
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
@@ -47,7 +57,64 @@ def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool) 
             demo_seed.seed(engine, tenants=500, seed=1, progress=True)
     from console.app import BackofficeApp
 
-    BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk).run()
+    _run_until_signalled(BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk))
+
+
+# `kill` or `kill -INT` ends the console the way `q` does, and a closed
+# terminal ends it at once: Textual handles none of them, and without a
+# handler the process dies before its atexit hooks (which stop the embedded
+# server) run.
+GRACEFUL_EXIT_SIGNALS = ("SIGTERM", "SIGINT")
+# A shutdown still running after this long is blocked on a terminal that no
+# longer reads; the process then ends as on a hang-up.
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+def _run_until_signalled(app: App[None]) -> None:
+    deadlines: list[threading.Timer] = []
+
+    def exit_gracefully(signum: int) -> None:
+        app.exit()
+        if not deadlines:
+            deadline = threading.Timer(SHUTDOWN_GRACE_SECONDS, _leave, (128 + signum,))
+            deadline.daemon = True
+            deadline.start()
+            deadlines.append(deadline)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        graceful = [signum for name in GRACEFUL_EXIT_SIGNALS if (signum := getattr(signal, name, None)) is not None]
+        hangup = getattr(signal, "SIGHUP", None)
+        previous = {signum: signal.getsignal(signum) for signum in [*graceful, hangup] if signum is not None}
+        for signum in graceful:
+            loop.add_signal_handler(signum, exit_gracefully, signum)
+        if hangup is not None:
+            # A plain handler, not the event loop's: it runs even while the
+            # main thread waits on a write to the vanished terminal.
+            signal.signal(hangup, _hang_up)
+        try:
+            await app.run_async()
+        finally:
+            for deadline in deadlines:
+                deadline.cancel()
+            for signum, handler in previous.items():
+                if signum in graceful:
+                    loop.remove_signal_handler(signum)
+                signal.signal(signum, handler)
+
+    asyncio.run(run())
+
+
+def _hang_up(signum: int, _frame: object) -> None:
+    # No screen to restore, and Textual's shutdown can block writing to it.
+    _leave(128 + signum)
+
+
+def _leave(status: int) -> None:
+    """Run the exit hooks and end the process without waiting for threads
+    blocked on a terminal."""
+    atexit._run_exitfuncs()
+    os._exit(status)
 
 
 @db_app.command("upgrade")
