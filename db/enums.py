@@ -80,6 +80,7 @@ class DriftDiscrepancyKind(StrEnum):
     BillingEventDenormalizationStale = "BillingEventDenormalizationStale"
     AmountExcludingTaxClamped = "AmountExcludingTaxClamped"
     ScheduledPriceMissing = "ScheduledPriceMissing"
+    CustomerMissingInStripe = "CustomerMissingInStripe"
 
 
 class DriftSeverity(StrEnum):

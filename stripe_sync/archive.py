@@ -18,7 +18,7 @@ from core.errors import OperatorError
 from core.settings import Settings
 from db.enums import SubscriptionPlan
 from stripe_sync import ledger
-from stripe_sync.processing import event_of_row
+from stripe_sync.processing import event_of_row, require_currency
 from stripe_sync.replayer import replay
 from stripe_sync.state_sync import StripeGateway
 from stripe_sync.sync import locked_subscription, stripe_client_for, tenant_lock
@@ -51,13 +51,19 @@ def replay_archive(
 ) -> ArchiveReplayResult:
     """Admin: replay the tenant's archived events that Stripe no longer lists
     and that have no billing event yet, oldest first, seeded from the newest
-    persisted state. No API-version filter on this path (domain.md 5.5)."""
+    persisted state. No API-version filter on this path (domain.md 5.5).
+    Stripe is read before the tenant is locked, with no transaction open."""
     now = now or utcnow()
+    with engine.connect() as conn:
+        customer_id = locked_subscription(conn, settings, tenant_id, action="replaying the Stripe archive").stripe_customer_id
+    gateway = client or stripe_client_for(settings)
+    still_listed = {event["id"] for event in gateway.list_events(customer_id, None).events}
+    catalog = gateway.price_catalog()
     with engine.begin() as conn:
-        subscription = locked_subscription(conn, settings, tenant_id, action="replaying the Stripe archive")
         tenant_lock(conn, tenant_id)
-        gateway = client or stripe_client_for(settings)
-        still_listed = {event["id"] for event in gateway.list_events(subscription.stripe_customer_id, None).events}
+        subscription = locked_subscription(conn, settings, tenant_id, action="replaying the Stripe archive")
+        if subscription.stripe_customer_id != customer_id:
+            raise OperatorError(f"the Stripe customer of tenant {tenant_id} changed during the replay; replay again")
         rows = conn.execute(
             text(
                 "SELECT e.id, e.event_type, e.stripe_created_at, e.created_at, e.api_version, e.payload"
@@ -67,11 +73,10 @@ def replay_archive(
                 " AND NOT EXISTS (SELECT 1 FROM billing_events b WHERE b.stripe_event_id = e.id)"
                 " ORDER BY e.stripe_created_at, e.id"
             ),
-            {"customer": subscription.stripe_customer_id, "listed": list(still_listed)},
+            {"customer": customer_id, "listed": list(still_listed)},
         ).all()
         if not rows:
             raise OperatorError(NO_CANDIDATES)
-        catalog = gateway.price_catalog()
         seed, _ = ledger.replay_seed(
             conn,
             subscription.id,
@@ -82,6 +87,7 @@ def replay_archive(
             catalog=catalog,
         )
         events = [event_of_row(row) for row in rows]
+        currency = catalog.currency or subscription.current_price_currency
         replayed = replay(
             events,
             tenant_id=subscription.tenant_id,
@@ -89,10 +95,11 @@ def replay_archive(
             catalog=catalog,
             state=seed,
             skip_stripe_event_ids=ledger.recorded_stripe_event_ids(conn, subscription.id, (e["id"] for e in events)),
-            currency_override=subscription.current_price_currency,
+            currency_override=currency,
             live_plan=SubscriptionPlan(subscription.plan),
             live_cancellation_reason=subscription.cancellation_reason,
             live_currency=subscription.current_price_currency,
         )
+        require_currency(replayed.rows, currency, customer_id)
         appended = ledger.append(conn, replayed.rows, created_at=now)
     return ArchiveReplayResult(tenant_id, appended, now)

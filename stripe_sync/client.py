@@ -2,7 +2,8 @@
 
 Every call either answers or raises `StripeUnavailable` (network error,
 timeout, 5xx after retries, refused key); "no subscription" is only ever a
-real answer from Stripe (decisions.md). The key is never logged or shown.
+real answer from Stripe (decisions.md), and a customer Stripe does not know
+raises `CustomerMissing`. The key is never logged or shown.
 
 The pure helpers below (`transaction_from_invoice`, `plan_of_invoice`, ...)
 turn Stripe-shaped dicts into the original's stored shapes; they are public so
@@ -28,7 +29,7 @@ from core.jsonable import to_jsonable
 from core.settings import Settings
 from db.enums import CancellationReason, PaymentTransactionStatus, SubscriptionPlan
 from stripe_sync.catalog import LOOKUP_KEYS, PriceCatalog, minor_to_major, plan_for_lookup_key
-from stripe_sync.errors import CurrencyMismatch, StripeUnavailable
+from stripe_sync.errors import CurrencyMismatch, CustomerMissing, StripeUnavailable
 from stripe_sync.snapshots import CustomerSnapshot, EventsList, JsonObject, SubscriptionSnapshot
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class StripeClient:
     # -- customer ----------------------------------------------------------
 
     def customer(self, customer_id: str) -> CustomerSnapshot:
-        with self._stripe(f"reading customer {customer_id}"):
+        with self._stripe(f"reading customer {customer_id}", missing=CustomerMissing(customer_id)):
             customer = self._sdk.v1.customers.retrieve(
                 customer_id, params={"expand": ["tax_ids", "invoice_settings.default_payment_method"]}
             ).to_dict()
@@ -280,9 +281,10 @@ class StripeClient:
         return None
 
     @contextmanager
-    def _stripe(self, what: str) -> Iterator[None]:
+    def _stripe(self, what: str, *, missing: CustomerMissing | None = None) -> Iterator[None]:
         """Turn SDK errors into one clear, key-free StripeUnavailable (the SDK
-        error is not chained: it may carry request details)."""
+        error is not chained: it may carry request details); with `missing`, a
+        "no such object" answer raises that instead."""
         try:
             yield
         except (stripe.AuthenticationError, stripe.PermissionError) as error:
@@ -292,8 +294,17 @@ class StripeClient:
         except stripe.RateLimitError as error:
             raise StripeUnavailable(f"Stripe kept rate-limiting us while {what}") from None
         except stripe.StripeError as error:
+            if missing is not None and _is_missing(error):
+                raise missing from None
             status = f" (HTTP {error.http_status})" if error.http_status else ""
             raise StripeUnavailable(f"Stripe failed while {what}{status}: {_safe_message(error)}") from None
+
+
+def _is_missing(error: stripe.StripeError) -> bool:
+    """Stripe says the object does not exist. Not when it exists in the other
+    mode: that is a wrong key for every customer, an outage of our own."""
+    said_missing = error.http_status == 404 or error.code == "resource_missing"
+    return said_missing and "similar object exists" not in str(error.user_message or "")
 
 
 def _safe_message(error: stripe.StripeError) -> str:

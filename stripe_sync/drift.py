@@ -195,6 +195,17 @@ def detect(
     return found
 
 
+def customer_missing(customer_id: str) -> Discrepancy:
+    """Stripe answered 404 for the subscription's customer: nothing else can be
+    compared, and nothing is changed (it may be a wrong account, not a deletion)."""
+    return Discrepancy(
+        Kind.CustomerMissingInStripe,
+        f"The Stripe customer {customer_id} does not exist in Stripe; the subscription was left as it is.",
+        Severity.Critical,
+        expected_value=customer_id,
+    )
+
+
 def _mismatch(description: str, severity: Severity, expected: str | None, actual: str | None) -> Discrepancy:
     return Discrepancy(Kind.SubscriptionStateMismatch, description, severity, expected_value=expected, actual_value=actual)
 

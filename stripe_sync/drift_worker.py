@@ -2,32 +2,30 @@
 whose last drift check is stale against Stripe, writing nothing but the drift
 status.
 
-Each subscription is checked in a transaction of its own. When Stripe cannot
-be read the check is skipped and its drift_checked_at stays, so the next pass
-retries it; any other failure is reported and the pass goes on.
+Subscriptions are checked several at a time, each read from Stripe with no
+transaction open and written in a short transaction of its own. When Stripe
+cannot be read the check is skipped and its drift_checked_at stays, so the
+next pass retries it; a run of those stops the pass early (Stripe is down). A
+customer Stripe does not know is drift, not a skip. Any other failure is
+reported and the pass goes on.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, or_, select
 
-from core.errors import OperatorError
 from core.settings import Settings
 from db.models import Subscription
-from stripe_sync.errors import StripeUnavailable
-from stripe_sync.processing import process_customer
+from stripe_sync.processing import ProcessResult, run_customer
 from stripe_sync.state_sync import StripeGateway
-from stripe_sync.sync import SyncFailure, require_admin, require_stripe, stripe_client_for
+from stripe_sync.sync import SyncFailure, TenantProgress, require_admin, require_stripe, stripe_client_for
+from stripe_sync.tenant_pass import TenantOutcome, run_pass
 
 DEFAULT_STALENESS = timedelta(hours=23)
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,6 +35,13 @@ class DriftCheckResult:
     drift_detected: int = 0  # of those checked
     skipped_stripe_unavailable: int = 0
     failures: list[SyncFailure] = field(default_factory=list)
+    not_tried: int = 0  # left when the pass stopped early
+    stopped: str | None = None  # why the pass stopped early, when it did
+
+    @property
+    def failed(self) -> bool:
+        """The pass left work undone: a failure, a skip or an early stop."""
+        return bool(self.failures or self.skipped_stripe_unavailable or self.stopped)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +50,8 @@ class DriftCheckResult:
             "skipped_stripe_unavailable": self.skipped_stripe_unavailable,
             "failures": [{"tenant_id": str(f.tenant_id), "error": f.error} for f in self.failures],
             "checked_at": self.checked_at,
+            "not_tried": self.not_tried,
+            "stopped": self.stopped,
         }
 
 
@@ -70,36 +77,41 @@ def check_stale(
     now: datetime,
     staleness: timedelta = DEFAULT_STALENESS,
     client: StripeGateway | None = None,
-    progress: Callable[[int, int, int], None] | None = None,
+    progress: TenantProgress | None = None,
 ) -> DriftCheckResult:
-    """Admin: one pass of the drift worker. `progress(done, total, tenant_id)`
-    is called before each subscription."""
+    """Admin: one pass of the drift worker. `progress(done, total, tenant_id,
+    outcome)` is called as each subscription finishes."""
     with engine.connect() as conn:
         require_admin(conn, "checking drift")
         require_stripe(settings)
-        due = due_for_check(conn, now - staleness)
+        customers = {row.tenant_id: row.stripe_customer_id for row in due_for_check(conn, now - staleness)}
     gateway = client or stripe_client_for(settings)
-    result = DriftCheckResult(checked_at=now)
-    for done, row in enumerate(due):
+
+    def check(tenant_id: int) -> ProcessResult | None:
+        return run_customer(engine, gateway, customers[tenant_id], now=now, force=True, apply=False)
+
+    def report(outcome: TenantOutcome[ProcessResult | None], done: int, total: int) -> None:
         if progress is not None:
-            progress(done, len(due), row.tenant_id)
-        try:
-            with engine.begin() as conn:
-                processed = process_customer(conn, gateway, row.stripe_customer_id, now=now, force=True, apply=False)
-        except StripeUnavailable as error:
-            log.info("drift check of tenant %s skipped, Stripe unavailable: %s", row.tenant_id, error)
+            progress(done, total, outcome.tenant_id, _check_outcome(outcome))
+
+    ran = run_pass(list(customers), check, progress=report)
+    result = DriftCheckResult(checked_at=now, not_tried=len(ran.not_tried), stopped=ran.stop_line("checked"))
+    for outcome in ran.outcomes:
+        if outcome.unavailable:
             result.skipped_stripe_unavailable += 1
-            continue
-        except Exception as error:  # one tenant's failure, even a bug, never stops the pass
-            log.warning("drift check of tenant %s failed", row.tenant_id, exc_info=not isinstance(error, OperatorError))
-            result.failures.append(SyncFailure(row.tenant_id, _describe(error)))
-            continue
-        if processed is None:  # the customer moved to another subscription since the query
-            continue
-        result.checked += 1
-        result.drift_detected += bool(processed.discrepancies)
+        elif outcome.error is not None:
+            result.failures.append(SyncFailure(outcome.tenant_id, outcome.error_line))
+        elif outcome.value is not None:  # None: the customer moved to another subscription since the query
+            result.checked += 1
+            result.drift_detected += bool(outcome.value.discrepancies)
     return result
 
 
-def _describe(error: Exception) -> str:
-    return str(error) if isinstance(error, OperatorError) else f"{type(error).__name__}: {error}"
+def _check_outcome(outcome: TenantOutcome[ProcessResult | None]) -> str:
+    if outcome.unavailable:
+        return "skipped (Stripe unavailable)"
+    if outcome.error is not None:
+        return "failed"
+    if outcome.value is None:
+        return "not checked (customer moved)"
+    return "drift detected" if outcome.value.discrepancies else "no drift"

@@ -3,9 +3,10 @@
 A cursor (`stripe_sync_cursors`, name `events_list`) remembers the newest event
 stored; the next pull asks for events created at or after it (inclusive, so
 same-second siblings are not missed; repeats are skipped by event id). The
-cursor only moves after a complete pull: a list that failed part-way may miss
-older events, and Stripe lists newest first. After the pull is committed, the
-customers with new pending events are processed, each in its own transaction.
+cursor only moves after a complete pull, and only forward: a list that failed
+part-way may miss older events, and Stripe lists newest first. Stripe is
+listed with no transaction open; the pull is stored in one short transaction,
+then the customers with new pending events are processed, each on its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from db.models import StripeSyncCursor
 from stripe_sync.client import StripeClient
 from stripe_sync.ingest import Outcome, store_event
 from stripe_sync.processing import process_pending
+from stripe_sync.snapshots import EventsList
 
 CURSOR_NAME = "events_list"
 
@@ -68,27 +70,38 @@ def read_cursor(conn: Connection) -> Cursor:
 
 
 def _advance_cursor(conn: Connection, cursor: Cursor, now: datetime) -> None:
+    """Only forward: a poll that listed before another one stored must not
+    move the cursor back (it would only re-list, but for nothing)."""
     values = {
         "last_event_id": cursor.last_event_id,
         "last_event_created_at": cursor.last_event_created_at,
         "updated_at": now,
     }
+    stored = StripeSyncCursor.__table__.c.last_event_created_at
     conn.execute(
         pg_insert(StripeSyncCursor)
         .values(name=CURSOR_NAME, **values)
-        .on_conflict_do_update(index_elements=["name"], set_=values)
+        .on_conflict_do_update(
+            index_elements=["name"],
+            set_=values,
+            where=stored.is_(None) | (stored <= cursor.last_event_created_at),
+        )
     )
 
 
-def poll_events(conn: Connection, client: StripeClient, now: datetime) -> PollResult:
-    """One pull, stored in the caller's transaction. The cursor row is locked
-    first so two polls at once do not interleave."""
-    conn.execute(
-        pg_insert(StripeSyncCursor).values(name=CURSOR_NAME, updated_at=now).on_conflict_do_nothing(index_elements=["name"])
-    )
-    conn.execute(select(StripeSyncCursor.name).where(StripeSyncCursor.name == CURSOR_NAME).with_for_update())
-    cursor = read_cursor(conn)
+def poll_events(engine: Engine, client: StripeClient, now: datetime) -> PollResult:
+    """One pull: the cursor is read, Stripe is listed with no transaction
+    open, and what was listed is stored in one short transaction. Two polls
+    at once may list the same events: each is stored once (by event id)."""
+    with engine.connect() as conn:
+        cursor = read_cursor(conn)
     listed = client.events(cursor.last_event_created_at)
+    with engine.begin() as conn:
+        return store_listed(conn, listed, cursor, now)
+
+
+def store_listed(conn: Connection, listed: EventsList, cursor: Cursor, now: datetime) -> PollResult:
+    """Store a pull made from `cursor`, in the caller's transaction."""
     counts: Counter[Outcome] = Counter()
     customers: set[str] = set()
     for event in listed.events:

@@ -1,15 +1,20 @@
 """Live processing of one Stripe customer (domain.md 4.3-4.6, the original's
-ProcessPendingStripeEvents), in the caller's transaction.
+ProcessPendingStripeEvents).
 
 Apply: lock the subscription row, pull Stripe's events list since the anchor
 (archiving events we never received), bring the subscription to Stripe's state,
 replay the events into billing events (first sync: the whole stored archive
 too), move the anchor forward, mark the customer's Pending events Processed and
-check drift. Everything happens in one transaction, so a Stripe error, a
-timeout or a currency mismatch rolls it all back and the Pending rows stay for
-the next try: a failure never looks like "no subscription".
+check drift.
 
 Detect: the same computation with nothing written but the drift status.
+
+`run_customer` never holds a database connection while Stripe is asked: it
+reads the anchor, reads everything processing needs from Stripe
+(`read_stripe`), then runs `process_customer` against those answers in one
+short transaction. A Stripe error, a timeout or a currency mismatch raises
+before that transaction opens, or rolls it back, so the Pending rows stay for
+the next try: a failure never looks like "no subscription".
 """
 
 from __future__ import annotations
@@ -22,16 +27,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, exists, func, select, update
+from sqlalchemy import Connection, Engine, Row, exists, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.clock import utcnow
+from core.errors import OperatorError
 from db.enums import StripeEventStatus, SubscriptionPlan
 from db.models import StripeEvent, Subscription
 from stripe_sync import drift, ledger
 from stripe_sync.catalog import PriceCatalog
 from stripe_sync.drift import Discrepancy, ReplayFindings, StaleRow, StateSnapshot
+from stripe_sync.errors import CurrencyMismatch, CustomerMissing
 from stripe_sync.replayer import SUPPORTED_API_VERSIONS, BillingEventRow, replay
+from stripe_sync.snapshots import CustomerSnapshot, EventsList, JsonObject, SubscriptionSnapshot
 from stripe_sync.state_sync import StateSync, StripeGateway, load_subscription, sync_state
 
 
@@ -40,10 +48,10 @@ class SyncStep(StrEnum):
     progress texts; the console translates by member name."""
 
     CheckingRights = "Checking rights"
-    WaitingForOtherSyncs = "Waiting for other syncs of this tenant"
     ReadingPriceCatalog = "Reading the Stripe price catalog"
     ListingEvents = "Listing Stripe events"
     ReadingCustomer = "Reading the customer and subscription from Stripe"
+    WaitingForOtherSyncs = "Waiting for other syncs of this tenant"
     ReplayingEvents = "Replaying events into the ledger"
     CheckingDrift = "Checking drift"
     Done = "Done"
@@ -51,6 +59,13 @@ class SyncStep(StrEnum):
 
 Progress = Callable[[SyncStep], None]
 RECOVERY_SOURCE = "events_list"
+# Runs of one customer that may overlap: after this many writes by others
+# between our Stripe read and our lock, give up rather than read Stripe again.
+ATTEMPTS = 3
+
+
+def _quiet(step: SyncStep) -> None:
+    pass
 
 
 @dataclass
@@ -77,10 +92,12 @@ def process_customer(
     apply: bool = True,
     progress: Progress | None = None,
 ) -> ProcessResult | None:
-    """Process one customer; None when no subscription carries that customer
-    (its Pending events wait for a later sync). Without `force` or a webhook
-    event it only runs when the customer has Pending events."""
-    report = progress or (lambda step: None)
+    """Process one customer in the caller's transaction; None when no
+    subscription carries that customer (its Pending events wait for a later
+    sync). Without `force` or a webhook event it only runs when the customer
+    has Pending events. `client` should answer from memory (`read_stripe`):
+    every call it makes happens inside the transaction."""
+    report = progress or _quiet
     subscription = load_subscription(conn, customer_id, lock=apply)
     if subscription is None:
         return None
@@ -89,15 +106,19 @@ def process_customer(
         return result
     result.synced = True
 
-    report(SyncStep.ReadingPriceCatalog)
     catalog = catalog or client.price_catalog()
-    report(SyncStep.ListingEvents)
     listed = client.list_events(customer_id, subscription.last_synced_stripe_event_created_at)
+    try:
+        customer = client.customer(customer_id)
+    except CustomerMissing:
+        # Nothing to compare or heal: only the finding is written; Pending events wait.
+        result.discrepancies = [drift.customer_missing(customer_id)]
+        _record_drift(conn, subscription, result.discrepancies, now, apply)
+        return result
     if apply:
         result.recovered_events = archive_missing(conn, customer_id, listed.events, now)
 
-    report(SyncStep.ReadingCustomer)
-    state = sync_state(conn, subscription, client, catalog, now=now, apply=apply)
+    state = sync_state(conn, subscription, client, catalog, customer, now=now, apply=apply)
     result.state = state
     live = load_subscription(conn, customer_id, lock=False) if apply else subscription
     assert live is not None
@@ -105,6 +126,7 @@ def process_customer(
     report(SyncStep.ReplayingEvents)
     received = [webhook_event] if webhook_event is not None else []
     replayed = _replay_events(conn, customer_id, live, state, catalog, listed.events, received)
+    require_currency(replayed.new_rows, platform_currency(catalog, state), customer_id)
     if apply:
         result.billing_events_appended = ledger.append(conn, replayed.new_rows, created_at=now)
         newest = _newest_supported(replayed.events)
@@ -116,15 +138,35 @@ def process_customer(
     checked = load_subscription(conn, customer_id, lock=False) if apply else subscription
     assert checked is not None
     result.discrepancies = _check_drift(conn, checked, state, replayed)
+    _record_drift(conn, live, result.discrepancies, now, apply)
+    return result
+
+
+def _record_drift(conn: Connection, subscription: Row[Any], found: list[Discrepancy], now: datetime, apply: bool) -> None:
     drift.record(
         conn,
-        subscription_id=live.id,
-        tenant_id=live.tenant_id,
-        discrepancies=result.discrepancies,
+        subscription_id=subscription.id,
+        tenant_id=subscription.tenant_id,
+        discrepancies=found,
         now=now,
         bump_modified_at=apply,
     )
-    return result
+
+
+def platform_currency(catalog: PriceCatalog, state: StateSync) -> str | None:
+    """What every billing event is in: the catalog's currency (Stripe's live
+    subscription is checked against it when read), else the subscription's."""
+    return catalog.currency or state.stripe.currency or state.local_before.currency
+
+
+def require_currency(rows: Iterable[BillingEventRow], expected: str | None, customer_id: str) -> None:
+    """A billing event in another currency than the platform's (an invoice or
+    a refund in EUR on a DKK subscription) never reaches the ledger: the run
+    fails instead, as for a price in another currency."""
+    for row in rows:
+        if expected and row.currency and row.currency != expected:
+            source = f"Stripe event {row.stripe_event_id} of {customer_id} is"
+            raise CurrencyMismatch(customer_id, row.currency, expected, source=source)
 
 
 @dataclass
@@ -169,7 +211,7 @@ def _replay_events(
         subscription_id=live.id,
         catalog=catalog,
         skip_stripe_event_ids=recorded,
-        currency_override=state.stripe.currency or state.local_before.currency,
+        currency_override=platform_currency(catalog, state),
         live_plan=SubscriptionPlan(live.plan),
         live_cancellation_reason=live.cancellation_reason,
         live_currency=live.current_price_currency,
@@ -209,10 +251,148 @@ def _check_drift(conn: Connection, subscription: Row[Any], state: StateSync, rep
 
 
 def process_pending(engine: Engine, client: StripeGateway, customer_id: str, *, now: datetime | None = None) -> ProcessResult | None:
-    """Process a customer's Pending events in a transaction of its own (what the
-    webhook receiver and `stripe poll` run after storing events)."""
-    with engine.begin() as conn:
-        return process_customer(conn, client, customer_id, now=now or utcnow())
+    """Process a customer's Pending events (what the webhook receiver and
+    `stripe poll` run after storing events)."""
+    return run_customer(engine, client, customer_id, now=now or utcnow())
+
+
+# -- reading Stripe before the transaction ---------------------------------------
+
+
+@dataclass(frozen=True)
+class StripeAnswers:
+    """What processing asks Stripe about one customer, read in advance: it
+    answers the same calls (StripeGateway) from memory."""
+
+    customer_id: str
+    catalog: PriceCatalog
+    listed_since: datetime | None
+    events: EventsList
+    customer_answer: CustomerSnapshot | CustomerMissing
+    live: SubscriptionSnapshot | None = None
+    transactions: list[JsonObject] | None = None  # None: not read (Detect)
+
+    def price_catalog(self) -> PriceCatalog:
+        return self.catalog
+
+    def list_events(self, customer_id: str, created_gte: datetime | None) -> EventsList:
+        self._asked_about(customer_id)
+        if created_gte != self.listed_since:  # run_customer re-reads when the anchor moved
+            raise RuntimeError(f"events of {customer_id} were listed from {self.listed_since}, not {created_gte}")
+        return self.events
+
+    def customer(self, customer_id: str) -> CustomerSnapshot:
+        self._asked_about(customer_id)
+        if isinstance(self.customer_answer, CustomerMissing):
+            raise self.customer_answer
+        return self.customer_answer
+
+    def subscription(
+        self, customer_id: str, catalog: PriceCatalog, *, customer: CustomerSnapshot | None = None
+    ) -> SubscriptionSnapshot | None:
+        self._asked_about(customer_id)
+        return self.live
+
+    def payment_transactions(self, customer_id: str, catalog: PriceCatalog) -> list[JsonObject]:
+        self._asked_about(customer_id)
+        if self.transactions is None:
+            raise RuntimeError(f"the invoices of {customer_id} were not read")
+        return self.transactions
+
+    def _asked_about(self, customer_id: str) -> None:
+        if customer_id != self.customer_id:
+            raise RuntimeError(f"Stripe was read for {self.customer_id}, not {customer_id}")
+
+
+def read_stripe(
+    client: StripeGateway,
+    customer_id: str,
+    anchor: datetime | None,
+    *,
+    invoices: bool,
+    progress: Progress | None = None,
+) -> StripeAnswers:
+    """Every call processing makes for this customer, in its order. Stripe
+    failures and currency mismatches raise here; a missing customer is an answer."""
+    report = progress or _quiet
+    report(SyncStep.ReadingPriceCatalog)
+    catalog = client.price_catalog()
+    report(SyncStep.ListingEvents)
+    listed = client.list_events(customer_id, anchor)
+    report(SyncStep.ReadingCustomer)
+    try:
+        customer = client.customer(customer_id)
+    except CustomerMissing as missing:
+        return StripeAnswers(customer_id, catalog, anchor, listed, missing)
+    if customer.deleted:
+        return StripeAnswers(customer_id, catalog, anchor, listed, customer)
+    live = client.subscription(customer_id, catalog, customer=customer)
+    transactions = client.payment_transactions(customer_id, catalog) if invoices else None
+    return StripeAnswers(customer_id, catalog, anchor, listed, customer, live, transactions)
+
+
+@dataclass(frozen=True)
+class _Local:
+    """What a run reads before asking Stripe."""
+
+    tenant_id: int
+    subscription_id: str
+    anchor: datetime | None
+    version: str  # the row's xmin: every write to the row changes it
+    pending: bool
+
+
+def _read_local(conn: Connection, customer_id: str, *, lock: bool) -> _Local | None:
+    query = select(
+        Subscription.tenant_id,
+        Subscription.id,
+        Subscription.last_synced_stripe_event_created_at,
+        literal_column("subscriptions.xmin::text").label("version"),
+    ).where(Subscription.stripe_customer_id == customer_id)
+    row = conn.execute(query.with_for_update() if lock else query).one_or_none()
+    if row is None:
+        return None
+    pending = _has_pending(conn, customer_id)
+    return _Local(row.tenant_id, row.id, row.last_synced_stripe_event_created_at, row.version, pending)
+
+
+def run_customer(
+    engine: Engine,
+    client: StripeGateway,
+    customer_id: str,
+    *,
+    now: datetime,
+    force: bool = False,
+    apply: bool = True,
+    progress: Progress | None = None,
+    lock_tenant: Callable[[Connection, int], None] | None = None,
+) -> ProcessResult | None:
+    """`process_customer` with no connection held while Stripe is asked: read
+    the anchor, read Stripe, then lock (`lock_tenant` first), re-check and
+    write in one short transaction. A write to the subscription in between
+    may have applied Stripe answers newer than ours (and moved the anchor: a
+    list from an older anchor would replay recorded events from the new seed
+    and report them stale), so we read Stripe again."""
+    report = progress or _quiet
+    for _ in range(ATTEMPTS):
+        with engine.connect() as conn:
+            before = _read_local(conn, customer_id, lock=False)
+        if before is None:
+            return None
+        if not (force or before.pending):
+            return ProcessResult(before.tenant_id, before.subscription_id, synced=False)
+        answers = read_stripe(client, customer_id, before.anchor, invoices=apply, progress=report)
+        with engine.begin() as conn:
+            if lock_tenant is not None:
+                report(SyncStep.WaitingForOtherSyncs)
+                lock_tenant(conn, before.tenant_id)
+            now_locked = _read_local(conn, customer_id, lock=apply)
+            if now_locked is not None and (now_locked.subscription_id, now_locked.version) != (before.subscription_id, before.version):
+                continue
+            return process_customer(
+                conn, answers, customer_id, now=now, force=force, apply=apply, catalog=answers.catalog, progress=report
+            )
+    raise OperatorError(f"the subscription of {customer_id} kept changing while Stripe was read; try again")
 
 
 # -- events -------------------------------------------------------------------

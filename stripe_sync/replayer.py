@@ -326,7 +326,12 @@ class _Replayer:
         obj = data.get("object")
         if not isinstance(obj, Mapping):
             obj = {}
-        currency = _currency(obj) or self.currency_fallback
+        if obj.get("object") == "customer":
+            # A customer's own currency says how Stripe may bill it; its rows
+            # carry the subscription's MRR, so the subscription's comes first.
+            currency = self.currency_fallback or _currency(obj)
+        else:
+            currency = _currency(obj) or self.currency_fallback
         if currency is None and event_type not in CURRENCY_OPTIONAL_TYPES:
             return _NO_CURRENCY
         occurred_at = _instant(event["created"])

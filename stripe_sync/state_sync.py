@@ -1,8 +1,9 @@
 """Bring the local subscription and tenant to Stripe's state (domain.md 4.5).
 
-Reads the customer, its live subscription and its invoices, compares them with
-the locked local row, and writes what differs. It never writes billing events:
-those come only from the replayer. Any Stripe failure raises (the caller's
+Takes the customer as Stripe gave it, asks for its live subscription and
+invoices (answers read before the transaction), compares them with the locked
+local row, and writes what differs. It never writes billing events: those
+come only from the replayer. Any Stripe failure raises (the caller's
 transaction rolls back); only a real "no live subscription" answer from Stripe
 resets a tenant to Basis (decisions.md: never reset on error).
 """
@@ -116,15 +117,16 @@ def sync_state(
     subscription: Row[Any],
     client: StripeGateway,
     catalog: PriceCatalog,
+    customer: CustomerSnapshot,
     *,
     now: datetime,
     apply: bool = True,
 ) -> StateSync:
-    """Read Stripe, work out the transitions, and (with apply) write them."""
+    """Read the customer's subscription (and invoices) from Stripe, work out
+    the transitions, and (with apply) write them."""
     customer_id = subscription.stripe_customer_id
     result = StateSync(local_before=StateSnapshot.of_subscription(subscription), stripe=NO_STRIPE_SUBSCRIPTION)
     tenant = conn.execute(select(Tenant.__table__).where(Tenant.id == subscription.tenant_id)).one()
-    customer = client.customer(customer_id)
     if customer.deleted:
         result.customer_deleted = True
         _end(result, subscription, tenant, now, SuspensionReason.CustomerDeleted, Transition.CustomerDeleted)

@@ -4,9 +4,11 @@
 Refusals come in the contract's order: rights (Forbidden, exit 3), then
 configuration (StripeNotConfigured, exit 4), then what is missing (exit 1).
 A sync processes the tenant's customer with force (even with nothing Pending,
-so the first sync backfills the ledger), then checks drift, all in one
-transaction: a Stripe failure changes nothing. Two syncs of one tenant
-serialise on an advisory lock and never duplicate a billing event.
+so the first sync backfills the ledger), then checks drift. Stripe is read
+with no transaction open; the writes happen in one short transaction, so a
+Stripe failure changes nothing. Two syncs of one tenant serialise on an
+advisory lock and never duplicate a billing event. `sync_all` runs several
+tenants at once and stops early when Stripe is unreachable.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from core.errors import Forbidden, NotFound, OperatorError, StripeNotConfigured
 from core.settings import Settings
 from db.engine import is_admin
 from db.models import Subscription, Tenant
-from stripe_sync import ledger
 from stripe_sync.client import client_from_settings
-from stripe_sync.processing import Progress, SyncStep, process_customer
+from stripe_sync.processing import Progress, SyncStep, run_customer
 from stripe_sync.state_sync import StripeGateway, Transition
+from stripe_sync.tenant_pass import TenantOutcome, run_pass
 
 EVENTS_LIST_WINDOW = timedelta(days=30)
 NOT_CONFIGURED = "Stripe is not configured: set STRIPE_API_KEY to sync with Stripe"
@@ -74,6 +76,8 @@ class SyncFailure:
 class SyncAllResult:
     items: list[SyncResult] = field(default_factory=list)
     failures: list[SyncFailure] = field(default_factory=list)
+    not_tried: list[int] = field(default_factory=list)
+    stopped: str | None = None  # why the pass stopped early, when it did
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,7 +85,12 @@ class SyncAllResult:
             "failures": [{"tenant_id": str(f.tenant_id), "error": f.error} for f in self.failures],
             "synced": len(self.items),
             "failed": len(self.failures),
+            "not_tried": len(self.not_tried),
+            "stopped": self.stopped,
         }
+
+
+TenantProgress = Callable[[int, int, int, str], None]  # (done, total, tenant_id, outcome)
 
 
 # -- guards shared by the admin actions ---------------------------------------
@@ -136,28 +145,22 @@ def sync_tenant(
     """Admin: sync one tenant with Stripe and check drift."""
     now = now or utcnow()
     report = progress or (lambda step: None)
-    with engine.begin() as conn:
-        report(SyncStep.CheckingRights)
+    report(SyncStep.CheckingRights)
+    with engine.connect() as conn:
         subscription = locked_subscription(conn, settings, tenant_id, action="syncing with Stripe")
-        report(SyncStep.WaitingForOtherSyncs)
-        tenant_lock(conn, tenant_id)
-        gateway = client or stripe_client_for(settings)
-        before = ledger.count_events(conn, subscription.id)
-        processed = process_customer(
-            conn, gateway, subscription.stripe_customer_id, now=now, force=True, progress=report
-        )
-        assert processed is not None
-        after = ledger.count_events(conn, subscription.id)
-        drift_row = conn.execute(
-            select(Subscription.has_drift_detected, Subscription.drift_discrepancies).where(Subscription.id == subscription.id)
-        ).one()
-        awaiting = archived_awaiting_confirmation(conn, subscription.stripe_customer_id, now)
+    gateway = client or stripe_client_for(settings)
+    customer_id = subscription.stripe_customer_id
+    processed = run_customer(engine, gateway, customer_id, now=now, force=True, progress=report, lock_tenant=tenant_lock)
+    if processed is None or processed.tenant_id != tenant_id:
+        raise OperatorError(f"the Stripe customer of tenant {tenant_id} changed during the sync; sync again")
+    with engine.connect() as conn:
+        awaiting = archived_awaiting_confirmation(conn, customer_id, now)
     report(SyncStep.Done)
     return SyncResult(
         tenant_id=tenant_id,
-        billing_events_appended=after - before,
-        has_drift_detected=drift_row.has_drift_detected,
-        drift_discrepancy_count=len(drift_row.drift_discrepancies or []),
+        billing_events_appended=processed.billing_events_appended,
+        has_drift_detected=bool(processed.discrepancies),
+        drift_discrepancy_count=len(processed.discrepancies),
         synced_at=now,
         archived_events_awaiting_confirmation=awaiting,
         recovered_events=processed.recovered_events,
@@ -171,11 +174,13 @@ def sync_all(
     *,
     now: datetime | None = None,
     client: StripeGateway | None = None,
-    progress: Callable[[int, int, int], None] | None = None,
+    progress: TenantProgress | None = None,
 ) -> SyncAllResult:
-    """Admin: sync every tenant with a Stripe customer, each in a transaction
-    of its own; one tenant's failure is reported and the others continue.
-    `progress(done, total, tenant_id)` is called before each tenant."""
+    """Admin: sync every tenant with a Stripe customer, several at a time,
+    each in transactions of its own; one tenant's failure is reported and the
+    others continue, until Stripe looks unreachable (tenant_pass.STOP_AFTER
+    "unavailable" in a row). `progress(done, total, tenant_id, outcome)` is
+    called as each tenant finishes."""
     with engine.connect() as conn:
         require_admin(conn, "syncing with Stripe")
         require_stripe(settings)
@@ -185,15 +190,24 @@ def sync_all(
             ).scalars()
         )
     gateway = client or stripe_client_for(settings)
-    result = SyncAllResult()
-    for done, tenant_id in enumerate(tenant_ids):
+
+    def report(outcome: TenantOutcome[SyncResult], done: int, total: int) -> None:
         if progress is not None:
-            progress(done, len(tenant_ids), tenant_id)
-        try:
-            result.items.append(sync_tenant(engine, settings, tenant_id, now=now, client=gateway))
-        except OperatorError as error:
-            result.failures.append(SyncFailure(tenant_id, str(error)))
-    return result
+            progress(done, total, outcome.tenant_id, _sync_outcome(outcome))
+
+    ran = run_pass(tenant_ids, lambda tenant_id: sync_tenant(engine, settings, tenant_id, now=now, client=gateway), progress=report)
+    return SyncAllResult(
+        items=[outcome.value for outcome in ran.outcomes if outcome.value is not None],
+        failures=[SyncFailure(outcome.tenant_id, outcome.error_line) for outcome in ran.outcomes if outcome.error is not None],
+        not_tried=ran.not_tried,
+        stopped=ran.stop_line("synced"),
+    )
+
+
+def _sync_outcome(outcome: TenantOutcome[SyncResult]) -> str:
+    if outcome.value is not None:
+        return "synced, drift detected" if outcome.value.has_drift_detected else "synced"
+    return "failed (Stripe unavailable)" if outcome.unavailable else "failed"
 
 
 def archived_awaiting_confirmation(conn: Connection, customer_id: str, now: datetime) -> ArchivedAwaiting | None:

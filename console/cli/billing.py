@@ -24,7 +24,7 @@ from core.jsonable import to_jsonable
 from stripe_sync.archive import replay_archive
 from stripe_sync.drift import acknowledge_drift
 from stripe_sync.drift_worker import DEFAULT_STALENESS, DriftCheckResult, check_stale
-from stripe_sync.sync import SyncResult, sync_all, sync_tenant
+from stripe_sync.sync import SyncResult, TenantProgress, sync_all, sync_tenant
 
 from console.cli.context import app_context
 from console.cli.groups import drift_app, stripe_app
@@ -48,12 +48,7 @@ def sync(
     app = app_context(ctx)
     engine = app.engine()
     if all_tenants:
-        with _progress(json_output) as progress:
-            task = progress.add_task("Syncing tenants", total=None)
-
-            def advance(done: int, total: int, tenant: int) -> None:
-                progress.update(task, completed=done, total=total, description=f"Syncing tenant {tenant}")
-
+        with _tenant_progress("Syncing") as advance:
             result = sync_all(engine, app.settings, progress=advance)
         if json_output:
             emit_json(result.to_json())
@@ -61,9 +56,12 @@ def sync(
             for item in result.items:
                 _print_result(item)
             for failure in result.failures:
-                stderr.print(f"tenant {failure.tenant_id}: {failure.error}")
+                _error_line(f"tenant {failure.tenant_id}: {failure.error}")
+        if result.stopped:
+            raise OperatorError(result.stopped)
         if result.failures:
-            raise OperatorError(f"{len(result.failures)} of {len(result.items) + len(result.failures)} tenants failed to sync")
+            tried = len(result.items) + len(result.failures)
+            raise OperatorError(f"{len(result.failures)} of {tried} tenants failed to sync")
         return
     assert tenant_id is not None
     with _progress(json_output) as progress:
@@ -128,20 +126,17 @@ def check(
     engine = app.engine()
 
     def run_pass() -> DriftCheckResult:
-        with _progress(json_output) as progress:
-            task = progress.add_task("Checking drift", total=None)
-
-            def advance(done: int, total: int, tenant: int) -> None:
-                progress.update(task, completed=done, total=total, description=f"Checking tenant {tenant}")
-
+        with _tenant_progress("Checking drift") as advance:
             result = check_stale(engine, app.settings, now=utcnow(), staleness=timedelta(hours=staleness), progress=advance)
         _print_check(result, json_output, one_line=watch is not None)
         return result
 
     if watch is None:
         result = run_pass()
-        if result.failures:
-            raise OperatorError(f"{len(result.failures)} tenant(s) failed the drift check")
+        if result.stopped:
+            raise OperatorError(result.stopped)
+        if result.failed:
+            raise OperatorError(_check_failure(result))
         return
     _watch(run_pass, watch, json_output=json_output, passes=passes)
 
@@ -181,7 +176,16 @@ def _print_check(result: DriftCheckResult, json_output: bool, *, one_line: bool)
         [[result.checked, result.drift_detected, result.skipped_stripe_unavailable, len(result.failures)]],
     )
     for failure in result.failures:
-        stderr.print(f"tenant {failure.tenant_id}: {failure.error}", highlight=False, soft_wrap=True)
+        _error_line(f"tenant {failure.tenant_id}: {failure.error}")
+
+
+def _check_failure(result: DriftCheckResult) -> str:
+    parts = []
+    if result.failures:
+        parts.append(f"{len(result.failures)} tenant(s) failed the drift check")
+    if result.skipped_stripe_unavailable:
+        parts.append(f"{result.skipped_stripe_unavailable} tenant(s) skipped, Stripe unavailable (retried next pass)")
+    return "; ".join(parts)
 
 
 @stripe_app.command("replay-archive")
@@ -206,7 +210,28 @@ def _print_result(result: SyncResult) -> None:
             f"; {awaiting.count} archived event(s) await replay"
             f" ({awaiting.oldest_occurred_at.date()} .. {awaiting.newest_occurred_at.date()}: backoffice stripe replay-archive {result.tenant_id})"
         )
-    stdout.print(line)
+    stdout.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def _error_line(text: str) -> None:
+    """One line on stderr, never wrapped or read as markup (errors quote ids and "[redacted]")."""
+    typer.echo(text, err=True)
+
+
+@contextmanager
+def _tenant_progress(doing: str) -> Iterator[TenantProgress]:
+    """Progress of a pass over tenants on stderr: a bar on a terminal, else a
+    line per tenant as it finishes (tenant id, outcome), so a log shows it too."""
+    if not stderr.is_terminal:
+        yield lambda done, total, tenant, outcome: _error_line(f"[{done}/{total}] tenant {tenant}: {outcome}")
+        return
+    with _progress(False) as progress:
+        task = progress.add_task(doing, total=None)
+
+        def advance(done: int, total: int, tenant: int, outcome: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"{doing}: tenant {tenant} {outcome}")
+
+        yield advance
 
 
 @contextmanager

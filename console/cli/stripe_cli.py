@@ -84,8 +84,7 @@ def poll(ctx: typer.Context, json_output: bool = JsonOption) -> None:
     engine = app.engine()
     _require_writer(engine, "stripe poll")
     client = client_from_settings(app.settings)
-    with engine.begin() as conn:
-        result = poll_module.poll_events(conn, client, utcnow())
+    result = poll_module.poll_events(engine, client, utcnow())
     processing = poll_module.process_customers(engine, client, result.customers)
     if json_output:
         emit_json({**to_jsonable(result), "processing": processing})

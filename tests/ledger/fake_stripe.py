@@ -16,7 +16,7 @@ from typing import Any
 
 from db.enums import SubscriptionPlan
 from stripe_sync.catalog import CatalogPrice, PriceCatalog
-from stripe_sync.errors import CurrencyMismatch, StripeUnavailable
+from stripe_sync.errors import CurrencyMismatch, CustomerMissing, StripeUnavailable
 from stripe_sync.snapshots import CustomerSnapshot, EventsList, SubscriptionSnapshot
 from tests.factories import NOW
 from tests.ledger.stripe_events import event, items
@@ -85,6 +85,7 @@ class FakeStripe:
     customer_deleted: bool = False
     customer_read_fails: bool = False
     unreachable_customers: frozenset[str] = frozenset()
+    missing_customers: frozenset[str] = frozenset()  # Stripe answers 404
     subscription_read_fails: bool = False
     subscription_deleted: bool = False  # Stripe truly reports no live subscription
     list_fails_part_way: bool = False
@@ -101,6 +102,8 @@ class FakeStripe:
     def customer(self, customer_id: str) -> CustomerSnapshot:
         if self.customer_read_fails or customer_id in self.unreachable_customers:
             raise StripeUnavailable(f"cannot reach Stripe while reading customer {customer_id}")
+        if customer_id in self.missing_customers:
+            raise CustomerMissing(customer_id)
         if self.customer_deleted:
             return CustomerSnapshot(customer_id, deleted=True)
         return CustomerSnapshot(customer_id, deleted=False, billing_info=BILLING_INFO, payment_method=VISA)
@@ -173,6 +176,10 @@ class FakeStripe:
             events = [e for e in events if e["created"] >= created_gte.timestamp()]
         events.sort(key=lambda e: (e["created"], e["id"]))
         return EventsList(events, complete=not self.list_fails_part_way)
+
+    def events(self, created_gte: datetime | None, *, types: Any = None) -> EventsList:
+        """The account-wide list `stripe poll` reads: here, the one customer's."""
+        return self.list_events(CUSTOMER, created_gte)
 
     def dashboard_url(self, customer_id: str) -> str | None:
         return None

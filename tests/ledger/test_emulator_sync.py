@@ -65,6 +65,8 @@ def test_a_subscription_lifecycle_synced_from_the_emulator(localstripe: Emulator
     created = by_type(rows, "SubscriptionCreated")
     assert (created.to_plan, created.previous_amount, created.new_amount, created.currency) == ("Standard", 0, Decimal("149.00"), "DKK")
     assert by_type(rows, "BillingInfoAdded").stripe_reference == customer
+    # The emulator's customers are in EUR whatever they are billed in: no row takes that.
+    assert {r.currency for r in rows} == {"DKK"}
     assert first.billing_events_appended == len(rows) >= 2
     assert (first.has_drift_detected, first.drift_discrepancy_count) == (False, 0)
     row, owner = local(engine, tenant)

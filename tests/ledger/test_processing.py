@@ -569,3 +569,61 @@ def test_a_sync_covering_several_changes_computes_each_from_the_state_before_it(
     assert (upgraded.event_type, amounts(upgraded)) == (T.SubscriptionUpgraded, (D("149.00"), D("299.00"), D("150.00"), D("299.00")))
     assert (cancelled.event_type, amounts(cancelled)) == (T.SubscriptionCancelled, (D("299.00"), 0, D("-299.00"), 0))
     assert upgraded.days_on_previous_plan == 9
+
+
+# -- a customer Stripe does not know (404) ---------------------------------------------
+
+
+def test_a_customer_missing_in_stripe_is_critical_drift_and_changes_nothing_else(conn: Connection) -> None:
+    tenant = l_std(conn, subscribed_since=NOW - timedelta(days=90))
+    pending_rows(conn)
+    before = subscription(conn, tenant)
+    result = apply(conn, FakeStripe(missing_customers=frozenset({CUSTOMER})), force=False)
+    assert result is not None and result.state is None
+    after = subscription(conn, tenant)
+    [found] = after.drift_discrepancies
+    assert (found["Kind"], found["Severity"], found["ExpectedValue"]) == ("CustomerMissingInStripe", "Critical", CUSTOMER)
+    assert after.has_drift_detected and after.drift_checked_at == NOW
+    # Never read as "customer deleted": no reset, no suspension, no billing event, the events wait.
+    assert (after.plan, after.stripe_subscription_id, after.current_price_amount) == (before.plan, before.stripe_subscription_id, before.current_price_amount)
+    assert (tenant_row(conn, tenant).state, count(conn, BillingEvent)) == ("Active", 0)
+    assert [status for status, _, _ in statuses(conn)] == ["Pending", "Pending"]
+    assert conn.execute(select(func.count()).select_from(StripeEvent).where(StripeEvent.recovery_source.is_not(None))).scalar_one() == 0
+
+
+# -- currencies ---------------------------------------------------------------------------
+
+
+def test_a_customer_in_another_currency_leaves_no_row_in_that_currency(conn: Connection) -> None:
+    """A customer object carries its own currency (the local emulator always
+    says EUR); its rows carry the subscription's MRR, in the subscription's."""
+    tenant = l_std(conn)
+    updated = event(
+        "customer.updated",
+        id="evt_customer_in_eur",
+        created=NOW - timedelta(minutes=2),
+        obj={"object": "customer", "id": CUSTOMER, "currency": "eur", "name": "Renamed"},
+        previous={"name": "Test Organization"},
+        api_version=API_VERSION,
+    )
+    apply(conn, FakeStripe(extra_events=[updated]))
+    [renamed] = rows(conn, tenant, T.BillingInfoUpdated)
+    assert (renamed.currency, renamed.committed_mrr) == ("DKK", D("149.00"))
+    assert {r.currency for r in rows(conn, tenant)} <= {"DKK", None}
+
+
+def test_an_invoice_in_another_currency_fails_the_run_and_changes_nothing(conn: Connection) -> None:
+    tenant = l_std(conn, subscribed_since=NOW - timedelta(days=90))
+    renewal = event(
+        "invoice.payment_succeeded",
+        id="evt_renewal_in_eur",
+        created=NOW - timedelta(minutes=2),
+        obj={"customer": CUSTOMER, "currency": "eur", "billing_reason": "subscription_cycle"},
+        api_version=API_VERSION,
+    )
+    before = subscription(conn, tenant)
+    pending_rows(conn)
+    raised = failing(conn, lambda: apply(conn, FakeStripe(extra_events=[renewal])), CurrencyMismatch)
+    assert str(raised) == f"Stripe event evt_renewal_in_eur of {CUSTOMER} is in EUR, the platform currency is DKK"
+    assert subscription(conn, tenant) == before and count(conn, BillingEvent) == 0
+    assert [status for status, _, _ in statuses(conn)] == ["Pending", "Pending"]

@@ -157,18 +157,30 @@ def test_sync_all_reports_each_tenant_and_continues_after_a_failure(engine: Engi
     first = cust_only(engine)
     second = cust_only(engine, customer="cus_unreachable")
     cust_only(engine, customer=None)  # no customer: not synced
-    seen: list[tuple[int, int]] = []
+    seen: list[tuple[int, int, int, str]] = []
     result = sync.sync_all(
         engine,
         CONFIGURED,
         now=NOW,
         client=FakeStripe(unreachable_customers=frozenset({"cus_unreachable"})),
-        progress=lambda done, total, tenant: seen.append((done, total)),
+        progress=lambda *step: seen.append(step),
     )
     assert [item.tenant_id for item in result.items] == [first.id]
     assert [(f.tenant_id, "cannot reach Stripe" in f.error) for f in result.failures] == [(second.id, True)]
-    assert seen == [(0, 2), (1, 2)]
-    assert result.to_json()["failed"] == 1
+    # One call as each tenant finishes, in whatever order the workers finish.
+    assert sorted(done for done, _, _, _ in seen) == [1, 2] and {total for _, total, _, _ in seen} == {2}
+    assert sorted((tenant, outcome) for _, _, tenant, outcome in seen) == [(first.id, "synced"), (second.id, "failed (Stripe unavailable)")]
+    assert (result.to_json()["failed"], result.to_json()["not_tried"], result.stopped) == (1, 0, None)
+
+
+def test_a_sync_of_a_customer_missing_in_stripe_reports_drift_and_keeps_the_tenant(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tenant = factories.tenant(conn, plan="Standard", stripe_customer_id=CUSTOMER)
+    result = sync.sync_tenant(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe(missing_customers=frozenset({CUSTOMER})))
+    assert (result.has_drift_detected, result.drift_discrepancy_count, result.billing_events_appended, result.changes) == (True, 1, 0, ())
+    with engine.connect() as conn:
+        row = conn.execute(select(Subscription.__table__).where(Subscription.id == tenant.subscription_id)).one()
+    assert (row.plan, row.stripe_subscription_id, row.drift_discrepancies[0]["Kind"]) == ("Standard", f"sub_stripe_{tenant.id}", "CustomerMissingInStripe")
 
 
 # -- archive replay --------------------------------------------------------------------
@@ -216,6 +228,15 @@ def test_events_stripe_still_lists_are_not_replayed_from_the_archive(engine: Eng
         conn.execute(StripeEvent.__table__.update().where(StripeEvent.id == "evt_archive_old").values(api_version="2015-01-01"))
     assert archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe()).billing_events_appended == 1
     assert [row.stripe_event_id for row in billing_rows(engine, tenant)] == ["evt_archive_old"]  # no version filter here
+
+
+def test_an_archived_event_in_another_currency_fails_the_replay(engine: Engine) -> None:
+    tenant = cust_only(engine, current_price_currency="DKK")
+    refund = event("charge.refunded", id="evt_archive_refund_eur", created=NOW - timedelta(days=45), obj={"customer": CUSTOMER, "currency": "eur"}, api_version=API_VERSION)
+    archived(engine, refund, NOW - timedelta(days=45))
+    with pytest.raises(CurrencyMismatch, match="evt_archive_refund_eur .* is in EUR, the platform currency is DKK"):
+        archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe())
+    assert billing_rows(engine, tenant) == []
 
 
 def test_archive_replay_refusals(engine: Engine, reader: Engine) -> None:

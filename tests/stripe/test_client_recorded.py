@@ -15,7 +15,7 @@ from core.settings import Settings
 from db.enums import CancellationReason, SubscriptionPlan
 from stripe_sync.catalog import PriceCatalog
 from stripe_sync.client import StripeClient, client_from_settings
-from stripe_sync.errors import StripeUnavailable
+from stripe_sync.errors import CustomerMissing, StripeUnavailable
 from tests.stripe.recorded_stripe import RecordedStripe, fixture, stripe_error
 from tests.stripe_emulator import free_port
 
@@ -197,10 +197,25 @@ def test_an_error_message_quoting_a_key_is_redacted(recorded_stripe: RecordedStr
     assert KEY not in str(raised.value) and "[redacted]" in str(raised.value)
 
 
-def test_unknown_customer_is_unavailable_never_deleted(recorded_stripe: RecordedStripe) -> None:
+def test_unknown_customer_is_missing_never_unavailable_or_deleted(recorded_stripe: RecordedStripe) -> None:
     recorded_stripe.answer("GET /v1/customers/cus_missing", stripe_error(404, "No such customer: 'cus_missing'"))
-    with pytest.raises(StripeUnavailable, match="No such customer"):
+    with pytest.raises(CustomerMissing, match="Stripe has no customer cus_missing") as raised:
         _client(recorded_stripe).customer("cus_missing")
+    assert not isinstance(raised.value, StripeUnavailable)
+
+
+def test_a_customer_of_the_other_mode_is_a_wrong_key_not_a_missing_customer(recorded_stripe: RecordedStripe) -> None:
+    message = "No such customer: 'cus_live'; a similar object exists in live mode, but a test mode key was used to make this request."
+    recorded_stripe.answer("GET /v1/customers/cus_live", (404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": message}}))
+    with pytest.raises(StripeUnavailable, match="similar object exists in live mode"):
+        _client(recorded_stripe).customer("cus_live")
+
+
+def test_resource_missing_elsewhere_stays_unavailable(recorded_stripe: RecordedStripe) -> None:
+    """Only the customer read knows what a 404 means: elsewhere it is an unusable answer."""
+    recorded_stripe.answer("GET /v1/subscriptions", stripe_error(404, "No such customer: 'cus_x'"))
+    with pytest.raises(StripeUnavailable, match=r"HTTP 404"):
+        _client(recorded_stripe).subscription("cus_x", PriceCatalog())
 
 
 def test_unreachable_stripe_fails_fast_and_clearly() -> None:

@@ -67,26 +67,35 @@ def test_a_pass_checks_the_stale_and_writes_only_the_drift_status(localstripe: E
     matching = subscribed_tenant(engine, localstripe, drift_checked_at=LONG_AGO)
     now = utcnow()
     recent = subscribed_tenant(engine, localstripe, plan="Premium", drift_checked_at=now - timedelta(hours=1))
-    unreadable = subscribed_tenant(engine, localstripe, stripe_customer_id="cus_not_in_stripe", drift_checked_at=LONG_AGO)
+    missing = subscribed_tenant(engine, localstripe, stripe_customer_id="cus_not_in_stripe", drift_checked_at=LONG_AGO)
     with engine.begin() as conn:
         factories.tenant(conn, plan="Basis")  # no Stripe customer: never checked
-    seen: list[tuple[int, int, int]] = []
+
+    seen: list[tuple[int, int, int, str]] = []
 
     result = check_stale(engine, settings_of(localstripe), now=now, progress=lambda *step: seen.append(step))
 
-    assert (result.checked, result.drift_detected, result.skipped_stripe_unavailable, result.failures) == (2, 1, 1, [])
-    assert seen == [(0, 3, drifted.id), (1, 3, matching.id), (2, 3, unreadable.id)]
+    assert (result.checked, result.drift_detected, result.skipped_stripe_unavailable, result.failures) == (3, 2, 0, [])
+    assert sorted(done for done, _, _, _ in seen) == [1, 2, 3] and {total for _, total, _, _ in seen} == {3}
+    assert sorted((tenant, outcome) for _, _, tenant, outcome in seen) == [
+        (drifted.id, "drift detected"), (matching.id, "no drift"), (missing.id, "drift detected")
+    ]
     row = subscription(engine, drifted)
     assert (row.has_drift_detected, row.drift_checked_at, row.modified_at) == (True, now, LONG_AGO)
     assert "SubscriptionStateMismatch" in [d["Kind"] for d in row.drift_discrepancies]
     assert (row.plan, row.current_price_amount, row.last_synced_stripe_event_created_at) == ("Premium", Decimal("299.00"), None)
     assert (subscription(engine, matching).has_drift_detected, subscription(engine, matching).drift_checked_at) == (False, now)
     assert subscription(engine, recent).drift_checked_at == now - timedelta(hours=1)
-    assert subscription(engine, unreadable).drift_checked_at == LONG_AGO  # retried by the next pass
+    # Stripe's 404 for the customer is a finding, not an outage; the subscription is left as it is.
+    gone = subscription(engine, missing)
+    assert (gone.has_drift_detected, gone.drift_checked_at, gone.plan) == (True, now, "Standard")
+    assert [(d["Kind"], d["Severity"], d["ExpectedValue"]) for d in gone.drift_discrepancies] == [
+        ("CustomerMissingInStripe", "Critical", "cus_not_in_stripe")
+    ]
     assert count(engine, BillingEvent) == 0 and count(engine, StripeEvent) == 0  # nothing replayed or archived
 
     again = check_stale(engine, settings_of(localstripe), now=now + timedelta(minutes=5))
-    assert (again.checked, again.skipped_stripe_unavailable) == (0, 1)
+    assert (again.checked, again.skipped_stripe_unavailable) == (0, 0)
 
 
 class CurrencyRefusing:
@@ -127,7 +136,8 @@ def test_json_result_and_exit_1_when_a_tenant_failed(
     code, out, err = run_cli([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
     assert code == 0, err
     result = json.loads(out)
-    assert set(result) == {"checked", "drift_detected", "skipped_stripe_unavailable", "failures", "checked_at"}
+    assert set(result) == {"checked", "drift_detected", "skipped_stripe_unavailable", "failures", "checked_at", "not_tried", "stopped"}
+    assert (result["not_tried"], result["stopped"]) == (0, None)
     assert (result["checked"], result["drift_detected"], result["skipped_stripe_unavailable"], result["failures"]) == (1, 1, 0, [])
     assert datetime.fromisoformat(result["checked_at"]) == subscription(engine, drifted).drift_checked_at
 
@@ -140,11 +150,33 @@ def test_json_result_and_exit_1_when_a_tenant_failed(
     assert cells == ["1", "1", "0", "0"]  # checked, drift detected, skipped, failed
 
     failing = subscribed_tenant(engine, localstripe)
-    monkeypatch.setattr("stripe_sync.drift_worker.process_customer", _failing_process)
+    monkeypatch.setattr("stripe_sync.drift_worker.run_customer", _failing_process)
     code, out, err = run_cli([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
     assert code == 1
     assert json.loads(out)["failures"] == [{"tenant_id": str(failing.id), "error": "RuntimeError: replay failed"}]
     assert err.strip().splitlines()[-1] == "error: 1 tenant(s) failed the drift check"
+
+
+def test_a_pass_that_skipped_a_tenant_exits_1(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import create_engine
+
+    from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        reachable = factories.tenant(conn, plan="Standard", stripe_customer_id=CUSTOMER)
+        skipped = factories.tenant(conn, plan="Standard", stripe_customer_id="cus_unreachable")
+    engine.dispose()
+    stripe = FakeStripe(unreachable_customers=frozenset({"cus_unreachable"}))
+    monkeypatch.setattr("stripe_sync.drift_worker.stripe_client_for", lambda settings: stripe)
+    code, out, err = run_cli(["--database-url", database_url, "drift", "check", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    assert code == 1
+    assert (json.loads(out)["checked"], json.loads(out)["skipped_stripe_unavailable"]) == (1, 1)
+    *progress, last = err.splitlines()
+    assert {line.split("] ", 1)[1] for line in progress} == {f"tenant {reachable.id}: no drift", f"tenant {skipped.id}: skipped (Stripe unavailable)"}
+    assert last == "error: 1 tenant(s) skipped, Stripe unavailable (retried next pass)"
 
 
 def _failing_process(*args: Any, **kwargs: Any) -> None:
@@ -181,7 +213,7 @@ def test_watch_runs_passes_until_stopped(
     localstripe: Emulator, engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     localstripe.standard_catalog()
-    subscribed_tenant(engine, localstripe, plan="Premium")
+    tenant = subscribed_tenant(engine, localstripe, plan="Premium")
     database = ["--database-url", engine.url.render_as_string(hide_password=False)]
     args = [*database, "drift", "check", "--watch", "0.01", "--passes", "2", "--json"]
     code, out, err = run_cli(args, monkeypatch, capsys, **stripe_env(localstripe))
@@ -189,7 +221,11 @@ def test_watch_runs_passes_until_stopped(
     first, second = (json.loads(line) for line in out.splitlines())
     assert (first["checked"], first["drift_detected"], second["checked"]) == (1, 1, 0)
     assert second["checked_at"] > first["checked_at"]
-    assert err.strip() == "drift check stopped after 2 pass(es): 1 checked, 1 with drift, 0 skipped (Stripe unavailable), 0 failed"
+    # Not a terminal: a line per tenant as it finishes, then the watch's summary.
+    assert err.strip().splitlines() == [
+        f"[1/1] tenant {tenant.id}: drift detected",
+        "drift check stopped after 2 pass(es): 1 checked, 1 with drift, 0 skipped (Stripe unavailable), 0 failed",
+    ]
 
 
 def test_ctrl_c_stops_the_watch_cleanly(localstripe: Emulator, database_url: str, tmp_path: Path) -> None:

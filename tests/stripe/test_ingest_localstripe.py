@@ -7,11 +7,12 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, select
 
 from db.models import StripeEvent, StripeSyncCursor
 from stripe_sync.ingest import Outcome
-from stripe_sync.poll import poll_events, read_cursor
+from stripe_sync.poll import Cursor, poll_events, read_cursor, store_listed
+from stripe_sync.snapshots import EventsList
 from tests.factories import NOW
 from tests.stripe.recorded_stripe import FIXTURES
 from tests.stripe.webhook_support import SECRET, post, running_server, sign
@@ -62,30 +63,43 @@ def test_a_wrong_secret_at_stripe_stores_nothing(localstripe: Emulator, engine: 
     assert _stored(engine) == {}
 
 
-def test_poll_stores_new_events_once_and_moves_the_cursor(localstripe: Emulator, conn: Connection) -> None:
+def test_poll_stores_new_events_once_and_moves_the_cursor(localstripe: Emulator, engine: Engine) -> None:
     localstripe.standard_catalog()
     customer_id = localstripe.customer_with_card()
     localstripe.subscribe(customer_id)
     client = localstripe.client()
 
-    first = poll_events(conn, client, NOW)
+    first = poll_events(engine, client, NOW)
     assert first.complete and first.listed > 0
     assert first.stored + first.ignored == first.listed and first.skipped == 0
     assert first.ignored >= 3  # product and plan events carry no customer
-    stored = {row.id: row for row in conn.execute(select(StripeEvent))}
+    stored = _stored(engine)
     assert len(stored) == first.listed
     newest = max(stored.values(), key=lambda row: (row.stripe_created_at, row.id))
-    assert read_cursor(conn).last_event_id == newest.id
-    assert read_cursor(conn).last_event_created_at == newest.stripe_created_at
+    with engine.connect() as conn:
+        assert read_cursor(conn).last_event_id == newest.id
+        assert read_cursor(conn).last_event_created_at == newest.stripe_created_at
 
-    again = poll_events(conn, client, NOW)
+    again = poll_events(engine, client, NOW)
     assert again.stored == 0 and again.skipped == again.listed > 0  # the cursor second is re-read, nothing doubles
 
     localstripe.sdk.v1.customers.create(params={"name": "Later"})
-    later = poll_events(conn, client, NOW)
+    later = poll_events(engine, client, NOW)
     assert later.stored == 1
-    assert len(conn.execute(select(StripeEvent.id)).all()) == first.listed + 1
-    assert conn.execute(select(StripeSyncCursor.name)).all() == [("events_list",)]
+    assert len(_stored(engine)) == first.listed + 1
+    with engine.connect() as conn:
+        assert conn.execute(select(StripeSyncCursor.name)).all() == [("events_list",)]
+
+
+def test_the_cursor_only_moves_forward(engine: Engine) -> None:
+    """Two polls at once list from the same cursor; the one that lists earlier
+    may store later: the cursor keeps the newer of the two."""
+    newer = {"id": "evt_newer", "type": "customer.created", "created": int(NOW.timestamp()), "data": {"object": {}}}
+    older = {**newer, "id": "evt_older", "created": int(NOW.timestamp()) - 60}
+    with engine.begin() as conn:
+        store_listed(conn, EventsList([older, newer]), Cursor(None, None), NOW)
+        store_listed(conn, EventsList([older]), Cursor(None, None), NOW)
+        assert read_cursor(conn).last_event_id == "evt_newer"
 
 
 def test_webhook_and_poll_share_one_store(localstripe: Emulator, engine: Engine) -> None:
@@ -94,8 +108,7 @@ def test_webhook_and_poll_share_one_store(localstripe: Emulator, engine: Engine)
         customer_id = localstripe.customer_with_card()
         rows = _wait_for(engine, {"customer.created", "customer.updated"}, customer_id)
     delivered = {row_id for row_id, row in rows.items() if row.stripe_customer_id == customer_id}
-    with engine.begin() as conn:
-        result = poll_events(conn, localstripe.client(), NOW)
+    result = poll_events(engine, localstripe.client(), NOW)
     assert result.stored == 0 and result.skipped == result.listed == len(delivered) == 2
     # The list re-serialises the event, so its bytes differ from the delivery: reported, row kept.
     assert result.payload_mismatches == result.listed
