@@ -3,7 +3,8 @@ screen, compare the MRR trend with the original's algorithm, measure the
 console, print a table and write bench/results.json.
 
 Environment: BENCH_TENANTS (default 100000), BENCH_SEED (1), BENCH_RUNS (5),
-BENCH_PGDATA (where the cached dataset server lives), BENCH_SKIP_CONSOLE=1.
+BENCH_PGDATA (where the cached dataset server lives), BENCH_SKIP_CONSOLE=1,
+BENCH_SKIP_RECEIVER=1 (the webhook receiver's figures, bench/receiver.py).
 """
 
 from __future__ import annotations
@@ -81,6 +82,13 @@ def main() -> None:
         console_figures = figures.measure(engine)
         figures.print_table(console, console_figures)
 
+    receiver_figures = {}
+    if os.environ.get("BENCH_SKIP_RECEIVER") != "1":
+        from bench import receiver
+
+        receiver_figures = receiver.measure(log=console.print)
+        receiver.print_table(console, receiver_figures)
+
     RESULTS.write_text(
         json.dumps(
             {
@@ -90,6 +98,7 @@ def main() -> None:
                 "queries": [asdict(m) | {"ratio": m.ratio, "within_budget": m.within_budget} for m in measurements],
                 "mrr_trend_vs_original": trend,
                 "console": console_figures,
+                "receiver": receiver_figures,
             },
             indent=2,
             default=str,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +31,14 @@ from stripe_sync.client import customer_of_event
 log = logging.getLogger(__name__)
 
 MALFORMED_PREFIX = "evt_malformed_"
+# What a Stripe event's identifying fields look like. Anything else (a NUL
+# PostgreSQL cannot store, an id too long for the key's index, control
+# characters) makes the body malformed: it is kept under its hash id instead.
+_EVENT_ID = re.compile(r"evt_[A-Za-z0-9_.\-]{1,251}")
+_WORD = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII without spaces: types, API versions, customer ids
+MAX_DEPTH = 64  # Stripe events nest about ten levels
+_LATEST_CREATED = 253402300799  # 9999-12-31T23:59:59Z, Python's last representable second
+CLAIMED_ID_CHARS = 80
 
 
 class Outcome(StrEnum):
@@ -46,6 +56,7 @@ class StoreOutcome:
     customer_id: str | None
     outcome: Outcome
     error: str | None = None
+    claimed_id: str | None = None  # a malformed body's own id (shortened), when it had one
 
     @property
     def is_new(self) -> bool:
@@ -66,11 +77,16 @@ def payload_hash(raw_body: bytes) -> str:
 
 
 def parse_event(raw_body: bytes) -> Any:
-    """The JSON value of a body, or None when it is not JSON."""
+    """The JSON value of a body, or None when it is not JSON (NaN and
+    Infinity are not JSON; nesting too deep for the parser counts as not JSON)."""
     try:
-        return json.loads(raw_body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return json.loads(raw_body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def malformation(event: Any) -> str | None:
@@ -81,20 +97,86 @@ def malformation(event: Any) -> str | None:
         return "body is not a JSON object"
     if not isinstance(event.get("id"), str) or not event["id"].startswith("evt_"):
         return "event has no evt_ id"
+    if not _EVENT_ID.fullmatch(event["id"]):
+        return "event id is not a Stripe event id"
     if not isinstance(event.get("type"), str) or not event["type"]:
         return "event has no type"
+    return _field_problem(event)
+
+
+def _field_problem(event: Mapping[str, Any]) -> str | None:
+    if not _WORD.fullmatch(event["type"]):
+        return "event type is not a Stripe event type"
+    api_version = event.get("api_version")
+    if isinstance(api_version, str) and not _WORD.fullmatch(api_version):
+        return "event api_version is not a Stripe API version"
+    if "created" in event and event["created"] is not None and _created(event) is None:
+        return "event created is not a time"
+    if event.get("data") is not None and not isinstance(event["data"], Mapping):
+        return "event data is not an object"
+    customer_id = customer_of_event(event)
+    if customer_id is not None and not _WORD.fullmatch(customer_id):
+        return "event customer is not a Stripe customer id"
+    if _nested_deeper_than(event, MAX_DEPTH):
+        return "event is nested too deeply"
     return None
 
 
-def store_event(conn: Connection, raw_body: bytes, event: Any, now: datetime) -> StoreOutcome:
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else ()
+        if children and depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _unstorable(event: Any) -> str | None:
+    """What in a parsed body PostgreSQL's jsonb refuses, or None."""
+    pending: list[Any] = [event]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "a string holds \\u0000"
+            if not item.isascii() and not _encodable(item):
+                return "a string holds a lone surrogate"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "a number is out of range"
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def store_event(conn: Connection, raw_body: bytes, event: Any, now: datetime, *, savepoint: bool = True) -> StoreOutcome:
     """Store one event (parsed from `raw_body`, or None when it is not JSON).
-    Runs in the caller's transaction; the caller commits."""
+    Runs in the caller's transaction; the caller commits. The insert runs in
+    a savepoint, so a value PostgreSQL refuses that the checks did not foresee
+    is kept as Failed instead of failing the transaction. A caller whose
+    transaction holds this event alone may pass savepoint=False (two
+    statements less) and retry with it on a DataError."""
     digest = payload_hash(raw_body)
     problem = malformation(event)
     if problem is not None:
         return _store_malformed(conn, event, digest, problem, now)
 
     event_id, event_type = event["id"], event["type"]
+    unstorable = _unstorable(event)
+    if unstorable is not None:
+        return _store_malformed(conn, None, digest, f"payload not storable: {unstorable}", now, event_id=event_id, event_type=event_type)
     customer_id = customer_of_event(event)
     status = StripeEventStatus.Pending if customer_id else StripeEventStatus.Ignored
     values = {
@@ -109,13 +191,16 @@ def store_event(conn: Connection, raw_body: bytes, event: Any, now: datetime) ->
         "payload_hash": digest,
         "stripe_created_at": _created(event),
     }
-    try:
-        with conn.begin_nested():
-            inserted = conn.execute(
-                pg_insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id)
-            ).first()
-    except DataError as error:  # e.g. a \u0000 that jsonb refuses
-        return _store_malformed(conn, None, digest, f"payload not storable: {str(error.orig).splitlines()[0]}", now, event_id=event_id, event_type=event_type)
+    insert = pg_insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id)
+    if not savepoint:
+        inserted = conn.execute(insert).first()
+    else:
+        try:
+            with conn.begin_nested():
+                inserted = conn.execute(insert).first()
+        except DataError as error:
+            reason = f"payload not storable: {str(error.orig).splitlines()[0]}"
+            return _store_malformed(conn, None, digest, reason, now, event_id=event_id, event_type=event_type)
     if inserted is not None:
         return StoreOutcome(event_id, event_type, customer_id, Outcome.stored if customer_id else Outcome.ignored)
 
@@ -127,8 +212,11 @@ def store_event(conn: Connection, raw_body: bytes, event: Any, now: datetime) ->
 
 
 def _created(event: Mapping[str, Any]) -> datetime | None:
+    """The event's `created` time; None when missing or not a time."""
     created = event.get("created")
     if isinstance(created, bool) or not isinstance(created, int | float):
+        return None
+    if not (math.isfinite(created) and 0 <= created <= _LATEST_CREATED):
         return None
     return datetime.fromtimestamp(created, UTC)
 
@@ -145,10 +233,13 @@ def _store_malformed(
 ) -> StoreOutcome:
     """Keep the body's evidence under an id derived from its hash, so the same
     bad delivery is stored once."""
+    claimed_id = _claimed_id(event) if event_id is None else None
     event_id = event_id or f"{MALFORMED_PREFIX}{digest[:24]}"
     if event_type is None:
         claimed = event.get("type") if isinstance(event, Mapping) else None
-        event_type = claimed if isinstance(claimed, str) and claimed else "unknown"
+        event_type = claimed if isinstance(claimed, str) and _WORD.fullmatch(claimed) else "unknown"
+    if event is not None and (_nested_deeper_than(event, MAX_DEPTH) or _unstorable(event) is not None):
+        event = None  # kept as evidence by its hash only
     row = {
         "id": event_id,
         "created_at": now,
@@ -165,6 +256,16 @@ def _store_malformed(
     except DataError:
         with conn.begin_nested():
             conn.execute(pg_insert(StripeEvent).values(**{**row, "payload": null()}).on_conflict_do_nothing(index_elements=["id"]))
-    log.warning("malformed Stripe event stored as %s: %s", event_id, problem)
-    return StoreOutcome(event_id, event_type, None, Outcome.malformed, problem)
+    # Debug only: the caller reports the outcome (the webhook's line per delivery, poll's counts).
+    log.debug("malformed Stripe event stored as %s: %s", event_id, problem)
+    return StoreOutcome(event_id, event_type, None, Outcome.malformed, problem, claimed_id)
+
+
+def _claimed_id(event: Any) -> str | None:
+    claimed = event.get("id") if isinstance(event, Mapping) else None
+    if not isinstance(claimed, str) or not claimed:
+        return None
+    shown = claimed if len(claimed) <= CLAIMED_ID_CHARS else claimed[:CLAIMED_ID_CHARS] + "..."
+    # Lone surrogates as \udXXX: a log line must always be writable as UTF-8.
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8")
 

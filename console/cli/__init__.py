@@ -79,6 +79,9 @@ _register()
 
 def main() -> None:
     """Entry point: operator errors become one line on stderr and an exit code."""
+    from console.cli import logs
+
+    logs.install()  # every command's log records: one escaped line each on stderr
     try:
         app(standalone_mode=True)
     except OperatorError as error:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from core.clock import utcnow
 from core.jsonable import to_jsonable
@@ -17,6 +16,7 @@ from stripe_sync import poll as poll_module
 from stripe_sync import webhook as webhook_module
 from stripe_sync.client import client_from_settings
 
+from console.cli import logs
 from console.cli.context import app_context
 from console.cli.groups import stripe_app
 from console.cli.options import JsonOption
@@ -49,32 +49,51 @@ def webhook(
     if not secret:
         raise StripeNotConfigured("Stripe is not configured: set STRIPE_WEBHOOK_SECRET to receive webhooks")
     _log_to_stderr()
+    limits = webhook_module.Limits()
     runs = _processing_runs(app.settings, engine)
-    receiver = webhook_module.WebhookReceiver(engine, secret, on_stored=runs.submit if runs else None)
+    # Storing has a pool of its own, one connection per storing thread: a
+    # processing run waiting on Stripe never holds a connection a delivery needs.
+    receiver = webhook_module.WebhookReceiver(_pooled_engine(engine, limits.store_threads), secret, on_stored=runs.submit if runs else None)
+    server = webhook_module.WebhookServer(receiver, host, port, limits=limits)
     try:
-        server = webhook_module.WebhookServer(receiver, host, port)
-    except OSError as error:
-        raise OperatorError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    typer.echo(f"listening on {server.url}", err=True)
-    webhook_module.serve_until_signalled(server, runs)
+        webhook_module.serve_until_signalled(server, runs, on_listening=lambda url: typer.echo(f"listening on {url}", err=True))
+    except webhook_module.CannotListen as error:
+        raise OperatorError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     typer.echo("stopped", err=True)
 
 
+PROCESSING_WORKERS = 4
+
+
 def _processing_runs(settings: Settings, engine: Engine) -> webhook_module.CustomerRuns | None:
-    """With a Stripe key, a delivery's customer is processed after the answer;
-    without one the events are only stored, for a later sync."""
+    """With a Stripe key, a delivery's customer is processed after the answer,
+    on a few worker threads with their own pool; without one the events are
+    only stored, for a later sync."""
     if not settings.stripe_api_key:
         typer.echo("STRIPE_API_KEY is not set: events are stored, and processed by a later sync", err=True)
         return None
     from stripe_sync.processing import process_pending
 
     client = client_from_settings(settings)
+    processing_engine = _pooled_engine(engine, PROCESSING_WORKERS, overflow=PROCESSING_WORKERS)
 
     def process(customer_id: str) -> None:
-        if process_pending(engine, client, customer_id) is None:
+        if process_pending(processing_engine, client, customer_id) is None:
             log.info("%s: no subscription carries this customer yet; its events stay pending", customer_id)
 
-    return webhook_module.CustomerRuns(process)
+    return webhook_module.CustomerRuns(process, workers=PROCESSING_WORKERS)
+
+
+def _pooled_engine(engine: Engine, size: int, *, overflow: int = 0) -> Engine:
+    """Another engine on `engine`'s database with a pool of its own; the
+    connection settings are db.engine.make_engine's."""
+    return create_engine(
+        engine.url,
+        pool_size=size,
+        max_overflow=overflow,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 10, "options": "-c timezone=UTC"},
+    )
 
 
 @stripe_app.command("poll")
@@ -108,9 +127,7 @@ def poll(ctx: typer.Context, json_output: bool = JsonOption) -> None:
 
 
 def _log_to_stderr() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
-    for name in ("stripe_sync.webhook", "stripe_sync.ingest"):
-        logger = logging.getLogger(name)
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    """The receiver's line per delivery is INFO. The handler (one escaped line
+    per record) is the CLI's own, installed once per process."""
+    logs.install()
+    logging.getLogger("stripe_sync.webhook").setLevel(logging.INFO)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import logging
+import socket
 import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select
 
 from db.models import StripeEvent
 from stripe_sync.webhook import CustomerRuns
@@ -106,11 +108,14 @@ def test_processing_is_triggered_per_customer_after_the_reply(engine: Engine) ->
 
     runs = CustomerRuns(process)
     body, ignored = event_body("evt_trigger", customer="cus_9"), event_body("evt_none", "product.created", customer=None)
-    with running_server(engine, on_stored=runs.submit) as server:
-        assert post(server.url, ignored, [sign(ignored)])[0] == 200
-        assert post(server.url, body, [sign(body)])[0] == 200
-        assert done.wait(5)
-    runs.wait(5)
+    try:
+        with running_server(engine, on_stored=runs.submit) as server:
+            assert post(server.url, ignored, [sign(ignored)])[0] == 200
+            assert post(server.url, body, [sign(body)])[0] == 200
+            assert done.wait(5)
+        assert runs.wait(5)
+    finally:
+        runs.stop()
     assert processed == ["cus_9"]
 
 
@@ -130,13 +135,89 @@ def test_customer_runs_never_overlap_and_rerun_once_for_requests_during_a_run() 
         active -= 1
 
     runs = CustomerRuns(process)
-    runs.submit("cus_a")
-    assert started.wait(5)
-    runs.submit("cus_a")
-    runs.submit("cus_a")
-    release.set()
-    runs.wait(5)
+    try:
+        runs.submit("cus_a")
+        assert started.wait(5)
+        runs.submit("cus_a")
+        runs.submit("cus_a")
+        release.set()
+        assert runs.wait(5)
+    finally:
+        runs.stop()
     assert calls == ["cus_a", "cus_a"] and not overlap
+
+
+def test_a_rerun_waits_for_the_spacing_after_the_previous_start() -> None:
+    starts: list[float] = []
+    first_started = threading.Event()
+
+    def process(customer_id: str) -> None:
+        starts.append(time.monotonic())
+        first_started.set()
+        time.sleep(0.05)
+
+    runs = CustomerRuns(process, spacing=0.4)
+    try:
+        runs.submit("cus_burst")
+        assert first_started.wait(5)
+        for _ in range(5):
+            runs.submit("cus_burst")
+        runs.submit("cus_other")  # other customers are not held back
+        assert runs.wait(5)
+    finally:
+        runs.stop()
+    assert len(starts) == 3 and starts[2] - starts[0] >= 0.4
+    assert starts[1] - starts[0] < 0.3
+
+
+def test_customer_runs_use_a_bounded_number_of_threads() -> None:
+    release = threading.Event()
+    lock = threading.Lock()
+    active, most, done = 0, 0, []
+
+    def process(customer_id: str) -> None:
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        release.wait(5)
+        with lock:
+            active -= 1
+            done.append(customer_id)
+
+    runs = CustomerRuns(process, workers=3)
+    try:
+        for index in range(12):
+            runs.submit(f"cus_{index}")
+        time.sleep(0.2)
+        assert most == 3  # the other nine wait their turn, not on threads of their own
+        release.set()
+        assert runs.wait(5)
+    finally:
+        runs.stop()
+    assert sorted(done) == sorted(f"cus_{index}" for index in range(12))
+
+
+def test_stopping_runs_drops_queued_customers_and_does_not_wait_for_a_stuck_one() -> None:
+    stuck, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def process(customer_id: str) -> None:
+        calls.append(customer_id)
+        stuck.set()
+        release.wait(10)
+
+    runs = CustomerRuns(process, workers=1)
+    runs.submit("cus_stuck")
+    assert stuck.wait(5)
+    runs.submit("cus_waiting")
+    started = time.monotonic()
+    runs.stop()
+    assert time.monotonic() - started < 0.5
+    runs.submit("cus_after_stop")
+    release.set()
+    time.sleep(0.1)
+    assert calls == ["cus_stuck"]
 
 
 def test_a_failing_processor_does_not_break_the_receiver(engine: Engine) -> None:
@@ -145,12 +226,48 @@ def test_a_failing_processor_does_not_break_the_receiver(engine: Engine) -> None
 
     runs = CustomerRuns(process)
     first, second = event_body("evt_f1"), event_body("evt_f2")
-    with running_server(engine, on_stored=runs.submit) as server:
-        assert post(server.url, first, [sign(first)])[0] == 200
-        runs.wait(5)
-        assert post(server.url, second, [sign(second)])[0] == 200
-    runs.wait(5)
+    try:
+        with running_server(engine, on_stored=runs.submit) as server:
+            assert post(server.url, first, [sign(first)])[0] == 200
+            assert runs.wait(5)
+            assert post(server.url, second, [sign(second)])[0] == 200
+        assert runs.wait(5)
+    finally:
+        runs.stop()
     assert [row.id for row in _rows(engine)] == ["evt_f1", "evt_f2"]
+    assert [(row.id, row.status) for row in _rows(engine)] == [("evt_f1", "Pending"), ("evt_f2", "Pending")]
+
+
+def test_a_failing_run_is_logged_on_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    def process(customer_id: str) -> None:
+        raise RuntimeError("Stripe went away\nwith a second line")
+
+    runs = CustomerRuns(process)
+    try:
+        with caplog.at_level(logging.WARNING, logger="stripe_sync.webhook"):
+            runs.submit("cus_fail")
+            assert runs.wait(5)
+    finally:
+        runs.stop()
+    [record] = caplog.records
+    assert record.getMessage() == "processing pending Stripe events of cus_fail failed: Stripe went away"
+    assert record.exc_info is None
+
+
+def test_a_database_failure_answers_500_and_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: the database is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = create_engine(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", connect_args={"connect_timeout": 2})
+    body = event_body("evt_db_down")
+    try:
+        with caplog.at_level(logging.INFO, logger="stripe_sync.webhook"), running_server(down) as server:
+            assert post(server.url, body, [sign(body)]) == (500, "Could not store the event.")
+    finally:
+        down.dispose()
+    [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert record.getMessage().startswith("storing a Stripe delivery failed: ") and record.exc_info is None
+    assert "\n" not in record.getMessage()
 
 
 def test_ingestion_throughput(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
