@@ -24,3 +24,7 @@ class StripeNotConfigured(OperatorError):
 
     def __init__(self, message: str = "Stripe is not configured: set STRIPE_API_KEY") -> None:
         super().__init__(message)
+
+
+class BadDatabaseUrl(OperatorError):
+    """The database URL is not a PostgreSQL one (a usage error when it is a flag)."""

@@ -64,8 +64,9 @@ def tenant_name_match(params: dict[str, str], alias: str = "t") -> str:
 
 
 def search_tenant_id(term: str) -> int | None:
-    """The tenant id a search term names exactly, if it is one."""
-    if not term.isdigit():
+    """The tenant id a search term names exactly, if it is one: plain ASCII
+    digits (isdigit() alone takes "²", which int() refuses) within bigint."""
+    if not (term.isascii() and term.isdigit()) or len(term.lstrip("0")) > len(str(BIGINT_MAX)):
         return None
     value = int(term)
     return value if value <= BIGINT_MAX else None
@@ -73,10 +74,10 @@ def search_tenant_id(term: str) -> int | None:
 
 def parse_tenant_id(tenant_id: int | str) -> int:
     """A tenant id from the command line or a row; anything else is not found."""
-    text = str(tenant_id).strip()
-    if not text.isdigit() or int(text) > BIGINT_MAX:
+    value = search_tenant_id(str(tenant_id).strip())
+    if value is None:
         raise NotFound(f"tenant {tenant_id} not found")
-    return int(text)
+    return value
 
 
 @overload

@@ -4,22 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
+from urllib.parse import unquote
 
-from sqlalchemy import Connection, Engine, create_engine, text
+import psycopg
+from sqlalchemy import URL, Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from core.errors import BadDatabaseUrl
 from db import embedded
+
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+URL_SHAPE = "postgresql://user@host/database"
+
+
+def sqlalchemy_url(url: str) -> URL:
+    """A libpq URL as SQLAlchemy's psycopg URL, or BadDatabaseUrl. libpq takes
+    a socket directory percent-encoded in the host (`user@%2Ftmp%2Fpg/db`);
+    SQLAlchemy would look that name up in DNS, so it moves to `?host=`."""
+    scheme, separator, rest = url.strip().partition("://")
+    if not separator or scheme.lower() not in POSTGRES_SCHEMES:
+        raise BadDatabaseUrl(f"only PostgreSQL database URLs work ({', '.join(s + '://' for s in POSTGRES_SCHEMES)})")
+    try:
+        if "\x00" in rest:
+            raise ValueError("libpq reads a string up to its first NUL")
+        parsed = make_url(f"postgresql+psycopg://{rest}")
+    except (ArgumentError, ValueError):
+        # The parser's own message can quote the password: say only what is wanted.
+        raise BadDatabaseUrl(f"the database URL cannot be parsed; write it as {URL_SHAPE}") from None
+    host = unquote(parsed.host) if parsed.host else None
+    if host and host.startswith("/") and "host" not in parsed.query:
+        parsed = parsed.set(host=None).update_query_dict({"host": host})
+    return parsed
 
 
 def resolve_database_url(explicit_url: str | None) -> str:
     """The configured server, or the embedded one started on demand."""
     if explicit_url:
-        return embedded.to_sqlalchemy_url(explicit_url)
+        return sqlalchemy_url(explicit_url).render_as_string(hide_password=False)
     return embedded.start()
 
 
 def make_engine(url: str) -> Engine:
     return create_engine(
-        embedded.to_sqlalchemy_url(url),
+        sqlalchemy_url(url),
         pool_pre_ping=True,
         # Timestamps come back in UTC whatever the server's default zone is.
         connect_args={"connect_timeout": 10, "options": "-c timezone=UTC"},
@@ -46,15 +75,47 @@ def describe(engine: Engine) -> str:
     return f"{url.username or ''}@{host}/{url.database}"
 
 
-def is_admin(conn: Connection) -> bool:
-    """Admin = the connecting role is a superuser or a member of backoffice_admin."""
+def is_admin(conn: Connection, *, before_migrations: bool = False) -> bool:
+    """Admin = the connecting role is a superuser or a member of backoffice_admin.
+    Before the migrations have created backoffice_admin nobody is one; with
+    `before_migrations` whoever connects may then migrate (its owner, say)."""
     return bool(
         conn.execute(
             text(
                 "SELECT CASE WHEN r.rolsuper THEN true"
-                " WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'backoffice_admin') THEN false"
+                " WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'backoffice_admin') THEN :before_migrations"
                 " ELSE pg_has_role(current_user, 'backoffice_admin', 'MEMBER') END"
                 " FROM pg_roles r WHERE r.rolname = current_user"
-            )
+            ),
+            {"before_migrations": before_migrations},
         ).scalar()
     )
+
+
+class Failure(StrEnum):
+    """The database failures an operator is told about in their own words."""
+
+    UNREACHABLE = "unreachable"  # connecting failed, or the connection was lost
+    NO_SCHEMA = "no_schema"  # the migrations have not run
+    FORBIDDEN = "forbidden"  # the role lacks a privilege
+    OTHER = "other"
+
+
+def failure(error: BaseException) -> Failure | None:
+    """Which database failure `error` is; None when it is not one."""
+    if not isinstance(error, DBAPIError):
+        return None
+    if error.connection_invalidated or error.statement is None:  # no statement: it failed connecting
+        return Failure.UNREACHABLE
+    if isinstance(error.orig, psycopg.errors.UndefinedTable):
+        return Failure.NO_SCHEMA
+    if isinstance(error.orig, psycopg.errors.InsufficientPrivilege):
+        return Failure.FORBIDDEN
+    return Failure.OTHER
+
+
+def first_line(error: BaseException) -> str:
+    """The driver's message of a database error (else the error's), first line,
+    without SQLAlchemy's "(psycopg.errors.X)" prefix and the statement."""
+    message = str(getattr(error, "orig", None) or error).strip()
+    return message.splitlines()[0] if message else ""

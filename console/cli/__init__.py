@@ -9,9 +9,10 @@ from typing import Optional
 import typer
 
 from core import settings as settings_module
-from core.errors import OperatorError
+from core.errors import BadDatabaseUrl, Forbidden, OperatorError
 
 from console.cli.context import AppContext
+from console.cli.options import text
 
 app = typer.Typer(
     name="backoffice",
@@ -32,15 +33,30 @@ def _locale(value: Optional[str]) -> Optional[str]:
     return locale
 
 
+def _database_url(value: Optional[str]) -> Optional[str]:
+    from db.engine import sqlalchemy_url
+
+    if value is not None:
+        try:
+            sqlalchemy_url(value)
+        except BadDatabaseUrl as error:
+            raise typer.BadParameter(str(error)) from None
+    return value
+
+
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
     database_url: Optional[str] = typer.Option(
-        None, "--database-url", help="libpq URL of the database (default: embedded PostgreSQL).", show_default=False
+        None,
+        "--database-url",
+        callback=_database_url,
+        help="libpq URL of the database (default: embedded PostgreSQL).",
+        show_default=False,
     ),
     stripe_api_base: Optional[str] = typer.Option(None, "--stripe-api-base", help="Stripe API base URL."),
     locale: Optional[str] = typer.Option(None, "--locale", callback=_locale, help="en-US or da-DK."),
-    operator: Optional[str] = typer.Option(None, "--operator", help="Operator name shown in the console."),
+    operator: Optional[str] = typer.Option(None, "--operator", parser=text, help="Operator name shown in the console."),
 ) -> None:
     settings = settings_module.with_flags(
         settings_module.from_environment(),
@@ -55,6 +71,7 @@ def root(
             raise typer.BadParameter(f"unsupported locale {settings.locale!r} in BACKOFFICE_LOCALE")
         settings = settings_module.with_flags(settings, locale=normalized)
     ctx.obj = AppContext(settings)
+    ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         from console.cli.commands import open_console
 
@@ -84,22 +101,33 @@ def main() -> None:
     logs.install()  # every command's log records: one escaped line each on stderr
     try:
         app(standalone_mode=True)
-    except OperatorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as error:  # never a traceback for an operator
-        if os.environ.get("BACKOFFICE_DEBUG"):
+        if os.environ.get("BACKOFFICE_DEBUG") and not isinstance(error, OperatorError):
             raise
-        print(f"error: {_describe(error)}", file=sys.stderr)
-        sys.exit(1)
+        failure = error if isinstance(error, OperatorError) else _describe(error)
+        print(f"error: {_one_line(str(failure))}", file=sys.stderr)
+        sys.exit(failure.exit_code)
 
 
-def _describe(error: Exception) -> str:
-    from sqlalchemy.exc import OperationalError
+def _one_line(message: str) -> str:
+    """Control characters escaped (an id echoed back may hold a newline or a
+    terminal code): the error stays one line and prints as it reads."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in message)
 
-    if isinstance(error, OperationalError):
-        first_line = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return f"cannot reach the database: {first_line}"
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+def _describe(error: Exception) -> OperatorError:
+    """An unexpected error as the contract's one line and exit code."""
+    from db.engine import Failure, failure, first_line
+
+    kind = failure(error)
+    if kind is Failure.UNREACHABLE:
+        return OperatorError(f"cannot reach the database: {first_line(error)}")
+    if kind is Failure.NO_SCHEMA:
+        return OperatorError("the database has no back-office schema: run backoffice db upgrade")
+    if kind is Failure.FORBIDDEN:
+        return Forbidden(f"the database refused: {first_line(error)} (reading needs backoffice_reader, changing backoffice_admin)")
+    if kind is Failure.OTHER:
+        return OperatorError(f"the database refused: {first_line(error)}")
+    return OperatorError(first_line(error) or "unexpected failure; BACKOFFICE_DEBUG=1 shows where")

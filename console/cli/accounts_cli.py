@@ -10,7 +10,7 @@ import typer
 from console.cli.billing_lists import print_billing_events
 from console.cli.context import app_context
 from console.cli.lists import choice, mrr_cell, page_line, read
-from console.cli.options import JsonOption, PageOption, PageSizeOption, enum_values
+from console.cli.options import JsonOption, PageOption, PageSizeOption, enum_values, search_option, tenant_id_argument
 from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH, Formatter
 from core import account_detail, account_users, accounts, billing_events
@@ -29,7 +29,7 @@ SORT_ALIASES = {"monthly-recurring-revenue": AccountSort.mrr}
 @accounts_app.command("list")
 def accounts_list(
     ctx: typer.Context,
-    search: Optional[str] = typer.Option(None, "--search", help="Part of the account name, or its exact id."),
+    search: Optional[str] = search_option("Part of the account name, or its exact id."),
     plan: Optional[list[str]] = typer.Option(None, "--plan", help="Basis, Standard, Premium; repeat or comma-separate."),
     status: Optional[list[str]] = typer.Option(
         None, "--status", help="Active, Downgrading, Canceling, Canceled, Free; repeat or comma-separate."
@@ -89,7 +89,7 @@ def accounts_list(
 @accounts_app.command("show")
 def accounts_show(
     ctx: typer.Context,
-    tenant_id: str = typer.Argument(..., help="The account (tenant) id."),
+    tenant_id: int = tenant_id_argument(..., "The account (tenant) id."),
     json: bool = JsonOption,
 ) -> None:
     """One account: detail, tiles, owners, users, invoices and billing events."""

@@ -28,7 +28,7 @@ from stripe_sync.sync import SyncResult, TenantProgress, sync_all, sync_tenant
 
 from console.cli.context import app_context
 from console.cli.groups import drift_app, stripe_app
-from console.cli.options import JsonOption
+from console.cli.options import JsonOption, tenant_id_argument
 from console.cli.output import emit_json, emit_table, stderr, stdout, usage_error
 
 
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
 
 def sync(
     ctx: typer.Context,
-    tenant_id: Optional[int] = typer.Argument(None, help="The tenant to sync (omit with --all)."),
+    tenant_id: Optional[int] = tenant_id_argument(None, "The tenant to sync (omit with --all)."),
     all_tenants: bool = typer.Option(False, "--all", help="Sync every tenant that has a Stripe customer."),
     json_output: bool = JsonOption,
 ) -> None:
@@ -76,7 +76,7 @@ def sync(
 
 
 @drift_app.command("ack")
-def ack(ctx: typer.Context, tenant_id: int = typer.Argument(..., help="The tenant whose drift to acknowledge."), json_output: bool = JsonOption) -> None:
+def ack(ctx: typer.Context, tenant_id: int = tenant_id_argument(..., "The tenant whose drift to acknowledge."), json_output: bool = JsonOption) -> None:
     """Admin: acknowledge a tenant's billing drift (clears the flag; the findings are kept)."""
     app = app_context(ctx)
     done = acknowledge_drift(app.engine(), tenant_id, app.settings.operator, utcnow())
@@ -190,7 +190,7 @@ def _check_failure(result: DriftCheckResult) -> str:
 
 @stripe_app.command("replay-archive")
 def replay_archive_command(
-    ctx: typer.Context, tenant_id: int = typer.Argument(..., help="The tenant whose archived events to replay."), json_output: bool = JsonOption
+    ctx: typer.Context, tenant_id: int = tenant_id_argument(..., "The tenant whose archived events to replay."), json_output: bool = JsonOption
 ) -> None:
     """Admin: replay archived Stripe events that Stripe no longer lists into the billing event log."""
     app = app_context(ctx)

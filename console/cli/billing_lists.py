@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from console.cli.lists import choice, page_line, read
-from console.cli.options import JsonOption, PageOption, PageSizeOption, PeriodOption, enum_values
+from console.cli.options import JsonOption, PageOption, PageSizeOption, PeriodOption, enum_values, search_option
 from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH, Formatter
 from core import billing_events, invoices
@@ -47,7 +47,7 @@ def _signed(fmt: Formatter, amount: Any, currency: str | None) -> str:
 
 def billing_events_command(
     ctx: typer.Context,
-    search: Optional[str] = typer.Option(None, "--search", help="Part of the account name."),
+    search: Optional[str] = search_option("Part of the account name."),
     event_type: Optional[list[str]] = typer.Option(
         None, "--type", help="Event types; repeat or comma-separate. Default: all but NoOp."
     ),
@@ -76,7 +76,7 @@ def billing_events_command(
 
 def invoices_command(
     ctx: typer.Context,
-    search: Optional[str] = typer.Option(None, "--search", help="Part of the account name."),
+    search: Optional[str] = search_option("Part of the account name."),
     status: Optional[list[str]] = typer.Option(
         None, "--status", help="Paid, Refunded, Failed, Pending, HasCreditNote; repeat or comma-separate."
     ),

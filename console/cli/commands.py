@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from console.cli.context import AppContext, app_context
+from console.cli.context import AppContext, app_context, require_admin
+from console.cli.options import whole_number
 from console.cli.output import stdout
+from core.listing import BIGINT_MAX
+
+# db/demo/seed.py's MIN_HISTORY_DAYS (importing it here would load the whole
+# generator for every command); ten years at most keeps every date plausible.
+HISTORY_DAYS = (90, 3650)
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -125,6 +131,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     context = app_context(ctx)
     engine = make_engine(resolve_database_url(context.settings.database_url))
+    require_admin(engine, "db upgrade", before_migrations=True)
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     after = migrate.current_revision(engine)
@@ -137,11 +144,19 @@ def db_upgrade(ctx: typer.Context) -> None:
 @demo_app.command("seed")
 def demo_seed_command(
     ctx: typer.Context,
-    tenants: int = typer.Option(500, "--tenants", min=1, max=1_000_000, help="How many tenants."),
-    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed on the same day gives the same rows."),
+    tenants: int = typer.Option(500, "--tenants", parser=whole_number("tenants", 1, 1_000_000), help="How many tenants."),
+    seed: int = typer.Option(
+        1,
+        "--seed",
+        parser=whole_number("seed", 0, BIGINT_MAX),
+        help="Random seed: the same seed on the same day gives the same rows.",
+    ),
     replace: bool = typer.Option(False, "--replace", help="Delete the existing data first (refused without it)."),
     history_days: int = typer.Option(
-        400, "--history-days", min=90, help="How long the platform has operated: tenants sign up over these days."
+        400,
+        "--history-days",
+        parser=whole_number("history days", *HISTORY_DAYS),
+        help="How long the platform has operated: tenants sign up over these days.",
     ),
 ) -> None:
     """Generate deterministic, realistic demo data through the real billing pipeline."""
@@ -152,6 +167,7 @@ def demo_seed_command(
 
     context = app_context(ctx)
     engine = context.engine()
+    require_admin(engine, "demo seed", before_migrations=True)
     migrate.upgrade(engine)
     started = time.monotonic()
     counts = demo_seed.seed(

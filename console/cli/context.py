@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import typer
 from sqlalchemy import Connection, Engine
 
+from core.errors import Forbidden
 from core.settings import Settings
 from db import engine as db_engine
 from db import migrate
@@ -28,10 +29,23 @@ class AppContext:
                 migrate.upgrade(self._engine)
         return self._engine
 
+    def close(self) -> None:
+        """Closes the connections of the engine (when the command ends)."""
+        if self._engine is not None:
+            self._engine.dispose()
+
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         with db_engine.read_only(self.engine()) as conn:
             yield conn
+
+
+def require_admin(engine: Engine, command: str, *, before_migrations: bool = False) -> None:
+    """Rights come first (contract): a command that writes refuses a non-admin
+    with exit 3 before it reads its configuration or anything else."""
+    with engine.connect() as conn:
+        if not db_engine.is_admin(conn, before_migrations=before_migrations):
+            raise Forbidden(f"{command} writes to the database: connect as a member of backoffice_admin")
 
 
 def app_context(ctx: typer.Context) -> AppContext:

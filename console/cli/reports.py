@@ -30,7 +30,7 @@ _CODE_BEFORE_NUMBER = re.compile(r"^(-?)([A-Z]{3})(?=[\d-])")
 
 
 def _limit_option(default: int) -> Any:
-    return typer.Option(default, "--limit", callback=limit, help="Rows to show, 1..50.")
+    return typer.Option(default, "--limit", parser=limit, help="Rows to show, 1..50.")
 
 
 class Formatter:

@@ -9,17 +9,16 @@ from sqlalchemy import Engine, create_engine
 
 from core.clock import utcnow
 from core.jsonable import to_jsonable
-from core.errors import Forbidden, OperatorError, StripeNotConfigured
+from core.errors import OperatorError, StripeNotConfigured
 from core.settings import Settings
-from db import engine as db_engine
 from stripe_sync import poll as poll_module
 from stripe_sync import webhook as webhook_module
 from stripe_sync.client import client_from_settings
 
 from console.cli import logs
-from console.cli.context import app_context
+from console.cli.context import app_context, require_admin
 from console.cli.groups import stripe_app
-from console.cli.options import JsonOption
+from console.cli.options import JsonOption, identifier, whole_number
 from console.cli.output import emit_json, stdout
 
 log = logging.getLogger("stripe_sync.webhook")
@@ -29,22 +28,17 @@ def register(app: typer.Typer) -> None:
     """The commands live on the shared `stripe` group; nothing else to add."""
 
 
-def _require_writer(engine: Engine, command: str) -> None:
-    with engine.connect() as conn:
-        if not db_engine.is_admin(conn):
-            raise Forbidden(f"{command} writes to the database: connect as a member of backoffice_admin")
-
-
 @stripe_app.command("webhook")
 def webhook(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
-    port: int = typer.Option(8787, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    # An empty host would listen on every interface: it must be named.
+    host: str = typer.Option("127.0.0.1", "--host", parser=identifier, help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8787, "--port", parser=whole_number("port", 0, 65535), help="Port to listen on (0: any free port)."),
 ) -> None:
     """Receive Stripe webhooks on POST /stripe/webhook: verify the signature, store each event once as pending."""
     app = app_context(ctx)
     engine = app.engine()
-    _require_writer(engine, "stripe webhook")
+    require_admin(engine, "stripe webhook")
     secret = app.settings.stripe_webhook_secret
     if not secret:
         raise StripeNotConfigured("Stripe is not configured: set STRIPE_WEBHOOK_SECRET to receive webhooks")
@@ -101,7 +95,7 @@ def poll(ctx: typer.Context, json_output: bool = JsonOption) -> None:
     """Pull new events from Stripe's events list into the same store as webhooks, then process their customers."""
     app = app_context(ctx)
     engine = app.engine()
-    _require_writer(engine, "stripe poll")
+    require_admin(engine, "stripe poll")
     client = client_from_settings(app.settings)
     result = poll_module.poll_events(engine, client, utcnow())
     processing = poll_module.process_customers(engine, client, result.customers)

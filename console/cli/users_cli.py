@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from console.cli.lists import mrr_cell, page_line, read
-from console.cli.options import JsonOption, PageOption, PageSizeOption
+from console.cli.options import JsonOption, PageOption, PageSizeOption, identifier, search_option
 from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH
 from core import user_activity, users
@@ -22,9 +22,7 @@ users_app = typer.Typer(help="Users across every account: the list and one user'
 @users_app.command("list")
 def users_list(
     ctx: typer.Context,
-    search: Optional[str] = typer.Option(
-        None, "--search", help="E-mail, first or last name, or account name (2 characters or more)."
-    ),
+    search: Optional[str] = search_option("E-mail, first or last name, or account name (2 characters or more)."),
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
@@ -48,7 +46,7 @@ def users_list(
 @users_app.command("show")
 def users_show(
     ctx: typer.Context,
-    user_id: str = typer.Argument(..., help="The user id (usr_...)."),
+    user_id: str = typer.Argument(..., metavar="USER_ID", parser=identifier, help="The user id (usr_...)."),
     json: bool = JsonOption,
 ) -> None:
     """One user: memberships, tiles, sign-ins of the last 30 days and sessions."""

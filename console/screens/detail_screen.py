@@ -1,8 +1,9 @@
 """The shape every detail screen shares (one account, one person): a header,
 a row of tiles that each open a tab, and the tabs. One core call in a worker
 loads what the header and tiles show; until it answers the screen shows a
-loading indicator, and its error if it fails. A tab's paged list loads the
-first time the tab is shown.
+loading indicator, and its error if it fails, trying again every
+RETRY_SECONDS while the screen is shown. A tab's paged list loads the first
+time the tab is shown.
 
 A subclass sets `ID` (the prefix of its widgets' ids: `#<ID>-header`,
 `#<ID>-tabs`, ...), `TABS` (the tab ids, in the order of the tab keys) and
@@ -29,10 +30,10 @@ from textual.worker import get_current_worker
 
 from console.i18n import t
 from console.screens.base import BackofficeScreen
-from console.widgets.cards import describe_error
 from console.widgets.header import AppHeader
-from console.widgets.paged_list import PagedList
+from console.widgets.paged_list import PagedList, describe_load_error, retrying
 from console.widgets.tiles import Tile
+from core.errors import OperatorError
 
 D = TypeVar("D")
 
@@ -46,6 +47,8 @@ class DetailScreen(BackofficeScreen, Generic[D]):
     ID: ClassVar[str] = ""
     TABS: ClassVar[tuple[str, ...]] = ("overview",)
     TAB_LISTS: ClassVar[dict[str, str]] = {}
+    # Seconds between tries of a failed first load.
+    RETRY_SECONDS: ClassVar[float] = PagedList.RETRY_SECONDS
 
     class Loaded(Message):
         def __init__(self, request: int, data: Any) -> None:
@@ -54,10 +57,11 @@ class DetailScreen(BackofficeScreen, Generic[D]):
             self.data = data
 
     class Failed(Message):
-        def __init__(self, request: int, error: str) -> None:
+        def __init__(self, request: int, error: str, retry: bool) -> None:
             super().__init__()
             self.request = request
             self.error = error
+            self.retry = retry
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -123,7 +127,9 @@ class DetailScreen(BackofficeScreen, Generic[D]):
                 data = self.fetch(conn, now)
         except Exception as error:
             if not worker.is_cancelled:
-                self.post_message(self.Failed(request, describe_error(error)))
+                # "not found" is an answer: only a failure is tried again.
+                retry = not isinstance(error, OperatorError)
+                self.post_message(self.Failed(request, describe_load_error(error), retry))
             return
         if not worker.is_cancelled:
             self.post_message(self.Loaded(request, data))
@@ -132,10 +138,24 @@ class DetailScreen(BackofficeScreen, Generic[D]):
         if message.request != self._request:
             return
         if self.loaded is None:
-            self.query_one(f"#{self.ID}-error", Static).update(escape(t("list.error", error=message.error)))
+            text = t("list.error", error=message.error)
+            if message.retry:
+                text += "\n" + retrying(self.RETRY_SECONDS)
+                self.set_timer(self.RETRY_SECONDS, self._retry_due)
+            self.query_one(f"#{self.ID}-error", Static).update(escape(text))
             self.query_one(f"#{self.ID}-switcher", ContentSwitcher).current = f"{self.ID}-error"
         else:
             self.notify(t("list.error", error=message.error), severity="error")
+
+    def _retry_due(self) -> None:
+        """The first load again, while the screen is shown; a screen left
+        behind waits for the next tick."""
+        if self.loaded is not None:
+            return
+        if self.is_current:
+            self.load()
+        else:
+            self.set_timer(self.RETRY_SECONDS, self._retry_due)
 
     def on_detail_screen_loaded(self, message: Loaded) -> None:
         if message.request != self._request:

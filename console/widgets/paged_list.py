@@ -13,11 +13,15 @@ Moving the cursor past the last row (or pagedown) fetches the next page and
 puts the cursor on its first row; past the first row, the previous page.
 While a page loads the previous one stays visible; the first load shows a
 spinner; an empty result or a failure shows a message in place of the table.
+A failed load is tried again every RETRY_SECONDS while the list is on screen
+(a "not found" is an answer, not a failure), so a list recovers by itself
+when the database comes back.
 The table, and how its columns fit the width, are in page_table.py.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.markup import escape
@@ -27,6 +31,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
@@ -34,12 +39,29 @@ from console.formatting import number
 from console.i18n import t
 from console.widgets.cards import describe_error
 from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, fit, fitting_columns
+from core.errors import OperatorError
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
+from db.engine import Failure, failure
 
 QueryT = TypeVar("QueryT")
 ItemT = TypeVar("ItemT")
 # Below this many rows of height the page keeps its default size.
 MIN_FITTED_ROWS = 4
+
+
+def describe_load_error(error: BaseException) -> str:
+    """A failed load in the operator's words: what to do, not the driver's text."""
+    kind = failure(error)
+    if kind is Failure.UNREACHABLE:
+        return t("list.unreachable")
+    if kind is Failure.NO_SCHEMA:
+        return t("list.no_schema")
+    return describe_error(error)
+
+
+def retrying(seconds: float) -> str:
+    """When the next try comes, in the locale's numbers."""
+    return t("list.retrying", seconds=number(Decimal(str(seconds))))
 
 
 class PagedList(Vertical, Generic[QueryT, ItemT]):
@@ -51,6 +73,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     PAGE_SIZE: ClassVar[int] = DEFAULT_PAGE_SIZE
     # A preview shows its first page only, without paging.
     PAGEABLE: ClassVar[bool] = True
+    # Seconds between tries of a failed load.
+    RETRY_SECONDS: ClassVar[float] = 5.0
 
     class ItemMessage(Message):
         """Something happened to `item` of `paged_list`."""
@@ -87,10 +111,11 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             self.page = page
 
     class PageFailed(Message):
-        def __init__(self, request: int, error: str) -> None:
+        def __init__(self, request: int, error: str, retry: bool) -> None:
             super().__init__()
             self.request = request
             self.error = error
+            self.retry = retry
 
     def __init__(self, *, id: str | None = None, classes: str | None = None, page_size: int | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -106,6 +131,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         self._visible: tuple[int, ...] = ()
         self._headers: tuple[tuple[str, int], ...] = ()
         self._highlighted_key: str | None = None
+        self._retry: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="list-loading", classes="list-body"):
@@ -141,6 +167,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         self.page = max(1, page)
         self._cursor = cursor
         self._request += 1
+        self._retry_later(False)
         if self.result is None or self.state != "data":
             self._switch("list-loading")
             self.state = "loading"
@@ -194,7 +221,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
                 result = self.fetch(conn, query, page)
         except Exception as error:  # a failure is a message in the list, never a crash
             if not worker.is_cancelled:
-                self.post_message(self.PageFailed(request, describe_error(error)))
+                retry = not isinstance(error, OperatorError)
+                self.post_message(self.PageFailed(request, describe_load_error(error), retry))
             return
         if not worker.is_cancelled:
             self.post_message(self.PageLoaded(request, result))
@@ -237,8 +265,27 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         self.result = None
         self.query_one("#list-message", Static).update(escape(t("list.error", error=message.error)))
         self._switch("list-message")
+        self._retry_later(message.retry)
         self._show_status()
         self._announce(None)
+
+    def _retry_later(self, retry: bool) -> None:
+        if self._retry is not None:
+            self._retry.stop()
+        self._retry = self.set_timer(self.RETRY_SECONDS, self._retry_due) if retry else None
+
+    def _retry_due(self) -> None:
+        """The failed page again, its message kept until the answer. Only while
+        the list is on screen: a screen left behind stops asking."""
+        self._retry = None
+        if self.state != "error" or self.current_query is None:
+            return
+        if not self.screen.is_current:
+            self._retry_later(True)
+            return
+        self._request += 1
+        self._show_status(loading=True)
+        self._start(self._request, deferred=False)
 
     # -- painting ------------------------------------------------------------
 
@@ -339,7 +386,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         status = self.query_one(".list-status", Static)
         result = self.result
         if result is None or self.state == "error":
-            status.update(t("list.loading") if loading else "")
+            waiting = retrying(self.RETRY_SECONDS) if self._retry is not None else ""
+            status.update(t("list.loading") if loading else waiting)
             return
         count = t(self.NOUN, count=result.total)
         if self.PAGEABLE:

@@ -153,7 +153,6 @@ def test_accounts_show_table(seeded: dict[str, Any]) -> None:
     ("args", "message"),
     [
         (["accounts", "show", "123"], "error: tenant 123 not found"),
-        (["accounts", "show", "acme"], "error: tenant acme not found"),
         (["users", "show", "usr_nobody"], "error: user usr_nobody not found"),
     ],
 )
