@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean-venv
+.PHONY: run test bench soak install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The kiosk soak alone (make bench runs it too): BENCH_SOAK_CYCLES=N sets its length.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean-venv:
 	rm -rf $(VENV)

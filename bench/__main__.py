@@ -5,6 +5,8 @@ console, print a table and write bench/results.json.
 Environment: BENCH_TENANTS (default 100000), BENCH_SEED (1), BENCH_RUNS (5),
 BENCH_PGDATA (where the cached dataset server lives), BENCH_SKIP_CONSOLE=1,
 BENCH_SKIP_RECEIVER=1 (the webhook receiver's figures, bench/receiver.py).
+The kiosk soak (bench/soak.py) runs last, in a process of its own:
+BENCH_SKIP_SOAK=1 skips it, BENCH_SOAK_CYCLES sets its length.
 """
 
 from __future__ import annotations
@@ -89,6 +91,14 @@ def main() -> None:
         receiver_figures = receiver.measure(log=console.print)
         receiver.print_table(console, receiver_figures)
 
+    soak_figures = {}
+    if os.environ.get("BENCH_SKIP_SOAK") != "1":
+        from bench import soak
+
+        console.print(f"Kiosk soak: {soak.cycles():,} refresh cycles on a server of its own...")
+        soak_figures = soak.measure()
+        soak.print_table(console, soak_figures)
+
     RESULTS.write_text(
         json.dumps(
             {
@@ -98,6 +108,7 @@ def main() -> None:
                 "queries": [asdict(m) | {"ratio": m.ratio, "within_budget": m.within_budget} for m in measurements],
                 "mrr_trend_vs_original": trend,
                 "console": console_figures,
+                "soak": soak_figures,
                 "receiver": receiver_figures,
             },
             indent=2,

@@ -2,9 +2,12 @@
 
 API for screens
 ---------------
-`BackofficeApp(settings=..., engine=..., kiosk=False, now=None)`
+`BackofficeApp(settings=..., engine=..., kiosk=False, now=None, kiosk_timing=None)`
     `now` fixes the clock (snapshot tests); None means the live clock. Screens
-    pass `app.clock()` to every core function that takes `now`.
+    pass `app.clock()` to every core function that takes `now`. `kiosk=True`
+    is `--kiosk`: kiosk mode, locked for the run. `kiosk_timing`
+    (console/screens/kiosk.py `KioskTiming`) sets the kiosk's rotation,
+    refresh and retry intervals.
 
 `app.navigate(name, **params)`
     Opens the screen registered under `name` in console/screens/__init__.py
@@ -25,9 +28,10 @@ API for screens
     screen already disables the admin keys of console/keys.py).
 
 `app.kiosk` (reactive bool)
-    Kiosk mode: the side menu, header and footer are hidden by the stylesheet
-    (class `-kiosk` on the app), the console is read-only, navigation away
-    from the dashboard is refused and `q` does not quit.
+    Kiosk mode: the wall display (console/screens/kiosk.py) in a mode of its
+    own, class `-kiosk` on the app. No key works in it but ctrl+q (quit) and,
+    unless `app.kiosk_locked` (started with `--kiosk`), ctrl+k, which asks
+    before leaving; navigation is refused and nothing can be changed.
 
 `app.read_only()`
     A read-only connection context (db.engine.read_only) for worker threads.
@@ -60,6 +64,7 @@ from console import i18n, keys, preferences
 from console.palette import JumpProvider, KeysProvider
 from console.resources import data_path
 from console.screens import SCREENS, SECTIONS
+from console.screens.kiosk import KioskScreen, KioskTiming, LeaveKioskDialog
 from console.themes import THEMES
 from console.widgets.banners import load_banners
 from core.banners import Banners
@@ -69,6 +74,9 @@ from db import engine as db_engine
 
 BANNER_REFRESH_SECONDS = 60
 BANNER_RETRY_SECONDS = 15
+KIOSK_MODE = "kiosk"
+# The only actions a kiosk lets through: Textual's own quit (ctrl+q).
+KIOSK_ACTIONS = frozenset({"quit"})
 
 
 class BackofficeApp(App[None]):
@@ -89,12 +97,17 @@ class BackofficeApp(App[None]):
         engine: Engine,
         kiosk: bool = False,
         now: datetime | None = None,
+        kiosk_timing: KioskTiming | None = None,
     ) -> None:
         i18n.set_locale(settings.locale)
         super().__init__()
         self.settings = settings
         self.engine = engine
         self.now = now
+        self.kiosk_timing = kiosk_timing or KioskTiming()
+        # --kiosk: no key leaves kiosk mode during this run.
+        self.kiosk_locked = kiosk
+        self._kiosk_mode_added = False
         self.title = i18n.t("app.title")
         self._bindings = BindingsMap([*(b for _, b in self._bindings), *keys.bindings("global")])
         self.banner_state: Banners | None = None
@@ -130,7 +143,7 @@ class BackofficeApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         # Awaited: a key typed during start-up is handled after the dashboard
         # is in place, so the dashboard cannot replace the screen it opened.
-        await self.switch_mode("dashboard")
+        await (self._open_kiosk() if self.kiosk else self.switch_mode("dashboard"))
         self._load_admin()
         self._load_banners()
 
@@ -190,7 +203,7 @@ class BackofficeApp(App[None]):
         screen_class = SCREENS.get(name)
         if screen_class is None:
             raise KeyError(f"no screen registered as {name!r}")
-        if self.kiosk and name != "dashboard":
+        if self.kiosk:
             self.notify(i18n.t("kiosk.blocked"), severity="warning")
             return
         while isinstance(self.screen, ModalScreen):
@@ -226,18 +239,48 @@ class BackofficeApp(App[None]):
     # -- kiosk, help, operator menu ----------------------------------------
 
     def action_toggle_kiosk(self) -> None:
+        """The operator menu's kiosk entry (remembered on this machine)."""
+        if self.kiosk_locked:
+            return
         self.kiosk = not self.kiosk
         try:
             preferences.update(kiosk=self.kiosk)
         except OSError as error:
             self.notify(i18n.t("preferences.save_failed", error=error), severity="error")
 
-    def watch_kiosk(self, kiosk: bool) -> None:
+    def action_leave_kiosk(self) -> None:
+        """ctrl+k: leaving a wall display takes a second, deliberate key."""
+        if not isinstance(self.screen, LeaveKioskDialog):
+            self.push_screen(LeaveKioskDialog(), self._left_kiosk)
+
+    def _left_kiosk(self, leave: bool | None) -> None:
+        if leave and self.kiosk:
+            self.action_toggle_kiosk()
+
+    async def watch_kiosk(self, kiosk: bool) -> None:
         self.set_class(kiosk, "-kiosk")
         if kiosk:
-            self.navigate("dashboard")
+            await self._open_kiosk()
+        else:
+            await self._close_kiosk()
         self.notify(i18n.t("kiosk.on" if kiosk else "kiosk.off"), timeout=4)
         self.refresh_bindings()
+
+    async def _open_kiosk(self) -> None:
+        while isinstance(self.screen, ModalScreen):
+            self.pop_screen()
+        if not self._kiosk_mode_added:
+            self.add_mode(KIOSK_MODE, lambda: KioskScreen(self.kiosk_timing))
+            self._kiosk_mode_added = True
+        await self.switch_mode(KIOSK_MODE)
+
+    async def _close_kiosk(self) -> None:
+        """Back to the dashboard; the wall display goes, with its timers."""
+        if self.current_mode == KIOSK_MODE:
+            await self.switch_mode("dashboard")
+        if self._kiosk_mode_added:
+            self._kiosk_mode_added = False
+            await self.remove_mode(KIOSK_MODE)
 
     def action_help(self) -> None:
         from console.screens.help import HelpScreen
@@ -256,10 +299,10 @@ class BackofficeApp(App[None]):
         self.exit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.kiosk and action in {"quit_unless_kiosk", "navigate", "back", "command_palette"}:
-            if action == "navigate" and parameters == ("dashboard",):
-                return True
-            return False
+        if action == "leave_kiosk":
+            return self.kiosk and not self.kiosk_locked
+        if self.kiosk:
+            return action in KIOSK_ACTIONS
         return True
 
     # -- themes ------------------------------------------------------------

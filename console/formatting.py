@@ -46,6 +46,13 @@ def money(amount: Decimal | None, currency: str | None) -> str:
     return _CODE_BEFORE_NUMBER.sub(r"\1\2 ", text)
 
 
+def amount(value: Decimal, *, decimals: int = 2) -> str:
+    """Money without its currency, for a display that names the currency
+    elsewhere: "1,234.50" / "1.234,50" (no decimals: "1,235")."""
+    pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+    return babel_numbers.format_decimal(value, format=pattern, locale=_locale())
+
+
 def signed_money(amount: Decimal | None, currency: str | None) -> str:
     """An MRR impact: explicit "+" for gains, "—" when there is no amount."""
     if amount is None:
@@ -103,6 +110,20 @@ def day_label(value: date) -> str:
 
 def time_of_day(value: datetime) -> str:
     return babel_dates.format_time(local(value), "short", locale=_locale())
+
+
+def clock_face(value: datetime) -> tuple[str, str]:
+    """A wall clock in the locale's short time: the figures ("1:05" / "13.05")
+    and the day period apart ("PM" / ""), for big digits beside small text."""
+    pattern = babel_dates.get_time_format("short", locale=_locale()).pattern
+    if "a" not in pattern:
+        return time_of_day(value), ""
+    figures = pattern.replace("a", "").strip(" \u202f\u00a0")
+    moment = local(value)
+    return (
+        babel_dates.format_time(moment, figures, locale=_locale()),
+        babel_dates.format_time(moment, "a", locale=_locale()),
+    )
 
 
 def header_date(value: date) -> str:

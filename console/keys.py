@@ -40,7 +40,9 @@ KEYS: tuple[Key, ...] = (
     Key("global", "b", "navigate('billing_events')", "keys.go_billing_events"),
     Key("global", "i", "navigate('invoices')", "keys.go_invoices"),
     Key("global", "escape", "back", "keys.back", key_display="esc"),
-    Key("global", "k", "toggle_kiosk", "keys.toggle_kiosk"),
+    # Kiosk mode is turned on from the operator menu or --kiosk; leaving it
+    # asks first, and a kiosk started with --kiosk cannot be left (console/app.py).
+    Key("global", "ctrl+k", "leave_kiosk", "keys.leave_kiosk", show=False, palette=False),
     Key("global", "o", "operator_menu", "keys.operator_menu", show=False),
     Key("global", "ctrl+p", "command_palette", "keys.command_palette", show=False, priority=True, palette=False),
     Key("global", "question_mark", "help", "keys.help", key_display="?"),

@@ -35,10 +35,13 @@ def register(app: typer.Typer) -> None:
 
 def console(
     ctx: typer.Context,
-    kiosk: bool = typer.Option(False, "--kiosk", help="Wall-display mode: dashboard only, read-only."),
+    kiosk: bool = typer.Option(False, "--kiosk", help="Wall display for this run: read-only, no key but ctrl+q works."),
     locale: str | None = typer.Option(None, "--locale", help="en-US or da-DK."),
     seed_demo_if_empty: bool = typer.Option(
         False, "--seed-demo-if-empty", help="Seed about 500 demo tenants when the database is empty."
+    ),
+    rotate: float = typer.Option(
+        20, "--rotate", min=1, metavar="SECONDS", help="Kiosk: seconds per panel when they do not all fit."
     ),
 ) -> None:
     """Open the Textual console."""
@@ -50,10 +53,10 @@ def console(
         if normalized is None:
             raise typer.BadParameter(f"unsupported locale {locale!r}; use en-US or da-DK")
         context.settings = with_flags(context.settings, locale=normalized)
-    open_console(context, kiosk=kiosk, seed_demo_if_empty=seed_demo_if_empty)
+    open_console(context, kiosk=kiosk, seed_demo_if_empty=seed_demo_if_empty, rotate_seconds=rotate)
 
 
-def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool) -> None:
+def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool, rotate_seconds: float = 20) -> None:
     engine = context.engine()
     if seed_demo_if_empty:
         from db.demo import seed as demo_seed
@@ -62,8 +65,10 @@ def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool) 
             stdout.print("First start: seeding demo data (500 tenants)...")
             demo_seed.seed(engine, tenants=500, seed=1, progress=True)
     from console.app import BackofficeApp
+    from console.screens.kiosk import KioskTiming
 
-    _run_until_signalled(BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk))
+    kiosk_timing = KioskTiming(rotate=rotate_seconds)
+    _run_until_signalled(BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk, kiosk_timing=kiosk_timing))
 
 
 # `kill` or `kill -INT` ends the console the way `q` does, and a closed

@@ -28,7 +28,7 @@ from textual.widgets import ContentSwitcher, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from console.i18n import t
-from db.engine import read_only
+from db.engine import Failure, failure, read_only
 
 RequestT = TypeVar("RequestT")
 DataT = TypeVar("DataT")
@@ -139,11 +139,12 @@ class DataCard(Card, Generic[RequestT, DataT]):
             self.data = data
 
     class Failed(Message):
-        def __init__(self, card: DataCard[Any, Any], request: Any, error: str) -> None:
+        def __init__(self, card: DataCard[Any, Any], request: Any, error: str, unreachable: bool = False) -> None:
             super().__init__()
             self.card = card
             self.request = request
             self.error = error
+            self.unreachable = unreachable  # the database, not this query (db.engine.failure)
 
     # Keeps the previous data on screen while a refresh with the same key loads.
     request_key_fields: ClassVar[tuple[str, ...]] = ("period",)
@@ -184,7 +185,8 @@ class DataCard(Card, Generic[RequestT, DataT]):
                 data = self.fetch(conn, request)
         except Exception as error:  # any failure becomes a message in the card
             if not worker.is_cancelled:
-                self.post_message(self.Failed(self, request, describe_error(error)))
+                unreachable = failure(error) is Failure.UNREACHABLE
+                self.post_message(self.Failed(self, request, describe_error(error), unreachable))
             return
         if not worker.is_cancelled:
             self.post_message(self.Loaded(self, request, data))

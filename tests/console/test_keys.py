@@ -23,7 +23,7 @@ CONTRACT = {
     "pagedown": "next_page",
     "s": "sync",
     "A": "acknowledge_drift",
-    "k": "toggle_kiosk",
+    "ctrl+k": "leave_kiosk",
     "ctrl+p": "command_palette",
     "question_mark": "help",
     "q": "quit_unless_kiosk",
@@ -33,6 +33,11 @@ CONTRACT = {
 def test_the_contract_keys_are_declared() -> None:
     declared = {entry.key: entry.action for entry in keys.KEYS}
     assert {key: declared.get(key) for key in CONTRACT} == CONTRACT
+
+
+def test_k_is_free_for_list_movement() -> None:
+    """Vim users press j and k in lists: neither toggles anything."""
+    assert {"j", "k"}.isdisjoint(entry.key for entry in keys.KEYS)
 
 
 def test_no_key_is_bound_twice_in_a_scope() -> None:

@@ -10,6 +10,7 @@ from console.app import BackofficeApp
 from console.palette import find_jumps
 from console.screens.dashboard import DashboardScreen
 from console.screens.help import HelpScreen
+from console.screens.kiosk import KioskScreen
 from tests.console.conftest import settle
 
 SIZE = (100, 30)
@@ -68,4 +69,4 @@ async def test_no_palette_in_kiosk_mode(make_seeded_app: Callable[..., Backoffic
         await settle(pilot)
         await pilot.press("ctrl+p")
         await settle(pilot)
-        assert isinstance(app.screen, DashboardScreen)
+        assert isinstance(app.screen, KioskScreen)

@@ -1,5 +1,6 @@
 """The shell with Pilot: navigation keys and history, side menu, help, kiosk
-mode and its persistence, banners appearing and disappearing."""
+mode, how it is entered and left and its persistence, banners appearing and
+disappearing. The kiosk's own display: tests/console/test_kiosk.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from console.screens.billing_events import BillingEventsScreen
 from console.screens.coming_soon import WaitListScreen
 from console.screens.dashboard import DashboardScreen
 from console.screens.help import HelpScreen
+from console.screens.kiosk import KioskScreen, LeaveKioskDialog
 from console.screens.operator_menu import OperatorMenu
 from console.screens.invoices import InvoicesScreen
 from console.screens.users import UsersScreen
@@ -100,7 +102,7 @@ async def test_help_lists_the_keys(make_seeded_app: Callable[..., BackofficeApp]
         assert isinstance(app.screen, DashboardScreen)
 
 
-async def test_kiosk_hides_chrome_persists_and_ignores_q(
+async def test_kiosk_from_the_operator_menu_persists_and_is_left_only_deliberately(
     make_seeded_app: Callable[..., BackofficeApp], config_dir: Path
 ) -> None:
     app = make_seeded_app()
@@ -108,19 +110,26 @@ async def test_kiosk_hides_chrome_persists_and_ignores_q(
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
-        await pilot.press("k")
+        await pilot.click("#header-operator")  # the operator menu (`o` sorts the accounts list)
         await settle(pilot)
-        assert app.kiosk and isinstance(app.screen, DashboardScreen)
-        for chrome in ("#side-menu", "#app-header", "Footer"):
-            assert app.screen.query_one(chrome).region.area == 0, chrome
-        assert app.screen.query_one("#dashboard-cards").region.area > 0
+        await pilot.press("enter")  # its kiosk entry
+        await settle(pilot)
+        assert app.kiosk and isinstance(app.screen, KioskScreen)
         assert json.loads((config_dir / preferences.FILE_NAME).read_text())["kiosk"] is True
 
-        for key in ("q", "a", "escape"):  # a stray key neither quits nor leaves the wall display
+        # Stray keys neither quit, nor leave the wall display, nor open anything on it.
+        for key in ("q", "a", "k", "o", "question_mark", "escape", "ctrl+p", "tab", "enter"):
             await pilot.press(key)
             await settle(pilot)
-            assert app.is_running and isinstance(app.screen, DashboardScreen), key
-        assert not app.can_admin
+            assert app.is_running and isinstance(app.screen, KioskScreen), key
+        assert not app.can_admin and app.focused is None
+
+        await pilot.press("ctrl+k")  # leaving asks; staying is the default answer
+        await settle(pilot)
+        assert isinstance(app.screen, LeaveKioskDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.kiosk and isinstance(app.screen, KioskScreen)
         await pilot.press("ctrl+q")  # a deliberate quit still works
         await pilot.pause()
         assert not app.is_running
@@ -128,12 +137,13 @@ async def test_kiosk_hides_chrome_persists_and_ignores_q(
     reopened = make_seeded_app()
     async with reopened.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert reopened.kiosk  # remembered on this machine
-        await pilot.press("k")
+        assert reopened.kiosk and isinstance(reopened.screen, KioskScreen)  # remembered on this machine
+        await pilot.press("ctrl+k", "y")
         await settle(pilot)
-        assert not reopened.kiosk
+        assert not reopened.kiosk and isinstance(reopened.screen, DashboardScreen)
         assert reopened.screen.query_one("#side-menu").region.area > 0
         assert preferences.load().kiosk is False
+        assert not reopened.query(KioskScreen)  # the wall display went, with its timers
         await pilot.press("q")
         await pilot.pause()
         assert not reopened.is_running
@@ -143,18 +153,13 @@ async def test_kiosk_flag_forces_kiosk_for_the_run(make_seeded_app: Callable[...
     app = make_seeded_app(kiosk=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.kiosk
+        assert app.kiosk and app.kiosk_locked and isinstance(app.screen, KioskScreen)
         assert not (config_dir / preferences.FILE_NAME).exists()  # forcing it is not a preference
-
-        chart = app.screen.query_one("#mrr-trend Chart")
-        widths = []
-        for size in ((80, 24), (200, 50)):  # a wall display gets resized
-            await pilot.resize_terminal(*size)
-            await settle(pilot)
-            widths.append(chart.size.width)
-            assert {card.state for card in app.screen.query("DataCard")} == {"data"}
-        assert min(widths) > 0 and widths[0] != widths[1]  # one column at 80, three at 200
-        assert app.screen.query_one("#kpi-grid").region.width > 190
+        await pilot.press("ctrl+k", "y")  # started with --kiosk, there is no way out but ctrl+q
+        await settle(pilot)
+        assert app.kiosk and isinstance(app.screen, KioskScreen)
+        app.action_toggle_kiosk()
+        assert app.kiosk
 
 
 def _banners(app: BackofficeApp) -> dict[str, bool]:
@@ -209,7 +214,7 @@ async def test_operator_menu_turns_kiosk_on(make_seeded_app: Callable[..., Backo
         assert isinstance(app.screen, OperatorMenu)
         await pilot.press("enter")  # the kiosk entry is highlighted first
         await settle(pilot)
-        assert app.kiosk and isinstance(app.screen, DashboardScreen)
+        assert app.kiosk and isinstance(app.screen, KioskScreen)
 
 
 async def test_no_color_is_honoured(make_seeded_app: Callable[..., BackofficeApp], monkeypatch: pytest.MonkeyPatch) -> None:

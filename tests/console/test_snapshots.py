@@ -1,5 +1,6 @@
 """Screens and states at fixed terminal sizes, on fixed rows and a fixed clock.
-Update after an intended change: pytest tests/console --snapshot-update."""
+The kiosk's: test_kiosk_snapshots.py. Update after an intended change:
+pytest tests/console --snapshot-update."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from tests.console.conftest import settle
 
 WIDE = (120, 40)
 NARROW = (80, 24)
-WALL = (200, 50)
 
 
 async def _press(pilot: Pilot[Any], *keys: str) -> None:
@@ -64,14 +64,6 @@ def test_dashboard_card_errors(
     monkeypatch.setattr("console.widgets.trend_cards.mrr_trend", broken)
     monkeypatch.setattr("console.widgets.recent.recent_payments", broken)
     assert snap_compare(make_seeded_app(), terminal_size=WIDE, run_before=settle)
-
-
-def test_kiosk_wall_display(snap_compare: Any, make_seeded_app: Callable[..., BackofficeApp]) -> None:
-    assert snap_compare(make_seeded_app(kiosk=True), terminal_size=WALL, run_before=settle)
-
-
-def test_kiosk_at_80x24(snap_compare: Any, make_seeded_app: Callable[..., BackofficeApp]) -> None:
-    assert snap_compare(make_seeded_app(kiosk=True), terminal_size=NARROW, run_before=settle)
 
 
 def test_help_screen(snap_compare: Any, make_seeded_app: Callable[..., BackofficeApp]) -> None:
