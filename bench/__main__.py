@@ -4,7 +4,8 @@ console, print a table and write bench/results.json.
 
 Environment: BENCH_TENANTS (default 100000), BENCH_SEED (1), BENCH_RUNS (5),
 BENCH_PGDATA (where the cached dataset server lives), BENCH_SKIP_CONSOLE=1,
-BENCH_SKIP_RECEIVER=1 (the webhook receiver's figures, bench/receiver.py).
+BENCH_SKIP_RECEIVER=1 (the webhook receiver's figures, bench/receiver.py),
+BENCH_SKIP_SSH=1 (the console over SSH, bench/ssh.py).
 The kiosk soak (bench/soak.py) runs last, in a process of its own:
 BENCH_SKIP_SOAK=1 skips it, BENCH_SOAK_CYCLES sets its length.
 """
@@ -91,6 +92,13 @@ def main() -> None:
         receiver_figures = receiver.measure(log=console.print)
         receiver.print_table(console, receiver_figures)
 
+    ssh_figures = {}
+    if os.environ.get("BENCH_SKIP_SSH") != "1":
+        from bench import ssh
+
+        ssh_figures = ssh.measure(log=console.print)
+        ssh.print_table(console, ssh_figures)
+
     soak_figures = {}
     if os.environ.get("BENCH_SKIP_SOAK") != "1":
         from bench import soak
@@ -110,6 +118,7 @@ def main() -> None:
                 "console": console_figures,
                 "soak": soak_figures,
                 "receiver": receiver_figures,
+                "ssh": ssh_figures,
             },
             indent=2,
             default=str,

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 SUPPORTED_LOCALES = ("en-US", "da-DK")
+SSH_SESSION_ENV = "BACKOFFICE_SSH_SESSION"
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,9 @@ class Settings:
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     locale: str = "en-US"
     operator: str = ""
+    # Set by the SSH server for each session's console: its admin actions are
+    # recorded as coming by SSH (the role it becomes is db/engine.py's affair).
+    ssh: bool = False
 
     @property
     def stripe_configured(self) -> bool:
@@ -59,6 +63,7 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> Se
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         locale=env.get("BACKOFFICE_LOCALE") or "en-US",
         operator=env.get("BACKOFFICE_OPERATOR") or _os_user(),
+        ssh=env.get(SSH_SESSION_ENV) == "1",
     )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import Any
 from urllib.parse import unquote
 
 import psycopg
-from sqlalchemy import URL, Connection, Engine, create_engine, text
+import psycopg.sql
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
@@ -46,13 +49,38 @@ def resolve_database_url(explicit_url: str | None) -> str:
     return embedded.start()
 
 
-def make_engine(url: str) -> Engine:
-    return create_engine(
+# The SSH server runs each operator's console as the operator's own role:
+# current_user is the operator, and PostgreSQL enforces the operator's rights.
+DB_ROLE_ENV = "BACKOFFICE_DB_ROLE"
+
+
+def make_engine(url: str, *, role: str | None = None) -> Engine:
+    """An engine on `url`; with a role (`role`, else BACKOFFICE_DB_ROLE) every
+    new connection becomes that role before anything else runs on it."""
+    engine = create_engine(
         sqlalchemy_url(url),
         pool_pre_ping=True,
         # Timestamps come back in UTC whatever the server's default zone is.
         connect_args={"connect_timeout": 10, "options": "-c timezone=UTC"},
     )
+    role = role or os.environ.get(DB_ROLE_ENV) or None
+    if role:
+        event.listen(engine, "connect", _set_role(role), insert=True)
+    return engine
+
+
+
+def _set_role(role: str) -> Callable[[Any, Any], None]:
+    def set_role(dbapi_connection: Any, _record: Any) -> None:
+        # Outside a transaction, so a rollback cannot undo it.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            dbapi_connection.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return set_role
 
 
 @contextmanager
@@ -76,15 +104,18 @@ def describe(engine: Engine) -> str:
 
 
 def is_admin(conn: Connection, *, before_migrations: bool = False) -> bool:
-    """Admin = the connecting role is a superuser or a member of backoffice_admin.
-    Before the migrations have created backoffice_admin nobody is one; with
-    `before_migrations` whoever connects may then migrate (its owner, say)."""
+    """Admin = the current role (after a SET ROLE, the role set) is a
+    superuser or holds backoffice_admin's privileges. Before the migrations
+    have created backoffice_admin nobody is one; with `before_migrations`
+    whoever connects may then migrate (its owner, say)."""
+    # USAGE, not MEMBER: the SSH server's role is a member of every operator
+    # role without inheriting their privileges, so it is not an admin itself.
     return bool(
         conn.execute(
             text(
                 "SELECT CASE WHEN r.rolsuper THEN true"
                 " WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'backoffice_admin') THEN :before_migrations"
-                " ELSE pg_has_role(current_user, 'backoffice_admin', 'MEMBER') END"
+                " ELSE pg_has_role(current_user, 'backoffice_admin', 'USAGE') END"
                 " FROM pg_roles r WHERE r.rolname = current_user"
             ),
             {"before_migrations": before_migrations},

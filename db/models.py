@@ -323,6 +323,23 @@ class BillingDriftCheck(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(Text)
 
 
+class OperatorAction(Base):
+    """One admin action, as it ended (migration 0010): append-only, newest
+    first. `db_role` is PostgreSQL's current_user when the row was written."""
+
+    __tablename__ = "operator_actions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(TimestampTz, server_default=func.now())
+    operator: Mapped[str] = mapped_column(Text)
+    db_role: Mapped[str] = mapped_column(Text, server_default=text("CURRENT_USER"))
+    path: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    tenant_id: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
 class PaymentTransactionRow(Base):
     """One row per element of subscriptions.payment_transactions, rewritten by
     a trigger in the statement that changes the array (never stale)."""

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
+from core.audit import Action, Actor
 from core.clock import utcnow
 from core.errors import OperatorError
 from core.settings import Settings
@@ -48,12 +49,25 @@ def replay_archive(
     *,
     now: datetime | None = None,
     client: StripeGateway | None = None,
+    actor: Actor | None = None,
 ) -> ArchiveReplayResult:
     """Admin: replay the tenant's archived events that Stripe no longer lists
     and that have no billing event yet, oldest first, seeded from the newest
     persisted state. No API-version filter on this path (domain.md 5.5).
-    Stripe is read before the tenant is locked, with no transaction open."""
-    now = now or utcnow()
+    Stripe is read before the tenant is locked, with no transaction open.
+    With an `actor` the replay is recorded in the audit trail in its own
+    transaction (a failure in one of its own)."""
+    try:
+        return _replay_archive(engine, settings, tenant_id, now=now or utcnow(), client=client, actor=actor)
+    except Exception as error:
+        if actor is not None:
+            actor.record_failure(engine, Action.replay_archive, error, tenant_id=tenant_id)
+        raise
+
+
+def _replay_archive(
+    engine: Engine, settings: Settings, tenant_id: int, *, now: datetime, client: StripeGateway | None, actor: Actor | None
+) -> ArchiveReplayResult:
     with engine.connect() as conn:
         customer_id = locked_subscription(conn, settings, tenant_id, action="replaying the Stripe archive").stripe_customer_id
     gateway = client or stripe_client_for(settings)
@@ -102,4 +116,6 @@ def replay_archive(
         )
         require_currency(replayed.rows, currency, customer_id)
         appended = ledger.append(conn, replayed.rows, created_at=now)
+        if actor is not None:
+            actor.record(conn, Action.replay_archive, tenant_id=tenant_id, details={"billing_events_appended": appended})
     return ArchiveReplayResult(tenant_id, appended, now)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, text, update
 
+from core.audit import Action, Actor
 from core.errors import Forbidden, NotFound, OperatorError
 from db.engine import is_admin
 from db.enums import DriftDiscrepancyKind as Kind
@@ -307,14 +308,26 @@ class Acknowledgement:
     discrepancy_count: int
 
 
-def acknowledge_drift(engine: Engine, tenant_id: int, operator: str, now: datetime) -> Acknowledgement:
+def acknowledge_drift(
+    engine: Engine, tenant_id: int, operator: str, now: datetime, *, actor: Actor | None = None
+) -> Acknowledgement:
     """Admin: clear has_drift_detected (domain.md 6.4). The discrepancies stay
     on the subscription and in the history, marked acknowledged by `operator`;
-    the next check that still finds drift raises the flag again."""
-    with engine.begin() as conn:
-        if not is_admin(conn):
-            raise Forbidden("acknowledging drift needs an admin (a member of backoffice_admin)")
-        return acknowledge_drift_on(conn, tenant_id, operator, now)
+    the next check that still finds drift raises the flag again. With an
+    `actor` it is recorded in the audit trail in the same transaction (a
+    failure in one of its own)."""
+    try:
+        with engine.begin() as conn:
+            if not is_admin(conn):
+                raise Forbidden("acknowledging drift needs an admin (a member of backoffice_admin)")
+            done = acknowledge_drift_on(conn, tenant_id, operator, now)
+            if actor is not None:
+                actor.record(conn, Action.drift_ack, tenant_id=tenant_id, details={"discrepancy_count": done.discrepancy_count})
+            return done
+    except Exception as error:
+        if actor is not None:
+            actor.record_failure(engine, Action.drift_ack, error, tenant_id=tenant_id)
+        raise
 
 
 def acknowledge_drift_on(conn: Connection, tenant_id: int, operator: str, now: datetime) -> Acknowledgement:

@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, or_, select
 
+from core.audit import Action, Actor
 from core.settings import Settings
 from db.models import Subscription
 from stripe_sync.processing import ProcessResult, run_customer
 from stripe_sync.state_sync import StripeGateway
-from stripe_sync.sync import SyncFailure, TenantProgress, require_admin, require_stripe, stripe_client_for
+from stripe_sync.sync import SyncFailure, TenantProgress, record_pass, require_admin, require_stripe, stripe_client_for
 from stripe_sync.tenant_pass import TenantOutcome, run_pass
 
 DEFAULT_STALENESS = timedelta(hours=23)
@@ -78,9 +79,31 @@ def check_stale(
     staleness: timedelta = DEFAULT_STALENESS,
     client: StripeGateway | None = None,
     progress: TenantProgress | None = None,
+    actor: Actor | None = None,
 ) -> DriftCheckResult:
     """Admin: one pass of the drift worker. `progress(done, total, tenant_id,
-    outcome)` is called as each subscription finishes."""
+    outcome)` is called as each subscription finishes. With an `actor` the
+    pass is one row of the audit trail, written when it ends."""
+    try:
+        result = _check_stale(engine, settings, now=now, staleness=staleness, client=client, progress=progress)
+    except Exception as error:
+        if actor is not None:
+            actor.record_failure(engine, Action.drift_check, error)
+        raise
+    if actor is not None:
+        record_pass(engine, actor, Action.drift_check, result.to_json(), failed=result.failed)
+    return result
+
+
+def _check_stale(
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime,
+    staleness: timedelta,
+    client: StripeGateway | None,
+    progress: TenantProgress | None,
+) -> DriftCheckResult:
     with engine.connect() as conn:
         require_admin(conn, "checking drift")
         require_stripe(settings)

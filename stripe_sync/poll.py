@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from core.audit import Action, Actor
+from core.audit import Outcome as ActionOutcome
 from db.models import StripeSyncCursor
 from stripe_sync.client import StripeClient
 from stripe_sync.ingest import Outcome, store_event
@@ -142,3 +144,31 @@ def process_customers(engine: Engine, client: StripeClient, customers: tuple[str
         else:
             processed += 1
     return ProcessingSummary(processed, waiting, tuple(failed))
+
+
+def poll_and_process(
+    engine: Engine, client: StripeClient, now: datetime, *, actor: Actor | None = None
+) -> tuple[PollResult, ProcessingSummary]:
+    """`stripe poll`: one pull, then its customers' processing. With an
+    `actor` the poll is one row of the audit trail, written when both are
+    done (they commit in transactions of their own)."""
+    try:
+        result = poll_events(engine, client, now)
+        processing = process_customers(engine, client, result.customers)
+    except Exception as error:
+        if actor is not None:
+            actor.record_failure(engine, Action.poll, error)
+        raise
+    if actor is not None:
+        failed = not result.complete or bool(processing.failed)
+        details = {
+            "listed": result.listed,
+            "stored": result.stored,
+            "complete": result.complete,
+            "customers": len(result.customers),
+            "processed": processing.processed,
+            "processing_failed": len(processing.failed),
+        }
+        with engine.begin() as conn:
+            actor.record(conn, Action.poll, outcome=ActionOutcome.failed if failed else ActionOutcome.succeeded, details=details)
+    return result, processing

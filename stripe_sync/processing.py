@@ -366,13 +366,15 @@ def run_customer(
     apply: bool = True,
     progress: Progress | None = None,
     lock_tenant: Callable[[Connection, int], None] | None = None,
+    on_written: Callable[[Connection, ProcessResult | None], None] | None = None,
 ) -> ProcessResult | None:
     """`process_customer` with no connection held while Stripe is asked: read
     the anchor, read Stripe, then lock (`lock_tenant` first), re-check and
     write in one short transaction. A write to the subscription in between
     may have applied Stripe answers newer than ours (and moved the anchor: a
     list from an older anchor would replay recorded events from the new seed
-    and report them stale), so we read Stripe again."""
+    and report them stale), so we read Stripe again. `on_written` runs in
+    that transaction after the writes (the audit trail's row)."""
     report = progress or _quiet
     for _ in range(ATTEMPTS):
         with engine.connect() as conn:
@@ -389,9 +391,12 @@ def run_customer(
             now_locked = _read_local(conn, customer_id, lock=apply)
             if now_locked is not None and (now_locked.subscription_id, now_locked.version) != (before.subscription_id, before.version):
                 continue
-            return process_customer(
+            result = process_customer(
                 conn, answers, customer_id, now=now, force=force, apply=apply, catalog=answers.catalog, progress=report
             )
+            if on_written is not None:
+                on_written(conn, result)
+            return result
     raise OperatorError(f"the subscription of {customer_id} kept changing while Stripe was read; try again")
 
 

@@ -20,13 +20,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select, text
 
+from core.audit import Action, Actor, Outcome
 from core.clock import utcnow
 from core.errors import Forbidden, NotFound, OperatorError, StripeNotConfigured
 from core.settings import Settings
 from db.engine import is_admin
 from db.models import Subscription, Tenant
 from stripe_sync.client import client_from_settings
-from stripe_sync.processing import Progress, SyncStep, run_customer
+from stripe_sync.processing import ProcessResult, Progress, SyncStep, run_customer
 from stripe_sync.state_sync import StripeGateway, Transition
 from stripe_sync.tenant_pass import TenantOutcome, run_pass
 
@@ -141,8 +142,29 @@ def sync_tenant(
     now: datetime | None = None,
     client: StripeGateway | None = None,
     progress: Progress | None = None,
+    actor: Actor | None = None,
 ) -> SyncResult:
-    """Admin: sync one tenant with Stripe and check drift."""
+    """Admin: sync one tenant with Stripe and check drift. With an `actor`
+    the sync is recorded in the audit trail, in the sync's own transaction
+    (a failure in one of its own)."""
+    try:
+        return _sync_tenant(engine, settings, tenant_id, now=now, client=client, progress=progress, actor=actor)
+    except Exception as error:
+        if actor is not None:
+            actor.record_failure(engine, Action.sync, error, tenant_id=tenant_id)
+        raise
+
+
+def _sync_tenant(
+    engine: Engine,
+    settings: Settings,
+    tenant_id: int,
+    *,
+    now: datetime | None,
+    client: StripeGateway | None,
+    progress: Progress | None,
+    actor: Actor | None,
+) -> SyncResult:
     now = now or utcnow()
     report = progress or (lambda step: None)
     report(SyncStep.CheckingRights)
@@ -150,7 +172,16 @@ def sync_tenant(
         subscription = locked_subscription(conn, settings, tenant_id, action="syncing with Stripe")
     gateway = client or stripe_client_for(settings)
     customer_id = subscription.stripe_customer_id
-    processed = run_customer(engine, gateway, customer_id, now=now, force=True, progress=report, lock_tenant=tenant_lock)
+    processed = run_customer(
+        engine,
+        gateway,
+        customer_id,
+        now=now,
+        force=True,
+        progress=report,
+        lock_tenant=tenant_lock,
+        on_written=_record_sync(actor, tenant_id),
+    )
     if processed is None or processed.tenant_id != tenant_id:
         raise OperatorError(f"the Stripe customer of tenant {tenant_id} changed during the sync; sync again")
     with engine.connect() as conn:
@@ -168,6 +199,28 @@ def sync_tenant(
     )
 
 
+def _record_sync(actor: Actor | None, tenant_id: int) -> Callable[[Connection, ProcessResult | None], None] | None:
+    """The audit row of a sync, written in the sync's transaction."""
+    if actor is None:
+        return None
+
+    def record(conn: Connection, processed: ProcessResult | None) -> None:
+        if processed is None or processed.tenant_id != tenant_id:
+            return  # the sync fails after this: recorded as failed then
+        actor.record(
+            conn,
+            Action.sync,
+            tenant_id=tenant_id,
+            details={
+                "billing_events_appended": processed.billing_events_appended,
+                "drift_discrepancy_count": len(processed.discrepancies),
+                "recovered_events": processed.recovered_events,
+            },
+        )
+
+    return record
+
+
 def sync_all(
     engine: Engine,
     settings: Settings,
@@ -175,12 +228,47 @@ def sync_all(
     now: datetime | None = None,
     client: StripeGateway | None = None,
     progress: TenantProgress | None = None,
+    actor: Actor | None = None,
 ) -> SyncAllResult:
     """Admin: sync every tenant with a Stripe customer, several at a time,
     each in transactions of its own; one tenant's failure is reported and the
     others continue, until Stripe looks unreachable (tenant_pass.STOP_AFTER
     "unavailable" in a row). `progress(done, total, tenant_id, outcome)` is
-    called as each tenant finishes."""
+    called as each tenant finishes. With an `actor` the pass is one row of
+    the audit trail, written when it ends (its tenants commit one by one)."""
+    try:
+        result = _sync_all(engine, settings, now=now, client=client, progress=progress)
+    except Exception as error:
+        if actor is not None:
+            actor.record_failure(engine, Action.sync_all, error)
+        raise
+    if actor is not None:
+        record_pass(engine, actor, Action.sync_all, result.to_json(), failed=bool(result.failures or result.stopped))
+    return result
+
+
+# Failures kept in a pass's audit row; the count is always there.
+AUDITED_FAILURES = 20
+
+
+def record_pass(engine: Engine, actor: Actor, action: Action, summary: dict[str, Any], *, failed: bool) -> None:
+    """One audit row for a pass over many tenants: the counts, and the first
+    failures (a pass over thousands of tenants keeps its row small)."""
+    details = {key: value for key, value in summary.items() if key != "items"}
+    if isinstance(details.get("failures"), list):
+        details["failures"] = details["failures"][:AUDITED_FAILURES]
+    with engine.begin() as conn:
+        actor.record(conn, action, outcome=Outcome.failed if failed else Outcome.succeeded, details=details)
+
+
+def _sync_all(
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime | None,
+    client: StripeGateway | None,
+    progress: TenantProgress | None,
+) -> SyncAllResult:
     with engine.connect() as conn:
         require_admin(conn, "syncing with Stripe")
         require_stripe(settings)

@@ -84,7 +84,7 @@ def _register() -> None:
     from console.cli.groups import drift_app, stripe_app
 
     commands.register(app)
-    for module_name in ("reports", "accounts_cli", "users_cli", "billing_lists", "billing", "stripe_cli"):
+    for module_name in ("reports", "accounts_cli", "users_cli", "billing_lists", "billing", "stripe_cli", "audit_cli", "ssh_cli"):
         module = __import__(f"console.cli.{module_name}", fromlist=["register"])
         module.register(app)
     app.add_typer(stripe_app, name="stripe")

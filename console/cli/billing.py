@@ -18,6 +18,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+from core.audit import cli_actor
 from core.clock import utcnow
 from core.errors import OperatorError
 from core.jsonable import to_jsonable
@@ -49,7 +50,7 @@ def sync(
     engine = app.engine()
     if all_tenants:
         with _tenant_progress("Syncing") as advance:
-            result = sync_all(engine, app.settings, progress=advance)
+            result = sync_all(engine, app.settings, progress=advance, actor=cli_actor(app.settings))
         if json_output:
             emit_json(result.to_json())
         else:
@@ -67,7 +68,11 @@ def sync(
     with _progress(json_output) as progress:
         task = progress.add_task(f"Syncing tenant {tenant_id}", total=None)
         result_one = sync_tenant(
-            engine, app.settings, tenant_id, progress=lambda message: progress.update(task, description=message)
+            engine,
+            app.settings,
+            tenant_id,
+            progress=lambda message: progress.update(task, description=message),
+            actor=cli_actor(app.settings),
         )
     if json_output:
         emit_json(result_one.to_json())
@@ -79,7 +84,7 @@ def sync(
 def ack(ctx: typer.Context, tenant_id: int = tenant_id_argument(..., "The tenant whose drift to acknowledge."), json_output: bool = JsonOption) -> None:
     """Admin: acknowledge a tenant's billing drift (clears the flag; the findings are kept)."""
     app = app_context(ctx)
-    done = acknowledge_drift(app.engine(), tenant_id, app.settings.operator, utcnow())
+    done = acknowledge_drift(app.engine(), tenant_id, app.settings.operator, utcnow(), actor=cli_actor(app.settings))
     if json_output:
         emit_json(
             {
@@ -127,7 +132,14 @@ def check(
 
     def run_pass() -> DriftCheckResult:
         with _tenant_progress("Checking drift") as advance:
-            result = check_stale(engine, app.settings, now=utcnow(), staleness=timedelta(hours=staleness), progress=advance)
+            result = check_stale(
+                engine,
+                app.settings,
+                now=utcnow(),
+                staleness=timedelta(hours=staleness),
+                progress=advance,
+                actor=cli_actor(app.settings),
+            )
         _print_check(result, json_output, one_line=watch is not None)
         return result
 
@@ -194,7 +206,7 @@ def replay_archive_command(
 ) -> None:
     """Admin: replay archived Stripe events that Stripe no longer lists into the billing event log."""
     app = app_context(ctx)
-    result = replay_archive(app.engine(), app.settings, tenant_id)
+    result = replay_archive(app.engine(), app.settings, tenant_id, actor=cli_actor(app.settings))
     if json_output:
         emit_json(result.to_json())
     else:

@@ -7,7 +7,7 @@ import atexit
 import os
 import signal
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -167,6 +167,7 @@ def demo_seed_command(
     """Generate deterministic, realistic demo data through the real billing pipeline."""
     import time
 
+    from core.audit import Action, cli_actor, record_action_raw
     from db import migrate
     from db.demo import seed as demo_seed
 
@@ -175,9 +176,21 @@ def demo_seed_command(
     require_admin(engine, "demo seed", before_migrations=True)
     migrate.upgrade(engine)
     started = time.monotonic()
-    counts = demo_seed.seed(
-        engine, tenants=tenants, seed=seed, progress=True, replace=replace, history_days=history_days
-    )
+    actor = cli_actor(context.settings)
+    asked = {"tenants": tenants, "seed": seed, "replace": replace, "history_days": history_days}
+
+    def record(connection: Any, loaded: dict[str, int]) -> None:
+        record_action_raw(
+            connection, operator=actor.operator, path=actor.path, action=Action.demo_seed, details={**asked, "rows": loaded}
+        )
+
+    try:
+        counts = demo_seed.seed(
+            engine, tenants=tenants, seed=seed, progress=True, replace=replace, history_days=history_days, on_loaded=record
+        )
+    except Exception as error:
+        actor.record_failure(engine, Action.demo_seed, error, details=asked)
+        raise
     for table, count in counts.items():
         stdout.print(f"{table:>20}: {count:>12,}")
     stdout.print(f"Seeded {tenants:,} tenants with seed {seed} in {time.monotonic() - started:.1f} s.")

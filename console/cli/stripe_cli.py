@@ -7,6 +7,7 @@ import logging
 import typer
 from sqlalchemy import Engine, create_engine
 
+from core.audit import cli_actor
 from core.clock import utcnow
 from core.jsonable import to_jsonable
 from core.errors import OperatorError, StripeNotConfigured
@@ -97,8 +98,7 @@ def poll(ctx: typer.Context, json_output: bool = JsonOption) -> None:
     engine = app.engine()
     require_admin(engine, "stripe poll")
     client = client_from_settings(app.settings)
-    result = poll_module.poll_events(engine, client, utcnow())
-    processing = poll_module.process_customers(engine, client, result.customers)
+    result, processing = poll_module.poll_and_process(engine, client, utcnow(), actor=cli_actor(app.settings))
     if json_output:
         emit_json({**to_jsonable(result), "processing": processing})
     else:

@@ -1,5 +1,6 @@
 """One account (backoffice.md 4.3; decisions.md): header, three health tiles,
-and the tabs Overview / Users / Invoices / Billing events.
+and the tabs Overview / Users / Invoices / Billing events / Activity (the
+admin actions on the account, from the audit trail).
 
 `navigate("account", tenant_id=..., tab="invoices")`. The header, tiles and
 overview come from one core call in a worker; each tab's list pages in the
@@ -26,6 +27,7 @@ from console.formatting import money, number, short_date
 from console.i18n import t
 from console.screens.account_actions import AccountActionsScreen, ActionTarget
 from console.screens.account_tabs import (
+    AccountActivityList,
     AccountEventsList,
     AccountEventsPreview,
     PaymentsList,
@@ -64,8 +66,13 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
     KEY_SCOPES = ("account", "tabs")
     AUTO_FOCUS = "#account-tabs Tabs"
     ID = "account"
-    TABS = ("overview", "users", "invoices", "billing-events")
-    TAB_LISTS = {"users": "#account-users", "invoices": "#account-invoices", "billing-events": "#account-events"}
+    TABS = ("overview", "users", "invoices", "billing-events", "activity")
+    TAB_LISTS = {
+        "users": "#account-users",
+        "invoices": "#account-invoices",
+        "billing-events": "#account-events",
+        "activity": "#account-activity",
+    }
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -105,6 +112,9 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
         with TabPane(t("account.tab.billing_events"), id="billing-events"):
             yield Static(t("account.events.intro"), classes="tab-intro")
             yield AccountEventsList(id="account-events")
+        with TabPane(t("account.tab.activity"), id="activity"):
+            yield Static(t("activity.intro"), classes="tab-intro")
+            yield AccountActivityList(id="account-activity")
 
     # -- loading -------------------------------------------------------------
 

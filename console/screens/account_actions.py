@@ -20,6 +20,7 @@ from console.i18n import t
 from console.screens.base import BackofficeScreen
 from console.widgets.cards import describe_error
 from console.widgets.dialogs import ActionsMenu, ConfirmDialog, ProgressDialog, ResultDialog
+from core.audit import console_actor
 from core.errors import OperatorError
 from stripe_sync.archive import ArchiveReplayResult, replay_archive
 from stripe_sync.drift import Acknowledgement, acknowledge_drift
@@ -136,6 +137,7 @@ class AccountActionsScreen(BackofficeScreen):
                 int(target.tenant_id),
                 now=app.clock(),
                 progress=lambda step: app.call_from_thread(progress.report, t(f"admin.sync.step.{step.name}")),
+                actor=console_actor(app.settings),
             )
         except Exception as error:  # shown in a dialog; the transaction rolled back
             app.call_from_thread(self._failed, progress, t("admin.sync.failed", name=target.name), failure_line(error))
@@ -176,7 +178,9 @@ class AccountActionsScreen(BackofficeScreen):
     def _acknowledge(self, target: ActionTarget) -> None:
         app = self.backoffice
         try:
-            done = acknowledge_drift(app.engine, int(target.tenant_id), app.settings.operator, app.clock())
+            done = acknowledge_drift(
+                app.engine, int(target.tenant_id), app.settings.operator, app.clock(), actor=console_actor(app.settings)
+            )
         except Exception as error:
             app.call_from_thread(self._failed, None, t("admin.ack.failed", name=target.name), failure_line(error))
             return
@@ -214,7 +218,9 @@ class AccountActionsScreen(BackofficeScreen):
     def _replay(self, target: ActionTarget, progress: ProgressDialog) -> None:
         app = self.backoffice
         try:
-            result = replay_archive(app.engine, app.settings, int(target.tenant_id), now=app.clock())
+            result = replay_archive(
+                app.engine, app.settings, int(target.tenant_id), now=app.clock(), actor=console_actor(app.settings)
+            )
         except Exception as error:
             app.call_from_thread(self._failed, progress, t("admin.replay.failed", name=target.name), failure_line(error))
             return

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -30,6 +31,7 @@ from console.widgets.badges import (
 from console.widgets.paged_list import Cell, Column, PagedList
 from core.account_detail import AccountDetail, Payment, payment_history
 from core.account_users import TenantUser, tenant_users
+from core.audit import Action, ActionRow, list_actions
 from core.billing_events import BillingEventRow, list_billing_events
 from core.paging import Page, PageRequest
 
@@ -170,6 +172,67 @@ class AccountEventsList(PagedList[TenantQuery, BillingEventRow]):
 class AccountEventsPreview(AccountEventsList):
     PAGEABLE = False
     PAGE_SIZE = PREVIEW_ROWS
+
+class AccountActivityList(PagedList[TenantQuery, ActionRow]):
+    """The account's admin actions from the audit trail, newest first, paged."""
+
+    COLUMNS = (
+        Column("at", "activity.column.at"),
+        Column("operator", "activity.column.operator", flex=True),
+        Column("action", "activity.column.action", flex=True),
+        Column("path", "activity.column.path", drop=2),
+        Column("outcome", "activity.column.outcome"),
+        Column("details", "activity.column.details", drop=1, flex=True),
+    )
+    NOUN = "activity.count"
+
+    def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[ActionRow]:
+        return list_actions(conn, tenant_id=query.tenant_id, page=page)
+
+    def row_key(self, item: ActionRow) -> str:
+        return item.id
+
+    def cells(self, item: ActionRow) -> tuple[Cell, ...]:
+        failed = item.outcome == "failed"
+        return (
+            short_datetime(item.at),
+            item.operator,
+            t(f"activity.action.{_key(Action, item.action)}"),
+            t(f"activity.path.{item.path}"),
+            Text(t(f"activity.outcome.{item.outcome}"), style="red" if failed else "green"),
+            activity_summary(item),
+        )
+
+    def empty_message(self) -> tuple[str, str]:
+        return (t("activity.empty"), t("activity.empty_hint"))
+
+
+def activity_summary(item: ActionRow) -> str:
+    """A failure's error, else what the action did, in the operator's words."""
+    details = item.details
+    if item.outcome == "failed":
+        return str(details.get("error") or DASH)
+    if item.action == Action.sync:
+        return t(
+            "activity.summary.sync",
+            appended=details.get("billing_events_appended", 0),
+            drift=details.get("drift_discrepancy_count", 0),
+        )
+    if item.action == Action.drift_ack:
+        return t("activity.summary.drift_ack", count=details.get("discrepancy_count", 0))
+    if item.action == Action.replay_archive:
+        return t("activity.summary.replay_archive", appended=details.get("billing_events_appended", 0))
+    return DASH
+
+
+def _key(enum: type[StrEnum], value: str) -> str:
+    """A stored value's catalog key: its member's name (keys have no hyphens);
+    a value this version does not know shows as itself."""
+    try:
+        return enum(value).name
+    except ValueError:
+        return value
+
 
 # -- the overview's blocks -----------------------------------------------------
 

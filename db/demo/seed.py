@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -86,11 +86,13 @@ def seed(
     now: datetime | None = None,
     replace: bool = False,
     history_days: int = HISTORY_DAYS,
+    on_loaded: Callable[[psycopg.Connection, dict[str, int]], None] | None = None,
 ) -> dict[str, int]:
     """Generate and load the demo data; the row count of each table.
     Tenants sign up over the last `history_days`, so the oldest carry that
     much billing history. Refuses a database that has tenants unless
-    `replace` is set."""
+    `replace` is set. `on_loaded(connection, counts)` runs in the load's
+    transaction before it commits (the audit trail's row)."""
     if tenants < 1:
         raise OperatorError("--tenants must be at least 1")
     if history_days < MIN_HISTORY_DAYS:
@@ -122,6 +124,8 @@ def seed(
                 _people_phase(writer, profiles, now, bars, counts)
             finally:
                 writer.close()
+            if on_loaded is not None:
+                on_loaded(connection, counts)
             connection.commit()
             _vacuum(connection, bars)
     except BaseException:
