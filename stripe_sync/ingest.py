@@ -26,7 +26,7 @@ from sqlalchemy.exc import DataError
 
 from db.enums import StripeEventStatus
 from db.models import StripeEvent
-from stripe_sync.client import customer_of_event
+from stripe_sync.stripe_mapping import customer_of_event
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from db.demo.story_payments import Payments
 from db.demo.story_plans import PlanChanges
 from db.demo.story_state import Premium, Standard, StoredEvent
 from db.enums import SubscriptionPlan, TenantState
-from stripe_sync.client import billing_info_of, cancellation_reason_of, payment_method_of, transaction_from_invoice
+from stripe_sync.stripe_mapping import billing_info_of, cancellation_reason_of, payment_method_of, transaction_from_invoice
 
 __all__ = ["BillingStory", "StoredEvent"]
 

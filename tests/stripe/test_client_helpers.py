@@ -10,7 +10,7 @@ import pytest
 
 from db.enums import PaymentTransactionStatus, SubscriptionPlan
 from stripe_sync.catalog import PriceCatalog
-from stripe_sync.client import customer_of_event, invoice_amounts, payment_method_of, plan_of_invoice, transaction_status
+from stripe_sync.stripe_mapping import customer_of_event, invoice_amounts, payment_method_of, plan_of_invoice, transaction_status
 
 STANDARD = {"id": "price_standard", "lookup_key": "standard_monthly", "unit_amount": 14900, "currency": "dkk"}
 PREMIUM = {"id": "price_premium", "lookup_key": "premium_monthly", "unit_amount": 29900, "currency": "dkk"}
