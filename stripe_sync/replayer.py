@@ -25,6 +25,7 @@ from core.ids import billing_event_id
 from db.enums import BillingEventType as T
 from db.enums import CancellationReason, SubscriptionPlan, SuspensionReason
 from stripe_sync.catalog import PriceCatalog
+from stripe_sync.stripe_mapping import cancellation_reason_of
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -50,11 +51,6 @@ NOOP_TYPES = frozenset(
         "subscription_schedule.created",
     }
 )
-FEEDBACK_REASONS: dict[str, CancellationReason] = {
-    "too_expensive": CancellationReason.TooExpensive,
-    "switched_service": CancellationReason.FoundAlternative,
-    "unused": CancellationReason.NoLongerNeeded,
-}
 
 
 @dataclass(slots=True)
@@ -734,11 +730,4 @@ def _payload_cancellation_reason(subscription: Mapping[str, Any]) -> Cancellatio
     if not isinstance(details, Mapping):
         return None
     feedback = details.get("feedback")
-    return stripe_cancellation_reason(feedback if isinstance(feedback, str) else None)
-
-
-def stripe_cancellation_reason(feedback: str | None) -> CancellationReason:
-    """Stripe's cancellation feedback as the local reason (domain.md 4.5)."""
-    if feedback is None:
-        return CancellationReason.CancelledByAdmin
-    return FEEDBACK_REASONS.get(feedback, CancellationReason.Other)
+    return cancellation_reason_of(feedback if isinstance(feedback, str) else None)

@@ -177,6 +177,9 @@ def scheduled_plan_of(
 
 
 def cancellation_reason_of(feedback: str | None) -> CancellationReason:
+    """Stripe's cancellation feedback as the local reason (domain.md 4.5), for
+    the subscription row and the replayed ledger row alike. No feedback, None
+    or empty, means nobody gave a reason: an operator cancelled it."""
     if not feedback:
         return CancellationReason.CancelledByAdmin
     return CANCELLATION_FEEDBACK.get(feedback, CancellationReason.Other)

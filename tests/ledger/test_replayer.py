@@ -377,6 +377,16 @@ def test_the_cancellation_reason_comes_from_the_payload_then_the_subscription() 
     assert from_live.cancellation_reason == CancellationReason.NoLongerNeeded
 
 
+@pytest.mark.parametrize("feedback", [None, ""], ids=["none", "empty"])
+def test_a_cancellation_without_feedback_was_an_operators(feedback: str | None) -> None:
+    # The ledger row and the subscription row (stripe_mapping.cancellation_reason_of)
+    # must agree: no feedback, None or empty, is CancelledByAdmin, never Other.
+    details = {"comment": None, "feedback": feedback, "reason": "cancellation_requested"}
+    cancelling = recorded("customer.subscription.updated.cancel", cancellation_details=details)
+    row = run([cancelling], live_cancellation_reason="TooExpensive").rows[0]
+    assert row.cancellation_reason == CancellationReason.CancelledByAdmin
+
+
 def test_no_unit_amount_and_no_catalog_price_is_zero() -> None:
     created = event("customer.subscription.created", id="evt_1", created=JAN, obj={"currency": "usd", "items": items("price_premium")})
     [row] = run([created], catalog=catalog(premium=None)).rows

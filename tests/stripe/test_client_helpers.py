@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 
-from db.enums import PaymentTransactionStatus, SubscriptionPlan
+from db.enums import CancellationReason, PaymentTransactionStatus, SubscriptionPlan
 from stripe_sync.catalog import PriceCatalog
-from stripe_sync.stripe_mapping import customer_of_event, invoice_amounts, payment_method_of, plan_of_invoice, transaction_status
+from stripe_sync.stripe_mapping import (
+    cancellation_reason_of,
+    customer_of_event,
+    invoice_amounts,
+    payment_method_of,
+    plan_of_invoice,
+    transaction_status,
+)
 
 STANDARD = {"id": "price_standard", "lookup_key": "standard_monthly", "unit_amount": 14900, "currency": "dkk"}
 PREMIUM = {"id": "price_premium", "lookup_key": "premium_monthly", "unit_amount": 29900, "currency": "dkk"}
@@ -127,3 +134,20 @@ def test_events_list_only_follows_the_ledger_object_kinds() -> None:
     checkout = {"data": {"object": {"object": "checkout.session", "customer": "cus_1"}}}
     assert customer_of_event(checkout) == "cus_1"
     assert customer_of_event(checkout, strict=False) is None
+
+
+@pytest.mark.parametrize(
+    ("feedback", "reason"),
+    [
+        ("too_expensive", CancellationReason.TooExpensive),
+        ("switched_service", CancellationReason.FoundAlternative),
+        ("unused", CancellationReason.NoLongerNeeded),
+        ("other", CancellationReason.Other),
+        ("missing_features", CancellationReason.Other),
+        # No feedback at all, whether Stripe sends null or an empty string: an operator cancelled.
+        (None, CancellationReason.CancelledByAdmin),
+        ("", CancellationReason.CancelledByAdmin),
+    ],
+)
+def test_cancellation_feedback_maps_to_the_local_reason(feedback: str | None, reason: CancellationReason) -> None:
+    assert cancellation_reason_of(feedback) is reason
