@@ -54,14 +54,23 @@ def resolve_database_url(explicit_url: str | None) -> str:
 DB_ROLE_ENV = "BACKOFFICE_DB_ROLE"
 
 
-def make_engine(url: str, *, role: str | None = None) -> Engine:
+def make_engine(
+    url: str, *, role: str | None = None, pool_size: int | None = None, max_overflow: int | None = None
+) -> Engine:
     """An engine on `url`; with a role (`role`, else BACKOFFICE_DB_ROLE) every
-    new connection becomes that role before anything else runs on it."""
+    new connection becomes that role before anything else runs on it. The pool
+    is SQLAlchemy's default unless `pool_size`/`max_overflow` say otherwise."""
+    pool: dict[str, int] = {}
+    if pool_size is not None:
+        pool["pool_size"] = pool_size
+    if max_overflow is not None:
+        pool["max_overflow"] = max_overflow
     engine = create_engine(
         sqlalchemy_url(url),
         pool_pre_ping=True,
         # Timestamps come back in UTC whatever the server's default zone is.
         connect_args={"connect_timeout": 10, "options": "-c timezone=UTC"},
+        **pool,
     )
     role = role or os.environ.get(DB_ROLE_ENV) or None
     if role:

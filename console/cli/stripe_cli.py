@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 import typer
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from core.audit import cli_actor
 from core.clock import utcnow
 from core.jsonable import to_jsonable
 from core.errors import OperatorError, StripeNotConfigured
 from core.settings import Settings
+from db.engine import make_engine
 from stripe_sync import poll as poll_module
 from stripe_sync import webhook as webhook_module
 from stripe_sync.client import client_from_settings
@@ -80,15 +81,10 @@ def _processing_runs(settings: Settings, engine: Engine) -> webhook_module.Custo
 
 
 def _pooled_engine(engine: Engine, size: int, *, overflow: int = 0) -> Engine:
-    """Another engine on `engine`'s database with a pool of its own; the
-    connection settings are db.engine.make_engine's."""
-    return create_engine(
-        engine.url,
-        pool_size=size,
-        max_overflow=overflow,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": 10, "options": "-c timezone=UTC"},
-    )
+    """Another engine on `engine`'s database with a pool of its own, made like
+    every other engine (connection settings, role) by db.engine.make_engine."""
+    url = engine.url.render_as_string(hide_password=False)
+    return make_engine(url, pool_size=size, max_overflow=overflow)
 
 
 @stripe_app.command("poll")

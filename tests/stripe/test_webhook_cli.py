@@ -132,3 +132,18 @@ def test_hostile_deliveries_leave_no_traceback(receiver: Receiver, engine: Engin
     assert not any("Traceback" in line for line in lines)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(StripeEvent).where(StripeEvent.status == "Failed")).scalar_one() == 3
+
+
+def test_the_receivers_own_pools_are_made_like_every_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Built by db.engine.make_engine: same database and password, the asked pool, and the role listener.
+    from console.cli.stripe_cli import _pooled_engine
+    from db.engine import DB_ROLE_ENV, make_engine
+
+    monkeypatch.delenv(DB_ROLE_ENV, raising=False)
+    without_role = make_engine("postgresql://clerk:p%40ss@db.invalid/backoffice")
+    monkeypatch.setenv(DB_ROLE_ENV, "operator_ann")
+    base = make_engine("postgresql://clerk:p%40ss@db.invalid/backoffice")
+    pooled = _pooled_engine(base, 3, overflow=2)
+    assert pooled.url == base.url and pooled.url.password == "p@ss"
+    assert (pooled.pool.size(), pooled.pool._max_overflow) == (3, 2)
+    assert len(pooled.pool.dispatch.connect) == len(base.pool.dispatch.connect) == len(without_role.pool.dispatch.connect) + 1
