@@ -10,8 +10,17 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pytest
+
 # Settings the test environment may carry that would change what a command does.
-CLEARED = ("STRIPE_API_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET", "BACKOFFICE_DATABASE_URL", "BACKOFFICE_DEBUG")
+CLEARED = (
+    "STRIPE_API_KEY",
+    "STRIPE_API_BASE",
+    "STRIPE_WEBHOOK_SECRET",
+    "BACKOFFICE_DATABASE_URL",
+    "BACKOFFICE_DEBUG",
+    "BACKOFFICE_OPERATOR",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,12 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _exit_code(exit_: SystemExit) -> int:
+    if exit_.code is None:
+        return 0
+    return exit_.code if isinstance(exit_.code, int) else 1
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None) -> Run:
     from console.cli import main
 
@@ -48,10 +63,32 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> Run:
         with _environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             main()
     except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
+        code = _exit_code(exit_)
     finally:
         sys.argv = saved_argv
     return Run(code, out.getvalue(), err.getvalue())
+
+
+def run_cli_captured(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], **env: str
+) -> tuple[int, str, str]:
+    """The same run for a test that already holds monkeypatch and capsys: the
+    environment is set through monkeypatch and the output read from capsys,
+    so both are undone and reset with the rest of the test."""
+    from console.cli import main
+
+    for name in CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["backoffice", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exit_:
+        code = _exit_code(exit_)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def one_error_line(run: Run) -> str:

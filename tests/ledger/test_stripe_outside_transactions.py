@@ -20,7 +20,8 @@ from tests import factories
 from tests.factories import NOW
 from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
 from tests.ledger.held_connections import GuardedStripe, HeldConnections, watching_connections
-from tests.ledger.test_sync import CONFIGURED, archived, archived_created, cust_only, run_cli, url_of
+from tests.cli_run import run_cli_captured
+from tests.ledger.test_sync import CONFIGURED, archived, archived_created, cust_only, url_of
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_the_poll_command(
     cust_only(engine)
     stripe = GuardedStripe(FakeStripe(), held)
     monkeypatch.setattr("console.cli.stripe_cli.client_from_settings", lambda settings: stripe)
-    code, out, err = run_cli(["--database-url", url_of(engine), "stripe", "poll"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, out, err = run_cli_captured(["--database-url", url_of(engine), "stripe", "poll"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
     assert code == 0, err
     assert "1 customers with new events: 1 processed" in out
     assert "events" in stripe.calls and "list_events" in stripe.calls

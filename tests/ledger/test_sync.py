@@ -6,7 +6,6 @@ AcknowledgeDrift scenarios)."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -15,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from console.cli import main
 from core.errors import Forbidden, NotFound, OperatorError, StripeNotConfigured
 from core.settings import Settings
 from db.enums import SubscriptionPlan
@@ -23,13 +21,13 @@ from db.models import BillingEvent, StripeEvent, Subscription
 from stripe_sync import archive, sync
 from stripe_sync.errors import CurrencyMismatch
 from tests import factories
+from tests.cli_run import run_cli_captured
 from tests.factories import NOW
 from tests.ledger.fake_stripe import API_VERSION, CUSTOMER, FakeStripe
 from tests.ledger.stripe_events import event, items, price
 
 CONFIGURED = Settings(stripe_api_key="sk_test_ledger", operator="ops")
 UNCONFIGURED = Settings(operator="ops")
-STRIPE_ENV = ("STRIPE_API_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET", "BACKOFFICE_DATABASE_URL")
 
 
 def cust_only(engine: Engine, customer: str = CUSTOMER, **changes: Any) -> factories.TenantRef:
@@ -252,21 +250,6 @@ def test_archive_replay_refusals(engine: Engine, reader: Engine) -> None:
 # -- the CLI ---------------------------------------------------------------------------
 
 
-def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], **env: str) -> tuple[int, str, str]:
-    for name in STRIPE_ENV:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "argv", ["backoffice", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def url_of(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
@@ -280,7 +263,7 @@ def test_a_reader_gets_exit_3_before_configuration_is_checked(
 ) -> None:
     tenant = cust_only(engine)
     args = [part.format(id=tenant.id) for part in command]
-    code, out, err = run_cli(["--database-url", url_of(reader), *args], monkeypatch, capsys)
+    code, out, err = run_cli_captured(["--database-url", url_of(reader), *args], monkeypatch, capsys)
     assert code == 3, err
     assert "backoffice_admin" in err and out == ""
 
@@ -291,19 +274,19 @@ def test_without_a_stripe_key_admin_actions_exit_4(
 ) -> None:
     tenant = cust_only(engine)
     args = [part.format(id=tenant.id) for part in command]
-    code, out, err = run_cli(["--database-url", url_of(engine), *args, "--json"], monkeypatch, capsys)
+    code, out, err = run_cli_captured(["--database-url", url_of(engine), *args, "--json"], monkeypatch, capsys)
     assert code == 4
     assert err.strip() == "error: Stripe is not configured: set STRIPE_API_KEY to sync with Stripe" and out == ""
 
 
 def test_cli_not_found_usage_and_acknowledge(engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     database = ["--database-url", url_of(engine)]
-    code, _, err = run_cli([*database, "sync", "4242", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, _, err = run_cli_captured([*database, "sync", "4242", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
     assert (code, err.strip()) == (1, "error: tenant 4242 not found")
-    code, _, _ = run_cli([*database, "sync"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, _, _ = run_cli_captured([*database, "sync"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
     assert code == 2
     tenant = cust_only(engine)
-    code, _, err = run_cli([*database, "drift", "ack", str(tenant.id)], monkeypatch, capsys)
+    code, _, err = run_cli_captured([*database, "drift", "ack", str(tenant.id)], monkeypatch, capsys)
     assert (code, err.strip()) == (1, "error: Subscription has no drift to acknowledge.")
     with engine.begin() as conn:
         conn.execute(
@@ -311,7 +294,7 @@ def test_cli_not_found_usage_and_acknowledge(engine: Engine, monkeypatch: pytest
             .where(Subscription.id == tenant.subscription_id)
             .values(has_drift_detected=True, drift_discrepancies=[{"Kind": "MissingEvent", "Severity": "Warning"}])
         )
-    code, out, err = run_cli([*database, "--operator", "alice", "drift", "ack", str(tenant.id), "--json"], monkeypatch, capsys)
+    code, out, err = run_cli_captured([*database, "--operator", "alice", "drift", "ack", str(tenant.id), "--json"], monkeypatch, capsys)
     assert code == 0, err
     result = json.loads(out)
     assert (result["tenant_id"], result["acknowledged_by"], result["drift_discrepancy_count"]) == (str(tenant.id), "alice", 1)

@@ -20,7 +20,8 @@ from stripe_sync.tenant_pass import STOP_AFTER, WORKERS, run_pass
 from tests import factories
 from tests.factories import NOW
 from tests.ledger.fake_stripe import FakeStripe
-from tests.ledger.test_sync import CONFIGURED, run_cli, url_of
+from tests.cli_run import run_cli_captured
+from tests.ledger.test_sync import CONFIGURED, url_of
 from tests.stripe_emulator import free_port
 
 DOWN = "cannot reach Stripe at http://127.0.0.1:9 while listing prices, after two retries with exponential backoff"
@@ -102,7 +103,7 @@ def test_sync_all_prints_a_line_per_tenant_and_one_line_per_failure(
 ) -> None:
     tenants(engine, 3)
     monkeypatch.setattr("stripe_sync.sync.stripe_client_for", lambda settings: StripeDown())
-    code, out, err = run_cli(["--database-url", url_of(engine), "sync", "--all"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, out, err = run_cli_captured(["--database-url", url_of(engine), "sync", "--all"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
     assert (code, out) == (1, "")
     lines = err.splitlines()
     progress, failures, last = lines[:3], lines[3:6], lines[6:]

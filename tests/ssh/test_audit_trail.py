@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,7 +19,6 @@ from sqlalchemy import Engine, create_engine, select, text, update
 from sqlalchemy.engine import make_url
 
 from console.app import BackofficeApp
-from console.cli import main
 from console.screens.account import AccountScreen
 from console.screens.account_tabs import AccountActivityList
 from core.audit import Action, ActionPath, Actor, Outcome, list_actions
@@ -30,13 +28,13 @@ from core.settings import Settings
 from db.models import OperatorAction, Subscription
 from stripe_sync import archive, drift_worker, sync
 from tests import factories
+from tests.cli_run import run_cli_captured
 from tests.console.lists_fixtures import quiet_dashboard, settled  # noqa: F401
 from tests.factories import NOW
 from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
 from tests.ssh.support import LOADED, apply, connect, libpq, make_operator, open_console, running_server, write_operators
 
 DRIFT = [{"Kind": "MissingEvent", "Severity": "Warning"}, {"Kind": "PriceMismatch", "Severity": "Critical"}]
-CLEARED_ENV = ("STRIPE_API_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET", "BACKOFFICE_DATABASE_URL", "BACKOFFICE_OPERATOR")
 
 
 def customer_tenant(
@@ -62,21 +60,6 @@ def actions(engine: Engine) -> list[Any]:
         return list(conn.execute(select(OperatorAction.__table__).order_by(OperatorAction.id)))
 
 
-def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], **env: str) -> tuple[int, str, str]:
-    for name in CLEARED_ENV:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "argv", ["backoffice", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
 def stripe(monkeypatch: pytest.MonkeyPatch) -> FakeStripe:
     fake = FakeStripe()
@@ -98,7 +81,7 @@ def test_every_admin_command_leaves_exactly_one_row(
 
     def one(args: list[str], expected: tuple[str, int | None, str], exit_code: int = 0, **env: str) -> Any:
         before = len(actions(engine))
-        code, _, err = run_cli([*base, *args], monkeypatch, capsys, **env)
+        code, _, err = run_cli_captured([*base, *args], monkeypatch, capsys, **env)
         assert code == exit_code, err
         rows = actions(engine)
         assert len(rows) == before + 1, (args, rows[before:])
@@ -123,7 +106,7 @@ def test_every_admin_command_leaves_exactly_one_row(
     assert replay.details["error"].startswith("No archived events")
     # Refused for want of a Stripe key: recorded as failed.
     before = len(actions(engine))
-    assert run_cli([*base, "sync", "--all"], monkeypatch, capsys)[0] == 4
+    assert run_cli_captured([*base, "sync", "--all"], monkeypatch, capsys)[0] == 4
     assert len(actions(engine)) == before + 1 and actions(engine)[-1].outcome == "failed"
 
 
@@ -131,18 +114,18 @@ def test_demo_seed_and_operators_apply_are_recorded(
     engine: Engine, role_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     base = ["--database-url", engine.url.render_as_string(hide_password=False), "--operator", "olga"]
-    code, _, err = run_cli([*base, "demo", "seed", "--tenants", "3", "--history-days", "90"], monkeypatch, capsys)
+    code, _, err = run_cli_captured([*base, "demo", "seed", "--tenants", "3", "--history-days", "90"], monkeypatch, capsys)
     assert code == 0, err
     (seeded,) = actions(engine)
     assert (seeded.action, seeded.outcome, seeded.details["tenants"], seeded.details["rows"]["tenants"]) == ("demo-seed", "succeeded", 3, 3)
     alice, bob = make_operator("alice", OperatorRole.admin), make_operator("bob", OperatorRole.reader)
     path = tmp_path / "operators.toml"
     write_operators(path, [alice, bob])
-    code, out, err = run_cli([*base, "operators", "apply", "--operators", str(path), "--json"], monkeypatch, capsys)
+    code, out, err = run_cli_captured([*base, "operators", "apply", "--operators", str(path), "--json"], monkeypatch, capsys)
     assert code == 0, err
     assert json.loads(out)["created"] == [role_name("alice"), role_name("bob")]
     write_operators(path, [bob])
-    code, out, err = run_cli([*base, "operators", "apply", "--operators", str(path), "--json"], monkeypatch, capsys)
+    code, out, err = run_cli_captured([*base, "operators", "apply", "--operators", str(path), "--json"], monkeypatch, capsys)
     assert (code, json.loads(out)["dropped"], json.loads(out)["unchanged"]) == (0, [role_name("alice")], [role_name("bob")])
     rows = actions(engine)
     assert [(row.action, row.outcome) for row in rows[1:]] == [("operators-apply", "succeeded")] * 2
@@ -172,7 +155,7 @@ def test_the_audit_command_pages_newest_first(
             )
         conn.execute(text("INSERT INTO operator_actions (at, operator, path, action, outcome) VALUES (:at, 'pia', 'ssh', 'poll', 'failed')"), {"at": NOW})
     url = engine.url.render_as_string(hide_password=False)
-    code, out, err = run_cli(["--database-url", url, "audit", "--tenant", str(tenant.id), "--json", "--page-size", "2"], monkeypatch, capsys)
+    code, out, err = run_cli_captured(["--database-url", url, "audit", "--tenant", str(tenant.id), "--json", "--page-size", "2"], monkeypatch, capsys)
     assert code == 0, err
     page = json.loads(out)
     assert (page["total"], page["page"], page["page_size"]) == (3, 1, 2)
@@ -180,11 +163,11 @@ def test_the_audit_command_pages_newest_first(
     first = page["items"][0]
     assert first["tenant_id"] == str(tenant.id) and isinstance(first["id"], str) and first["tenant_name"] == "Kunde ApS"
     assert first["at"] == (NOW - timedelta(hours=1)).isoformat()
-    code, out, _ = run_cli(["--database-url", url, "audit", "--operator", "pia", "--since", NOW.date().isoformat(), "--json"], monkeypatch, capsys)
+    code, out, _ = run_cli_captured(["--database-url", url, "audit", "--operator", "pia", "--since", NOW.date().isoformat(), "--json"], monkeypatch, capsys)
     assert [item["operator"] for item in json.loads(out)["items"]] == ["pia"]
-    code, out, _ = run_cli(["--database-url", url, "audit"], monkeypatch, capsys)
+    code, out, _ = run_cli_captured(["--database-url", url, "audit"], monkeypatch, capsys)
     assert code == 0 and "Kunde ApS" in out and "Page 1 of 1 (4 actions)" in out
-    assert run_cli(["--database-url", url, "audit", "--since", "yesterday"], monkeypatch, capsys)[0] == 2
+    assert run_cli_captured(["--database-url", url, "audit", "--since", "yesterday"], monkeypatch, capsys)[0] == 2
 
 
 # -- append-only ---------------------------------------------------------------------

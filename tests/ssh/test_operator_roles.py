@@ -4,7 +4,6 @@ rule on current_user after SET ROLE."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +14,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from console.cli import main
 from core.operator_roles import OperatorRole, role_name
 from db.engine import is_admin, make_engine
+from tests.cli_run import run_cli_captured
 from tests.ssh.support import libpq, make_operator, write_operators
 
 
@@ -33,16 +32,6 @@ def login_role(database_url: str) -> Iterator[tuple[str, str]]:
         conn.execute(f"DROP ROLE {name}")
 
 
-def run(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["backoffice", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    return code, capsys.readouterr().err
-
-
 def test_the_server_role_may_become_each_operator_and_is_admin_only_as_an_admin(
     database_url: str,
     role_prefix: str,
@@ -55,9 +44,9 @@ def test_the_server_role_may_become_each_operator_and_is_admin_only_as_an_admin(
     path = tmp_path / "operators.toml"
     write_operators(path, [make_operator("alice", OperatorRole.admin), make_operator("bob", OperatorRole.reader)])
     # Not an admin: refused before the file is read.
-    code, err = run(["--database-url", server_url, "operators", "apply", "--operators", str(path)], monkeypatch, capsys)
+    code, _, err = run_cli_captured(["--database-url", server_url, "operators", "apply", "--operators", str(path)], monkeypatch, capsys)
     assert code == 3 and "backoffice_admin" in err
-    code, err = run(
+    code, _, err = run_cli_captured(
         ["--database-url", database_url, "operators", "apply", "--operators", str(path), "--server-role", server],
         monkeypatch,
         capsys,
@@ -78,7 +67,7 @@ def test_the_server_role_may_become_each_operator_and_is_admin_only_as_an_admin(
         engine.dispose()
     # A bad file changes nothing and says where.
     path.write_text('[[operators]]\nname = "Alice"\nrole = "admin"\nkeys = []\n')
-    code, err = run(["--database-url", database_url, "operators", "apply", "--operators", str(path)], monkeypatch, capsys)
+    code, _, err = run_cli_captured(["--database-url", database_url, "operators", "apply", "--operators", str(path)], monkeypatch, capsys)
     assert code == 1 and "line 2: name 'Alice' is not valid" in err
     with psycopg.connect(libpq(database_url)) as conn:
         assert conn.execute(

@@ -18,27 +18,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from console.cli import main
 from db.models import StripeEvent
+from tests.cli_run import run_cli_captured
 from tests.stripe.webhook_support import SECRET, event_body, post, sign
 from tests.stripe_emulator import Emulator
-
-STRIPE_ENV = ("STRIPE_API_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET", "BACKOFFICE_DATABASE_URL")
-
-
-def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], **env: str) -> tuple[int, str, str]:
-    for name in STRIPE_ENV:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "argv", ["backoffice", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -56,7 +39,7 @@ def reader_url(database_url: str) -> Iterator[str]:
 
 @pytest.mark.parametrize("command", ["poll", "webhook"])
 def test_not_configured_exits_4(command: str, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["--database-url", database_url, "stripe", command], monkeypatch, capsys)
+    code, out, err = run_cli_captured(["--database-url", database_url, "stripe", command], monkeypatch, capsys)
     assert code == 4
     assert "Stripe is not configured" in err and out == ""
 
@@ -65,7 +48,7 @@ def test_not_configured_exits_4(command: str, database_url: str, monkeypatch: py
 def test_a_reader_is_refused_before_configuration_is_checked(
     command: str, reader_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run_cli(["--database-url", reader_url, "stripe", command], monkeypatch, capsys)
+    code, _, err = run_cli_captured(["--database-url", reader_url, "stripe", command], monkeypatch, capsys)
     assert code == 3
     assert "backoffice_admin" in err
 
@@ -75,7 +58,7 @@ def test_poll_json_against_the_emulator(
 ) -> None:
     localstripe.customer_with_card(name="Acme")
     env = {"STRIPE_API_KEY": localstripe.api_key, "STRIPE_API_BASE": localstripe.url}
-    code, out, err = run_cli(["--database-url", database_url, "stripe", "poll", "--json"], monkeypatch, capsys, **env)
+    code, out, err = run_cli_captured(["--database-url", database_url, "stripe", "poll", "--json"], monkeypatch, capsys, **env)
     assert code == 0, err
     result = json.loads(out)
     assert result["listed"] == result["stored"] == 2 and result["skipped"] == 0 and result["complete"] is True
@@ -83,7 +66,7 @@ def test_poll_json_against_the_emulator(
     # No tenant carries that customer: its events wait for one.
     assert result["processing"] == {"processed": 0, "waiting": 1, "failed": []}
 
-    code, out, _ = run_cli(["--database-url", database_url, "stripe", "poll"], monkeypatch, capsys, **env)
+    code, out, _ = run_cli_captured(["--database-url", database_url, "stripe", "poll"], monkeypatch, capsys, **env)
     assert code == 0
     # The cursor's second is read again (1 or 2 events, by timing); nothing is stored twice.
     again = re.fullmatch(r"(\d) listed: 0 stored, 0 ignored \(no customer\), 0 malformed, (\d) already stored", out.strip())
@@ -95,7 +78,7 @@ def test_poll_with_stripe_down_exits_1_with_one_line(database_url: str, monkeypa
 
     env = {"STRIPE_API_KEY": "sk_test_secret_value", "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}"}
     started = time.monotonic()
-    code, out, err = run_cli(["--database-url", database_url, "stripe", "poll"], monkeypatch, capsys, **env)
+    code, out, err = run_cli_captured(["--database-url", database_url, "stripe", "poll"], monkeypatch, capsys, **env)
     assert code == 1 and out == ""
     assert err.startswith("error: cannot reach Stripe at http://127.0.0.1:") and len(err.strip().splitlines()) == 1
     assert "sk_test_secret_value" not in err
@@ -146,7 +129,7 @@ def test_webhook_on_a_busy_port_exits_1(database_url: str, monkeypatch: pytest.M
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code, _, err = run_cli(
+        code, _, err = run_cli_captured(
             ["--database-url", database_url, "stripe", "webhook", "--port", str(port)], monkeypatch, capsys, STRIPE_WEBHOOK_SECRET=SECRET
         )
     assert code == 1 and f"cannot listen on 127.0.0.1:{port}" in err
@@ -165,7 +148,7 @@ def test_poll_processes_the_customers_it_stored_events_for(
     with engine.begin() as conn:
         tenant = factories.tenant(conn, plan="Basis", stripe_customer_id=customer_id)
     env = {"STRIPE_API_KEY": localstripe.api_key, "STRIPE_API_BASE": localstripe.url}
-    code, out, err = run_cli(["--database-url", database_url, "stripe", "poll"], monkeypatch, capsys, **env)
+    code, out, err = run_cli_captured(["--database-url", database_url, "stripe", "poll"], monkeypatch, capsys, **env)
     assert code == 0, err
     assert "1 customers with new events: 1 processed, 0 without a subscription yet, 0 failed" in out
     with engine.connect() as conn:

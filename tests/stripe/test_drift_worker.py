@@ -25,7 +25,8 @@ from stripe_sync.drift_worker import check_stale
 from stripe_sync.errors import CurrencyMismatch
 from stripe_sync.snapshots import CustomerSnapshot, SubscriptionSnapshot
 from tests import factories
-from tests.stripe.test_cli import reader_url, run_cli  # noqa: F401
+from tests.cli_run import run_cli_captured
+from tests.stripe.test_cli import reader_url  # noqa: F401
 from tests.stripe_emulator import Emulator
 
 LONG_AGO = datetime(2026, 1, 1, tzinfo=utcnow().tzinfo)
@@ -133,7 +134,7 @@ def test_json_result_and_exit_1_when_a_tenant_failed(
     localstripe.standard_catalog()
     drifted = subscribed_tenant(engine, localstripe, plan="Premium")
     database = ["--database-url", engine.url.render_as_string(hide_password=False)]
-    code, out, err = run_cli([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, err = run_cli_captured([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
     assert code == 0, err
     result = json.loads(out)
     assert set(result) == {"checked", "drift_detected", "skipped_stripe_unavailable", "failures", "checked_at", "not_tried", "stopped"}
@@ -142,16 +143,16 @@ def test_json_result_and_exit_1_when_a_tenant_failed(
     assert datetime.fromisoformat(result["checked_at"]) == subscription(engine, drifted).drift_checked_at
 
     # Checked a moment ago: only --staleness 0 checks it again.
-    code, out, _ = run_cli([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, _ = run_cli_captured([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
     assert (code, json.loads(out)["checked"]) == (0, 0)
-    code, out, _ = run_cli([*database, "drift", "check", "--staleness", "0"], monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, _ = run_cli_captured([*database, "drift", "check", "--staleness", "0"], monkeypatch, capsys, **stripe_env(localstripe))
     assert code == 0 and "Drift check at" in out
     cells = [cell.strip() for cell in out.splitlines()[-2].strip("│").split("│")]
     assert cells == ["1", "1", "0", "0"]  # checked, drift detected, skipped, failed
 
     failing = subscribed_tenant(engine, localstripe)
     monkeypatch.setattr("stripe_sync.drift_worker.run_customer", _failing_process)
-    code, out, err = run_cli([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, err = run_cli_captured([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
     assert code == 1
     assert json.loads(out)["failures"] == [{"tenant_id": str(failing.id), "error": "RuntimeError: replay failed"}]
     assert err.strip().splitlines()[-1] == "error: 1 tenant(s) failed the drift check"
@@ -171,7 +172,7 @@ def test_a_pass_that_skipped_a_tenant_exits_1(
     engine.dispose()
     stripe = FakeStripe(unreachable_customers=frozenset({"cus_unreachable"}))
     monkeypatch.setattr("stripe_sync.drift_worker.stripe_client_for", lambda settings: stripe)
-    code, out, err = run_cli(["--database-url", database_url, "drift", "check", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, out, err = run_cli_captured(["--database-url", database_url, "drift", "check", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
     assert code == 1
     assert (json.loads(out)["checked"], json.loads(out)["skipped_stripe_unavailable"]) == (1, 1)
     *progress, last = err.splitlines()
@@ -186,13 +187,13 @@ def _failing_process(*args: Any, **kwargs: Any) -> None:
 def test_a_reader_gets_exit_3_before_configuration_is_checked(
     reader_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]  # noqa: F811
 ) -> None:
-    code, out, err = run_cli(["--database-url", reader_url, "drift", "check"], monkeypatch, capsys)
+    code, out, err = run_cli_captured(["--database-url", reader_url, "drift", "check"], monkeypatch, capsys)
     assert code == 3 and out == ""
     assert "checking drift needs an admin" in err and "backoffice_admin" in err
 
 
 def test_without_a_stripe_key_exit_4(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["--database-url", database_url, "drift", "check", "--json"], monkeypatch, capsys)
+    code, out, err = run_cli_captured(["--database-url", database_url, "drift", "check", "--json"], monkeypatch, capsys)
     assert (code, out) == (4, "")
     assert err.strip() == "error: Stripe is not configured: set STRIPE_API_KEY to sync with Stripe"
 
@@ -204,7 +205,7 @@ def test_without_a_stripe_key_exit_4(database_url: str, monkeypatch: pytest.Monk
 def test_bad_values_are_usage_errors(
     option: list[str], message: str, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(["--database-url", database_url, "drift", "check", *option], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, out, err = run_cli_captured(["--database-url", database_url, "drift", "check", *option], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
     assert (code, out) == (2, "")
     assert message in err
 
@@ -216,7 +217,7 @@ def test_watch_runs_passes_until_stopped(
     tenant = subscribed_tenant(engine, localstripe, plan="Premium")
     database = ["--database-url", engine.url.render_as_string(hide_password=False)]
     args = [*database, "drift", "check", "--watch", "0.01", "--passes", "2", "--json"]
-    code, out, err = run_cli(args, monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, err = run_cli_captured(args, monkeypatch, capsys, **stripe_env(localstripe))
     assert code == 0, err
     first, second = (json.loads(line) for line in out.splitlines())
     assert (first["checked"], first["drift_detected"], second["checked"]) == (1, 1, 0)
