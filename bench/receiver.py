@@ -22,8 +22,6 @@ and process started here is stopped when it ends, however it ends.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -324,14 +322,14 @@ def _receiver(database_url: str, stripe_url: str, log_path: Path, stops: list[fl
 
 
 def _signed(event_id: str, customer: str) -> tuple[bytes, str]:
+    from stripe_sync.webhook import sign_payload
+
     body = json.dumps({
         "id": event_id, "object": "event", "type": "customer.subscription.updated", "created": int(time.time()),
         "api_version": "2025-10-29.clover",
         "data": {"object": {"object": "subscription", "id": "sub_bench", "customer": customer, "status": "active"}},
     }).encode()
-    timestamp = int(time.time())
-    signature = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return body, f"t={timestamp},v1={signature}"
+    return body, sign_payload(body, SECRET)
 
 
 @dataclass

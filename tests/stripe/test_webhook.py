@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, select
 
 from db.models import StripeEvent
-from stripe_sync.webhook import CustomerRuns
-from tests.stripe.webhook_support import event_body, post, running_server, sign
+from stripe_sync.webhook import CustomerRuns, sign_payload
+from tests.stripe.webhook_support import SECRET, event_body, post, running_server, sign
 
 
 def _rows(engine: Engine) -> list[Any]:
@@ -289,3 +289,9 @@ def test_ingestion_throughput(engine: Engine, capsys: pytest.CaptureFixture[str]
     with capsys.disabled():
         print(f"\nwebhook ingestion: {count} signed events in {elapsed:.2f} s = {count / elapsed:.0f} events/s")
     assert count / elapsed > 20
+
+
+def test_our_signer_writes_the_header_stripes_sdk_writes() -> None:
+    # sign_payload feeds the benchmark and the tests' non-UTF-8 bodies: it must match Stripe's own signer.
+    body = event_body("evt_signed")
+    assert sign_payload(body, SECRET, 1778241600) == sign(body, SECRET, 1778241600)
