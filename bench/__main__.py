@@ -16,15 +16,14 @@ import json
 import os
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from bench import cases, dataset
 from bench.harness import Measurement, measure
+from bench.results import RESULTS, verdict
 
-RESULTS = Path(__file__).parent / "results.json"
 
 
 def _int_env(name: str, default: int) -> int:
@@ -33,10 +32,6 @@ def _int_env(name: str, default: int) -> int:
         return int(raw) if raw else default
     except ValueError:
         sys.exit(f"error: {name} must be a whole number, not {raw!r}")
-
-
-def _verdict(ok: bool | None) -> str:
-    return "" if ok is None else ("[green]ok[/]" if ok else "[red]MISSED[/]")
 
 
 def _query_table(measurements: list[Measurement], tenants: int) -> Table:
@@ -52,7 +47,7 @@ def _query_table(measurements: list[Measurement], tenants: int) -> Table:
             f"{m.floor_ms:.1f}",
             f"{m.ratio:.2f}",
             "" if m.budget_ms is None else f"{m.budget_ms:.0f}",
-            _verdict(m.within_budget),
+            verdict(m.within_budget),
         )
     return table
 
@@ -74,7 +69,7 @@ def main() -> None:
     trend = cases.mrr_trend_comparison(engine, runs=min(runs, 3))
     console.print(
         f"MRR trend (90 days): ours {trend['ours_ms']:.1f} ms, original algorithm {trend['original_ms']:.1f} ms, "
-        f"speedup {trend['speedup']:.0f}x (budget >= 20x) {_verdict(trend['speedup'] >= 20)}; "
+        f"speedup {trend['speedup']:.0f}x (budget >= 20x) {verdict(trend['speedup'] >= 20)}; "
         f"same figures: {trend['same_figures']}"
     )
 

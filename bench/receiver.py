@@ -45,15 +45,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import psycopg
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, func, insert
 from sqlalchemy import select as sql_select
-from sqlalchemy.engine import make_url
+
+from bench.results import run_alone, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).parent / "results.json"
 DATABASE = "bench_receiver"
 SECRET = "whsec_bench_receiver"
 API_KEY = "sk_test_bench_receiver"
@@ -81,20 +80,8 @@ def _fresh_database() -> str:
     """A migrated, empty database on the benchmark's server, with CUSTOMERS
     subscriptions; its SQLAlchemy URL."""
     from bench import dataset
-    from db import embedded, migrate
 
-    server = embedded.start(dataset.data_dir())
-    with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = make_url(server).set(database=DATABASE).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    try:
-        migrate.upgrade(engine)
-        _seed_subscriptions(engine)
-    finally:
-        engine.dispose()
-    return url
+    return dataset.scratch_database(DATABASE, _seed_subscriptions)
 
 
 def _customer(index: int) -> str:
@@ -146,11 +133,8 @@ def _stored(url: str, prefix: str) -> dict[str, int]:
 
 def _drop_database() -> None:
     from bench import dataset
-    from db import embedded
 
-    server = embedded.start(dataset.data_dir())
-    with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    dataset.drop_scratch_database(DATABASE)
 
 
 # -- Stripe, three ways ----------------------------------------------------------
@@ -512,10 +496,6 @@ def _measure(log: Any) -> dict[str, Any]:
     }
 
 
-def _verdict(ok: bool | None) -> str:
-    return "" if ok is None else ("[green]ok[/]" if ok else "[red]MISSED[/]")
-
-
 def _seconds(value: float | None) -> str:
     return "not closed" if value is None else f"{value:.1f} s"
 
@@ -530,7 +510,7 @@ def print_table(console: Console, figures: dict[str, Any]) -> None:
     for name, s in figures["scenarios"].items():
         ok = s["failed"] == 0 and s["stored"] == s["ok"] and s["p99_ms"] < BUDGET_P99_MS
         table.add_row(name, f"{s['requests']}", f"{s['requests_per_s']:.0f}", f"{s['p50_ms']:.1f}", f"{s['p99_ms']:.1f}",
-                      f"{s['max_ms']:.1f}", f"{s['failed']}", f"{s['stored']}", f"{s['processed']}", f"p99 < {BUDGET_P99_MS:.0f}", _verdict(ok))
+                      f"{s['max_ms']:.1f}", f"{s['failed']}", f"{s['stored']}", f"{s['processed']}", f"p99 < {BUDGET_P99_MS:.0f}", verdict(ok))
     console.print(table)
 
     slow = figures["slow_clients"]
@@ -551,19 +531,12 @@ def print_table(console: Console, figures: dict[str, Any]) -> None:
     for column in ("figure", "value", "budget", ""):
         table.add_column(column)
     for label, value, budget, ok in rows:
-        table.add_row(label, value, budget, _verdict(ok))
+        table.add_row(label, value, budget, verdict(ok))
     console.print(table)
 
 
 def main() -> None:
-    console = Console(width=max(120, Console().width))
-    figures = measure(log=console.print)
-    print_table(console, figures)
-    # Run alone, it updates only its own part of the results.
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["receiver"] = figures
-    RESULTS.write_text(json.dumps(results, indent=2, default=str))
-    console.print(f"Wrote {RESULTS}")
+    run_alone("receiver", measure, print_table)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-RESULTS = Path(__file__).parent / "results.json"
+from bench.results import RESULTS, store_part
+
 REFRESH = 0.02  # seconds between refresh rounds and between retries
 ROTATE = 0.1  # seconds between panels
 STALE_AFTER = 1.0  # seconds: three refreshes of 0.02 s are shorter than one round takes
@@ -328,12 +329,6 @@ def measure() -> dict[str, Any]:
     return json.loads(lines[-1])
 
 
-def _store(figures: dict[str, Any]) -> None:
-    document = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    document["soak"] = figures
-    RESULTS.write_text(json.dumps(document, indent=2, default=str))
-
-
 def cycles() -> int:
     return _int_env("BENCH_SOAK_CYCLES", 10_000)
 
@@ -347,7 +342,7 @@ def main() -> None:
         print(json.dumps(figures, default=str))
     else:
         print_table(console, figures)
-        _store(figures)
+        store_part("soak", figures)
         console.print(f"Wrote {RESULTS}")
     sys.exit(0 if figures["within_budget"] else 1)
 

@@ -18,7 +18,6 @@ operator role are gone when it ends, however it ends.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import statistics
@@ -33,9 +32,9 @@ import psycopg.sql
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
-RESULTS = Path(__file__).parent / "results.json"
+from bench.results import run_alone, verdict
+
 DATABASE = "bench_ssh"
 ROLE_PREFIX = "benchssh_"
 OPERATOR = "bench"
@@ -63,21 +62,9 @@ def _tenants() -> int:
 def _seeded_database(tenants: int) -> str:
     """A fresh demo database on the benchmark's server; its SQLAlchemy URL."""
     from bench import dataset
-    from db import embedded, migrate
     from db.demo import seed
 
-    server = embedded.start(dataset.data_dir())
-    with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = make_url(server).set(database=DATABASE).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    try:
-        migrate.upgrade(engine)
-        seed.seed(engine, tenants=tenants, seed=1)
-    finally:
-        engine.dispose()
-    return url
+    return dataset.scratch_database(DATABASE, lambda engine: seed.seed(engine, tenants=tenants, seed=1))
 
 
 def _drop_roles(url: str) -> None:
@@ -216,15 +203,8 @@ def measure(log: Any = print) -> dict[str, Any]:
 
 def _drop_database() -> None:
     from bench import dataset
-    from db import embedded
 
-    server = embedded.start(dataset.data_dir())
-    with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
-def _verdict(ok: bool) -> str:
-    return "[green]ok[/]" if ok else "[red]MISSED[/]"
+    dataset.drop_scratch_database(DATABASE)
 
 
 def print_table(console: Console, figures: dict[str, Any]) -> None:
@@ -237,7 +217,7 @@ def print_table(console: Console, figures: dict[str, Any]) -> None:
         "connect to loaded dashboard (median / max)",
         f"{loaded['median']:.2f} s / {loaded['max']:.2f} s",
         f"< {BUDGET_LOADED_S:.0f} s",
-        _verdict(loaded["max"] < BUDGET_LOADED_S),
+        verdict(loaded["max"] < BUDGET_LOADED_S),
     )
     table.add_row(
         f"{figures['concurrent_sessions']} sessions at once: slowest to its dashboard",
@@ -249,20 +229,13 @@ def print_table(console: Console, figures: dict[str, Any]) -> None:
         f"RSS per console, {figures['concurrent_sessions']} open (median / max)",
         f"{rss['median']:.0f} MB / {rss['max']:.0f} MB",
         f"< {BUDGET_RSS_MB:.0f} MB",
-        _verdict(rss["max"] < BUDGET_RSS_MB),
+        verdict(rss["max"] < BUDGET_RSS_MB),
     )
     console.print(table)
 
 
 def main() -> None:
-    console = Console(width=max(120, Console().width))
-    figures = measure(log=console.print)
-    print_table(console, figures)
-    # Run alone, it updates only its own part of the results.
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["ssh"] = figures
-    RESULTS.write_text(json.dumps(results, indent=2, default=str))
-    console.print(f"Wrote {RESULTS}")
+    run_alone("ssh", measure, print_table)
 
 
 if __name__ == "__main__":
