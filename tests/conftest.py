@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}")
@@ -92,6 +92,26 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url)
     yield engine
     engine.dispose()
+
+
+def login_role_url(database_url: str, membership: str) -> Iterator[str]:
+    """A new LOGIN role (`membership` e.g. "IN ROLE backoffice_reader") on the
+    test database, as a URL; the role is dropped afterwards."""
+    role = f"role_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(database_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN {membership}"))
+    yield make_url(database_url).set(username=role, password=None).render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP OWNED BY {role}"))
+        conn.execute(text(f"DROP ROLE {role}"))
+    admin.dispose()
+
+
+@pytest.fixture
+def reader_url(database_url: str) -> Iterator[str]:
+    """The test database, logged in as a role that is only a backoffice_reader."""
+    yield from login_role_url(database_url, "IN ROLE backoffice_reader")
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,10 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.cli_run import Run, one_error_line, run_cli
-from tests.conftest import _libpq
+from tests.conftest import _libpq, login_role_url
 
 POSTGRES_ONLY = "only PostgreSQL database URLs work (postgresql://, postgres://, postgresql+psycopg://)"
 NO_SCHEMA = "error: the database has no back-office schema: run backoffice db upgrade"
@@ -96,24 +95,6 @@ def test_a_database_without_the_schema_says_to_upgrade_it(empty_database_url: st
     assert run.code == 1 and one_error_line(run) == NO_SCHEMA
 
 
-def _login_role(database_url: str, membership: str) -> Iterator[str]:
-    role = f"role_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN {membership}"))
-    yield make_url(database_url).set(username=role, password=None).render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP OWNED BY {role}"))
-        conn.execute(text(f"DROP ROLE {role}"))
-    admin.dispose()
-
-
-@pytest.fixture
-def reader_url(database_url: str) -> Iterator[str]:
-    """The test database, logged in as a role that is only a backoffice_reader."""
-    yield from _login_role(database_url, "IN ROLE backoffice_reader")
-
-
 WRITING_COMMANDS = [
     ["demo", "seed", "--tenants", "1", "--replace"],
     ["demo", "seed", "--tenants", "1"],
@@ -144,7 +125,7 @@ def test_a_reader_still_reads(reader_url: str) -> None:
 @pytest.fixture
 def stranger_url(database_url: str) -> Iterator[str]:
     """A role that may log in and nothing more."""
-    yield from _login_role(database_url, "")
+    yield from login_role_url(database_url, "")
 
 
 def test_a_role_without_rights_is_refused_in_one_line(stranger_url: str) -> None:

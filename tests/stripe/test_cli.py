@@ -10,31 +10,15 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select
 
 from db.models import StripeEvent
 from tests.cli_run import run_cli_captured
 from tests.stripe.webhook_support import SECRET, event_body, post, sign
 from tests.stripe_emulator import Emulator
-
-
-@pytest.fixture
-def reader_url(database_url: str) -> Iterator[str]:
-    role = f"reader_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN IN ROLE backoffice_reader"))
-    yield make_url(database_url).set(username=role, password=None).render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP OWNED BY {role}"))
-        conn.execute(text(f"DROP ROLE {role}"))
-    admin.dispose()
 
 
 @pytest.mark.parametrize("command", ["poll", "webhook"])

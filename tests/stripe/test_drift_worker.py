@@ -26,7 +26,6 @@ from stripe_sync.errors import CurrencyMismatch
 from stripe_sync.snapshots import CustomerSnapshot, SubscriptionSnapshot
 from tests import factories
 from tests.cli_run import run_cli_captured
-from tests.stripe.test_cli import reader_url  # noqa: F401
 from tests.stripe_emulator import Emulator
 
 LONG_AGO = datetime(2026, 1, 1, tzinfo=utcnow().tzinfo)
@@ -185,7 +184,7 @@ def _failing_process(*args: Any, **kwargs: Any) -> None:
 
 
 def test_a_reader_gets_exit_3_before_configuration_is_checked(
-    reader_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]  # noqa: F811
+    reader_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run_cli_captured(["--database-url", reader_url, "drift", "check"], monkeypatch, capsys)
     assert code == 3 and out == ""
