@@ -45,28 +45,32 @@ console/keys.py (the footer, the help screen and the command palette read it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from textual import work
-from textual.app import App
+from textual import events, work
+from textual.app import App, SystemCommand
 from textual.binding import BindingsMap
+from textual.command import CommandPalette
+from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from console import i18n, keys, preferences
-from console.palette import JumpProvider, KeysProvider
+from console.palette import JumpProvider, KeysProvider, ThemesProvider
 from console.resources import data_path
 from console.screens import SCREENS, SECTIONS
 from console.screens.kiosk import KioskScreen, KioskTiming, LeaveKioskDialog
 from console.themes import THEMES
 from console.widgets.banners import load_banners
+from console.widgets.kiosk_status import Problem
 from core.banners import Banners
 from core.clock import utcnow
 from core.settings import Settings
@@ -75,6 +79,8 @@ from db import engine as db_engine
 BANNER_REFRESH_SECONDS = 60
 BANNER_RETRY_SECONDS = 15
 KIOSK_MODE = "kiosk"
+# Narrower terminals get the side menu folded to a rail of its keys.
+MENU_RAIL_BELOW = 100
 # The only actions a kiosk lets through: Textual's own quit (ctrl+q).
 KIOSK_ACTIONS = frozenset({"quit"})
 
@@ -88,6 +94,7 @@ class BackofficeApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (180, "-very-wide")]
 
     is_admin: reactive[bool] = reactive(False)
+    menu_rail: reactive[bool] = reactive(False)
     kiosk: reactive[bool] = reactive(False, init=False)
 
     def __init__(
@@ -110,14 +117,21 @@ class BackofficeApp(App[None]):
         self._kiosk_mode_added = False
         self.title = i18n.t("app.title")
         self._bindings = BindingsMap([*(b for _, b in self._bindings), *keys.bindings("global")])
+        self._translate_textual_palette_binding()
         self.banner_state: Banners | None = None
         self.banners_changed: Signal[Banners | None] = Signal(self, "banners-changed")
+        # Why the database cannot be read, since when, and how often it is tried again.
+        self.database_problem: Problem | None = None
+        self.database_retry_seconds: float = BANNER_RETRY_SECONDS
+        self.database_changed: Signal[Problem | None] = Signal(self, "database-changed")
         self._history: list[str] = []
         self._banner_timer: Timer | None = None
+        self._menu_choice: bool | None = None  # ctrl+b's fold; None: by the width
         stored = preferences.load()
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = stored.theme if stored.theme in self.available_themes else preferences.DEFAULT_THEME
+        self._follow_no_color()
         # --kiosk forces kiosk on for this run; otherwise the machine's preference.
         self.set_reactive(BackofficeApp.kiosk, kiosk or stored.kiosk)
 
@@ -140,7 +154,9 @@ class BackofficeApp(App[None]):
 
     async def on_mount(self) -> None:
         self.set_class(self.kiosk, "-kiosk")
+        self.menu_rail = self.size.width < MENU_RAIL_BELOW
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._follow_no_color())
         # Awaited: a key typed during start-up is handled after the dashboard
         # is in place, so the dashboard cannot replace the screen it opened.
         await (self._open_kiosk() if self.kiosk else self.switch_mode("dashboard"))
@@ -174,15 +190,33 @@ class BackofficeApp(App[None]):
         try:
             with self.read_only() as conn:
                 state = load_banners(conn)
-        except Exception:
+        except Exception as error:
             # Keep showing the last known state; try again soon.
             if not worker.is_cancelled:
+                reachable = db_engine.failure(error) is not db_engine.Failure.UNREACHABLE
+                self.call_from_thread(self.database_answered, reachable, BANNER_RETRY_SECONDS)
                 self.call_from_thread(self._arm_banner_timer, BANNER_RETRY_SECONDS)
             return
         if not worker.is_cancelled:
             self.call_from_thread(self._show_banners, state)
 
+    def database_answered(self, reachable: bool, retry_seconds: float) -> None:
+        """A reader's news about the database (the banners, the dashboard):
+        every screen's banner strip says once that it is out of reach, since
+        when and how often it is tried, instead of each card saying it."""
+        if reachable:
+            changed = self.database_problem is not None
+            self.database_problem = None
+        else:
+            changed = self.database_problem is None or retry_seconds != self.database_retry_seconds
+            if self.database_problem is None:
+                self.database_problem = Problem("unreachable", self.clock())
+            self.database_retry_seconds = retry_seconds
+        if changed:
+            self.database_changed.publish(self.database_problem)
+
     def _show_banners(self, state: Banners) -> None:
+        self.database_answered(True, BANNER_RETRY_SECONDS)
         self.banner_state = state
         self.banners_changed.publish(state)
         self._arm_banner_timer(BANNER_REFRESH_SECONDS)
@@ -236,6 +270,17 @@ class BackofficeApp(App[None]):
         if previous != self.current_mode:
             self.switch_mode(previous)
 
+    # -- the side menu -----------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._menu_choice is None:
+            self.menu_rail = event.size.width < MENU_RAIL_BELOW
+
+    def action_toggle_menu(self) -> None:
+        """ctrl+b: fold or unfold the menu, whatever the width, for this run."""
+        self._menu_choice = not self.menu_rail
+        self.menu_rail = self._menu_choice
+
     # -- kiosk, help, operator menu ----------------------------------------
 
     def action_toggle_kiosk(self) -> None:
@@ -282,6 +327,43 @@ class BackofficeApp(App[None]):
             self._kiosk_mode_added = False
             await self.remove_mode(KIOSK_MODE)
 
+    # -- the command palette, in the operator's language ---------------------
+
+    def _translate_textual_palette_binding(self) -> None:
+        """Textual binds ctrl+p itself, described in English ("palette"), and
+        the footer shows that binding: its words come from the catalogs too."""
+        key = self.COMMAND_PALETTE_BINDING
+        self._bindings.key_to_bindings[key] = [
+            replace(b, description=i18n.t("palette.footer"), tooltip=i18n.t("keys.command_palette")) if b.id is None else b
+            for b in self._bindings.key_to_bindings.get(key, [])
+        ]
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=i18n.t("palette.search")))
+
+    def search_themes(self) -> None:
+        self.push_screen(CommandPalette(providers=[ThemesProvider], placeholder=i18n.t("palette.search_themes")))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette entries, translated: theme, quit, keys,
+        maximize and screenshot."""
+        yield SystemCommand(i18n.t("palette.theme"), i18n.t("palette.theme_help"), self.action_change_theme)
+        yield SystemCommand(i18n.t("palette.quit"), i18n.t("palette.quit_help"), self.action_quit)
+        if screen.query("HelpPanel"):
+            yield SystemCommand(i18n.t("palette.keys"), i18n.t("palette.hide_keys_help"), self.action_hide_help_panel)
+        else:
+            yield SystemCommand(i18n.t("palette.keys"), i18n.t("palette.keys_help"), self.action_show_help_panel)
+        if screen.maximized is not None:
+            yield SystemCommand(i18n.t("palette.minimize"), i18n.t("palette.minimize_help"), screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(i18n.t("palette.maximize"), i18n.t("palette.maximize_help"), screen.action_maximize)
+        yield SystemCommand(
+            i18n.t("palette.screenshot"),
+            i18n.t("palette.screenshot_help"),
+            lambda: self.set_timer(0.1, self.deliver_screenshot),
+        )
+
     def action_help(self) -> None:
         from console.screens.help import HelpScreen
 
@@ -306,6 +388,17 @@ class BackofficeApp(App[None]):
         return True
 
     # -- themes ------------------------------------------------------------
+
+    def _follow_no_color(self) -> None:
+        """NO_COLOR: Textual picks its colour-removing filter once, for the
+        theme it starts with. A 16-colour theme draws in the terminal's own
+        default colours, which greyscaling turns to black on black, so it gets
+        the filter that drops colours instead, and back when the theme changes."""
+        if not self.no_color:
+            return
+        wanted = NoColor() if self.native_ansi_color else Monochrome()
+        self._filters = [wanted if isinstance(f, (NoColor, Monochrome)) else f for f in self._filters]
+        self.refresh(repaint=True, layout=False)
 
     def _remember_theme(self, theme: Any) -> None:
         if theme.name == preferences.load().theme:

@@ -2,14 +2,15 @@
 
 Every figure the console prints goes through here, so en-US shows "DKK 1,234.50"
 and "4 days ago" where da-DK shows "1.234,50 kr." and "for 4 dage siden".
-Times are shown in the machine's local time zone; day arithmetic for "Yesterday"
-uses local calendar days, as the original's smart dates do.
+Times are shown in UTC, the time zone of every day boundary in the figures
+(docs/rules.md R85), and say so: a time in a sentence carries "UTC"
+(`moment`, `time_of_day`), a column of times says it in its header.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from babel import dates as babel_dates
@@ -61,12 +62,14 @@ def signed_money(amount: Decimal | None, currency: str | None) -> str:
     return f"+{text}" if amount > 0 else text
 
 
-def delta_percent(value: Decimal | float | None) -> str:
-    """KPI deltas: one decimal and an explicit sign except for zero ("+25.0%", "-3.2%", "0.0%")."""
+def delta_percent(value: Decimal | float | None, *, decimals: int = 1) -> str:
+    """KPI deltas: one decimal (or as many as the figure has) and an explicit
+    sign except for zero ("+25.0%", "-3.2%", "0.0%"; "-26%" whole)."""
     if value is None:
         return DASH
     number_ = Decimal(str(value))
-    text = babel_numbers.format_decimal(abs(number_), format="#,##0.0", locale=_locale())
+    pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+    text = babel_numbers.format_decimal(abs(number_), format=pattern, locale=_locale())
     sign = "+" if number_ > 0 else "-" if number_ < 0 else ""
     return f"{sign}{text}%"
 
@@ -78,29 +81,35 @@ def percentage(value: Decimal | float | None) -> str:
     return babel_numbers.format_decimal(Decimal(str(value)), format="#,##0.0", locale=_locale()) + "%"
 
 
-def local(moment: datetime) -> datetime:
-    return moment.astimezone()
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 def short_date(value: date | datetime | None) -> str:
-    """"May 7, 2026" / "7. maj 2026"."""
+    """"May 7, 2026" / "7. maj 2026" (the UTC day of an instant)."""
     if value is None:
         return DASH
     if isinstance(value, datetime):
-        value = local(value)
+        value = utc(value)
     return babel_dates.format_date(value, "medium", locale=_locale())
 
 
 def short_datetime(value: datetime | None) -> str:
-    """"May 7, 2026, 8:19 PM" / "7. maj 2026 20.19"."""
+    """"May 7, 2026, 8:19 PM" / "7. maj 2026 20.19", in UTC: for a column
+    whose header says "(UTC)"."""
     if value is None:
         return DASH
-    moment = local(value)
+    value = utc(value)
     return t(
         "format.date_time",
-        date=babel_dates.format_date(moment, "medium", locale=_locale()),
-        time=babel_dates.format_time(moment, "short", locale=_locale()),
+        date=babel_dates.format_date(value, "medium", locale=_locale()),
+        time=babel_dates.format_time(value, "short", locale=_locale()),
     )
+
+
+def moment(value: datetime | None) -> str:
+    """A time in a sentence: "May 7, 2026, 8:19 PM UTC"."""
+    return DASH if value is None else t("format.utc", time=short_datetime(value))
 
 
 def day_label(value: date) -> str:
@@ -109,20 +118,21 @@ def day_label(value: date) -> str:
 
 
 def time_of_day(value: datetime) -> str:
-    return babel_dates.format_time(local(value), "short", locale=_locale())
+    """"2:02 PM UTC" / "14.02 UTC"."""
+    return t("format.utc", time=babel_dates.format_time(utc(value), "short", locale=_locale()))
 
 
 def clock_face(value: datetime) -> tuple[str, str]:
-    """A wall clock in the locale's short time: the figures ("1:05" / "13.05")
-    and the day period apart ("PM" / ""), for big digits beside small text."""
+    """A wall clock in the locale's short time, in UTC: the figures ("1:05" /
+    "13.05") and the small text beside them ("PM UTC" / "UTC")."""
     pattern = babel_dates.get_time_format("short", locale=_locale()).pattern
+    value = utc(value)
     if "a" not in pattern:
-        return time_of_day(value), ""
+        return babel_dates.format_time(value, "short", locale=_locale()), t("format.utc", time="").strip()
     figures = pattern.replace("a", "").strip(" \u202f\u00a0")
-    moment = local(value)
     return (
-        babel_dates.format_time(moment, figures, locale=_locale()),
-        babel_dates.format_time(moment, "a", locale=_locale()),
+        babel_dates.format_time(value, figures, locale=_locale()),
+        t("format.utc", time=babel_dates.format_time(value, "a", locale=_locale())),
     )
 
 
@@ -143,7 +153,7 @@ def ago(moment: datetime | None, now: datetime) -> str:
         return _relative(timedelta(minutes=elapsed // timedelta(minutes=1)))
     if elapsed < timedelta(hours=24):
         return _relative(timedelta(hours=elapsed // timedelta(hours=1)))
-    days = (local(now).date() - local(moment).date()).days
+    days = (utc(now).date() - utc(moment).date()).days
     if days <= 1:
         return t("format.yesterday")
     if days <= 5:

@@ -44,6 +44,8 @@ KEYS: tuple[Key, ...] = (
     # asks first, and a kiosk started with --kiosk cannot be left (console/app.py).
     Key("global", "ctrl+k", "leave_kiosk", "keys.leave_kiosk", show=False, palette=False),
     Key("global", "o", "operator_menu", "keys.operator_menu", show=False),
+    # The side menu folds to a rail of its keys (by itself below 100 columns).
+    Key("global", "ctrl+b", "toggle_menu", "keys.toggle_menu", show=False),
     Key("global", "ctrl+p", "command_palette", "keys.command_palette", show=False, priority=True, palette=False),
     Key("global", "question_mark", "help", "keys.help", key_display="?"),
     Key("global", "q", "quit_unless_kiosk", "keys.quit"),

@@ -12,7 +12,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from console import keys
-from console.i18n import t
+from console.i18n import has_key, t
+from console.themes import THEMES
 
 if TYPE_CHECKING:
     from console.app import BackofficeApp
@@ -113,3 +114,31 @@ class KeysProvider(Provider):
     async def _run(self, entry: keys.Key) -> None:
         namespace = self.app if entry.scope == "global" else self.screen
         await self.app.run_action(entry.action, namespace)
+
+
+def theme_label(name: str) -> str:
+    """A theme as the operator reads it: "Dark (back office)" for ours, the
+    name for any other."""
+    key = f"theme.name.{name.replace('-', '_')}"
+    return t(key) if has_key(key) else name
+
+
+class ThemesProvider(Provider):
+    """The palette's theme picker: the console's own themes, by translated name."""
+
+    def _themes(self) -> list[tuple[str, str]]:
+        return [(theme_label(theme.name), theme.name) for theme in THEMES]
+
+    async def discover(self) -> Hits:
+        for label, name in self._themes():
+            yield DiscoveryHit(label, partial(self._use, name))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, name in self._themes():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self._use, name))
+
+    def _use(self, name: str) -> None:
+        self.app.theme = name

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -22,6 +23,7 @@ from core.accounts import (
     planned_change,
     require_account,
 )
+from core.account_status import Renewal, renewal
 from core.account_users import TenantUser, UserCounts, tenant_users, top_users, user_counts
 from core.errors import NotFound
 from core.listing import as_utc, parse_tenant_id
@@ -46,15 +48,48 @@ class PaymentMethod:
     exp_year: int
 
 
+class DriftSubject(StrEnum):
+    """What a SubscriptionStateMismatch is about."""
+
+    Plan = "Plan"
+    CancelAtPeriodEnd = "CancelAtPeriodEnd"
+    Price = "Price"
+    Currency = "Currency"
+
+
+# A state mismatch is stored with the sentence the drift check writes
+# (stripe_sync/drift.py `detect`); its opening words name the field, in rows
+# old and new alike.
+_SUBJECT_OF_DESCRIPTION = {
+    "Plan differs": DriftSubject.Plan,
+    "Cancel-at-period-end differs": DriftSubject.CancelAtPeriodEnd,
+    "Current price amount differs": DriftSubject.Price,
+    "Currency differs": DriftSubject.Currency,
+}
+
+
 @dataclass(frozen=True)
 class DriftDiscrepancy:
+    """One drift finding. For a state mismatch `expected_value` is Stripe's
+    value and `actual_value` ours; other kinds say in their own fields."""
+
     kind: str
+    subject: DriftSubject | None  # a state mismatch's field
     description: str | None
     severity: str | None
     expected_event_type: str | None
     expected_value: str | None
     actual_value: str | None
     occurred_at: str | None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """An account's latest drift check, for the `sync` command's findings."""
+
+    checked_at: datetime | None
+    currency: str | None
+    discrepancies: list[DriftDiscrepancy]
 
 
 @dataclass(frozen=True)
@@ -76,6 +111,7 @@ class Payment:
     failure_reason: str | None
     invoice_url: str | None  # invoice PDF
     credit_note_url: str | None  # credit note PDF
+    amount_from_credit: Decimal  # paid from the credit balance: amount + VAT - total
 
 
 @dataclass(frozen=True)
@@ -100,8 +136,9 @@ class AccountDetail:
     monthly_recurring_revenue: Decimal | None  # the current price
     forward_monthly_recurring_revenue: Decimal | None
     mrr_changes_at_renewal: bool
-    currency: str | None
+    currency: str | None  # the current price's, else the payment history's
     renewal_date: datetime | None
+    renewal: Renewal  # what the renewal date means: renews, expires or expired
     subscribed_since: datetime | None
     has_ever_subscribed: bool
     country: str | None
@@ -131,7 +168,8 @@ class AccountSummary:
     monthly_recurring_revenue: Decimal | None
     forward_monthly_recurring_revenue: Decimal | None
     mrr_changes_at_renewal: bool
-    currency: str | None
+    currency: str | None  # the current price's, else the payment history's
+    renewal: Renewal
     subscribed_since: datetime | None
     lifetime_value: Decimal | None
     last_invoice_date: datetime | None
@@ -143,10 +181,15 @@ class AccountSummary:
     created_at: datetime
 
 
+# A canceled account has no current price, but its lifetime value is still
+# money in the currency it paid in: the newest transaction's.
 _ACCOUNT_SQL = f"""
     SELECT t.*, t.logo->>'Url' AS logo_url, {STATUS_SQL} AS status, s.id AS subscription_id,
            s.cancel_at_period_end, s.scheduled_plan, s.scheduled_price_amount, s.current_price_amount,
-           s.current_price_currency, s.current_period_end, s.subscribed_since, s.stripe_customer_id,
+           COALESCE(s.current_price_currency, (
+               SELECT tx->>'Currency' FROM jsonb_array_elements(s.payment_transactions) AS tx
+               ORDER BY tx->>'Date' DESC LIMIT 1
+           )) AS currency, s.current_period_end, s.subscribed_since, s.stripe_customer_id,
            s.billing_info, s.payment_method, s.has_drift_detected, s.drift_checked_at, s.drift_discrepancies,
            COALESCE({HAS_EVER_SUBSCRIBED_SQL}, false) AS has_ever_subscribed,
            CASE WHEN s.id IS NOT NULL THEN {money.lifetime_value_sql("s")} END AS lifetime_value
@@ -189,8 +232,9 @@ def account_detail(
         monthly_recurring_revenue=price,
         forward_monthly_recurring_revenue=displayed_forward_mrr(price, row["cancel_at_period_end"], scheduled),
         mrr_changes_at_renewal=mrr_changes_at_renewal(change, price, scheduled),
-        currency=row["current_price_currency"],
+        currency=row["currency"],
         renewal_date=as_utc(row["current_period_end"]),
+        renewal=renewal(AccountStatus(row["status"]), as_utc(row["current_period_end"]), now),
         subscribed_since=as_utc(row["subscribed_since"]),
         has_ever_subscribed=row["has_ever_subscribed"],
         country=address.get("Country") if address else None,
@@ -223,7 +267,8 @@ def account_summary(conn: Connection, tenant_id: int | str, now: datetime) -> Ac
         monthly_recurring_revenue=price,
         forward_monthly_recurring_revenue=displayed_forward_mrr(price, row["cancel_at_period_end"], scheduled),
         mrr_changes_at_renewal=mrr_changes_at_renewal(change, price, scheduled),
-        currency=row["current_price_currency"],
+        currency=row["currency"],
+        renewal=renewal(AccountStatus(row["status"]), as_utc(row["current_period_end"]), now),
         subscribed_since=as_utc(row["subscribed_since"]),
         lifetime_value=row["lifetime_value"],
         last_invoice_date=last_invoice[0].date if last_invoice else None,
@@ -264,9 +309,22 @@ def _payment_method(method: dict[str, Any]) -> PaymentMethod:
     )
 
 
+def drift(conn: Connection, tenant_id: int | str) -> Drift:
+    """The findings of the account's latest drift check."""
+    row = _account(conn, tenant_id)
+    return Drift(
+        checked_at=as_utc(row["drift_checked_at"]),
+        currency=row["currency"],
+        discrepancies=[_discrepancy(item) for item in row["drift_discrepancies"] or []],
+    )
+
+
 def _discrepancy(item: dict[str, Any]) -> DriftDiscrepancy:
+    description = item.get("Description") or ""
+    subject = next((s for opening, s in _SUBJECT_OF_DESCRIPTION.items() if description.startswith(opening)), None)
     return DriftDiscrepancy(
         kind=item.get("Kind", ""),
+        subject=subject if item.get("Kind") == "SubscriptionStateMismatch" else None,
         description=item.get("Description"),
         severity=item.get("Severity"),
         expected_event_type=item.get("ExpectedEventType"),
@@ -295,7 +353,8 @@ def payment_history(conn: Connection, tenant_id: int | str, *, page: PageRequest
             " tx->>'Status' AS status, tx->>'FailureReason' AS failure_reason,"
             " tx->>'InvoiceUrl' AS invoice_url, tx->>'CreditNoteUrl' AS credit_note_url,"
             " (tx->>'RefundedAt')::timestamptz AS refunded_at,"
-            " (tx->>'CreditNotedAt')::timestamptz AS credit_noted_at"
+            " (tx->>'CreditNotedAt')::timestamptz AS credit_noted_at,"
+            " COALESCE((tx->>'AmountFromCredit')::numeric(18, 2), 0) AS amount_from_credit"
             " FROM subscriptions s CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS tx"
             " WHERE s.tenant_id = :id"
             " ORDER BY (tx->>'Date')::timestamptz DESC, tx->>'Id' DESC LIMIT :limit OFFSET :offset"
@@ -323,6 +382,7 @@ def _payment(row: Any) -> Payment:
         failure_reason=row["failure_reason"],
         invoice_url=row["invoice_url"],
         credit_note_url=row["credit_note_url"],
+        amount_from_credit=row["amount_from_credit"],
     )
 
 

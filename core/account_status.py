@@ -4,6 +4,7 @@ row already read."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -23,6 +24,23 @@ class AccountStatus(StrEnum):
 class PlannedChange(StrEnum):
     Cancellation = "Cancellation"
     ScheduledPlanChange = "ScheduledPlanChange"
+
+
+class Renewal(StrEnum):
+    """What the renewal date means (docs/rules.md R77)."""
+
+    Renews = "Renews"
+    Expires = "Expires"  # cancels at period end
+    Expired = "Expired"  # canceled, or the date has passed
+
+
+def renewal(status: AccountStatus, renewal_date: datetime | None, now: datetime) -> Renewal:
+    """A date in the past never reads "renews": the subscription ran out then."""
+    if status is AccountStatus.Canceled or (renewal_date is not None and renewal_date < now):
+        return Renewal.Expired
+    if status is AccountStatus.Canceling:
+        return Renewal.Expires
+    return Renewal.Renews
 
 
 # A tenant with its subscription, as t and s: what the SQL below and the

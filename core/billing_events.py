@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from core.dashboard.mrr import MRR_MOVING_TYPES
 from core.listing import as_utc, normalized_search, parse_tenant_id, search_params, tenant_name_match
 from core.paging import Page, PageRequest
 from db.enums import BillingEventType as T
@@ -27,23 +28,17 @@ class BillingEventPreset(StrEnum):
     other = "other"
 
 
-# The presets overlap on purpose (backoffice.md 4.6).
+# The presets overlap on purpose (backoffice.md 4.6). "MRR impact" is the MRR
+# trend's own definition; "subscription state" every change of plan or of
+# whether the subscription continues.
 PRESET_TYPES: dict[BillingEventPreset, tuple[T, ...]] = {
-    BillingEventPreset.mrr_impact: (
-        T.SubscriptionCreated,
-        T.SubscriptionUpgraded,
-        T.SubscriptionDowngradeScheduled,
-        T.SubscriptionDowngradeCancelled,
-        T.SubscriptionDowngraded,
-        T.SubscriptionReactivated,
-        T.SubscriptionCancelled,
-        T.SubscriptionExpired,
-        T.SubscriptionImmediatelyCancelled,
-    ),
+    BillingEventPreset.mrr_impact: MRR_MOVING_TYPES,
     BillingEventPreset.subscription_state: (
         T.SubscriptionCreated,
         T.SubscriptionUpgraded,
         T.SubscriptionDowngraded,
+        T.SubscriptionCancelled,
+        T.SubscriptionReactivated,
         T.SubscriptionExpired,
         T.SubscriptionImmediatelyCancelled,
         T.SubscriptionSuspended,
@@ -62,6 +57,40 @@ PRESET_TYPES: dict[BillingEventPreset, tuple[T, ...]] = {
     ),
 }
 VISIBLE_BY_DEFAULT = tuple(event_type for event_type in T if event_type is not T.NoOp)
+
+# The types whose row names a plan it moves from, to, or stays on.
+_PLAN_TYPES = frozenset(
+    {
+        T.SubscriptionCreated,
+        T.SubscriptionRenewed,
+        T.SubscriptionUpgraded,
+        T.SubscriptionDowngradeScheduled,
+        T.SubscriptionDowngradeCancelled,
+        T.SubscriptionDowngraded,
+        T.SubscriptionReactivated,
+        T.SubscriptionExpired,
+        T.SubscriptionImmediatelyCancelled,
+        T.SubscriptionSuspended,
+        T.SubscriptionCancelled,
+        T.PaymentRefunded,
+    }
+)
+
+
+def plan_change(event_type: T, from_plan: str | None, to_plan: str | None) -> tuple[str, ...]:
+    """The plans an event shows, for the console and the command line alike:
+    (from, to) for a change, (plan,) for an event on a plan it keeps, () for
+    one about no plan. A creation without a from-plan starts on Basis; a
+    cancellation's row carries the plan it leaves, and goes to Basis."""
+    if event_type not in _PLAN_TYPES or not to_plan:
+        return ()
+    if event_type is T.SubscriptionCancelled:
+        return (to_plan, "Basis")
+    if event_type is T.SubscriptionCreated:
+        return (from_plan or "Basis", to_plan)
+    if from_plan is None or from_plan == to_plan:
+        return (to_plan,)
+    return (from_plan, to_plan)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from core.listing import as_utc, normalized_search, search_params, tenant_name_match
+from core.errors import NotFound
+from core.listing import as_utc, normalized_search, parse_tenant_id, search_params, tenant_name_match
 from core.paging import Page, PageRequest
 from db.enums import PaymentTransactionStatus
 
@@ -62,6 +63,12 @@ class InvoiceRow:
     credit_note_url: str | None
     credit_noted_at: datetime | None
     refunded_at: datetime | None
+    amount_from_credit: Decimal  # paid from the customer's credit balance: amount + VAT - total
+
+    @property
+    def sign(self) -> int:
+        """-1 on a refund or credit-note row: money going back to the customer."""
+        return 1 if self.row_kind is InvoiceRowKind.Invoice else -1
 
 
 # Projection 0.6, kept per transaction in payment_transaction_rows (migrations
@@ -267,6 +274,13 @@ def _keys_by_status(
     return keys
 
 
+# The credit balance an invoice used is kept on its transaction only (R40:
+# AmountFromCredit); a page reads it for its own rows.
+_FROM_CREDIT_SQL = (
+    "COALESCE((s.payment_transactions -> (p.position - 1) ->> 'AmountFromCredit')::numeric(18, 2), 0)"
+)
+
+
 def _rows_by_key(conn: Connection, keys: list[_Key]) -> list[InvoiceRow]:
     if not keys:
         return []
@@ -275,11 +289,13 @@ def _rows_by_key(conn: Connection, keys: list[_Key]) -> list[InvoiceRow]:
             "SELECT p.transaction_id AS id, k.row_kind, k.row_date, k.row_status, p.tenant_id,"
             " COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url, p.plan, p.amount,"
             " p.amount_excluding_tax, p.tax_amount, p.currency, p.failure_reason, p.invoice_url,"
-            " p.credit_note_url, p.credit_noted_at, p.refunded_at"
+            " p.credit_note_url, p.credit_noted_at, p.refunded_at,"
+            f" {_FROM_CREDIT_SQL} AS amount_from_credit"
             " FROM unnest(CAST(:subscriptions AS text[]), CAST(:positions AS integer[]), CAST(:kinds AS text[]),"
             "  CAST(:dates AS timestamptz[]), CAST(:statuses AS text[])) WITH ORDINALITY"
             "  AS k(subscription_id, position, row_kind, row_date, row_status, n)"
             " JOIN payment_transaction_rows p ON p.subscription_id = k.subscription_id AND p.position = k.position"
+            " JOIN subscriptions s ON s.id = p.subscription_id"
             " LEFT JOIN tenants t ON t.id = p.tenant_id ORDER BY k.n"
         ),
         {
@@ -312,4 +328,96 @@ def _invoice_row(row: Any) -> InvoiceRow:
         credit_note_url=row["credit_note_url"],
         credit_noted_at=as_utc(row["credit_noted_at"]),
         refunded_at=as_utc(row["refunded_at"]),
+        amount_from_credit=row["amount_from_credit"],
+    )
+
+
+# -- one invoice ------------------------------------------------------------------
+
+
+class InvoiceLineKind(StrEnum):
+    """The lines of an invoice's detail, in their order."""
+
+    Plan = "Plan"  # the subscription, excluding VAT
+    Vat = "Vat"
+    Total = "Total"  # the invoice total, VAT included
+    CreditApplied = "CreditApplied"  # paid from the customer's credit balance
+    Paid = "Paid"  # what the card paid
+    Refund = "Refund"
+    CreditNote = "CreditNote"
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    kind: InvoiceLineKind
+    amount: Decimal  # negative for what went back to the customer
+    at: datetime | None = None  # a refund's or credit note's date
+
+
+@dataclass(frozen=True)
+class InvoiceDetail:
+    id: str
+    tenant_id: str
+    tenant_name: str
+    date: datetime
+    plan: str | None
+    status: PaymentTransactionStatus
+    currency: str
+    failure_reason: str | None
+    lines: tuple[InvoiceLine, ...]
+    invoice_url: str | None  # the invoice PDF
+    credit_note_url: str | None  # the credit note PDF
+
+
+_INVOICE_SQL = """
+    SELECT t.id AS tenant_id, t.name AS tenant_name, tx->>'Id' AS id, (tx->>'Date')::timestamptz AS date,
+           tx->>'Plan' AS plan, tx->>'Status' AS status, tx->>'Currency' AS currency,
+           tx->>'FailureReason' AS failure_reason, tx->>'InvoiceUrl' AS invoice_url,
+           tx->>'CreditNoteUrl' AS credit_note_url,
+           (tx->>'AmountExcludingTax')::numeric(18, 2) AS amount_excluding_tax,
+           (tx->>'TaxAmount')::numeric(18, 2) AS tax_amount, (tx->>'Amount')::numeric(18, 2) AS amount,
+           COALESCE((tx->>'InvoiceTotal')::numeric(18, 2),
+                    (tx->>'AmountExcludingTax')::numeric(18, 2) + (tx->>'TaxAmount')::numeric(18, 2)) AS total,
+           COALESCE((tx->>'AmountFromCredit')::numeric(18, 2), 0) AS from_credit,
+           (tx->>'RefundedAt')::timestamptz AS refunded_at, (tx->>'CreditNotedAt')::timestamptz AS credit_noted_at
+    FROM tenants t JOIN subscriptions s ON s.tenant_id = t.id
+    CROSS JOIN LATERAL jsonb_array_elements(s.payment_transactions) AS tx
+    WHERE t.id = :tenant AND t.deleted_at IS NULL AND tx->>'Id' = :id
+"""
+
+
+def invoice_detail(conn: Connection, tenant_id: int | str, invoice_id: str) -> InvoiceDetail:
+    """One transaction of an account as an invoice: its lines (the plan, VAT,
+    the total, credit applied, paid, and what went back), its status and its
+    documents. Refunds and credit notes are negative lines."""
+    row = conn.execute(text(_INVOICE_SQL), {"tenant": parse_tenant_id(tenant_id), "id": invoice_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"invoice {invoice_id} of tenant {tenant_id} not found")
+    status = PaymentTransactionStatus(row["status"])
+    lines = [
+        InvoiceLine(InvoiceLineKind.Plan, row["amount_excluding_tax"]),
+        InvoiceLine(InvoiceLineKind.Vat, row["tax_amount"]),
+        InvoiceLine(InvoiceLineKind.Total, row["total"]),
+    ]
+    if row["from_credit"]:
+        lines.append(InvoiceLine(InvoiceLineKind.CreditApplied, -row["from_credit"]))
+    lines.append(InvoiceLine(InvoiceLineKind.Paid, row["amount"]))
+    # The same reversal the invoices list shows (R48): a credit note, else a refund.
+    if row["credit_note_url"] is not None or row["credit_noted_at"] is not None:
+        at = row["credit_noted_at"] or row["refunded_at"] or row["date"]
+        lines.append(InvoiceLine(InvoiceLineKind.CreditNote, -row["amount"], as_utc(at)))
+    elif status is PaymentTransactionStatus.Refunded or row["refunded_at"] is not None:
+        lines.append(InvoiceLine(InvoiceLineKind.Refund, -row["amount"], as_utc(row["refunded_at"] or row["date"])))
+    return InvoiceDetail(
+        id=row["id"],
+        tenant_id=str(row["tenant_id"]),
+        tenant_name=row["tenant_name"],
+        date=as_utc(row["date"]),
+        plan=row["plan"],
+        status=status,
+        currency=row["currency"],
+        failure_reason=row["failure_reason"],
+        lines=tuple(lines),
+        invoice_url=row["invoice_url"],
+        credit_note_url=row["credit_note_url"],
     )

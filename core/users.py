@@ -5,7 +5,7 @@ decisions.md: the PR's search minimum, columns, tiles and tabs)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -57,7 +57,7 @@ class UserRow:
     tenant_planned_change: PlannedChange | None
     tenant_has_ever_subscribed: bool
     created_at: datetime
-    last_seen_at: datetime | None  # the last sign-in
+    last_seen_at: datetime | None  # the last activity (not necessarily a sign-in)
     avatar_url: str | None
 
 
@@ -127,18 +127,30 @@ _USER_COLUMNS = f"""
 """
 # Most recently seen first; never-seen users last (the original's default view).
 _RECENT_FIRST = "u.last_seen_at DESC NULLS LAST, u.email, u.id"
+# Who counts as a user, on every screen and report (docs/rules.md R78): a
+# live user of a live account. The users list, its total and the dashboard's
+# user figures all read this rule.
 _VISIBLE = (
     "u.deleted_at IS NULL"
     " AND NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = u.tenant_id AND d.deleted_at IS NOT NULL)"
 )
 # Every live user, less those of deleted accounts. live_user_days (migration
 # 0005, kept by a trigger) counts each live user once, on the day it was
-# created, so the first figure is a sum of a few thousand counters rather than
-# a count of a million index entries; deleted accounts are few.
-_EVERYONE_COUNT_SQL = (
+# created and on the day it was last seen, so a figure is a sum of a few
+# thousand counters rather than a count of a million index entries; deleted
+# accounts are few. A period starts inside a UTC day: whole days after it come
+# from the summary, that day's tail from the index of last_seen_at (0002).
+_COUNTED_USERS_SQL = (
     "SELECT (SELECT COALESCE(sum(created), 0)::bigint FROM live_user_days)"
     " - (SELECT count(*) FROM tenants d JOIN users u ON u.tenant_id = d.id"
     "    WHERE d.deleted_at IS NOT NULL AND u.deleted_at IS NULL)"
+)
+_COUNTED_USERS_SEEN_SQL = (
+    "SELECT (SELECT COALESCE(sum(last_seen), 0)::bigint FROM live_user_days WHERE day > :first_day)"
+    " + (SELECT count(*) FROM users WHERE deleted_at IS NULL"
+    "    AND last_seen_at >= :since AND last_seen_at < :first_day_end)"
+    " - (SELECT count(*) FROM tenants d JOIN users u ON u.tenant_id = d.id"
+    "    WHERE d.deleted_at IS NOT NULL AND u.deleted_at IS NULL AND u.last_seen_at >= :since)"
 )
 _SEARCH_TEXT = f"u.email || ' ' || {_NAMES_SQL}"  # indexed by ix_users_search_bigrams (migration 0007)
 _ROW_KEYS = "u.id, u.last_seen_at, u.email"
@@ -179,6 +191,17 @@ class _Search:
         )
 
 
+def counted_users(conn: Connection, *, seen_since: datetime | None = None) -> int:
+    """The users who count (`_VISIBLE`); with `seen_since`, those last seen
+    since that instant (the dashboard's active users)."""
+    if seen_since is None:
+        return conn.execute(text(_COUNTED_USERS_SQL)).scalar_one()
+    first_day = seen_since.astimezone(UTC).date()
+    first_day_end = datetime.combine(first_day + timedelta(days=1), time.min, tzinfo=UTC)
+    params = {"since": seen_since, "first_day": first_day, "first_day_end": first_day_end}
+    return conn.execute(text(_COUNTED_USERS_SEEN_SQL), params).scalar_one()
+
+
 def list_users(
     conn: Connection,
     *,
@@ -193,7 +216,7 @@ def list_users(
     term = normalized_search(search)
     params: dict[str, Any] = {"limit": page.page_size, "offset": page.offset}
     if len(term) < SEARCH_MINIMUM:
-        total = conn.execute(text(_EVERYONE_COUNT_SQL)).scalar_one()
+        total = conn.execute(text(_COUNTED_USERS_SQL)).scalar_one()
         return _page(conn, f"SELECT u.id FROM users u WHERE {_VISIBLE}", params, total, page)
     searched = _Search({**params, **search_params(term)})
     if estimate_large_total:
@@ -230,7 +253,7 @@ def _estimated_total(conn: Connection, searched: _Search) -> tuple[int, bool]:
     share, everyone = conn.execute(
         text(
             f"SELECT (SELECT avg(CASE WHEN {searched.own_fields_check} THEN 1.0 WHEN {named} THEN 1.0 ELSE 0 END)"
-            f"  FROM users u {sample_of(conn, 'users')} WHERE u.deleted_at IS NULL), ({_EVERYONE_COUNT_SQL})"
+            f"  FROM users u {sample_of(conn, 'users')} WHERE u.deleted_at IS NULL), ({_COUNTED_USERS_SQL})"
         ),
         searched.params,
     ).one()

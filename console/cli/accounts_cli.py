@@ -8,12 +8,14 @@ from typing import Any, Optional
 import typer
 
 from console.cli.billing_lists import print_billing_events
+from console.findings import english_findings
 from console.cli.context import app_context
-from console.cli.lists import choice, mrr_cell, page_line, read
+from console.cli.lists import choice, email_status, mrr_cell, page_line, read
 from console.cli.options import JsonOption, PageOption, PageSizeOption, enum_values, search_option, tenant_id_argument
 from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH, Formatter
 from core import account_detail, account_users, accounts, billing_events
+from core.account_status import Renewal
 from core.accounts import AccountSort, AccountStatus
 from core.clock import utcnow
 from core.jsonable import to_jsonable
@@ -123,7 +125,7 @@ def _print_account(detail: account_detail.AccountDetail, lists: dict[str, Page[A
         [
             ["Plan", f"{detail.plan} · {detail.status}" + ("" if detail.state == "Active" else f" · {detail.state}")],
             ["MRR", mrr_cell(fmt, detail)],
-            ["Renewal", fmt.moment(detail.renewal_date)],
+            [_RENEWAL_LABELS[detail.renewal], fmt.moment(detail.renewal_date)],
             ["Lifetime value", fmt.money(detail.lifetime_value, detail.currency)],
             ["Subscribed since", fmt.moment(detail.subscribed_since)],
             [
@@ -140,11 +142,12 @@ def _print_account(detail: account_detail.AccountDetail, lists: dict[str, Page[A
             ["Signed up", fmt.moment(detail.created_at)],
         ],
     )
+    print_findings(detail.drift_discrepancies, detail.currency, detail.drift_checked_at, fmt)
     users_page = lists["users"]
     emit_table(
         f"Users ({users_page.total})",
-        ["Name", "Email", "Role", "Last sign-in", "Status"],
-        [[u.display_name, u.email, u.role, fmt.moment(u.last_seen_at), u.status] for u in users_page.items],
+        ["Name", "Email", "Role", "Last seen", "Status"],
+        [[u.display_name, u.email, u.role, fmt.moment(u.last_seen_at), email_status(u)] for u in users_page.items],
     )
     payments = lists["payment_history"]
     emit_table(
@@ -164,6 +167,15 @@ def _print_account(detail: account_detail.AccountDetail, lists: dict[str, Page[A
         ],
     )
     print_billing_events(lists["billing_events"], fmt, f"Billing events ({lists['billing_events'].total})")
+
+
+_RENEWAL_LABELS = {Renewal.Renews: "Renews", Renewal.Expires: "Expires", Renewal.Expired: "Expired"}
+
+
+def print_findings(findings: list[account_detail.DriftDiscrepancy], currency: str | None, checked_at: Any, fmt: Formatter) -> None:
+    """The latest drift check's findings in words, ours and Stripe's values side by side."""
+    if findings:
+        emit_table(f"Drift findings (checked {fmt.moment(checked_at)})", ["Severity", "Finding"], english_findings(findings, currency))
 
 
 def _payment_status(payment: account_detail.Payment) -> str:

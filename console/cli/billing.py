@@ -18,6 +18,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+from core import account_detail
 from core.audit import cli_actor
 from core.clock import utcnow
 from core.errors import OperatorError
@@ -27,10 +28,12 @@ from stripe_sync.drift import acknowledge_drift
 from stripe_sync.drift_worker import DEFAULT_STALENESS, DriftCheckResult, check_stale
 from stripe_sync.sync import SyncResult, TenantProgress, sync_all, sync_tenant
 
+from console.cli.accounts_cli import print_findings
 from console.cli.context import app_context
 from console.cli.groups import drift_app, stripe_app
 from console.cli.options import JsonOption, tenant_id_argument
 from console.cli.output import emit_json, emit_table, stderr, stdout, usage_error
+from console.cli.reports import Formatter
 
 
 def register(app: typer.Typer) -> None:
@@ -78,6 +81,10 @@ def sync(
         emit_json(result_one.to_json())
     else:
         _print_result(result_one)
+        if result_one.has_drift_detected:
+            with app.reading() as conn:
+                found = account_detail.drift(conn, tenant_id)
+            print_findings(found.discrepancies, found.currency, found.checked_at, Formatter(app.settings.locale))
 
 
 @drift_app.command("ack")

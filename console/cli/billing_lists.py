@@ -29,7 +29,7 @@ def print_billing_events(page: Page[billing_events.BillingEventRow], fmt: Format
                 fmt.moment(e.occurred_at),
                 e.tenant_name or DASH,
                 e.event_type,
-                f"{e.from_plan or 'Basis'} → {e.to_plan}" if e.to_plan else DASH,
+                " → ".join(billing_events.plan_change(e.event_type, e.from_plan, e.to_plan)) or DASH,
                 _signed(fmt, e.amount_delta, e.currency),
                 fmt.money(e.committed_mrr, e.currency),
             ]

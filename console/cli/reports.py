@@ -97,11 +97,11 @@ def kpis_command(ctx: typer.Context, period: int = PeriodOption, json: bool = Js
         f"KPIs, last {result.period} days",
         ["Tile", "Value", "Detail"],
         [
-            ["Total accounts", fmt.number(result.total_tenants), f"+{fmt.number(result.new_tenants_in_period)} new, {fmt.percent(result.new_tenants_delta_percent)} vs prior period"],
-            ["Blended MRR", money(result.blended_monthly_recurring_revenue), f"{fmt.percent(result.blended_monthly_recurring_revenue_delta_percent)} vs prior period"],
+            ["Total accounts", fmt.number(result.total_tenants), f"+{fmt.number(result.new_tenants_in_period)} new, new accounts {fmt.percent(result.new_tenants_delta_percent)} vs prior {result.period} days"],
+            ["Blended MRR", money(result.blended_monthly_recurring_revenue), f"{fmt.percent(result.blended_monthly_recurring_revenue_delta_percent)} over the last {result.period} days"],
             ["Total revenue", money(result.total_revenue), "All-time, excluding VAT"],
             ["Users active", fmt.number(result.active_users_in_period), f"of {fmt.number(result.total_users)} users"],
-            ["Active sessions", fmt.number(result.active_sessions_last_24_hours), "Last 24 hours"],
+            ["Sessions started", fmt.number(result.sessions_started_last_24_hours), "Last 24 hours, not revoked"],
             ["Paying / trial / canceled", f"{fmt.number(result.active_tenants)} / {fmt.number(result.trial_tenants)} / {fmt.number(result.canceled_tenants)}", "Active paying, never paid, paid before"],
         ],
     )

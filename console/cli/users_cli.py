@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import typer
 
-from console.cli.lists import mrr_cell, page_line, read
+from console.cli.lists import email_status, mrr_cell, page_line, read
 from console.cli.options import JsonOption, PageOption, PageSizeOption, identifier, search_option
 from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH
@@ -27,16 +27,16 @@ def users_list(
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
 ) -> None:
-    """Users of every account, most recently signed in first."""
+    """Users of every account, most recently seen first."""
     result, fmt = read(ctx, lambda conn: users.list_users(conn, search=search, page=PageRequest(page, page_size)))
     if json:
         emit_json(result)
         return
     emit_table(
         "Users",
-        ["Id", "Name", "Email", "Account", "Role", "Last sign-in", "Status"],
+        ["Id", "Name", "Email", "Account", "Role", "Last seen", "Status"],
         [
-            [u.id, u.display_name, u.email, u.tenant_name or DASH, u.role, fmt.moment(u.last_seen_at), u.status]
+            [u.id, u.display_name, u.email, u.tenant_name or DASH, u.role, fmt.moment(u.last_seen_at), email_status(u)]
             for u in result.items
         ],
     )
@@ -74,7 +74,7 @@ def users_show(
             ["Account memberships", fmt.number(tiles.memberships)],
             ["Active sessions", fmt.number(tiles.active_sessions)],
             ["Logins in last 30 days", fmt.number(tiles.logins_last_30_days)],
-            ["Last sign-in", fmt.moment(detail.last_seen_at)],
+            ["Last seen", fmt.moment(detail.last_seen_at)],
             ["Created", fmt.moment(detail.created_at)],
         ],
     )

@@ -40,8 +40,9 @@ from console.screens.account_tabs import (
     plan_block,
 )
 from console.screens.detail_screen import DetailScreen, detail_header
+from console.screens.invoice import InvoiceScreen
 from console.widgets.account_pane import user_bar
-from console.widgets.badges import country_text, plan_badge, status_badge, suspended_badge
+from console.widgets.badges import country_text, plan_badge, renewal_phrase, status_badge, suspended_badge
 from console.widgets.paged_list import PagedList
 from console.widgets.search_box import SearchBox
 from console.widgets.tiles import Tile
@@ -144,9 +145,9 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
             Text.assemble(
                 user_bar(counts, 4),
                 " ",
-                t("account.users_inactive", count=number(counts.inactive_users)),
+                t("account.users_inactive", count=counts.inactive_users),
                 " · ",
-                t("account.users_pending", count=number(counts.pending_users)),
+                t("account.users_pending", count=counts.pending_users),
             ),
         )
         self.query_one("#tile-ltv", Tile).show(
@@ -154,7 +155,7 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
             t("account.since", date=short_date(detail.subscribed_since)) if detail.subscribed_since else "",
         )
         self.query_one("#tile-mrr", Tile).show(
-            account_mrr(detail), t("account.renews", date=short_date(detail.renewal_date)) if detail.renewal_date else ""
+            account_mrr(detail), renewal_phrase(detail.renewal, short_date(detail.renewal_date)) if detail.renewal_date else ""
         )
         drift = self.query_one("#account-drift", Static)
         drift.update(drift_note(detail))
@@ -173,6 +174,8 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
     def on_paged_list_opened(self, message: PagedList.Opened) -> None:
         if isinstance(message.paged_list, TenantUsersList):
             self.backoffice.navigate("user", user_id=message.item.id)
+        elif isinstance(message.paged_list, PaymentsList):
+            self.app.push_screen(InvoiceScreen(self.tenant_id, message.item.id))
 
     # -- admin actions -------------------------------------------------------
 

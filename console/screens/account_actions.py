@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 from textual import work
 
-from console.formatting import number, short_date, short_datetime
+from console.formatting import moment, short_date
 from console.i18n import t
+from console.operator_errors import operator_message
 from console.screens.base import BackofficeScreen
-from console.widgets.cards import describe_error
 from console.widgets.dialogs import ActionsMenu, ConfirmDialog, ProgressDialog, ResultDialog
 from core.audit import console_actor
-from core.errors import OperatorError
 from stripe_sync.archive import ArchiveReplayResult, replay_archive
 from stripe_sync.drift import Acknowledgement, acknowledge_drift
 from stripe_sync.sync import SyncResult, sync_tenant
@@ -34,18 +33,16 @@ class ActionTarget:
 
 
 def failure_line(error: BaseException) -> str:
-    """What the operator reads: the operator error's own sentence, or the
-    first line of anything else."""
-    if isinstance(error, OperatorError):
-        return str(error)
-    return describe_error(error)
+    """What the operator reads: the operator error's sentence in the console's
+    language, or the first line of anything else."""
+    return operator_message(error)
 
 
 def sync_result_dialog(name: str, result: SyncResult) -> ResultDialog:
     """Clean: a check and the figures; drift: a warning with the count."""
     lines = [
         t("admin.sync.appended", count=result.billing_events_appended),
-        t("admin.sync.synced_at", time=short_datetime(result.synced_at)),
+        t("admin.sync.synced_at", time=moment(result.synced_at)),
     ]
     if result.has_drift_detected:
         lines.insert(0, t("admin.sync.drift_count", count=result.drift_discrepancy_count))
@@ -235,8 +232,8 @@ class AccountActionsScreen(BackofficeScreen):
                 [
                     t(
                         "admin.replay.appended",
-                        count=number(result.billing_events_appended),
-                        time=short_datetime(result.replayed_at),
+                        count=result.billing_events_appended,
+                        time=moment(result.replayed_at),
                     )
                 ],
                 tone="success",

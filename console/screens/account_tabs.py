@@ -13,16 +13,19 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Connection
 
-from console.formatting import DASH, ago, money, short_date, short_datetime
+from console.formatting import DASH, ago, moment, money, short_date, short_datetime
+from console.findings import finding_text, severity_text
 from console.i18n import t
 from console.widgets.badges import (
     country_text,
+    credit_applied,
+    invoice_amounts,
     event_badge,
     mrr_text,
     payment_status_badge,
     plan_badge,
     plan_transition,
-    renewal_label_key,
+    renewal_label,
     role_text,
     signed_money_text,
     status_badge,
@@ -106,14 +109,17 @@ class PaymentsList(PagedList[TenantQuery, Payment]):
 
     def cells(self, item: Payment) -> tuple[Cell, ...]:
         reversed_ = item.refunded or item.credit_noted
-        style = "strike dim" if reversed_ else ""
         status = payment_status_badge(item.status, failure_reason=item.failure_reason)
+        status.append_text(credit_applied(item.amount_from_credit, item.currency))
         if item.credit_noted:
             status.append(f" · {t('account.invoices.credit_note')} {short_date(item.credit_noted_at)}", style="dim")
         elif item.refunded and str(item.status) != "Refunded":
             status.append(f" · {t('enum.payment_status.Refunded')} {short_date(item.refunded_at)}", style="dim")
         elif item.refunded and item.refunded_at is not None:
             status.append(f" {short_date(item.refunded_at)}", style="dim")
+        if reversed_:
+            # What went back, as the negative amount it is.
+            status.append(f" {money(-item.amount, item.currency)}", style="red")
         documents = []
         if item.invoice_url:
             documents.append(f"{t('account.invoices.invoice_pdf')}: {item.invoice_url}")
@@ -122,9 +128,7 @@ class PaymentsList(PagedList[TenantQuery, Payment]):
         return (
             short_datetime(item.date),
             plan_badge(item.plan),
-            Text(money(item.amount_excluding_tax, item.currency), style=style, justify="right"),
-            Text(money(item.tax_amount, item.currency), style=style or "dim", justify="right"),
-            Text(money(item.amount, item.currency), style=style, justify="right"),
+            *invoice_amounts(item.amount_excluding_tax, item.tax_amount, item.amount, item.currency, struck=reversed_),
             status,
             " · ".join(documents) or DASH,
         )
@@ -244,15 +248,16 @@ def drift_note(detail: AccountDetail) -> RenderableType:
             + t(
                 "account.drift.detected",
                 count=len(detail.drift_discrepancies),
-                date=short_datetime(detail.drift_checked_at) if detail.drift_checked_at else DASH,
+                date=moment(detail.drift_checked_at),
             ),
             style="bold yellow",
         )
     ]
     for finding in detail.drift_discrepancies:
-        line = Text(f"  • {finding.kind}", style="yellow")
-        if finding.description:
-            line.append(f": {finding.description}", style="")
+        line = Text("  • ", style="yellow")
+        line.append(finding_text(finding, detail.currency))
+        if finding.severity:
+            line.append(f" ({severity_text(finding)})", style="dim")
         lines.append(line)
     return Group(*lines)
 
@@ -287,9 +292,7 @@ def plan_block(detail: AccountDetail) -> RenderableType:
     facts.add_column(style="dim", no_wrap=True)
     facts.add_column()
     facts.add_row(t("account.subscribed_since"), short_date(detail.subscribed_since))
-    facts.add_row(
-        t(renewal_label_key(detail.status, detail.cancel_at_period_end)), short_date(detail.renewal_date)
-    )
+    facts.add_row(renewal_label(detail.renewal), short_date(detail.renewal_date))
     facts.add_row(t("account.billing_address"), _address(detail))
     facts.add_row(t("account.payment_method"), _payment_method(detail))
     if detail.tax_id:

@@ -16,7 +16,7 @@ from rich.text import Text
 from sqlalchemy import Connection
 from textual.app import ComposeResult
 
-from console.formatting import ago, money
+from console.formatting import money, short_datetime
 from console.i18n import t
 from console.screens.list_screen import ListScreen
 from console.widgets.badges import event_badge, plan_transition, signed_money_text
@@ -64,9 +64,8 @@ class BillingEventsList(PagedList[BillingEventQuery, BillingEventRow]):
         return item.id
 
     def cells(self, item: BillingEventRow) -> tuple[Cell, ...]:
-        now = self.current_query.now if self.current_query else item.occurred_at
         return (
-            ago(item.occurred_at, now),
+            short_datetime(item.occurred_at),
             event_badge(item.event_type),
             item.tenant_name,
             plan_transition(item.event_type, item.from_plan, item.to_plan),

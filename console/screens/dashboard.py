@@ -18,7 +18,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Static
 
-from console.formatting import header_date, local, time_of_day
+from console.formatting import header_date, time_of_day, utc
 from console.i18n import t
 from console.screens.base import BackofficeScreen
 from console.widgets.cards import CardGrid, CardRequest, DataCard
@@ -55,6 +55,7 @@ class DashboardScreen(BackofficeScreen):
         self._round = 0
         self._pending: set[DataCard] = set()  # type: ignore[type-arg]
         self._failed = False
+        self._unreachable = False  # a card of this round could not reach the database
         self._stale = False
         self._timer: Timer | None = None
         self._updated_at: datetime | None = None  # the last round where every card loaded
@@ -93,9 +94,10 @@ class DashboardScreen(BackofficeScreen):
         self._round += 1
         self._stale = False
         self._failed = False
+        self._unreachable = False
         request = CardRequest(period=self.period, now=self.backoffice.clock(), round=self._round)
         self.query_one("#dashboard-overview", Static).update(
-            t("dashboard.overview", today=header_date(local(request.now).date()))
+            t("dashboard.overview", today=header_date(utc(request.now).date()))
         )
         self._pending = set(self.cards)
         for card in self._pending:
@@ -110,6 +112,7 @@ class DashboardScreen(BackofficeScreen):
             return
         if not self._failed:
             self._updated_at = request.now
+        self.backoffice.database_answered(not self._unreachable, RETRY_SECONDS)
         updated = self.query_one("#dashboard-updated", Static)
         text = t("dashboard.updated_at", time=time_of_day(self._updated_at)) if self._updated_at else ""
         if self._failed:
@@ -119,9 +122,16 @@ class DashboardScreen(BackofficeScreen):
         self._timer = self.set_timer(RETRY_SECONDS if self._failed else REFRESH_SECONDS, self._refresh_due)
 
     def on_data_card_loaded(self, message: DataCard.Loaded) -> None:
+        if message.request == message.card.request:
+            message.card.show_age("")
         self._settled(message.card, message.request, failed=False)
 
     def on_data_card_failed(self, message: DataCard.Failed) -> None:
+        card = message.card
+        if message.request == card.request and card.has_figures and card.data_from is not None:
+            # The last figures stay, greyed, with their age; the banner says why.
+            card.show_age(t("card.as_of", time=time_of_day(card.data_from)))
+        self._unreachable = self._unreachable or message.unreachable
         self._settled(message.card, message.request, failed=True)
 
     def _refresh_due(self) -> None:

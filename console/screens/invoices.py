@@ -1,7 +1,7 @@
 """Platform-wide invoices (backoffice.md 4.7): every invoice, refund and credit
 note row of every account. Search by account, views All / Invoices / Refunds
-and credit notes (`v`), statuses (`f`); reversal rows are struck through.
-Enter opens the account on its Invoices tab."""
+and credit notes (`v`), statuses (`f`); reversal rows are negative amounts.
+Enter opens the invoice (console/screens/invoice.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from rich.text import Text
 from sqlalchemy import Connection
 from textual.app import ComposeResult
 
-from console.formatting import ago, money
+from console.formatting import ago
 from console.i18n import t
 from console.screens.list_screen import ListScreen
-from console.widgets.badges import payment_status_badge, plan_badge
+from console.screens.invoice import InvoiceScreen
+from console.widgets.badges import credit_applied, invoice_amounts, payment_status_badge, plan_badge
 from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.view_pills import ViewPills
@@ -58,22 +59,19 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
         return f"{item.id}:{item.row_kind}"
 
     def cells(self, item: InvoiceRow) -> tuple[Cell, ...]:
-        reversal = item.row_kind is not InvoiceRowKind.Invoice
-        style = "strike dim" if reversal else ""
         if item.row_kind is InvoiceRowKind.CreditNote:
             status = Text(t("invoices.kind.CreditNote"), style="dim")
         elif item.row_kind is InvoiceRowKind.Refund:
             status = Text(t("invoices.kind.Refund"), style="dim")
         else:
             status = payment_status_badge(item.status, failure_reason=item.failure_reason)
+            status.append_text(credit_applied(item.amount_from_credit, item.currency))
         now = self.current_query.now if self.current_query else item.date
         return (
             item.tenant_name,
             ago(item.date, now),
             plan_badge(item.plan),
-            Text(money(item.amount_excluding_tax, item.currency), style=style, justify="right"),
-            Text(money(item.tax_amount, item.currency), style=style or "dim", justify="right"),
-            Text(money(item.amount, item.currency), style=style, justify="right"),
+            *invoice_amounts(item.amount_excluding_tax, item.tax_amount, item.amount, item.currency, sign=item.sign),
             status,
         )
 
@@ -155,4 +153,4 @@ class InvoicesScreen(ListScreen):
         self.reload_list()
 
     def open_item(self, item: InvoiceRow) -> None:
-        self.backoffice.navigate("account", tenant_id=item.tenant_id, tab="invoices")
+        self.app.push_screen(InvoiceScreen(item.tenant_id, item.id))

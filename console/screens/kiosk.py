@@ -107,7 +107,7 @@ class KioskScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield BannerStrip(id="banners")
+        yield BannerStrip(id="banners", database=False)
         yield WallHeading(id="wall-heading")
         yield Static("", id="wall-stale")
         with Container(id="wall-panels"):

@@ -11,6 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from console.i18n import t
+from console.palette import theme_label
 from db.engine import describe
 
 
@@ -29,7 +30,7 @@ class OperatorMenu(ModalScreen[None]):
         options.append(None)
         kiosk_label = "operator_menu.exit_kiosk" if app.kiosk else "operator_menu.enter_kiosk"  # type: ignore[attr-defined]
         options.append(Option(t(kiosk_label), id="kiosk"))
-        options.append(Option(t("operator_menu.theme", name=app.theme), id="theme"))
+        options.append(Option(t("operator_menu.theme", name=theme_label(app.theme)), id="theme"))
         options.append(Option(t("operator_menu.help"), id="help"))
         if not app.kiosk:  # type: ignore[attr-defined]
             options.append(Option(t("operator_menu.quit"), id="quit"))

@@ -1,5 +1,5 @@
 """Users across every account (backoffice.md 4.4; decisions.md: search from
-two characters, columns Name + email, Account, Role, Last sign-in, Status).
+two characters, columns Name + email, Account, Role, Last seen, Status).
 Most recently seen first; enter opens the person."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class UsersList(PagedList[UserQuery, UserRow]):
         Column("name", "users.column.name", flex=True),
         Column("account", "users.column.account", drop=2, flex=True),
         Column("role", "users.column.role", drop=3),
-        Column("last_sign_in", "users.column.last_sign_in", drop=1),
+        Column("last_seen", "users.column.last_seen", drop=1),
         Column("status", "users.column.status", drop=4),
     )
     NOUN = "users.count"

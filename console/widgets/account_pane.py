@@ -24,14 +24,14 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from console.formatting import DASH, ago, money, number, short_date
+from console.formatting import DASH, ago, money, short_date
 from console.i18n import t
 from console.widgets.badges import (
     country_text,
     mrr_text,
     plan_badge,
     relative_phrase,
-    renewal_label_key,
+    renewal_label,
     status_badge,
     suspended_badge,
 )
@@ -163,9 +163,8 @@ def _facts(*pairs: tuple[str, RenderableType | str]) -> Table:
 
 
 def _plan_and_revenue(summary: AccountSummary) -> RenderableType:
-    renewal_key = renewal_label_key(summary.status, _cancels(summary))
     facts = _facts(
-        (t(renewal_key), short_date(summary.renewal_date)),
+        (renewal_label(summary.renewal), short_date(summary.renewal_date)),
         (
             t("accounts.column.mrr"),
             mrr_text(
@@ -187,11 +186,6 @@ def _plan_and_revenue(summary: AccountSummary) -> RenderableType:
     return Group(facts, suspended) if suspended.plain else facts
 
 
-def _cancels(summary: AccountSummary) -> bool:
-    # The summary has no planned change of its own: cancelling is what sends MRR to 0.
-    return summary.status == "Canceling"
-
-
 def _owners(summary: AccountSummary) -> RenderableType:
     if not summary.owners.items:
         return Text(t("accounts.pane.no_owners"), style="dim")
@@ -211,7 +205,7 @@ def _owners(summary: AccountSummary) -> RenderableType:
 def _users(summary: AccountSummary, now: datetime) -> RenderableType:
     counts = summary.user_counts
     parts: list[RenderableType] = [
-        Text(t("account.users_total", count=number(counts.total_users)), style="bold"),
+        Text(t("account.users_total", count=counts.total_users), style="bold"),
         users_legend(counts),
         user_bar(counts, 32),
     ]
@@ -221,7 +215,7 @@ def _users(summary: AccountSummary, now: datetime) -> RenderableType:
 
 
 def users_legend(counts: UserCounts) -> Text:
-    """"● 2 active  ● 1 inactive  ● 1 pending", each dot the bar's colour."""
+    """"█ 2 active  █ 1 inactive  █ 1 pending", each in its bar segment's glyph and colour."""
     parts = [
         (counts.active_users, "account.users_active", "green"),
         (counts.inactive_users, "account.users_inactive", "yellow"),
@@ -231,8 +225,8 @@ def users_legend(counts: UserCounts) -> Text:
     for value, key, style in parts:
         if text:
             text.append(" ")
-        text.append("● ", style=style)
-        text.append(t(key, count=number(value)))
+        text.append("█ ", style=style)
+        text.append(t(key, count=value))
     return text
 
 

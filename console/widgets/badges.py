@@ -15,7 +15,9 @@ from rich.text import Text
 
 from console.formatting import DASH, money, signed_money
 from console.i18n import babel_locale, current_locale, t
+from core.account_status import Renewal
 from core.accounts import AccountStatus
+from core.billing_events import plan_change
 from db.enums import BillingEventType as E
 
 PLAN_STYLES = {"Premium": "magenta", "Standard": "blue", "Basis": "dim"}
@@ -46,24 +48,6 @@ _ROSE = (
     E.PaymentFailed,
 )
 _SKY = (E.BillingInfoAdded, E.BillingInfoUpdated, E.PaymentMethodUpdated)
-
-# backoffice.md 4.3: the plan transition shows only for these types.
-TRANSITION_TYPES = frozenset(
-    {
-        E.SubscriptionCreated,
-        E.SubscriptionRenewed,
-        E.SubscriptionUpgraded,
-        E.SubscriptionDowngradeScheduled,
-        E.SubscriptionDowngradeCancelled,
-        E.SubscriptionDowngraded,
-        E.SubscriptionReactivated,
-        E.SubscriptionExpired,
-        E.SubscriptionImmediatelyCancelled,
-        E.SubscriptionSuspended,
-        E.SubscriptionCancelled,
-        E.PaymentRefunded,
-    }
-)
 
 
 def plan_label(plan: object | None) -> str:
@@ -121,6 +105,27 @@ def mrr_text(
     return Text(money(current, currency))
 
 
+def invoice_amounts(
+    excluding_tax: Decimal, tax: Decimal, total: Decimal, currency: str | None, *, sign: int = 1, struck: bool = False
+) -> tuple[Text, Text, Text]:
+    """Amount, VAT and total cells. A refund or credit note (`sign` -1) is money
+    going back: negative and red; a transaction reversed later is struck through."""
+    style = "red" if sign < 0 else "strike dim" if struck else ""
+    return (
+        Text(money(sign * excluding_tax, currency), style=style, justify="right"),
+        Text(money(sign * tax, currency), style=style or "dim", justify="right"),
+        Text(money(sign * total, currency), style=style, justify="right"),
+    )
+
+
+def credit_applied(amount_from_credit: Decimal, currency: str | None) -> Text:
+    """" · credit applied DKK 25.00" after a status, when amount + VAT is not
+    the total because a credit balance paid part of it; empty otherwise."""
+    if not amount_from_credit:
+        return Text("")
+    return Text(f" · {t('invoice.credit_applied', amount=money(amount_from_credit, currency))}", style="dim")
+
+
 def signed_money_text(amount: Decimal | None, currency: str | None) -> Text:
     """An MRR impact: "+" for gains, red when negative, "—" without one."""
     style = "red" if amount is not None and amount < 0 else ""
@@ -128,28 +133,22 @@ def signed_money_text(amount: Decimal | None, currency: str | None) -> Text:
 
 
 def plan_transition(event_type: object, from_plan: str | None, to_plan: str | None) -> str:
-    """"From → To" for the plan-moving types (backoffice.md 4.3); a cancellation
-    reads "{to} → Basis" as the original shows it."""
-    if E(str(event_type)) not in TRANSITION_TYPES or not to_plan:
-        return DASH
-    kind = E(str(event_type))
-    if kind is E.SubscriptionCancelled:
-        return f"{plan_label(to_plan)} → {plan_label('Basis')}"
-    if from_plan is None and kind is not E.SubscriptionCreated:
-        # The original writes "Basis → Premium" for a renewal that records no
-        # previous plan; the plan alone says what happened.
-        return plan_label(to_plan)
-    return f"{plan_label(from_plan or 'Basis')} → {plan_label(to_plan)}"
+    """"Standard → Premium", or the plan alone, or "—" (core.billing_events.plan_change)."""
+    plans = plan_change(E(str(event_type)), from_plan, to_plan)
+    return " → ".join(plan_label(plan) for plan in plans) or DASH
 
 
-def renewal_label_key(status: object, planned_cancellation: bool) -> str:
-    """Side pane and current plan: "Expired" when canceled, "Expires" when
-    canceling, else "Renewal date" (backoffice.md 2.4)."""
-    if str(status) == AccountStatus.Canceled:
-        return "account.expired"
-    if planned_cancellation:
-        return "account.expires"
-    return "account.renewal_date"
+_RENEWAL_LABELS = {Renewal.Renews: "account.renewal_date", Renewal.Expires: "account.expires", Renewal.Expired: "account.expired"}
+
+
+def renewal_label(renewal: Renewal) -> str:
+    """Side pane and current plan: "Renewal date", "Expires" or "Expired" (R77)."""
+    return t(_RENEWAL_LABELS[renewal])
+
+
+def renewal_phrase(renewal: Renewal, date: str) -> str:
+    """A tile's "Renews May 7, 2026", "Expires ..." or "Expired ..." (R77)."""
+    return t(f"account.renewal.{renewal}", date=date)
 
 
 def relative_phrase(moment: datetime, now: datetime) -> str:
@@ -173,7 +172,8 @@ def role_text(role: object) -> Text:
 
 
 def user_status_badge(email_confirmed: bool) -> Text:
-    """Active once the e-mail is confirmed, Pending while invited."""
+    """Confirmed once the e-mail is confirmed, Pending while invited. Not
+    "Active": the account's users tile counts active as seen lately (R87)."""
     if email_confirmed:
-        return Text(f"✓ {t('users.status.Active')}", style="green")
+        return Text(f"✓ {t('users.status.Confirmed')}", style="green")
     return Text(f"✕ {t('users.status.Pending')}", style="yellow")

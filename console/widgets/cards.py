@@ -3,7 +3,12 @@
 `DataCard` adds loading: `reload(request)` runs `fetch(conn, request)` in a
 thread worker on a read-only connection, and the worker posts `Loaded` or
 `Failed`; the card paints in the handler, on the UI thread. A card never lets
-an exception escape: a failing query becomes a message in the card.
+an exception escape: a failing query becomes a message in the card. A card
+that has figures keeps them when a refresh fails, and remembers when they
+were read (`data_from`); the screen decides how to show their age (the
+dashboard greys them at once, the wall display once they are old). When the
+database itself is out of reach a card without figures says only that it
+waits: the screen's one banner says why (console/widgets/banners.py).
 
 Requests carry what the data depends on (period, `now`, a round number); a
 result whose request is not the card's latest one is stale and dropped, so a
@@ -12,6 +17,7 @@ slow answer for the old period can never overwrite the new one.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -84,6 +90,9 @@ class Card(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="card-header"):
             yield Static(self._title, classes="card-title")
+            age = Static("", classes="card-age")
+            age.display = False
+            yield age
             if self.LINK is not None:
                 yield CardLink(t("dashboard.recent.view_all"), *self.LINK)
         subtitle = Static("", classes="card-subtitle")
@@ -104,6 +113,14 @@ class Card(Vertical):
         subtitle = self.query_one(".card-subtitle", Static)
         subtitle.update(text)
         subtitle.display = bool(text)
+
+    def show_age(self, text: str) -> None:
+        """"as of 14:02 UTC" beside the title, for figures a refresh could not
+        renew; "" when they are current."""
+        age = self.query_one(".card-age", Static)
+        age.update(escape(text))
+        age.display = bool(text)
+        self.set_class(bool(text), "-stale")
 
     def _switch(self, state: str) -> None:
         self.state = state
@@ -154,6 +171,8 @@ class DataCard(Card, Generic[RequestT, DataT]):
         self.request: RequestT | None = None
         self.data: DataT | None = None
         self._shown_request: RequestT | None = None
+        self.loaded_at: float | None = None  # monotonic time of the last load
+        self.data_from: datetime | None = None  # the `now` the figures on screen were read at
 
     def fetch(self, conn: Connection, request: RequestT) -> DataT:
         """Runs in a worker thread: call core, return its result. No widgets here."""
@@ -191,8 +210,16 @@ class DataCard(Card, Generic[RequestT, DataT]):
         if not worker.is_cancelled:
             self.post_message(self.Loaded(self, request, data))
 
+    def repaint_needed(self, data: DataT, request: RequestT) -> bool:
+        """Whether a load must repaint (a wall skips the same figures again)."""
+        return True
+
     def on_data_card_loaded(self, message: Loaded) -> None:
         if message.card is not self or message.request != self.request:
+            return
+        self.loaded_at = time.monotonic()
+        self.data_from = getattr(message.request, "now", None)
+        if not self.repaint_needed(message.data, message.request):
             return
         self.data = message.data
         self._shown_request = message.request
@@ -202,11 +229,18 @@ class DataCard(Card, Generic[RequestT, DataT]):
             self.show_content()
             self.show_data(message.data)
 
+    @property
+    def has_figures(self) -> bool:
+        return self.data is not None and self.state == "data"
+
     def on_data_card_failed(self, message: Failed) -> None:
-        if message.card is not self or message.request != self.request:
-            return
+        if message.card is not self or message.request != self.request or self.has_figures:
+            return  # figures on screen stay, with their age
         self._shown_request = None
-        self.show_error(message.error)
+        if message.unreachable:
+            self.show_empty(t("card.waiting"))
+        else:
+            self.show_error(message.error)
 
 
 class CardGrid(Widget):

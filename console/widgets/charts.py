@@ -3,8 +3,16 @@ shaped from core, and the widget declares the plot on its own `self.plt`.
 
 Colours come from the active theme (`chart-*` variables of our themes, the
 theme's primary/success/error otherwise); with an ANSI theme or NO_COLOR the
-plot uses named terminal colours. Ticks are recomputed from the widget's size,
-so a resize or a theme change redraws the plot.
+plot uses named terminal colours. Every series also has a glyph of its own
+(a braille line, a chain of dots, crosses, solid or shaded bars), the same in
+the plot and in its legend, so no two series differ by colour alone. Ticks
+are recomputed from the widget's size, so a resize or a theme change redraws
+the plot.
+
+A line chart's axis is scaled to its data when the data sit far above zero
+(a 1% change of MRR is then visible), and the plot says where the axis starts.
+Bars over days that would be thinner than two columns are drawn for groups of
+whole days, and the plot says how many days a bar holds.
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from console.formatting import compact
+from console.i18n import t
 
 Role = Literal["current", "prior", "success", "failure", "plan-premium", "plan-standard", "plan-basis"]
+Style = Literal["line", "dots", "crosses", "bars", "shaded"]
 
 # Theme variable for a role, and the theme colour to fall back to.
 _ROLE_VARIABLES: dict[str, tuple[str, str]] = {
@@ -39,6 +49,13 @@ _ANSI_NAMES: dict[str, str] = {
     "plan-standard": "cyan",
     "plan-basis": "yellow",
 }
+# What plotext draws a style with, and what its legend shows.
+_MARKERS: dict[str, str] = {"line": "braille", "dots": "•", "crosses": "x", "bars": "█", "shaded": "░"}
+LEGEND_GLYPHS: dict[str, str] = {"line": "⠤⠤", "dots": "••", "crosses": "xx", "bars": "█", "shaded": "░"}
+
+# A bar group is each series' bar (two columns) and a column between groups.
+_BAR_COLUMNS = 2
+_Y_LABEL_COLUMNS = 8  # the tick labels and the axis, left of the plot area
 
 PlotColour = str | tuple[int, int, int]
 
@@ -47,6 +64,7 @@ PlotColour = str | tuple[int, int, int]
 class Series:
     values: list[float]
     role: Role
+    style: Style = "line"
 
 
 class Chart(PlotextPlot):
@@ -101,24 +119,49 @@ class Chart(PlotextPlot):
             return
         if self.kind == "hbars":
             self._plot_hbars()
+        elif self.kind == "bars":
+            self._plot_bars()
         else:
-            self._plot_over_days()
+            self._plot_lines()
         self.refresh()
 
-    def _plot_over_days(self) -> None:
+    def _plot_lines(self) -> None:
         plt = self.plt
         positions = list(range(len(self.labels)))
-        if self.kind == "bars":
-            values = [s.values for s in self.series]
-            colours = [self.colour(s.role) for s in self.series]
-            plt.multiple_bar(positions, values, color=colours, width=0.9)
-        else:
-            for series in reversed(self.series):  # the current series drawn last, on top
-                plt.plot(positions, series.values, color=self.colour(series.role), marker="braille")
-        ticks = _spread(len(self.labels), max(2, self.size.width // 14))
-        plt.xticks(ticks, [self.labels[i] for i in ticks])
-        top = max((max(s.values, default=0) for s in self.series), default=0)
-        self._y_ticks(top)
+        for series in reversed(self.series):  # the current series drawn last, on top
+            plt.plot(positions, series.values, color=self.colour(series.role), marker=_MARKERS[series.style])
+        self._x_ticks(positions, self.labels)
+        values = [value for series in self.series for value in series.values]
+        ticks, labels = axis_ticks(min(values), max(values), integer=self.integer)
+        plt.yticks(ticks, labels)
+        plt.ylim(ticks[0], ticks[-1])
+        if ticks[0] > 0:
+            plt.xlabel(t("dashboard.chart.axis_from", value=labels[0]))
+
+    def _plot_bars(self) -> None:
+        """Each day's (or group of days') bars side by side, at least two columns each."""
+        plt = self.plt
+        days = len(self.labels)
+        plot_columns = max(1, self.size.width - _Y_LABEL_COLUMNS)
+        group_columns = _BAR_COLUMNS * len(self.series) + 1
+        per_bar = math.ceil(days / max(1, plot_columns // group_columns))
+        starts = list(range(0, days, per_bar))
+        # Whole days summed into groups: the figures are core's, only their grouping is the chart's.
+        grouped = [[sum(series.values[start : start + per_bar]) for start in starts] for series in self.series]
+        positions = list(range(len(starts)))
+        plt.multiple_bar(
+            positions,
+            grouped,
+            color=[self.colour(series.role) for series in self.series],
+            marker=[_MARKERS[series.style] for series in self.series],
+            width=0.8,
+        )
+        self._x_ticks(positions, [self.labels[start] for start in starts])
+        ticks, labels = axis_ticks(0, max((max(values, default=0) for values in grouped), default=0), integer=True)
+        plt.yticks(ticks, labels)
+        plt.ylim(0, ticks[-1])
+        if per_bar > 1:
+            plt.xlabel(t("dashboard.chart.days_per_bar", count=per_bar))
 
     def _plot_hbars(self) -> None:
         """One bar per label; series i holds bar i's single value, in its own colour."""
@@ -128,13 +171,13 @@ class Chart(PlotextPlot):
             plt.bar([position], series.values, orientation="horizontal", color=self.colour(series.role), width=0.6)
         plt.yticks(positions, self.labels)
         top = max((max(s.values, default=0) for s in self.series), default=0)
-        values, labels = _axis_ticks(top, integer=True)
+        values, labels = axis_ticks(0, top, integer=True)
         plt.xticks(values, labels)
         plt.xlim(0, values[-1])
 
-    def _y_ticks(self, top: float) -> None:
-        self.plt.yticks(*_axis_ticks(top, integer=self.integer))
-        self.plt.ylim(0, max(_axis_ticks(top, integer=self.integer)[0][-1], 1))
+    def _x_ticks(self, positions: list[int], labels: list[str]) -> None:
+        ticks = _spread(len(positions), max(2, self.size.width // 14))
+        self.plt.xticks([positions[i] for i in ticks], [labels[i] for i in ticks])
 
 
 def _spread(count: int, wanted: int) -> list[int]:
@@ -145,15 +188,23 @@ def _spread(count: int, wanted: int) -> list[int]:
     return sorted({round(i * step) for i in range(wanted)})
 
 
-def _axis_ticks(top: float, *, integer: bool) -> tuple[list[float], list[str]]:
-    """Zero and three or four round steps up to at least `top`, labelled compactly."""
-    if top <= 0:
+def axis_ticks(low: float, high: float, *, integer: bool) -> tuple[list[float], list[str]]:
+    """Three or four round steps from the axis start to at least `high`,
+    labelled compactly. The axis starts at zero unless the data sit higher
+    above zero than they spread (then a change of a few percent would be a
+    flat line): then it starts at the round step below `low`."""
+    low, high = min(low, high), max(low, high)
+    if high <= 0:
         return [0.0, 1.0], ["0", "1"]
-    raw_step = top / 4
+    start_at_zero = low <= 0 or low <= high - low
+    bottom = 0.0 if start_at_zero else low
+    spread = high - bottom or abs(high) * 0.01 or 1.0
+    raw_step = spread / 4
     magnitude = 10 ** math.floor(math.log10(raw_step))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step)
     if integer:
         step = max(1, math.ceil(step))
-    count = math.ceil(top / step)
-    values = [i * step for i in range(count + 1)]
+    first = 0.0 if start_at_zero else math.floor(bottom / step) * step
+    count = max(1, math.ceil((high - first) / step))
+    values = [first + i * step for i in range(count + 1)]
     return values, [compact(v) for v in values]

@@ -1,17 +1,16 @@
 """The kiosk's cards: the dashboard's own cards (the same core calls, loaded
 the same way), drawn for a wall across the room.
 
-`WallCard` is mixed in before a dashboard card. It remembers when the card's
-figures were loaded, repaints only when they changed (a wall refreshes the
-same figures for weeks), keeps them on screen when a refresh fails (the kiosk
-screen greys them once they are too old and says why), and nothing in it can
-be focused or opened: no "View all", no row cursor. The KPI tiles show their
+`WallCard` is mixed in before a dashboard card. It repaints only when the
+figures changed (a wall refreshes the same figures for weeks); like every
+card it keeps them on screen when a refresh fails, and the kiosk screen greys
+them once they are too old and says why. Nothing in it can be focused or
+opened: no "View all", no row cursor. The KPI tiles show their
 values in Textual's big `Digits`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -25,8 +24,7 @@ from textual.widgets import DataTable, Digits, Static
 
 from console.formatting import amount, compact, delta_percent, number
 from console.i18n import t
-from console.widgets.cards import DataCard
-from console.widgets.kpi import KpiCard, tone_of
+from console.widgets.kpi import KpiCard, new_accounts_text, tone_of
 from console.widgets.recent import RecentBillingEventsCard, RecentLoginsCard, RecentPaymentsCard, RecentSignupsCard
 from console.widgets.trend_cards import (
     AccountGrowthCard,
@@ -44,31 +42,21 @@ class WallCard:
     """Mixed in before a `DataCard` subclass (see the module docstring)."""
 
     LINK = None  # no "View all" on a wall
-    loaded_at: float | None = None  # monotonic time of the last load
-    data_from: datetime | None = None  # the `now` those figures were read at
+    loaded_at: float | None
+    data_from: datetime | None
     _painted: tuple[Any, datetime] | None = None  # the data shown, and the minute it was shown for
 
-    def on_data_card_loaded(self, message: DataCard.Loaded) -> None:
+    def repaint_needed(self, data: Any, request: Any) -> bool:
         card: Any = self
-        if message.card is not card or message.request != card.request:
-            return
-        self.loaded_at = time.monotonic()
-        self.data_from = message.request.now
         # "5 minutes ago" changes with the minute, so that is part of what is shown.
-        painted = (message.data, message.request.now.replace(second=0, microsecond=0))
-        if card.state == "data" and painted == self._painted:
-            message.prevent_default()  # the same figures again: nothing to repaint
+        painted = (data, request.now.replace(second=0, microsecond=0))
+        same = card.state == "data" and painted == self._painted
         self._painted = painted
-
-    def on_data_card_failed(self, message: DataCard.Failed) -> None:
-        card: Any = self
-        if message.card is card and card.data is not None and card.state == "data":
-            # Keep the figures; the kiosk greys them when they get too old.
-            message.prevent_default()
+        return not same
 
     def show_loading(self) -> None:
         card: Any = self
-        if card.state != "error":  # a retry keeps the reason on screen, not a spinner
+        if card.state not in ("error", "empty"):  # a retry keeps the reason on screen, not a spinner
             super().show_loading()  # type: ignore[misc]
 
     def is_stale(self, now: float, since_start: float, max_age: float) -> bool:
@@ -154,24 +142,20 @@ class WallKpiCard(WallCard, KpiCard):
             yield WallTile(t("dashboard.kpi.blended_mrr"), id="tile-blended-mrr")
             yield WallTile(t("dashboard.kpi.total_revenue"), id="tile-total-revenue")
             yield WallTile(t("dashboard.kpi.users_active"), id="tile-users-active")
-            yield WallTile(t("dashboard.kpi.active_sessions"), id="tile-active-sessions")
+            yield WallTile(t("dashboard.kpi.sessions_started"), id="tile-sessions-started")
             # The dashboard's "active / trial / canceled" in one figure would not fit in big digits.
             yield WallTile(t("kiosk.kpi.active_accounts"), id="tile-account-status")
 
     def show_data(self, data: Kpis) -> None:
         days = data.period
-        new_delta = data.new_tenants_delta_percent
-        accounts_change = [t("dashboard.kpi.new_in_period", count=number(data.new_tenants_in_period), days=days)]
-        if new_delta is not None:
-            accounts_change.append(t("dashboard.kpi.vs_prior", delta=delta_percent(new_delta)))
         self._wall_tile("total-accounts").show(
-            count_figures(data.total_tenants), " · ".join(accounts_change), tone_of(new_delta)
+            count_figures(data.total_tenants), new_accounts_text(data), tone_of(data.new_tenants_delta_percent)
         )
         mrr_delta = data.blended_monthly_recurring_revenue_delta_percent
         currency = (data.currency or "").upper()
         self._wall_tile("blended-mrr").show(
             money_figures(data.blended_monthly_recurring_revenue),
-            t("dashboard.kpi.vs_prior", delta=delta_percent(mrr_delta)) if mrr_delta is not None else "",
+            t("dashboard.kpi.mrr_over_period", delta=delta_percent(mrr_delta), days=days) if mrr_delta is not None else "",
             tone_of(mrr_delta),
             label=_with_currency(t("dashboard.kpi.blended_mrr"), currency),
         )
@@ -183,8 +167,8 @@ class WallKpiCard(WallCard, KpiCard):
         self._wall_tile("users-active").show(
             count_figures(data.active_users_in_period), t("dashboard.kpi.last_days", days=days)
         )
-        self._wall_tile("active-sessions").show(
-            count_figures(data.active_sessions_last_24_hours), t("dashboard.kpi.last_24_hours")
+        self._wall_tile("sessions-started").show(
+            count_figures(data.sessions_started_last_24_hours), t("dashboard.kpi.last_24_hours")
         )
         self._wall_tile("account-status").show(
             count_figures(data.active_tenants),

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Static
 
-from console.formatting import clock_face, header_date, local, time_of_day
+from console.formatting import clock_face, header_date, time_of_day, utc
 from console.i18n import t
 
 ProblemKind = Literal["unreachable", "failing", "waiting"]
@@ -29,10 +29,15 @@ class Problem:
     error: str = ""
 
 
+def problem_text(problem: Problem) -> str:
+    """"database unreachable since 2:05 PM UTC" and its variants (the wall's
+    notice, and the banner every screen shows while the database is away)."""
+    return t(f"kiosk.stale.{problem.kind}", since=time_of_day(problem.since), error=problem.error)
+
+
 def stale_notice(data_from: datetime | None, problem: Problem) -> str:
     """"Data from 14:02, database unreachable since 14:05" and its variants."""
-    since = time_of_day(problem.since)
-    reason = t(f"kiosk.stale.{problem.kind}", since=since, error=problem.error)
+    reason = problem_text(problem)
     if data_from is None:
         return t("kiosk.stale.no_data", reason=reason)
     return t("kiosk.stale.data_from", time=time_of_day(data_from), reason=reason)
@@ -64,7 +69,7 @@ class WallHeading(Horizontal):
         yield Static("", id="wall-day-period")
 
     def show_time(self, now: datetime, period_days: int) -> None:
-        title = t("kiosk.title", app=t("app.title"), today=header_date(local(now).date()), days=period_days)
+        title = t("kiosk.title", app=t("app.title"), today=header_date(utc(now).date()), days=period_days)
         show_text(self.query_one("#wall-title", Static), f"[b]{escape(title)}[/b]")
         figures, day_period = clock_face(now)
         clock = self.query_one("#wall-clock", Digits)

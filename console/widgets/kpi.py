@@ -52,13 +52,10 @@ class KpiTile(Vertical):
         yield Static(DASH, classes="kpi-value")
         yield Static("", classes="kpi-subtitle")
 
-    def show(self, value: str, subtitle: str = "", tone: str | None = None, badge: str = "", badge_tone: str | None = None) -> None:
+    def show(self, value: str, subtitle: str = "", tone: str | None = None, badge: str = "") -> None:
         """`tone` colours the subtitle ("up", "down" or "flat" for a delta);
-        `badge` is a short figure after the value, coloured by `badge_tone`."""
-        value_text = f"[b]{escape(value)}[/b]"
-        if badge:
-            colour = {"up": "$text-success", "down": "$text-error"}.get(badge_tone or "", "$text-muted")
-            value_text += f"  [{colour}]{escape(badge)}[/]"
+        `badge` is a short muted figure after the value."""
+        value_text = f"[b]{escape(value)}[/b]" + (f"  [$text-muted]{escape(badge)}[/]" if badge else "")
         self.query_one(".kpi-value", Static).update(value_text)
         subtitle_widget = self.query_one(".kpi-subtitle", Static)
         subtitle_widget.update(escape(subtitle))
@@ -71,6 +68,25 @@ class KpiTile(Vertical):
 
     def on_click(self) -> None:
         self.action_select()
+
+
+def new_accounts_change(data: Kpis) -> str:
+    """"new -26.0% vs prior 30d" under "+39 new": the percentage is the change
+    in new accounts (the account growth chart's days), not in the total."""
+    if data.new_tenants_delta_percent is None:
+        return t("dashboard.kpi.last_days", days=data.period)
+    # A whole percent, as computed (docs/rules.md R81).
+    delta = delta_percent(data.new_tenants_delta_percent, decimals=0)
+    return t("dashboard.kpi.new_change", delta=delta, days=data.period)
+
+
+def new_accounts_text(data: Kpis) -> str:
+    """The same in one sentence, for the wall: "+39 new, -26.0% vs prior 30 days"."""
+    count = data.new_tenants_in_period
+    if data.new_tenants_delta_percent is None:
+        return t("dashboard.kpi.new_in_period", count=count, days=data.period)
+    delta = delta_percent(data.new_tenants_delta_percent, decimals=0)
+    return t("dashboard.kpi.new_vs_prior", count=count, delta=delta, days=data.period)
 
 
 def tone_of(delta: object) -> str | None:
@@ -98,7 +114,7 @@ class KpiCard(DataCard[CardRequest, Kpis]):
             )
             yield KpiTile(t("dashboard.kpi.total_revenue"), id="tile-total-revenue", target="invoices")
             yield KpiTile(t("dashboard.kpi.users_active"), id="tile-users-active", target="users")
-            yield KpiTile(t("dashboard.kpi.active_sessions"), id="tile-active-sessions")
+            yield KpiTile(t("dashboard.kpi.sessions_started"), id="tile-sessions-started")
             yield KpiTile(t("dashboard.kpi.account_status"), id="tile-account-status")
 
     def fetch(self, conn: Connection, request: CardRequest) -> Kpis:
@@ -106,25 +122,24 @@ class KpiCard(DataCard[CardRequest, Kpis]):
 
     def show_data(self, data: Kpis) -> None:
         days = data.period
-        new_delta = data.new_tenants_delta_percent
         self._tile("total-accounts").show(
             number(data.total_tenants),
-            t("dashboard.kpi.new_in_period", count=number(data.new_tenants_in_period), days=days),
-            badge=t("dashboard.kpi.vs_prior", delta=delta_percent(new_delta)) if new_delta is not None else "",
-            badge_tone=tone_of(new_delta),
+            new_accounts_change(data),
+            tone_of(data.new_tenants_delta_percent),
+            badge=t("dashboard.kpi.new_count", count=data.new_tenants_in_period),
         )
         mrr_delta = data.blended_monthly_recurring_revenue_delta_percent
         self._tile("blended-mrr").show(
             money(data.blended_monthly_recurring_revenue, data.currency),
-            t("dashboard.kpi.vs_prior", delta=delta_percent(mrr_delta)) if mrr_delta is not None else "",
+            t("dashboard.kpi.mrr_over_period", delta=delta_percent(mrr_delta), days=days) if mrr_delta is not None else "",
             tone_of(mrr_delta),
         )
         self._tile("total-revenue").show(money(data.total_revenue, data.currency), t("dashboard.kpi.all_time_ex_vat"))
         self._tile("users-active").show(
             number(data.active_users_in_period), t("dashboard.kpi.last_days", days=days)
         )
-        self._tile("active-sessions").show(
-            number(data.active_sessions_last_24_hours), t("dashboard.kpi.last_24_hours")
+        self._tile("sessions-started").show(
+            number(data.sessions_started_last_24_hours), t("dashboard.kpi.last_24_hours")
         )
         self._tile("account-status").show(
             " / ".join(number(n) for n in (data.active_tenants, data.trial_tenants, data.canceled_tenants))

@@ -37,7 +37,7 @@ from textual.worker import get_current_worker
 
 from console.formatting import number
 from console.i18n import t
-from console.widgets.cards import describe_error
+from console.operator_errors import operator_message
 from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, fit, fitting_columns
 from core.errors import OperatorError
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
@@ -56,7 +56,7 @@ def describe_load_error(error: BaseException) -> str:
         return t("list.unreachable")
     if kind is Failure.NO_SCHEMA:
         return t("list.no_schema")
-    return describe_error(error)
+    return operator_message(error)
 
 
 def retrying(seconds: float) -> str:

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from console.formatting import day_label, delta_percent, money, number, percentage
 from console.i18n import t
 from console.widgets.cards import CardRequest, DataCard
-from console.widgets.charts import Chart, PlotColour, Role, Series
+from console.widgets.charts import LEGEND_GLYPHS, Chart, PlotColour, Role, Series
 from core.currency import platform_currency
 from core.dashboard.mrr import MrrTrend, mrr_trend
 from core.dashboard.plans import PlanDistribution, plan_distribution
@@ -46,11 +46,15 @@ class ChartCard(DataCard[CardRequest, DataT], Generic[DataT]):
     def empty_message(self) -> tuple[str, str]:
         return (t(self.EMPTY_KEY), "")
 
-    def draw(self, labels: list[str], series: list[Series], legend: Sequence[tuple[Role, str]]) -> None:
+    def draw(self, labels: list[str], series: list[Series], legend: Sequence[str]) -> None:
+        """`legend[i]` names `series[i]`, shown with the glyph and colour it is drawn in."""
         chart = self.query_one(Chart)
         chart.plot(labels, series)
         self.query_one(".chart-legend", Static).update(
-            "  ".join(f"[{_markup_colour(chart.colour(role))}]━━[/] {escape(label)}" for role, label in legend)
+            "  ".join(
+                f"[{_markup_colour(chart.colour(one.role))}]{LEGEND_GLYPHS[one.style]}[/] {escape(label)}"
+                for one, label in zip(series, legend, strict=True)
+            )
         )
 
     def on_mount(self) -> None:
@@ -60,6 +64,10 @@ class ChartCard(DataCard[CardRequest, DataT], Generic[DataT]):
     def _redraw(self) -> None:
         if self.data is not None and self.state == "data":
             self.show_data(self.data)
+
+
+def _periods_legend() -> list[str]:
+    return [t("dashboard.chart.current_period"), t("dashboard.chart.prior_period")]
 
 
 def _all_zero(*series: Sequence[Any]) -> bool:
@@ -91,10 +99,10 @@ class MrrTrendCard(ChartCard[MrrTrend]):
         self.draw(
             [day_label(p.date) for p in data.points],
             [
-                Series([float(p.monthly_recurring_revenue) for p in data.points], "current"),
-                Series([float(p.monthly_recurring_revenue) for p in data.prior_points], "prior"),
+                Series([float(p.monthly_recurring_revenue) for p in data.points], "current", "line"),
+                Series([float(p.monthly_recurring_revenue) for p in data.prior_points], "prior", "dots"),
             ],
-            [("current", t("dashboard.chart.current_period")), ("prior", t("dashboard.chart.prior_period"))],
+            _periods_legend(),
         )
 
 
@@ -120,10 +128,10 @@ class RevenueCard(ChartCard[RevenueTrend]):
         self.draw(
             [day_label(p.date) for p in data.points],
             [
-                Series([float(p.revenue) for p in data.points], "current"),
-                Series([float(p.revenue) for p in data.prior_points], "prior"),
+                Series([float(p.revenue) for p in data.points], "current", "line"),
+                Series([float(p.revenue) for p in data.prior_points], "prior", "dots"),
             ],
-            [("current", t("dashboard.chart.current_period")), ("prior", t("dashboard.chart.prior_period"))],
+            _periods_legend(),
         )
 
 
@@ -142,19 +150,15 @@ class AccountGrowthCard(ChartCard[Trend]):
 
     def show_data(self, data: Trend) -> None:
         self.set_subtitle(
-            t(
-                "dashboard.chart.growth_subtitle",
-                total=number(sum(p.value for p in data.points)),
-                prior_total=number(sum(p.value for p in data.prior_points)),
-            )
+            t("dashboard.chart.growth_subtitle", count=data.total, prior_total=number(data.prior_total))
         )
         self.draw(
             [day_label(p.date) for p in data.points],
             [
-                Series([float(p.value) for p in data.points], "current"),
-                Series([float(p.value) for p in data.prior_points], "prior"),
+                Series([float(p.value) for p in data.points], "current", "bars"),
+                Series([float(p.value) for p in data.prior_points], "prior", "shaded"),
             ],
-            [("current", t("dashboard.chart.current_period")), ("prior", t("dashboard.chart.prior_period"))],
+            _periods_legend(),
         )
 
 
@@ -182,10 +186,10 @@ class UserLoginsCard(ChartCard[LoginTrend]):
         self.draw(
             [day_label(p.date) for p in data.points],
             [
-                Series([float(p.value) for p in data.points], "success"),
-                Series([float(p.failed) for p in data.points], "failure"),
+                Series([float(p.value) for p in data.points], "success", "line"),
+                Series([float(p.failed) for p in data.points], "failure", "crosses"),
             ],
-            [("success", t("dashboard.chart.successful")), ("failure", t("dashboard.chart.failed"))],
+            [t("dashboard.chart.successful"), t("dashboard.chart.failed")],
         )
 
 
@@ -216,7 +220,7 @@ class PlanDistributionCard(ChartCard[PlanDistribution]):
         return (t("dashboard.empty.accounts"), t("dashboard.empty.accounts_description"))
 
     def show_data(self, data: PlanDistribution) -> None:
-        self.set_subtitle(t("dashboard.chart.accounts_total", total=number(data.total_tenants)))
+        self.set_subtitle(t("dashboard.chart.accounts_total", count=data.total_tenants))
         shares = sorted(data.distribution, key=lambda share: -list(_PLAN_ROLES).index(str(share.plan)))
         chart = self.query_one(Chart)
         chart.plot(
@@ -224,7 +228,7 @@ class PlanDistributionCard(ChartCard[PlanDistribution]):
             [Series([float(share.count)], _PLAN_ROLES[str(share.plan)]) for share in shares],
         )
         lines = [
-            f"[{_markup_colour(chart.colour(_PLAN_ROLES[str(share.plan)]))}]●[/] "
+            f"[{_markup_colour(chart.colour(_PLAN_ROLES[str(share.plan)]))}]{LEGEND_GLYPHS['bars']}[/] "
             f"{escape(t(f'enum.plan.{share.plan}'))} [b]{number(share.count)}[/b] {percentage(share.percentage)}"
             for share in reversed(shares)
         ]

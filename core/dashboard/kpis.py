@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
 from core.dashboard.mrr import daily_mrr
-from core.dashboard.periods import DayWindows, start_of_day
+from core.dashboard.periods import DayWindows
 from core.dashboard.revenue import total_revenue
+from core.dashboard.trends import new_tenants_trend
 from core.money import forward_mrr_sql, has_ever_subscribed_sql, percent_change
+from core.users import counted_users
 
-# Live tenants by class (domain.md 1.13), and new ones in the rolling period
-# [now - N days, now) and the one before it. "Ever paid" comes from the
-# partial index of subscriptions that ever paid (0002), so no payment JSON is
-# read; the tenants from their covering index (0005).
+# Live tenants by class (domain.md 1.13). "Ever paid" comes from the partial
+# index of subscriptions that ever paid (0002), so no payment JSON is read;
+# the tenants from their covering index (0005).
 TENANT_COUNTS_SQL = text(
     f"""
     SELECT count(*) AS total,
            count(*) FILTER (WHERE t.state = 'Active' AND t.plan <> 'Basis') AS active,
            count(*) FILTER (WHERE t.state = 'Active' AND t.plan = 'Basis' AND paid.tenant_id IS NULL) AS trial,
-           count(*) FILTER (WHERE t.plan = 'Basis' AND paid.tenant_id IS NOT NULL) AS canceled,
-           count(*) FILTER (WHERE t.created_at >= :period_start) AS new_in_period,
-           count(*) FILTER (
-               WHERE t.created_at >= :prior_start AND t.created_at < :period_start
-           ) AS new_in_prior_period
+           count(*) FILTER (WHERE t.plan = 'Basis' AND paid.tenant_id IS NOT NULL) AS canceled
     FROM tenants AS t
     LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql('s')}) AS paid
         ON paid.tenant_id = t.id
@@ -34,24 +31,10 @@ TENANT_COUNTS_SQL = text(
     """
 )
 
-# Live users from live_user_days (migration 0005): all of them, and those
-# last seen since the period's start. The period starts inside a UTC day:
-# whole days after it come from the summary, that day's tail from the index
-# of last_seen_at (0002).
-USER_COUNTS_SQL = text(
-    """
-    SELECT (SELECT COALESCE(SUM(created), 0) FROM live_user_days) AS total,
-           (SELECT COALESCE(SUM(last_seen), 0) FROM live_user_days WHERE day > :first_day)
-           + (
-               SELECT count(*)
-               FROM users
-               WHERE deleted_at IS NULL AND last_seen_at >= :period_start AND last_seen_at < :first_day_end
-           ) AS active_in_period
-    """
-)
-
-# Sessions started in the last 24 hours and not revoked (expiry not checked).
-ACTIVE_SESSIONS_SQL = text(
+# Sessions started in the last 24 hours and not revoked. Not the user
+# detail's "active sessions" (not revoked, not expired): counting those would
+# walk 90 days of sessions every round, so the tile says what it counts.
+SESSIONS_STARTED_SQL = text(
     "SELECT count(*) FROM sessions WHERE created_at >= :since AND revoked_at IS NULL"
 )
 
@@ -76,7 +59,7 @@ class Kpis:
     blended_monthly_recurring_revenue_delta_percent: Decimal | None
     total_revenue: Decimal
     currency: str | None
-    active_sessions_last_24_hours: int
+    sessions_started_last_24_hours: int
 
 
 def blended_mrr(conn: Connection) -> Decimal:
@@ -92,36 +75,25 @@ def mrr_delta_percent(conn: Connection, windows: DayWindows) -> Decimal | None:
 
 def kpis(conn: Connection, period_days: int, now: datetime, currency: str | None) -> Kpis:
     windows = DayWindows.ending(now, period_days)
-    period_start = now - timedelta(days=windows.days)
-    tenants = conn.execute(
-        TENANT_COUNTS_SQL,
-        {"period_start": period_start, "prior_start": now - timedelta(days=2 * windows.days)},
-    ).one()
-    first_day = period_start.astimezone(UTC).date()
-    users = conn.execute(
-        USER_COUNTS_SQL,
-        {
-            "period_start": period_start,
-            "first_day": first_day,
-            "first_day_end": start_of_day(first_day + timedelta(days=1)),
-        },
-    ).one()
-    new_delta = percent_change(tenants.new_in_period, tenants.new_in_prior_period, places=0)
+    tenants = conn.execute(TENANT_COUNTS_SQL).one()
+    # New accounts are the account growth chart's: the same UTC days, one function.
+    growth = new_tenants_trend(conn, period_days, now)
+    new_delta = percent_change(growth.total, growth.prior_total, places=0)
     return Kpis(
         period=windows.days,
         total_tenants=tenants.total,
         active_tenants=tenants.active,
         trial_tenants=tenants.trial,
         canceled_tenants=tenants.canceled,
-        new_tenants_in_period=tenants.new_in_period,
+        new_tenants_in_period=growth.total,
         new_tenants_delta_percent=None if new_delta is None else int(new_delta),
-        total_users=users.total,
-        active_users_in_period=users.active_in_period,
+        total_users=counted_users(conn),
+        active_users_in_period=counted_users(conn, seen_since=now - timedelta(days=windows.days)),
         blended_monthly_recurring_revenue=blended_mrr(conn),
         blended_monthly_recurring_revenue_delta_percent=mrr_delta_percent(conn, windows),
-        total_revenue=total_revenue(conn),
+        total_revenue=total_revenue(conn, now),
         currency=currency,
-        active_sessions_last_24_hours=conn.execute(
-            ACTIVE_SESSIONS_SQL, {"since": now - timedelta(hours=24)}
+        sessions_started_last_24_hours=conn.execute(
+            SESSIONS_STARTED_SQL, {"since": now - timedelta(hours=24)}
         ).scalar_one(),
     )

@@ -27,6 +27,24 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from core.dashboard.periods import DayWindows
+from db.enums import BillingEventType as T
+
+# The billing event types that move MRR (docs/rules.md R32): only their rows
+# carry an amount_delta, and the trend is made of the rows that do (migration
+# 0005 reads `amount_delta IS NOT NULL`). The billing events list's "MRR
+# impact" view is these types.
+MRR_MOVING_TYPES: tuple[T, ...] = (
+    T.SubscriptionCreated,
+    T.SubscriptionUpgraded,
+    T.SubscriptionDowngradeScheduled,
+    T.SubscriptionDowngradeCancelled,
+    T.SubscriptionDowngraded,
+    T.SubscriptionReactivated,
+    T.SubscriptionCancelled,
+    T.SubscriptionExpired,
+    T.SubscriptionImmediatelyCancelled,
+    T.SubscriptionSuspended,
+)
 
 # MRR at the end of first_day (every change up to that day), then the
 # window's changes accumulated day by day.

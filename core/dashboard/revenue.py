@@ -1,22 +1,21 @@
 """Revenue from payment transactions (domain.md 7.7): the lifetime total and
-the cumulative daily trend. Amounts exclude VAT."""
+the cumulative daily trend. Amounts exclude VAT.
+
+One set and one rule for both figures (docs/rules.md R46, R47): every
+subscription's charges, soft-deleted tenants included (money stays, R78),
+each added on its day and taken back on its reversal's day. The Total revenue
+tile is the trend's running total at the end of today, read by the same
+function, so the tile and the chart's last point are one figure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
 from core.dashboard.periods import DayWindows
-
-# Net revenue (the LTV rule) over (paid subscriptions) and (subscriptions of
-# live tenants on Basis). The original concatenates the two sets, so a paid
-# subscription of a tenant on Basis counted twice; here each subscription
-# counts once. subscription_revenue (migration 0005, kept by triggers) holds
-# each subscription's revenue and whether it is in one of the sets.
-TOTAL_REVENUE_SQL = text("SELECT COALESCE(SUM(revenue), 0) FROM subscription_revenue WHERE in_total_revenue")
 
 # Each charge adds its amount on its added_on day and takes it back on its
 # reversed_on day (the rule of domain.md 7.7, applied where the rows are
@@ -53,9 +52,10 @@ class RevenueTrend:
     prior_points: tuple[RevenuePoint, ...]
 
 
-def total_revenue(conn: Connection) -> Decimal:
-    """Lifetime net revenue, ex-VAT (the Total revenue KPI)."""
-    return Decimal(conn.execute(TOTAL_REVENUE_SQL).scalar_one())
+def total_revenue(conn: Connection, now: datetime) -> Decimal:
+    """Lifetime net revenue, ex-VAT, at the end of today (the Total revenue KPI)."""
+    today = now.astimezone(UTC).date()
+    return daily_revenue(conn, today, today)[0].revenue
 
 
 def daily_revenue(conn: Connection, first_day: date, last_day: date) -> list[RevenuePoint]:

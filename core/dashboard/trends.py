@@ -59,6 +59,15 @@ class Trend:
     points: tuple[TrendPoint, ...]
     prior_points: tuple[TrendPoint, ...]
 
+    @property
+    def total(self) -> int:
+        """The current window's sum (the new accounts KPI and the growth card's subtitle)."""
+        return sum(point.value for point in self.points)
+
+    @property
+    def prior_total(self) -> int:
+        return sum(point.value for point in self.prior_points)
+
 
 @dataclass(frozen=True)
 class LoginPoint:

@@ -136,4 +136,4 @@ async def test_unknown_account_shows_the_message(make_lists_app: Callable[..., B
         await settled(pilot)
         app.navigate("account", tenant_id="42")
         await settled(pilot)
-        assert "tenant 42 not found" in plain(app.screen.query_one("#account-error", Static))
+        assert "Account 42 was not found." in plain(app.screen.query_one("#account-error", Static))

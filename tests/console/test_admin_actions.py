@@ -218,7 +218,11 @@ def test_every_sync_step_and_change_has_a_text_in_both_locales(locale: str) -> N
 def test_the_english_console_shows_the_command_line_s_texts() -> None:
     english = i18n.load_catalog("en-US")
     assert all(english[f"admin.sync.step.{step.name}"] == step.value for step in SyncStep)
-    assert all(english[f"admin.sync.transition.{change.name}"] == change.value for change in Transition)
+    # The console writes "canceled", its one en-US spelling; the contract's texts keep theirs.
+    assert all(
+        english[f"admin.sync.transition.{change.name}"] == change.value.replace("cancelled", "canceled")
+        for change in Transition
+    )
 
 
 async def test_sync_with_drift_warns_with_the_count(

@@ -75,7 +75,8 @@ async def test_kpi_figures_come_from_core(make_seeded_app: Callable[..., Backoff
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "7" in _tile_text(app, "tile-total-accounts")
-        assert "+4 new in last 30 days" in _tile_text(app, "tile-total-accounts")
+        # The change is the change in new accounts, and says so.
+        assert "+4 new new +300% vs prior 30d" in _tile_text(app, "tile-total-accounts")
         assert "DKK 746.00" in _tile_text(app, "tile-blended-mrr")
         assert "5 / 1 / 1" in _tile_text(app, "tile-account-status")
 
@@ -105,7 +106,7 @@ async def test_clicking_a_tile_navigates_and_plain_tiles_do_not(
     app = make_seeded_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.click("#tile-active-sessions")
+        await pilot.click("#tile-sessions-started")
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         await pilot.click("#tile-blended-mrr")

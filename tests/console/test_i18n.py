@@ -65,7 +65,8 @@ def test_representative_pairs_of_the_original() -> None:
     i18n.set_locale("da-DK")
     assert {key: i18n.t(key) for key in pairs} == pairs
     assert i18n.t("dashboard.chart.logins_subtitle", total="12", average="3") == "12 i alt · gns. 3/dag"
-    assert i18n.t("dashboard.kpi.new_in_period", count="4", days=30) == "+4 nye sidste 30 dage"
+    assert i18n.t("dashboard.kpi.new_in_period", count=4, days=30) == "+4 nye sidste 30 dage"
+    assert i18n.t("dashboard.kpi.new_in_period", count=1, days=30) == "+1 ny sidste 30 dage"
 
 
 def test_plurals_follow_the_locale() -> None:

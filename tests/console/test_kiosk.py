@@ -68,7 +68,7 @@ async def test_kpis_show_in_big_digits_with_label_and_change(seeded_engine: Engi
         await settle(pilot)
         assert digits(app, "total-accounts") == "7"
         assert digits(app, "blended-mrr") == mrr
-        assert digits(app, "active-sessions") == "2"
+        assert digits(app, "sessions-started") == "2"
         assert digits(app, "account-status") == "5"
         i18n.set_locale(locale)
         assert i18n.t("dashboard.kpi.blended_mrr").upper() in text_of(app, "#tile-blended-mrr .wall-tile-label")
@@ -91,10 +91,10 @@ def test_the_notice_and_the_indicator_read_as_sentences() -> None:
     at = NOW.replace(hour=14, minute=2)
     since = NOW.replace(hour=14, minute=5)
     assert spaced(stale_notice(at, Problem("unreachable", since))) == (
-        "Data from 2:02 PM, database unreachable since 2:05 PM"
+        "Data from 2:02 PM UTC, database unreachable since 2:05 PM UTC"
     )
     assert spaced(stale_notice(None, Problem("failing", since, "boom"))) == (
-        "No data yet: queries failing since 2:05 PM (boom)"
+        "No data yet: queries failing since 2:05 PM UTC (boom)"
     )
     assert rotation_indicator(1, ["A", "MRR and revenue", "C", "D", "E"]) == "○ ● ○ ○ ○  2/5 MRR and revenue"
 
@@ -112,15 +112,14 @@ async def test_rotation_shows_every_panel_within_one_cycle_at_80x24(seeded_engin
         seen: list[str] = []
         indicators: set[str] = set()
         started = time.monotonic()
-        # Counted in panel changes, not seconds: a loaded machine may fire the rotation late.
-        while len(seen) < len(PANELS) and time.monotonic() - started < 20:
+        while time.monotonic() - started < rotate * len(PANELS) + 0.5:
             visible = screen.visible_panels
             assert len(visible) == 1, visible  # one panel at a time
             if not seen or seen[-1] != visible[0]:
                 seen.append(visible[0])
             indicators.add(text_of(app, "#wall-rotation"))
             await pilot.pause(0.02)
-        assert set(seen) == set(PANELS)  # the first five panels shown are all five
+        assert set(seen) == set(PANELS)
         assert "○ ● ○ ○ ○  2/5 MRR and revenue" in indicators
 
 
@@ -206,7 +205,7 @@ async def test_stale_data_is_said_and_greyed_and_recovers_within_5_seconds(
         # Greyed and said: the notice follows the first failed round, which a loaded machine may finish later.
         await wait_until(pilot, lambda: screen.stale and all(card.has_class("-stale") for card in cards), 10)
         notice = text_of(app, "#wall-stale")
-        assert "Data from 12:00 PM, database unreachable since 12:00 PM" in notice
+        assert "Data from 12:00 PM UTC, database unreachable since 12:00 PM UTC" in notice
         assert "Retrying in 0.2 s." in text_of(app, "#wall-updated")
         assert digits(app, "total-accounts") == "7"  # ... but still there, not an error
         assert {card.state for card in cards} == {"data"}
@@ -217,7 +216,7 @@ async def test_stale_data_is_said_and_greyed_and_recovers_within_5_seconds(
             pilot, lambda: not screen.stale and not any(card.has_class("-stale") for card in cards), 5
         )
         assert recovered < 5 and screen.rounds_completed > rounds
-        assert text_of(app, "#wall-updated") == "Updated 12:00 PM"
+        assert text_of(app, "#wall-updated") == "Updated 12:00 PM UTC"
 
 
 async def test_a_failing_query_greys_only_its_card_and_says_why(
@@ -233,7 +232,7 @@ async def test_a_failing_query_greys_only_its_card_and_says_why(
 
         monkeypatch.setattr("console.widgets.trend_cards.mrr_trend", broken)
         await wait_until(pilot, lambda: screen.stale, 10)
-        assert "queries failing since 12:00 PM (canceling statement due to statement timeout)" in text_of(
+        assert "queries failing since 12:00 PM UTC (canceling statement due to statement timeout)" in text_of(
             app, "#wall-stale"
         )
         stale = {card.id for card in app.screen.query(DataCard) if card.has_class("-stale")}

@@ -210,4 +210,4 @@ async def test_an_unknown_account_is_an_answer_not_retried(
         tries = screen._request
         await pilot.pause(RETRY * 4)
         assert screen._request == tries
-        assert plain(screen.query_one("#account-error", Static)) == "Could not load: tenant 42 not found"
+        assert plain(screen.query_one("#account-error", Static)) == "Could not load: Account 42 was not found."

@@ -45,7 +45,7 @@ def test_console_in_a_pseudo_terminal(seeded_engine: Engine, tmp_path: Path) -> 
     )
     terminal = Terminal(child)
     try:
-        terminal.wait_for("TOTAL ACCOUNTS", "Last 30 days", "DKK 746.00", "account has billing drift detected")
+        terminal.wait_for("TOTAL ACCOUNTS", "Last 30 days", "DKK 746.00", "3 data-quality alerts")
         child.send("p")
         terminal.wait_for("Last 90 days")
         child.send("?")

@@ -158,7 +158,7 @@ async def test_unknown_user_shows_the_message(make_lists_app: Callable[..., Back
         await settled(pilot)
         app.navigate("user", user_id="usr_nobody")
         await settled(pilot)
-        assert "user usr_nobody not found" in plain(app.screen.query_one("#user-error", Static))
+        assert "User usr_nobody was not found." in plain(app.screen.query_one("#user-error", Static))
         assert isinstance(app.screen.query_one(PagedList), PagedList)
 
 

@@ -117,8 +117,9 @@ def test_presets_pick_their_types(conn: Connection) -> None:
     def types(preset: BillingEventPreset, chosen: list[T] | None = None) -> list[T]:
         return [r.event_type for r in list_billing_events(conn, now=NOW, preset=preset, types=chosen or []).items]
 
-    assert types(BillingEventPreset.mrr_impact) == [T.SubscriptionCancelled]
-    assert types(BillingEventPreset.subscription_state) == [T.SubscriptionSuspended]
+    # Both move MRR and both change the subscription's state.
+    assert types(BillingEventPreset.mrr_impact) == [T.SubscriptionCancelled, T.SubscriptionSuspended]
+    assert types(BillingEventPreset.subscription_state) == [T.SubscriptionCancelled, T.SubscriptionSuspended]
     assert types(BillingEventPreset.other) == [T.PaymentFailed]
     assert types(BillingEventPreset.all) == [T.SubscriptionCancelled, T.SubscriptionSuspended, T.PaymentFailed]
     assert types(BillingEventPreset.mrr_impact, [T.SubscriptionCancelled, T.PaymentFailed]) == [T.SubscriptionCancelled]

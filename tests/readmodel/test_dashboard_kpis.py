@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Connection, delete
 
-from core.dashboard import kpis
+from core.dashboard import kpis, revenue_trend
+from core.dashboard.trends import new_tenants_trend
+from core.users import list_users
 from db.models import Subscription
 from tests import factories as f
 from tests.factories import NOW
@@ -59,7 +61,7 @@ def test_counts_users_sessions_and_new_tenants(conn: Connection) -> None:
     result = kpis(conn, 30, NOW, "DKK")
 
     assert result.total_users == 4
-    assert result.active_sessions_last_24_hours == 4
+    assert result.sessions_started_last_24_hours == 4
     assert result.new_tenants_in_period == 2
 
 
@@ -137,7 +139,7 @@ def test_active_users_are_live_users_seen_in_the_period(conn: Connection) -> Non
     assert (result.total_users, result.active_users_in_period) == (3, 1)
 
 
-def test_total_revenue_counts_clean_successes_once(conn: Connection) -> None:
+def test_total_revenue_counts_clean_successes_of_every_account(conn: Connection) -> None:
     clean = f.payment_transaction(amount_excluding_tax="100.00")
     f.tenant(
         conn,
@@ -153,10 +155,57 @@ def test_total_revenue_counts_clean_successes_once(conn: Connection) -> None:
     # A paid subscription whose tenant already shows Basis: counted once, not twice.
     odd = f.tenant(conn, plan="Basis", payment_transactions=[f.payment_transaction(amount_excluding_tax="7.00")])
     f.update_subscription(conn, odd.id, plan="Standard")
-    # A soft-deleted tenant on Basis: its revenue leaves the total (the original's rule).
+    # A soft-deleted tenant on Basis: money stays, as in the revenue trend (R46, R78).
     f.tenant(conn, plan="Basis", deleted_at=NOW, payment_transactions=[f.payment_transaction(amount_excluding_tax="5.00")])
 
-    assert kpis(conn, 30, NOW, "DKK").total_revenue == D("127.00")
+    assert kpis(conn, 30, NOW, "DKK").total_revenue == D("132.00")
+
+
+def test_the_revenue_tile_is_the_revenue_trends_last_point(conn: Connection) -> None:
+    f.tenant(conn, plan="Premium", payment_transactions=[f.payment_transaction(amount_excluding_tax="299.00")])
+    f.tenant(
+        conn,
+        plan="Basis",
+        deleted_at=NOW - timedelta(days=1),
+        payment_transactions=[f.payment_transaction(amount_excluding_tax="149.00", date=NOW - timedelta(days=3))],
+    )
+    f.tenant(
+        conn,
+        plan="Standard",
+        payment_transactions=[f.payment_transaction(amount_excluding_tax="49.00", RefundedAt=(NOW - timedelta(days=2)).isoformat())],
+    )
+
+    tile = kpis(conn, 30, NOW, "DKK").total_revenue
+    trend = revenue_trend(conn, 30, NOW, "DKK")
+
+    assert tile == trend.points[-1].revenue == D("448.00")
+
+
+def test_the_user_figures_are_the_users_lists(conn: Connection) -> None:
+    live = f.tenant(conn, name="Live")
+    gone = f.tenant(conn, name="Gone", deleted_at=NOW - timedelta(days=1))
+    f.user(conn, live.id, last_seen_at=NOW - timedelta(days=1))
+    f.user(conn, live.id, last_seen_at=NOW - timedelta(days=20))
+    f.user(conn, gone.id, last_seen_at=NOW - timedelta(hours=2))
+    f.user(conn, gone.id, last_seen_at=NOW - timedelta(days=40))
+
+    result = kpis(conn, 7, NOW, None)
+
+    assert result.total_users == list_users(conn).total == 2
+    assert result.active_users_in_period == 1
+
+
+def test_new_accounts_are_the_growth_charts_days(conn: Connection) -> None:
+    f.tenant(conn, created_at=NOW.replace(hour=0) - timedelta(days=29))  # the window's first UTC day
+    # Inside the last 30 x 24 hours, but on the UTC day before the window: prior, as on the chart.
+    f.tenant(conn, created_at=NOW - timedelta(days=29, hours=13))
+    f.tenant(conn, created_at=NOW - timedelta(days=45))
+
+    result = kpis(conn, 30, NOW, None)
+    growth = new_tenants_trend(conn, 30, NOW)
+
+    assert (result.new_tenants_in_period, growth.total, growth.prior_total) == (1, 1, 2)
+    assert result.new_tenants_delta_percent == -50
 
 
 def test_rejects_an_unknown_period(conn: Connection) -> None:

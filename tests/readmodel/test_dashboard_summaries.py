@@ -60,9 +60,9 @@ REFERENCE_NEW_USERS_SQL = text(
 
 REFERENCE_USER_COUNTS_SQL = text(
     """
-    SELECT count(*) AS total, count(*) FILTER (WHERE last_seen_at >= :period_start) AS active_in_period
-    FROM users
-    WHERE deleted_at IS NULL
+    SELECT count(*) AS total, count(*) FILTER (WHERE u.last_seen_at >= :period_start) AS active_in_period
+    FROM users AS u JOIN tenants AS t ON t.id = u.tenant_id
+    WHERE u.deleted_at IS NULL AND t.deleted_at IS NULL
     """
 )
 
@@ -129,18 +129,13 @@ REFERENCE_UNSYNCED_COUNT_SQL = text(
     " AND NOT EXISTS (SELECT 1 FROM billing_events AS b WHERE b.subscription_id = s.id)"
 )
 
+# Every account's charges added up to the end of today, less what was taken
+# back by then (docs/rules.md R46, R47), deleted tenants included.
 REFERENCE_TOTAL_REVENUE_SQL = text(
     """
-    SELECT COALESCE(SUM(per_subscription.revenue), 0)
-    FROM (
-        SELECT subscription_id, SUM(amount_excluding_tax) AS revenue
-        FROM payment_transaction_rows
-        WHERE counts_as_revenue
-        GROUP BY subscription_id
-    ) AS per_subscription
-    JOIN subscriptions AS s ON s.id = per_subscription.subscription_id
-    LEFT JOIN tenants AS tn ON tn.id = s.tenant_id
-    WHERE s.plan <> 'Basis' OR (tn.deleted_at IS NULL AND tn.plan = 'Basis')
+    SELECT COALESCE(SUM(amount_excluding_tax) FILTER (WHERE added_on <= :today), 0)
+         - COALESCE(SUM(amount_excluding_tax) FILTER (WHERE reversed_on <= :today), 0)
+    FROM payment_transaction_rows
     """
 )
 
@@ -392,6 +387,10 @@ def test_new_and_active_users_match_the_user_rows(conn: Connection, seed: int) -
     conn.execute(insert(User).values(users))
     for _ in range(10):
         f.user(conn, acme.id, created_at=random_instant(rng), last_seen_at=maybe(random_instant(rng, 40)))
+    # The users of a deleted account count nowhere (docs/rules.md R78).
+    gone = f.tenant(conn, name="Gone", deleted_at=NOW)
+    for _ in range(5):
+        f.user(conn, gone.id, created_at=random_instant(rng), last_seen_at=maybe(random_instant(rng, 40)))
     assert_user_figures_exact(conn)
 
     user_ids = [user["id"] for user in users]
@@ -592,7 +591,8 @@ def test_tenant_classes_match_the_payment_rows(conn: Connection) -> None:
 
 
 def assert_total_revenue_exact(conn: Connection) -> None:
-    assert kpis(conn, 30, NOW, None).total_revenue == conn.execute(REFERENCE_TOTAL_REVENUE_SQL).scalar_one()
+    expected_total = conn.execute(REFERENCE_TOTAL_REVENUE_SQL, {"today": TODAY}).scalar_one()
+    assert kpis(conn, 30, NOW, None).total_revenue == expected_total
     first, last = TODAY - timedelta(days=40), TODAY + timedelta(days=2)
     expected = conn.execute(REFERENCE_DAILY_REVENUE_SQL, {"opening_day": first - timedelta(days=1), "last_day": last})
     assert [(p.date, p.revenue) for p in daily_revenue(conn, first, last)] == [
@@ -728,7 +728,7 @@ def test_concurrent_writers_of_one_subscription_see_each_others_rows(engine: Eng
         assert_mrr_exact(conn)
 
 
-def test_a_payment_recorded_while_the_tenant_is_deleted_leaves_the_total(engine: Engine) -> None:
+def test_a_payment_recorded_while_the_tenant_is_deleted_stays_in_the_total(engine: Engine) -> None:
     with engine.begin() as conn:
         free = f.tenant(conn, plan="Basis", payment_transactions=[f.payment_transaction(amount_excluding_tax="100.00")])
         assert kpis(conn, 30, NOW, None).total_revenue == D("100.00")
@@ -738,5 +738,5 @@ def test_a_payment_recorded_while_the_tenant_is_deleted_leaves_the_total(engine:
         lambda conn: f.set_payment_transactions(conn, free.id, [f.payment_transaction(amount_excluding_tax="250.00")]),
     )
     with engine.connect() as conn:
-        assert kpis(conn, 30, NOW, None).total_revenue == D(0)
+        assert kpis(conn, 30, NOW, None).total_revenue == D("250.00")
         assert_total_revenue_exact(conn)

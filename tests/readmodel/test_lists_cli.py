@@ -204,7 +204,7 @@ def test_billing_events_json(seeded: dict[str, Any]) -> None:
     assert run_json(seeded, "billing-events", "--preset", "MRR-impact")["total"] == 1
     assert run_json(seeded, "billing-events", "--search", "bravo")["total"] == 0
     code, output = run(seeded, "billing-events")
-    assert code == 0 and "Acme" in output and "Page 1 of 1 (1 billing events)" in output
+    assert code == 0 and "Acme" in output and "Page 1 of 1 (1 billing event)" in output
 
 
 def test_invoices_json(seeded: dict[str, Any]) -> None:

@@ -70,7 +70,7 @@ def test_kpis_json_has_the_contract_keys(seeded_url: str) -> None:
     assert document["blended_monthly_recurring_revenue"] == 448.0
     assert document["total_revenue"] == 149.0
     assert document["currency"] == "DKK"
-    assert document["active_sessions_last_24_hours"] == 1
+    assert document["sessions_started_last_24_hours"] == 1
     assert {"blended_monthly_recurring_revenue_delta_percent", "new_tenants_delta_percent", "active_users_in_period"} <= document.keys()
 
 
