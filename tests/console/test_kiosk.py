@@ -112,14 +112,15 @@ async def test_rotation_shows_every_panel_within_one_cycle_at_80x24(seeded_engin
         seen: list[str] = []
         indicators: set[str] = set()
         started = time.monotonic()
-        while time.monotonic() - started < rotate * len(PANELS) + 0.5:
+        # Counted in panel changes, not seconds: a loaded machine may fire the rotation late.
+        while len(seen) < len(PANELS) and time.monotonic() - started < 20:
             visible = screen.visible_panels
             assert len(visible) == 1, visible  # one panel at a time
             if not seen or seen[-1] != visible[0]:
                 seen.append(visible[0])
             indicators.add(text_of(app, "#wall-rotation"))
             await pilot.pause(0.02)
-        assert set(seen) == set(PANELS)
+        assert set(seen) == set(PANELS)  # the first five panels shown are all five
         assert "○ ● ○ ○ ○  2/5 MRR and revenue" in indicators
 
 
