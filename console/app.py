@@ -64,7 +64,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from console import i18n, keys, preferences
-from console.palette import JumpProvider, KeysProvider, ThemesProvider
+from console.palette import JumpProvider, KeysProvider, Palette, ThemesProvider
 from console.resources import data_path
 from console.screens import SCREENS, SECTIONS
 from console.screens.kiosk import KioskScreen, KioskTiming, LeaveKioskDialog
@@ -340,10 +340,10 @@ class BackofficeApp(App[None]):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette", placeholder=i18n.t("palette.search")))
+            self.push_screen(Palette(id="--command-palette", placeholder=i18n.t("palette.search")))
 
     def search_themes(self) -> None:
-        self.push_screen(CommandPalette(providers=[ThemesProvider], placeholder=i18n.t("palette.search_themes")))
+        self.push_screen(Palette(providers=[ThemesProvider], placeholder=i18n.t("palette.search_themes")))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's own palette entries, translated: theme, quit, keys,

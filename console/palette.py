@@ -8,7 +8,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from rich.align import Align
+from rich.text import Text
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.widgets.option_list import Option
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from console import keys
@@ -142,3 +145,21 @@ class ThemesProvider(Provider):
 
     def _use(self, name: str) -> None:
         self.app.theme = name
+
+
+class Palette(CommandPalette):
+    """Textual's command palette, its one sentence of its own ("No matches
+    found") from the catalogs too."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        super()._start_no_matches_countdown(search_value)
+        if search_value:
+            # Textual's timer would add its English line: ours adds the translated one.
+            self._no_matches_timer.stop()
+            self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, self._show_no_matches)
+
+    def _show_no_matches(self) -> None:
+        self.query_one(CommandList).add_option(
+            Option(Align.center(Text(t("palette.no_matches"), style="not bold")), disabled=True, id=self._NO_MATCHES)
+        )
+        self._list_visible = True

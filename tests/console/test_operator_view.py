@@ -15,6 +15,7 @@ import pytest
 from rich.cells import cell_len
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -313,6 +314,12 @@ async def test_the_palette_and_the_plan_card_speak_danish(make_seeded_app: Calla
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert titles[:2] == ["Tema", "Afslut"] and "Skærmbillede" in titles
         assert "Planfordeling" in text_of(app.screen.query_one("#plan-distribution .card-title"))
+        await pilot.press("ctrl+p", *"qqqq")
+        await pilot.pause(1.5)
+        options = app.screen.query_one(CommandList)
+        assert [str(options.get_option_at_index(i).prompt.renderable) for i in range(options.option_count)] == [
+            "Ingen resultater"
+        ]
 
 
 # -- NO_COLOR ----------------------------------------------------------------------
