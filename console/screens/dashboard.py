@@ -118,7 +118,7 @@ class DashboardScreen(BackofficeScreen):
         self.backoffice.database_answered(not self._unreachable, RETRY_SECONDS)
         updated = self.query_one("#dashboard-updated", Static)
         text = t("dashboard.updated_at", time=time_of_day(self._updated_at)) if self._updated_at else ""
-        if self._failed:
+        if self._failed and not self._unreachable:  # an unreachable database has its own banner
             text = " · ".join(part for part in (text, t("card.retrying", seconds=RETRY_SECONDS)) if part)
         updated.update(text)
         updated.set_class(self._failed, "-stale")
