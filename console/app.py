@@ -54,7 +54,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from textual import events, work
 from textual.app import App, SystemCommand
-from textual.binding import BindingsMap
 from textual.command import CommandPalette
 from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
@@ -116,7 +115,7 @@ class BackofficeApp(App[None]):
         self.kiosk_locked = kiosk
         self._kiosk_mode_added = False
         self.title = i18n.t("app.title")
-        self._bindings = BindingsMap([*(b for _, b in self._bindings), *keys.bindings("global")])
+        keys.bind_scopes(self, "global")
         self._translate_textual_palette_binding()
         self.banner_state: Banners | None = None
         self.banners_changed: Signal[Banners | None] = Signal(self, "banners-changed")

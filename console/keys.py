@@ -5,16 +5,21 @@ the help screen lists these entries, and the command palette offers them, so a
 key, its action and its description can never disagree between the three.
 
 A screen opts into a scope with `KEY_SCOPES = ("list",)`; the "global" scope is
-bound on the app and works everywhere. Descriptions are translation keys
-(translations/*/keys.json), translated when the bindings are built, after the
-locale is chosen. Admin entries are bound only for admins outside kiosk mode.
+bound on the app and works everywhere. Widgets that move (the list table, the
+scroll areas) bind the "scroll" and "rows" scopes on themselves, so those keys
+act on whatever has focus (and are not in the palette). The footer shows the
+`show` keys in `footer_rank` order as far as they fit (console/widgets/footer.py).
+Descriptions are translation keys (translations/*/keys.json), translated when
+the bindings are built, after the locale is chosen. Admin entries are bound
+only for admins outside kiosk mode.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
+from textual.dom import DOMNode
 
 from console.i18n import t
 
@@ -30,6 +35,7 @@ class Key:
     priority: bool = False
     admin: bool = False
     palette: bool = True  # offered in the command palette
+    footer: str | None = None  # translation key of a shorter label for the footer
 
 
 KEYS: tuple[Key, ...] = (
@@ -52,6 +58,17 @@ KEYS: tuple[Key, ...] = (
     # Screens with a period (dashboard, billing events).
     Key("period", "p", "cycle_period", "keys.cycle_period"),
     Key("dashboard", "r", "refresh", "keys.refresh", show=False),
+    # Every list table and scroll area (bound on the widget; arrows, home/end
+    # and page keys work too).
+    Key("scroll", "j", "line(1)", "keys.line_down", show=False, palette=False),
+    Key("scroll", "k", "line(-1)", "keys.line_up", show=False, palette=False),
+    Key("scroll", "g", "first", "keys.first_row", show=False, palette=False),
+    Key("scroll", "G", "last", "keys.last_row", show=False, palette=False),
+    Key("scroll", "ctrl+d", "half_page(1)", "keys.half_page_down", show=False, palette=False),
+    Key("scroll", "ctrl+u", "half_page(-1)", "keys.half_page_up", show=False, palette=False),
+    # The row under a list's cursor (bound on the table), copied with OSC 52.
+    Key("rows", "y", "copy_id", "keys.copy_id", show=False, palette=False),
+    Key("rows", "Y", "copy_contact", "keys.copy_contact", show=False, palette=False),
     # Lists (accounts, users, billing events, invoices).
     Key("list", "slash", "focus_search", "keys.focus_search", key_display="/"),
     Key("list", "f", "open_filters", "keys.open_filters"),
@@ -59,9 +76,10 @@ KEYS: tuple[Key, ...] = (
     Key("list", "pageup", "previous_page", "keys.previous_page", show=False, palette=False, key_display="pgup"),
     Key("list", "pagedown", "next_page", "keys.next_page", show=False, palette=False, key_display="pgdn"),
     Key("list", "c", "clear_filters", "keys.clear_filters", show=False),
-    # The accounts list's sort (a header click sorts too).
-    Key("accounts", "o", "cycle_sort", "keys.cycle_sort"),
-    Key("accounts", "O", "reverse_sort", "keys.reverse_sort", show=False),
+    # Lists whose query sorts (accounts, invoices); a header click sorts too.
+    Key("sort", "greater_than_sign", "next_sort", "keys.next_sort", key_display=">", footer="keys.next_sort_short"),
+    Key("sort", "less_than_sign", "previous_sort", "keys.previous_sort", show=False, key_display="<"),
+    Key("sort", "I", "invert_sort", "keys.invert_sort", footer="keys.invert_sort_short"),
     Key("accounts", "space", "toggle_pane", "keys.toggle_pane", show=False, key_display="space"),
     # Lists with view presets (billing events, invoices).
     Key("views", "v", "cycle_view", "keys.cycle_view"),
@@ -77,7 +95,9 @@ KEYS: tuple[Key, ...] = (
     Key("account", "m", "account_actions", "keys.account_actions", admin=True),
 )
 
-SCOPE_ORDER = ("global", "period", "dashboard", "list", "accounts", "views", "tabs", "account")
+SCOPE_ORDER = ("global", "period", "dashboard", "list", "scroll", "rows", "sort", "accounts", "views", "tabs", "account")
+# Never pushed out of the footer by a screen's keys.
+ESSENTIAL_ACTIONS = ("back", "help", "quit_unless_kiosk")
 
 
 def keys_in(scope: str, *, admin: bool = True) -> list[Key]:
@@ -88,8 +108,9 @@ def binding(entry: Key) -> Binding:
     return Binding(
         entry.key,
         entry.action,
-        t(entry.description),
+        t(entry.footer or entry.description),
         show=entry.show,
+        tooltip=t(entry.description) if entry.footer else "",
         key_display=entry.key_display,
         priority=entry.priority,
         id=f"{entry.scope}.{entry.action}",
@@ -101,11 +122,33 @@ def bindings(*scopes: str, admin: bool = True) -> list[Binding]:
     return [binding(entry) for scope in scopes for entry in keys_in(scope, admin=admin)]
 
 
+def bind_scopes(node: DOMNode, *scopes: str) -> None:
+    """Add the scopes' bindings to a node. Built per instance, not in BINDINGS,
+    so their descriptions are translated into the locale chosen at start."""
+    node._bindings = BindingsMap([*(b for _, b in node._bindings), *bindings(*scopes)])
+
+
 def is_admin_action(action: str) -> bool:
     return action in _ADMIN_ACTIONS
 
 
 _ADMIN_ACTIONS = frozenset(entry.action for entry in KEYS if entry.admin)
+
+
+def footer_rank(binding_id: str | None) -> tuple[int, int]:
+    """Where a footer key goes: the essentials, then the screen's own keys,
+    then its admin keys, then the other global ones (navigation, which the
+    side menu shows too), each in declaration order."""
+    entry = _BY_ID.get(binding_id or "")
+    if entry is None:
+        return (4, 0)
+    index = KEYS.index(entry)
+    if entry.scope == "global":
+        return (0 if entry.action in ESSENTIAL_ACTIONS else 3, index)
+    return (2 if entry.admin else 1, index)
+
+
+_BY_ID = {f"{entry.scope}.{entry.action}": entry for entry in KEYS}
 
 
 def display(entry: Key) -> str:

@@ -97,9 +97,10 @@ class KeysProvider(Provider):
         scopes = ("global", *getattr(self.screen, "KEY_SCOPES", ()))
         app: Any = self.app
         entries = []
+        offers = getattr(self.screen, "offers", lambda action: True)
         for scope in scopes:
             for entry in keys.keys_in(scope, admin=app.can_admin):
-                if entry.palette:
+                if entry.palette and offers(entry.action):
                     entries.append((t(entry.description), keys.display(entry), entry))
         return entries
 

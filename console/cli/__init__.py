@@ -11,8 +11,11 @@ import typer
 from core import settings as settings_module
 from core.errors import BadDatabaseUrl, Forbidden, OperatorError
 
+from console.cli import commands
 from console.cli.context import AppContext
 from console.cli.options import text
+
+CONSOLE_FLAGS = ("--kiosk", "--rotate", "--seed-demo-if-empty")
 
 app = typer.Typer(
     name="backoffice",
@@ -57,6 +60,9 @@ def root(
     stripe_api_base: Optional[str] = typer.Option(None, "--stripe-api-base", help="Stripe API base URL."),
     locale: Optional[str] = typer.Option(None, "--locale", callback=_locale, help="en-US or da-DK."),
     operator: Optional[str] = typer.Option(None, "--operator", parser=text, help="Operator name shown in the console."),
+    kiosk: bool = commands.KIOSK_OPTION,
+    seed_demo_if_empty: bool = commands.SEED_DEMO_OPTION,
+    rotate: float = commands.ROTATE_OPTION,
 ) -> None:
     settings = settings_module.with_flags(
         settings_module.from_environment(),
@@ -73,9 +79,9 @@ def root(
     ctx.obj = AppContext(settings)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
-        from console.cli.commands import open_console
-
-        open_console(ctx.obj, kiosk=False, seed_demo_if_empty=False)
+        commands.open_console(ctx.obj, kiosk=kiosk, seed_demo_if_empty=seed_demo_if_empty, rotate_seconds=rotate)
+    elif ctx.invoked_subcommand != "console" and commands.root_console_options(ctx):
+        ctx.fail(f"{', '.join(CONSOLE_FLAGS)} open the console: give them without a command")
 
 
 def _register() -> None:

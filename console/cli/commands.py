@@ -33,19 +33,33 @@ def register(app: typer.Typer) -> None:
     app.add_typer(demo_app, name="demo")
 
 
+# The console's options, also taken without the word `console` (the root
+# callback in console/cli/__init__.py opens the console with them).
+KIOSK_OPTION = typer.Option(False, "--kiosk", help="Wall display for this run: read-only, no key but ctrl+q works.")
+SEED_DEMO_OPTION = typer.Option(
+    False, "--seed-demo-if-empty", help="Seed about 500 demo tenants when the database is empty."
+)
+ROTATE_OPTION = typer.Option(
+    20, "--rotate", min=1, metavar="SECONDS", help="Kiosk: seconds per panel when they do not all fit."
+)
+CONSOLE_OPTIONS = ("kiosk", "seed_demo_if_empty", "rotate")
+
+
 def console(
     ctx: typer.Context,
-    kiosk: bool = typer.Option(False, "--kiosk", help="Wall display for this run: read-only, no key but ctrl+q works."),
+    kiosk: bool = KIOSK_OPTION,
     locale: str | None = typer.Option(None, "--locale", help="en-US or da-DK."),
-    seed_demo_if_empty: bool = typer.Option(
-        False, "--seed-demo-if-empty", help="Seed about 500 demo tenants when the database is empty."
-    ),
-    rotate: float = typer.Option(
-        20, "--rotate", min=1, metavar="SECONDS", help="Kiosk: seconds per panel when they do not all fit."
-    ),
+    seed_demo_if_empty: bool = SEED_DEMO_OPTION,
+    rotate: float = ROTATE_OPTION,
 ) -> None:
     """Open the Textual console."""
     context = app_context(ctx)
+    # `backoffice --kiosk console`: the options given before the word count too.
+    given = root_console_options(ctx)
+    kiosk = kiosk or bool(given.get("kiosk"))
+    seed_demo_if_empty = seed_demo_if_empty or bool(given.get("seed_demo_if_empty"))
+    if "rotate" in given and not _given(ctx, "rotate"):
+        rotate = float(given["rotate"])
     if locale:
         from core.settings import normalize_locale, with_flags
 
@@ -54,6 +68,17 @@ def console(
             raise typer.BadParameter(f"unsupported locale {locale!r}; use en-US or da-DK")
         context.settings = with_flags(context.settings, locale=normalized)
     open_console(context, kiosk=kiosk, seed_demo_if_empty=seed_demo_if_empty, rotate_seconds=rotate)
+
+
+def root_console_options(ctx: typer.Context) -> dict[str, object]:
+    """The console options given to `backoffice` itself (not left at their default)."""
+    root = ctx.find_root()
+    return {name: root.params[name] for name in CONSOLE_OPTIONS if name in root.params and _given(root, name)}
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
 
 
 def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool, rotate_seconds: float = 20) -> None:

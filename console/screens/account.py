@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.text import Text
 from sqlalchemy import Connection
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import Static, TabPane
 
 from console.formatting import money, number, short_date
@@ -44,6 +44,7 @@ from console.screens.invoice import InvoiceScreen
 from console.widgets.account_pane import user_bar
 from console.widgets.badges import country_text, plan_badge, renewal_phrase, status_badge, suspended_badge
 from console.widgets.paged_list import PagedList
+from console.widgets.scroll import ScrollArea
 from console.widgets.search_box import SearchBox
 from console.widgets.tiles import Tile
 from core.account_detail import AccountDetail, account_detail
@@ -65,7 +66,6 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
     TITLE_KEY = "screen.account"
     MENU_ITEM = "accounts"
     KEY_SCOPES = ("account", "tabs")
-    AUTO_FOCUS = "#account-tabs Tabs"
     ID = "account"
     TABS = ("overview", "users", "invoices", "billing-events", "activity")
     TAB_LISTS = {
@@ -95,7 +95,7 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
 
     def compose_tabs(self) -> ComposeResult:
         with TabPane(t("account.tab.overview"), id="overview"):
-            with VerticalScroll(classes="overview"):
+            with ScrollArea(classes="overview"):
                 yield Static("", id="account-drift", classes="drift-note")
                 with Horizontal(classes="overview-columns"):
                     yield Static("", id="account-owners", classes="overview-block")
@@ -157,11 +157,27 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
         self.query_one("#tile-mrr", Tile).show(
             account_mrr(detail), renewal_phrase(detail.renewal, short_date(detail.renewal_date)) if detail.renewal_date else ""
         )
-        drift = self.query_one("#account-drift", Static)
-        drift.update(drift_note(detail))
-        drift.display = detail.has_drift_detected
+        self._show_drift()
         self.query_one("#account-owners", Static).update(owners_block(view.owners, now))
         self.query_one("#account-plan", Static).update(plan_block(detail))
+
+    def on_mount(self) -> None:
+        # Whether the operator is an admin is known a moment after start.
+        self.watch(self.app, "is_admin", self._show_drift, init=False)
+
+    def _show_drift(self) -> None:
+        """The finding for everyone; what to do about it for an admin only."""
+        if self.view is None:
+            return
+        detail = self.view.detail
+        note: RenderableType = drift_note(detail)
+        if self.backoffice.can_admin:
+            stripe = self.backoffice.settings.stripe_configured
+            note = Group(note, Text(t("account.drift.admin_hint" if stripe else "account.drift.admin_hint_no_stripe")))
+        drift = self.query_one("#account-drift", Static)
+        drift.update(note)
+        drift.display = detail.has_drift_detected
+        self.refresh_bindings()  # the footer offers A only with drift
 
     # -- the users tab -------------------------------------------------------
 
@@ -182,7 +198,7 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
     def action_target(self) -> ActionTarget | None:
         if self.view is None:
             return None
-        return ActionTarget(self.view.detail.id, self.view.detail.name)
+        return ActionTarget(self.view.detail.id, self.view.detail.name, self.view.detail.has_drift_detected)
 
     def account_changed(self) -> None:
         self.load()

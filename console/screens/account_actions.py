@@ -11,7 +11,7 @@ an error dialog with the one-line message; a failure changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual import work
 
@@ -21,6 +21,7 @@ from console.operator_errors import operator_message
 from console.screens.base import BackofficeScreen
 from console.widgets.dialogs import ActionsMenu, ConfirmDialog, ProgressDialog, ResultDialog
 from core.audit import console_actor
+from core.account_detail import account_detail
 from stripe_sync.archive import ArchiveReplayResult, replay_archive
 from stripe_sync.drift import Acknowledgement, acknowledge_drift
 from stripe_sync.sync import SyncResult, sync_tenant
@@ -30,6 +31,7 @@ from stripe_sync.sync import SyncResult, sync_tenant
 class ActionTarget:
     tenant_id: str
     name: str
+    has_drift: bool | None = None  # None: not known yet (read before asking)
 
 
 def failure_line(error: BaseException) -> str:
@@ -72,6 +74,10 @@ def sync_result_dialog(name: str, result: SyncResult) -> ResultDialog:
     )
 
 
+STRIPE_ACTIONS = frozenset({"sync", "replay_archived"})
+MENU = (("sync", "s"), ("acknowledge_drift", "A"), ("replay_archived", "R"))  # the actions menu: action, key
+
+
 class AccountActionsScreen(BackofficeScreen):
     """A screen with a current account. Subclasses say which account is current
     and how to show the change after a write."""
@@ -91,6 +97,25 @@ class AccountActionsScreen(BackofficeScreen):
         self.account_changed()
         self.backoffice.refresh_banners()
 
+    def offers(self, action: str) -> bool:
+        """Syncing and replaying read Stripe: without it they are not offered;
+        nor is acknowledging on an account known to have no drift."""
+        if action in STRIPE_ACTIONS:
+            return self.backoffice.settings.stripe_configured
+        if action == "acknowledge_drift":
+            target = self.action_target()
+            return target is None or target.has_drift is not False
+        if action == "account_actions":
+            return any(self.offers(name) for name, _ in MENU)
+        return super().offers(action)
+
+    def _stripe_ready(self) -> bool:
+        """Say at once, as information, that Stripe is missing (not a failure)."""
+        if self.backoffice.settings.stripe_configured:
+            return True
+        self.notify(t("admin.stripe_not_configured"), title=t("admin.unavailable"), severity="information")
+        return False
+
     def _failed(self, progress: ProgressDialog | None, title: str, error: str) -> None:
         if progress is not None:
             progress.dismiss()
@@ -102,11 +127,10 @@ class AccountActionsScreen(BackofficeScreen):
         target = self._target()
         if target is None:
             return
-        entries = [
-            ("sync", f"{t('keys.sync')}  (s)"),
-            ("acknowledge_drift", f"{t('keys.acknowledge_drift')}  (A)"),
-            ("replay_archived", f"{t('keys.replay_archived')}  (R)"),
-        ]
+        entries = [(action, f"{t(f'keys.{action}')}  ({key})") for action, key in MENU if self.offers(action)]
+        if not entries:
+            self.notify(t("admin.nothing_to_do", name=target.name), title=t("keys.account_actions"))
+            return
 
         def chosen(action: str | None) -> None:
             if action:
@@ -118,11 +142,21 @@ class AccountActionsScreen(BackofficeScreen):
 
     def action_sync(self) -> None:
         target = self._target()
-        if target is None:
+        if target is None or not self._stripe_ready():
             return
-        progress = ProgressDialog(t("admin.sync.running", name=target.name))
-        self.app.push_screen(progress)
-        self._sync(target, progress)
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                progress = ProgressDialog(t("admin.sync.running", name=target.name))
+                self.app.push_screen(progress)
+                self._sync(target, progress)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                t("admin.sync.confirm_title", name=target.name), t("admin.sync.confirm_body"), t("admin.sync.confirm")
+            ),
+            confirmed,
+        )
 
     @work(thread=True, exclusive=True, group="admin")
     def _sync(self, target: ActionTarget, progress: ProgressDialog) -> None:
@@ -155,7 +189,16 @@ class AccountActionsScreen(BackofficeScreen):
 
     def action_acknowledge_drift(self) -> None:
         target = self._target()
-        if target is None:
+        if target is not None:
+            self._ask_acknowledge(target)
+
+    def _ask_acknowledge(self, target: ActionTarget) -> None:
+        """Only drift can be acknowledged: without any, say so rather than ask."""
+        if target.has_drift is None:
+            self._read_drift(target)
+            return
+        if not target.has_drift:
+            self.notify(t("admin.ack.nothing", name=target.name), title=t("keys.acknowledge_drift"))
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -170,6 +213,17 @@ class AccountActionsScreen(BackofficeScreen):
             ),
             confirmed,
         )
+
+    @work(thread=True, exclusive=True, group="admin-check")
+    def _read_drift(self, target: ActionTarget) -> None:
+        """Whether there is drift to acknowledge, before asking (the list does not show it)."""
+        app = self.backoffice
+        try:
+            with app.read_only() as conn:
+                has_drift = account_detail(conn, target.tenant_id, app.clock()).has_drift_detected
+        except Exception:  # the acknowledgement itself will say what is wrong
+            has_drift = True
+        app.call_from_thread(self._ask_acknowledge, replace(target, has_drift=has_drift))
 
     @work(thread=True, exclusive=True, group="admin")
     def _acknowledge(self, target: ActionTarget) -> None:
@@ -191,7 +245,7 @@ class AccountActionsScreen(BackofficeScreen):
 
     def action_replay_archived(self) -> None:
         target = self._target()
-        if target is None:
+        if target is None or not self._stripe_ready():
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -207,6 +261,8 @@ class AccountActionsScreen(BackofficeScreen):
                 t("admin.replay.confirm"),
                 tone="error",
                 destructive=True,
+                require=(target.name, target.tenant_id),
+                hint=t("admin.replay.type_name", name=target.name),
             ),
             confirmed,
         )

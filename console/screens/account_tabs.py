@@ -31,12 +31,24 @@ from console.widgets.badges import (
     status_badge,
     user_status_badge,
 )
+from console.widgets.columns import (
+    PREFIXED_ID_WIDTH,
+    ago_width,
+    datetime_width,
+    event_width,
+    invoice_width,
+    money_width,
+    signed_money_width,
+    transition_width,
+    widest,
+)
 from console.widgets.paged_list import Cell, Column, PagedList
 from core.account_detail import AccountDetail, Payment, payment_history
 from core.account_users import TenantUser, tenant_users
 from core.audit import Action, ActionRow, list_actions
 from core.billing_events import BillingEventRow, list_billing_events
 from core.paging import Page, PageRequest
+from db.enums import SubscriptionPlan, UserRole
 
 PREVIEW_ROWS = 3
 
@@ -53,13 +65,16 @@ class TenantQuery:
 
 class TenantUsersList(PagedList[TenantQuery, TenantUser]):
     COLUMNS = (
-        Column("name", "account.users.column.name", flex=True),
-        Column("email", "account.users.column.email", drop=2, flex=True),
-        Column("role", "account.users.column.role", drop=3),
-        Column("status", "account.users.column.status", drop=1),
-        Column("last_seen", "account.users.column.last_seen"),
+        Column("name", "account.users.column.name", width=24, flex=True),
+        Column("email", "account.users.column.email", width=24, drop=2, flex=True),
+        Column("role", "account.users.column.role", width=lambda: widest(role_text(role) for role in UserRole), drop=3),
+        Column("status", "account.users.column.status", width=lambda: widest(user_status_badge(c) for c in (True, False)), drop=1),
+        Column("last_seen", "account.users.column.last_seen", width=ago_width),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=4),
     )
     NOUN = "users.count"
+    ORDER = "list.order.by_name"
+    CONTACT = "list.copy.email"
 
     def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[TenantUser]:
         return tenant_users(conn, query.tenant_id, search=query.search, page=page)
@@ -78,7 +93,11 @@ class TenantUsersList(PagedList[TenantQuery, TenantUser]):
             role_text(item.role),
             user_status_badge(item.email_confirmed),
             ago(item.last_seen_at, now) if item.last_seen_at else "-",
+            Text(item.id, style="dim"),
         )
+
+    def contact(self, item: TenantUser) -> str | None:
+        return item.email
 
     def empty_message(self) -> tuple[str, str]:
         if self.current_query is not None and self.current_query.search:
@@ -91,15 +110,17 @@ class PaymentsList(PagedList[TenantQuery, Payment]):
     note shown on the row (decisions.md), with the tax breakdown."""
 
     COLUMNS = (
-        Column("date", "account.invoices.column.date"),
-        Column("plan", "account.invoices.column.plan", drop=3),
-        Column("amount", "account.invoices.column.amount", justify="right", drop=1),
-        Column("vat", "account.invoices.column.vat", justify="right", drop=2),
-        Column("total", "account.invoices.column.total", justify="right"),
-        Column("status", "account.invoices.column.status"),
-        Column("documents", "account.invoices.column.documents", drop=4, flex=True),
+        Column("date", "account.invoices.column.date", width=datetime_width),
+        Column("plan", "account.invoices.column.plan", width=lambda: widest(plan_badge(p) for p in SubscriptionPlan), drop=3),
+        Column("amount", "account.invoices.column.amount", width=invoice_width, justify="right", drop=1, cut=False),
+        Column("vat", "account.invoices.column.vat", width=invoice_width, justify="right", drop=2, cut=False),
+        Column("total", "account.invoices.column.total", width=invoice_width, justify="right", cut=False),
+        Column("status", "account.invoices.column.status", width=20, flex=True, min_width=10),
+        Column("documents", "account.invoices.column.documents", width=24, drop=4, flex=True),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=5),
     )
     NOUN = "account.invoices.count"
+    ORDER = "list.order.newest_first"
 
     def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[Payment]:
         return payment_history(conn, query.tenant_id, page=page)
@@ -131,6 +152,7 @@ class PaymentsList(PagedList[TenantQuery, Payment]):
             *invoice_amounts(item.amount_excluding_tax, item.tax_amount, item.amount, item.currency, struck=reversed_),
             status,
             " · ".join(documents) or DASH,
+            Text(item.id, style="dim"),
         )
 
     def empty_message(self) -> tuple[str, str]:
@@ -146,13 +168,15 @@ class AccountEventsList(PagedList[TenantQuery, BillingEventRow]):
     """The account's whole billing event log, newest first, paged."""
 
     COLUMNS = (
-        Column("occurred", "account.events.column.occurred"),
-        Column("event", "account.events.column.event", flex=True),
-        Column("plan", "account.events.column.plan", drop=2),
-        Column("impact", "account.events.column.impact", justify="right"),
-        Column("after", "account.events.column.after", justify="right", drop=1),
+        Column("occurred", "account.events.column.occurred", width=datetime_width),
+        Column("event", "account.events.column.event", width=event_width, flex=True),
+        Column("plan", "account.events.column.plan", width=transition_width, drop=2),
+        Column("impact", "account.events.column.impact", width=signed_money_width, justify="right", cut=False),
+        Column("after", "account.events.column.after", width=money_width, justify="right", drop=1, cut=False),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=3),
     )
     NOUN = "billing.count"
+    ORDER = "list.order.newest_first"
 
     def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[BillingEventRow]:
         return list_billing_events(conn, now=query.now, tenant_id=query.tenant_id, period_days=None, page=page)
@@ -167,6 +191,7 @@ class AccountEventsList(PagedList[TenantQuery, BillingEventRow]):
             plan_transition(item.event_type, item.from_plan, item.to_plan),
             signed_money_text(item.amount_delta, item.currency),
             Text(money(item.committed_mrr, item.currency), style="dim", justify="right"),
+            Text(item.id, style="dim"),
         )
 
     def empty_message(self) -> tuple[str, str]:
@@ -181,14 +206,16 @@ class AccountActivityList(PagedList[TenantQuery, ActionRow]):
     """The account's admin actions from the audit trail, newest first, paged."""
 
     COLUMNS = (
-        Column("at", "activity.column.at"),
-        Column("operator", "activity.column.operator", flex=True),
-        Column("action", "activity.column.action", flex=True),
-        Column("path", "activity.column.path", drop=2),
-        Column("outcome", "activity.column.outcome"),
-        Column("details", "activity.column.details", drop=1, flex=True),
+        Column("at", "activity.column.at", width=datetime_width),
+        Column("operator", "activity.column.operator", width=16, flex=True),
+        Column("action", "activity.column.action", width=lambda: widest(t(f"activity.action.{a.name}") for a in Action), flex=True),
+        Column("path", "activity.column.path", width=lambda: widest(t(f"activity.path.{p}") for p in ("console", "cli", "ssh")), drop=2),
+        Column("outcome", "activity.column.outcome", width=lambda: widest(t(f"activity.outcome.{o}") for o in ("succeeded", "failed"))),
+        Column("details", "activity.column.details", width=24, drop=1, flex=True),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=3),
     )
     NOUN = "activity.count"
+    ORDER = "list.order.newest_first"
 
     def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[ActionRow]:
         return list_actions(conn, tenant_id=query.tenant_id, page=page)
@@ -205,6 +232,7 @@ class AccountActivityList(PagedList[TenantQuery, ActionRow]):
             t(f"activity.path.{item.path}"),
             Text(t(f"activity.outcome.{item.outcome}"), style="red" if failed else "green"),
             activity_summary(item),
+            Text(item.id, style="dim"),
         )
 
     def empty_message(self) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
@@ -24,6 +24,7 @@ from console.screens.account_actions import AccountActionsScreen, ActionTarget
 from console.screens.list_screen import ListScreen
 from console.widgets.account_pane import AccountPane
 from console.widgets.badges import mrr_text, plan_badge, status_badge
+from console.widgets.columns import TENANT_ID_WIDTH, ago_width, date_width, mrr_width, widest
 from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
 from core.accounts import AccountRow, AccountSort, AccountStatus, list_accounts
@@ -33,15 +34,6 @@ from db.enums import SubscriptionPlan
 __all__ = ["AccountScreen", "AccountsScreen"]
 
 PLAN_ORDER = (SubscriptionPlan.Premium, SubscriptionPlan.Standard, SubscriptionPlan.Basis)  # display order, 2.2
-SORT_CYCLE = (
-    AccountSort.name,
-    AccountSort.plan,
-    AccountSort.mrr,
-    AccountSort.renewal_date,
-    AccountSort.status,
-    AccountSort.country,
-    AccountSort.created_at,
-)
 ISSUES = ("unsynced", "drift")
 
 
@@ -59,15 +51,29 @@ class AccountQuery:
 
 class AccountsList(PagedList[AccountQuery, AccountRow]):
     COLUMNS = (
-        Column(AccountSort.name, "accounts.column.name", flex=True),
-        Column(AccountSort.plan, "accounts.column.plan", drop=3),
-        Column(AccountSort.mrr, "accounts.column.mrr", justify="right"),
-        Column(AccountSort.renewal_date, "accounts.column.renewal", drop=4),
-        Column(AccountSort.status, "accounts.column.status"),
-        Column(AccountSort.country, "accounts.column.country", drop=5),
-        Column(AccountSort.created_at, "accounts.column.signed_up", drop=6),
+        Column(AccountSort.name, "accounts.column.name", width=22, flex=True, sort=AccountSort.name),
+        Column(
+            AccountSort.plan,
+            "accounts.column.plan",
+            width=lambda: widest(plan_badge(plan) for plan in SubscriptionPlan),
+            drop=3,
+            sort=AccountSort.plan,
+        ),
+        Column(AccountSort.mrr, "accounts.column.mrr", width=mrr_width, justify="right", sort=AccountSort.mrr, cut=False),
+        Column(AccountSort.renewal_date, "accounts.column.renewal", width=date_width, drop=4, sort=AccountSort.renewal_date),
+        Column(
+            AccountSort.status,
+            "accounts.column.status",
+            width=lambda: widest(status_badge(status) for status in AccountStatus),
+            drop=2,
+            sort=AccountSort.status,
+        ),
+        Column(AccountSort.country, "accounts.column.country", width=2, drop=5, sort=AccountSort.country),
+        Column(AccountSort.created_at, "accounts.column.signed_up", width=ago_width, drop=6, sort=AccountSort.created_at),
+        Column("id", "list.column.id", width=TENANT_ID_WIDTH, drop=7),
     )
     NOUN = "accounts.count"
+    CONTACT = "list.copy.owner_email"
 
     def fetch(self, conn: Connection, query: AccountQuery, page: PageRequest) -> Page[AccountRow]:
         return list_accounts(
@@ -103,7 +109,11 @@ class AccountsList(PagedList[AccountQuery, AccountRow]):
             status_badge(item.status),
             item.country.upper() if item.country else "-",
             ago(item.created_at, now) if now else short_date(item.created_at),
+            Text(item.id, style="dim"),
         )
+
+    def contact(self, item: AccountRow) -> str | None:
+        return item.owner.email if item.owner else None
 
     def empty_message(self) -> tuple[str, str]:
         screen = self.screen
@@ -115,17 +125,15 @@ class AccountsList(PagedList[AccountQuery, AccountRow]):
 class AccountsScreen(ListScreen, AccountActionsScreen):
     NAME = "accounts"
     TITLE_KEY = "menu.accounts"
-    KEY_SCOPES = ("list", "accounts", "account")
+    KEY_SCOPES = ("list", "sort", "accounts", "account")
     SEARCH_PLACEHOLDER = "accounts.search"
-    DEFAULT_SORT: ClassVar[AccountSort] = AccountSort.name
+    DEFAULT_SORT = AccountSort.name
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.plans: frozenset[SubscriptionPlan] = frozenset()
         self.statuses: frozenset[AccountStatus] = frozenset()
         self.issues: frozenset[str] = frozenset()
-        self.sort = self.DEFAULT_SORT
-        self.descending = False
 
     def make_list(self) -> AccountsList:
         return AccountsList(id="accounts-list")
@@ -142,14 +150,10 @@ class AccountsScreen(ListScreen, AccountActionsScreen):
             statuses=tuple(status for status in AccountStatus if status in self.statuses),
             unsynced="unsynced" in self.issues,
             drift_detected="drift" in self.issues,
-            sort=self.sort,
+            sort=AccountSort(self.sort),
             descending=self.descending,
             now=self.backoffice.clock(),
         )
-
-    def reload_list(self, *, page: int = 1) -> None:
-        self.paged_list.set_sort(self.sort, self.descending)
-        super().reload_list(page=page)
 
     def apply_navigation(self, params: dict[str, Any]) -> None:
         """A banner asks for `filter="drift"` or `"unsynced"`; a KPI tile for
@@ -161,7 +165,7 @@ class AccountsScreen(ListScreen, AccountActionsScreen):
         self.statuses = frozenset(AccountStatus(status) for status in params.get("statuses", ()))
         issue = params.get("filter")
         self.issues = frozenset({issue}) if issue in ISSUES else frozenset()
-        if "sort" in params:
+        if params.get("sort") in set(AccountSort):
             self.sort = AccountSort(params["sort"])
             self.descending = bool(params.get("descending", False))
 
@@ -216,31 +220,11 @@ class AccountsScreen(ListScreen, AccountActionsScreen):
             return ""
         return " · ".join(parts) + f"  [dim]{escape(t('accounts.filter.clear_hint'))}[/dim]"
 
-    # -- sorting -------------------------------------------------------------
-
-    def _sort_by(self, sort: AccountSort) -> None:
-        if sort == self.sort:
-            self.descending = not self.descending
-        else:
-            # As the original: a new column sorts descending, except the name.
-            self.sort = sort
-            self.descending = sort is not AccountSort.name
-        self.reload_list()
-
-    def action_cycle_sort(self) -> None:
-        following = SORT_CYCLE[(SORT_CYCLE.index(self.sort) + 1) % len(SORT_CYCLE)] if self.sort in SORT_CYCLE else SORT_CYCLE[0]
-        self._sort_by(following)
-
-    def action_reverse_sort(self) -> None:
-        self.descending = not self.descending
-        self.reload_list()
+    # -- side pane -------------------------------------------------------------
 
     def action_toggle_pane(self) -> None:
         """Narrow terminals hide the side pane; space shows it over the list."""
         self.query_one(AccountPane).toggle_class("-shown")
-
-    def on_paged_list_sort_requested(self, message: PagedList.SortRequested) -> None:
-        self._sort_by(AccountSort(message.column))
 
     # -- cursor, pane, opening -----------------------------------------------
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from console import keys
 from console.i18n import t
 from console.widgets.banners import BannerStrip
+from console.widgets.footer import KeyFooter
 from console.widgets.header import AppHeader
 from console.widgets.side_menu import SideMenu
 
@@ -40,9 +39,7 @@ class BackofficeScreen(Screen[None]):
     def __init__(self, **params: Any) -> None:
         super().__init__()
         self.params = params
-        # Bindings are built here, not in BINDINGS, so their descriptions are
-        # translated into the locale chosen at start.
-        self._bindings = BindingsMap([*(b for _, b in self._bindings), *keys.bindings(*self.KEY_SCOPES)])
+        keys.bind_scopes(self, *self.KEY_SCOPES)
 
     @property
     def backoffice(self) -> BackofficeApp:
@@ -58,7 +55,7 @@ class BackofficeScreen(Screen[None]):
             yield SideMenu(self.MENU_ITEM or self.NAME)
             with Vertical(id="content"):
                 yield from self.compose_content()
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def compose_content(self) -> ComposeResult:
         yield from ()
@@ -77,6 +74,11 @@ class BackofficeScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if keys.is_admin_action(action) and not self.backoffice.can_admin:
             return False
+        return True
+
+    def offers(self, action: str) -> bool:
+        """Whether the footer and the palette offer an action the screen
+        binds. A key not offered still answers, saying why it cannot act."""
         return True
 
     def on_screen_resume(self) -> None:

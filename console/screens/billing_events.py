@@ -20,6 +20,14 @@ from console.formatting import money, short_datetime
 from console.i18n import t
 from console.screens.list_screen import ListScreen
 from console.widgets.badges import event_badge, plan_transition, signed_money_text
+from console.widgets.columns import (
+    PREFIXED_ID_WIDTH,
+    datetime_width,
+    event_width,
+    money_width,
+    signed_money_width,
+    transition_width,
+)
 from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.period import DEFAULT_PERIOD, PeriodSelector, next_period
@@ -40,14 +48,16 @@ class BillingEventQuery:
 
 class BillingEventsList(PagedList[BillingEventQuery, BillingEventRow]):
     COLUMNS = (
-        Column("occurred", "billing.column.date"),
-        Column("event", "billing.column.event", flex=True),
-        Column("account", "billing.column.account", flex=True),
-        Column("plan", "billing.column.plan", drop=2),
-        Column("impact", "billing.column.impact", justify="right"),
-        Column("after", "billing.column.after", justify="right", drop=1),
+        Column("occurred", "billing.column.date", width=datetime_width),
+        Column("event", "billing.column.event", width=17, max_width=event_width, flex=True),
+        Column("account", "billing.column.account", width=20, flex=True),
+        Column("plan", "billing.column.plan", width=transition_width, drop=2),
+        Column("impact", "billing.column.impact", width=signed_money_width, justify="right", cut=False),
+        Column("after", "billing.column.after", width=money_width, justify="right", drop=3, cut=False),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=4),
     )
     NOUN = "billing.count"
+    ORDER = "list.order.newest_first"
 
     def fetch(self, conn: Connection, query: BillingEventQuery, page: PageRequest) -> Page[BillingEventRow]:
         return list_billing_events(
@@ -71,6 +81,7 @@ class BillingEventsList(PagedList[BillingEventQuery, BillingEventRow]):
             plan_transition(item.event_type, item.from_plan, item.to_plan),
             signed_money_text(item.amount_delta, item.currency),
             Text(money(item.committed_mrr, item.currency), style="dim", justify="right"),
+            Text(item.id, style="dim"),
         )
 
     def empty_message(self) -> tuple[str, str]:

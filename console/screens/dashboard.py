@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Static
@@ -30,6 +30,7 @@ from console.widgets.recent import (
     RecentPaymentsCard,
     RecentSignupsCard,
 )
+from console.widgets.scroll import ScrollArea
 from console.widgets.trend_cards import (
     AccountGrowthCard,
     MrrTrendCard,
@@ -46,7 +47,9 @@ class DashboardScreen(BackofficeScreen):
     NAME = "dashboard"
     TITLE_KEY = "dashboard.title"
     KEY_SCOPES = ("period", "dashboard")
-    AUTO_FOCUS = "#tile-total-accounts"
+    # The scroll area, always shown: a tile sits behind its card's loading
+    # indicator until the figures come, and could not take the focus then.
+    AUTO_FOCUS = "#dashboard-cards"
 
     period: reactive[int] = reactive(DEFAULT_PERIOD, init=False)
 
@@ -65,7 +68,7 @@ class DashboardScreen(BackofficeScreen):
             yield Static("", id="dashboard-overview")
             yield Static("", id="dashboard-updated")
             yield PeriodSelector(id="period")
-        with VerticalScroll(id="dashboard-cards"):
+        with ScrollArea(id="dashboard-cards"):
             yield KpiCard()
             with CardGrid(id="dashboard-grid"):
                 yield MrrTrendCard()
@@ -115,7 +118,7 @@ class DashboardScreen(BackofficeScreen):
         self.backoffice.database_answered(not self._unreachable, RETRY_SECONDS)
         updated = self.query_one("#dashboard-updated", Static)
         text = t("dashboard.updated_at", time=time_of_day(self._updated_at)) if self._updated_at else ""
-        if self._failed:
+        if self._failed and not self._unreachable:  # an unreachable database has its own banner
             text = " · ".join(part for part in (text, t("card.retrying", seconds=RETRY_SECONDS)) if part)
         updated.update(text)
         updated.set_class(self._failed, "-stale")

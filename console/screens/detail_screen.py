@@ -32,6 +32,7 @@ from console.i18n import t
 from console.screens.base import BackofficeScreen
 from console.widgets.header import AppHeader
 from console.widgets.paged_list import PagedList, describe_load_error, retrying
+from console.widgets.scroll import ScrollArea
 from console.widgets.tiles import Tile
 from core.errors import OperatorError
 
@@ -49,6 +50,8 @@ class DetailScreen(BackofficeScreen, Generic[D]):
     TAB_LISTS: ClassVar[dict[str, str]] = {}
     # Seconds between tries of a failed first load.
     RETRY_SECONDS: ClassVar[float] = PagedList.RETRY_SECONDS
+    # Nothing to focus until the detail is shown; then its active tab's content.
+    AUTO_FOCUS = ""
 
     class Loaded(Message):
         def __init__(self, request: int, data: Any) -> None:
@@ -91,7 +94,8 @@ class DetailScreen(BackofficeScreen, Generic[D]):
         raise NotImplementedError
 
     def focus_overview(self) -> None:
-        self.query_one(f"#{self.ID}-tabs Tabs").focus()
+        """The overview's scroll area, where j/k and the page keys act."""
+        self.query_one("TabPane#overview ScrollArea", ScrollArea).focus()
 
     # -- layout --------------------------------------------------------------
 
@@ -166,7 +170,9 @@ class DetailScreen(BackofficeScreen, Generic[D]):
         self.query_one(f"#{self.ID}-switcher", ContentSwitcher).current = f"{self.ID}-view"
         if first:
             self.first_shown(message.data)
-            self._load_tab(self.query_one(TabbedContent).active)
+            active = self.query_one(TabbedContent).active
+            self._load_tab(active)
+            self.focus_tab(active)
         self.query_one(AppHeader).set_title(self.screen_title())
         self.sub_title = self.screen_title()
 
@@ -188,6 +194,10 @@ class DetailScreen(BackofficeScreen, Generic[D]):
             return
         tab = self.TABS[number - 1]
         self.query_one(TabbedContent).active = tab
+        self.focus_tab(tab)
+
+    def focus_tab(self, tab: str) -> None:
+        """Where the first key on a tab should act: its list, or the overview."""
         if tab in self.TAB_LISTS:
             self.query_one(self.TAB_LISTS[tab], PagedList).focus_table()
         else:

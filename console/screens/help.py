@@ -7,12 +7,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console import keys
 from console.i18n import t
+from console.widgets.scroll import ScrollArea
 
 
 def keys_table(*, admin: bool) -> Table:
@@ -32,13 +32,14 @@ def keys_table(*, admin: bool) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
+    AUTO_FOCUS = "#help-dialog"
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss", show=False),
     ]
 
     def compose(self) -> ComposeResult:
         app = self.app
-        with VerticalScroll(id="help-dialog") as dialog:
+        with ScrollArea(id="help-dialog") as dialog:
             dialog.border_title = t("help.title")
             dialog.border_subtitle = t("help.close")
             yield Static(keys_table(admin=getattr(app, "can_admin", False)), id="help-keys")

@@ -19,10 +19,12 @@ from console.i18n import t
 from console.screens.list_screen import ListScreen
 from console.screens.invoice import InvoiceScreen
 from console.widgets.badges import credit_applied, invoice_amounts, payment_status_badge, plan_badge
+from console.widgets.columns import PREFIXED_ID_WIDTH, ago_width, invoice_width, widest
 from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.view_pills import ViewPills
-from core.invoices import InvoiceRow, InvoiceRowKind, InvoiceStatusFilter, list_invoices
+from core.invoices import InvoiceRow, InvoiceRowKind, InvoiceSort, InvoiceStatusFilter, list_invoices
+from db.enums import PaymentTransactionStatus, SubscriptionPlan
 from core.paging import Page, PageRequest
 
 # The original's view pills and the statuses each sends.
@@ -38,25 +40,44 @@ class InvoiceQuery:
     search: str
     statuses: tuple[InvoiceStatusFilter, ...]
     now: datetime
+    sort: InvoiceSort = InvoiceSort.date
+    descending: bool = True
+
+
+def plan_width() -> int:
+    return widest(plan_badge(plan) for plan in SubscriptionPlan)
+
+
+def status_width() -> int:
+    """The payment statuses and the reversal rows' kinds."""
+    kinds = (t(f"invoices.kind.{kind}") for kind in (InvoiceRowKind.CreditNote, InvoiceRowKind.Refund))
+    return max(widest(payment_status_badge(status) for status in PaymentTransactionStatus), widest(kinds))
 
 
 class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
     COLUMNS = (
-        Column("account", "invoices.column.account", flex=True),
-        Column("date", "invoices.column.date"),
-        Column("plan", "invoices.column.plan", drop=3),
-        Column("amount", "invoices.column.amount", justify="right", drop=1),
-        Column("vat", "invoices.column.vat", justify="right", drop=2),
-        Column("total", "invoices.column.total", justify="right"),
-        Column("status", "invoices.column.status"),
+        Column("account", "invoices.column.account", width=24, flex=True, sort=InvoiceSort.tenant_name),
+        Column("date", "invoices.column.date", width=ago_width, sort=InvoiceSort.date),
+        Column("plan", "invoices.column.plan", width=plan_width, drop=4),
+        Column("amount", "invoices.column.amount", width=invoice_width, justify="right", drop=2, cut=False),
+        Column("vat", "invoices.column.vat", width=invoice_width, justify="right", drop=3, cut=False),
+        Column("total", "invoices.column.total", width=invoice_width, justify="right", sort=InvoiceSort.total, cut=False),
+        # A failure's reason follows its status: cut with an ellipsis when there is no room.
+        Column("status", "invoices.column.status", width=status_width, drop=1, flex=True, sort=InvoiceSort.status),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=5),
     )
     NOUN = "invoices.count"
 
     def fetch(self, conn: Connection, query: InvoiceQuery, page: PageRequest) -> Page[InvoiceRow]:
-        return list_invoices(conn, search=query.search, statuses=query.statuses, page=page)
+        return list_invoices(
+            conn, search=query.search, statuses=query.statuses, sort=query.sort, descending=query.descending, page=page
+        )
 
     def row_key(self, item: InvoiceRow) -> str:
         return f"{item.id}:{item.row_kind}"
+
+    def item_id(self, item: InvoiceRow) -> str:
+        return item.id
 
     def cells(self, item: InvoiceRow) -> tuple[Cell, ...]:
         if item.row_kind is InvoiceRowKind.CreditNote:
@@ -73,6 +94,7 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
             plan_badge(item.plan),
             *invoice_amounts(item.amount_excluding_tax, item.tax_amount, item.amount, item.currency, sign=item.sign),
             status,
+            Text(item.id, style="dim"),
         )
 
     def empty_message(self) -> tuple[str, str]:
@@ -86,8 +108,10 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
 class InvoicesScreen(ListScreen):
     NAME = "invoices"
     TITLE_KEY = "menu.invoices"
-    KEY_SCOPES = ("list", "views")
+    KEY_SCOPES = ("list", "sort", "views")
     SEARCH_PLACEHOLDER = "invoices.search"
+    DEFAULT_SORT = InvoiceSort.date
+    DEFAULT_DESCENDING = True
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -103,7 +127,9 @@ class InvoicesScreen(ListScreen):
     def current_query(self) -> InvoiceQuery:
         # Statuses picked with `f` replace the view's (picking them selects "All").
         chosen = tuple(status for status in InvoiceStatusFilter if status in self.statuses)
-        return InvoiceQuery(self.search, chosen or VIEWS[self.view], self.backoffice.clock())
+        return InvoiceQuery(
+            self.search, chosen or VIEWS[self.view], self.backoffice.clock(), InvoiceSort(self.sort), self.descending
+        )
 
     def apply_navigation(self, params: dict[str, Any]) -> None:
         if "search" in params:

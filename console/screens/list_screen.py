@@ -2,6 +2,12 @@
 naming the active filters, the paged list, and the list keys of
 console/keys.py (`/` search, `f` filters, enter open, pageup/pagedown).
 
+A list whose columns declare a core sort (`Column.sort`) sorts: `>` and `<`
+pick the next and previous sortable column, `I` inverts the direction, a
+header click sorts by that column (again: the other way). `self.sort` is the
+core sort's value; the subclass passes it to its query. Lists without one
+keep their query's order and are not offered the keys.
+
 A subclass keeps its filter state on the screen instance: section screens
 live in their own mode, so the state survives navigating away and back.
 `reload_list()` turns that state into a frozen query and loads page 1.
@@ -18,17 +24,26 @@ from textual.widgets import Static
 from console.i18n import t
 from console.screens.base import BackofficeScreen
 from console.widgets.filter_dialog import FilterDialog, FilterGroup
+from console.widgets.page_table import Column
 from console.widgets.paged_list import PagedList
 from console.widgets.search_box import SearchBox
+
+
+SORT_ACTIONS = frozenset({"next_sort", "previous_sort", "invert_sort"})
 
 
 class ListScreen(BackofficeScreen):
     SEARCH_PLACEHOLDER: ClassVar[str] = "list.search"
     AUTO_FOCUS = "#list-table"
+    # The sort a list opens with (a Column.sort) and its direction.
+    DEFAULT_SORT: ClassVar[str | None] = None
+    DEFAULT_DESCENDING: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.search = ""
+        self.sort = self.DEFAULT_SORT
+        self.descending = self.DEFAULT_DESCENDING
 
     # -- layout --------------------------------------------------------------
 
@@ -91,6 +106,7 @@ class ListScreen(BackofficeScreen):
             self.search = str(params["search"])
 
     def reload_list(self, *, page: int = 1) -> None:
+        self.paged_list.set_sort(self.sort, self.descending)
         self.query_one(SearchBox).set_quietly(self.search)
         summary = self.filter_summary()
         filters = self.query_one("#list-filters", Static)
@@ -148,7 +164,46 @@ class ListScreen(BackofficeScreen):
     def action_next_page(self) -> None:
         self.paged_list.go(1)
 
+    # -- sorting -------------------------------------------------------------
+
+    def sort_columns(self) -> list[Column]:
+        lists = self.query(PagedList)  # none yet while the screen composes
+        return [column for column in lists.first().COLUMNS if column.sort is not None] if lists else []
+
+    def sort_by(self, column: Column) -> None:
+        """A header click: that column, or the other way if it is the sort.
+        A new column starts the way one reads it: names A to Z, figures and
+        dates largest and newest first."""
+        if column.sort == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort = column.sort
+            self.descending = not column.flex
+        self.reload_list()
+
+    def _step_sort(self, step: int) -> None:
+        columns = self.sort_columns()
+        current = next((i for i, column in enumerate(columns) if column.sort == self.sort), -step)
+        self.sort_by(columns[(current + step) % len(columns)])
+
+    def action_next_sort(self) -> None:
+        self._step_sort(1)
+
+    def action_previous_sort(self) -> None:
+        self._step_sort(-1)
+
+    def action_invert_sort(self) -> None:
+        self.descending = not self.descending
+        self.reload_list()
+
+    def on_paged_list_sort_requested(self, message: PagedList.SortRequested) -> None:
+        column = next((c for c in self.sort_columns() if c.key == message.column), None)
+        if column is not None:
+            self.sort_by(column)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_filters" and not self.filter_groups():
+            return False
+        if action in SORT_ACTIONS and not self.sort_columns():
             return False
         return super().check_action(action, parameters)

@@ -17,20 +17,46 @@ from rich.console import RenderableType
 from rich.text import Text
 from sqlalchemy import Connection
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.widgets import Static, TabPane
 
 from console.formatting import DASH, number, short_date, short_datetime
 from console.i18n import t
 from console.screens.detail_screen import DetailScreen, detail_header
 from console.widgets.badges import mrr_text, plan_badge, role_text, status_badge
+from console.widgets.columns import PREFIXED_ID_WIDTH, TENANT_ID_WIDTH, date_width, datetime_width, mrr_width, widest
 from console.widgets.paged_list import Cell, Column, PagedList
+from console.widgets.scroll import ScrollArea
 from console.widgets.tiles import Tile
 from core.paging import Page, PageRequest
 from core.user_activity import LoginAttempt, LoginOutcome, UserSession, login_history, sessions
+from core.accounts import AccountStatus
 from core.users import Membership, UserDetail, memberships, user_detail
+from db.enums import DeviceType, ExternalLoginResult, LoginMethod, SubscriptionPlan, UserRole
 
 RECENT_LOGINS = 5
+IP_WIDTH = 15  # an IPv4 address; a longer IPv6 one is cut with an ellipsis
+TOO_MANY_RETRIES = "TooManyRetries"  # core.user_activity's reason for an e-mail code tried too often
+
+
+def method_width() -> int:
+    return widest(t(f"enum.login_method.{method}") for method in LoginMethod)
+
+
+def device_width() -> int:
+    return widest(t(f"user.device.{device}") for device in DeviceType)
+
+
+def outcome_width() -> int:
+    """The outcomes, and a failure with each reason code there is."""
+    reasons = (TOO_MANY_RETRIES, *(result for result in ExternalLoginResult if result is not ExternalLoginResult.Success))
+    return max(
+        widest(outcome_text(outcome) for outcome in LoginOutcome),
+        widest(outcome_text(LoginOutcome.Failed, reason) for reason in reasons),
+    )
+
+
+def session_status_width() -> int:
+    return widest((f"✕ {t('user.sessions.revoked')}", f"✓ {t('user.sessions.active')}"))
 
 
 @dataclass(frozen=True)
@@ -43,14 +69,21 @@ class MembershipsList(PagedList[PersonQuery, Membership]):
     """A person belongs to few accounts: all of them, on one page."""
 
     COLUMNS = (
-        Column("account", "user.memberships.column.account", flex=True),
-        Column("role", "user.memberships.column.role"),
-        Column("plan", "user.memberships.column.plan", drop=2),
-        Column("status", "user.memberships.column.status", drop=1),
-        Column("mrr", "user.memberships.column.mrr", justify="right", drop=3),
-        Column("renews", "user.memberships.column.renews", drop=4),
+        Column("account", "user.memberships.column.account", width=24, flex=True),
+        Column("role", "user.memberships.column.role", width=lambda: widest(role_text(role) for role in UserRole)),
+        Column("plan", "user.memberships.column.plan", width=lambda: widest(plan_badge(p) for p in SubscriptionPlan), drop=2),
+        Column(
+            "status",
+            "user.memberships.column.status",
+            width=lambda: widest(status_badge(status) for status in AccountStatus),
+            drop=1,
+        ),
+        Column("mrr", "user.memberships.column.mrr", width=mrr_width, justify="right", drop=3, cut=False),
+        Column("renews", "user.memberships.column.renews", width=date_width, drop=4),
+        Column("id", "list.column.account_id", width=TENANT_ID_WIDTH, drop=5),
     )
     NOUN = "user.memberships.count"
+    ORDER = "list.order.oldest_first"
     PAGEABLE = False
 
     def fetch(self, conn: Connection, query: PersonQuery, page: PageRequest) -> Page[Membership]:
@@ -79,33 +112,43 @@ class MembershipsList(PagedList[PersonQuery, Membership]):
                 justify="right",
             ),
             short_date(item.renewal_date) if item.renewal_date else "-",
+            Text(item.tenant_id, style="dim"),
         )
+
+    def item_id(self, item: Membership) -> str:
+        return item.tenant_id  # the row stands for the account
 
     def empty_message(self) -> tuple[str, str]:
         return (t("user.memberships.empty"), t("user.memberships.empty_hint"))
 
 
 def outcome_badge(attempt: LoginAttempt) -> Text:
+    return outcome_text(attempt.outcome, attempt.failure_reason)
+
+
+def outcome_text(outcome: LoginOutcome, failure_reason: str | None = None) -> Text:
     """Succeeded green; a failure with a reason shows the raw reason code (as the
     original); Pending muted; else Failed red."""
-    if attempt.outcome is LoginOutcome.Succeeded:
+    if outcome is LoginOutcome.Succeeded:
         return Text(f"✓ {t('user.login.Succeeded')}", style="green")
-    if attempt.failure_reason:
-        return Text(f"⚠ {attempt.failure_reason}", style="yellow")
-    if attempt.outcome is LoginOutcome.Pending:
+    if failure_reason:
+        return Text(f"⚠ {failure_reason}", style="yellow")
+    if outcome is LoginOutcome.Pending:
         return Text(t("user.login.Pending"), style="dim")
     return Text(f"✕ {t('user.login.Failed')}", style="red")
 
 
 class LoginsList(PagedList[PersonQuery, LoginAttempt]):
     COLUMNS = (
-        Column("when", "user.logins.column.when"),
-        Column("method", "user.logins.column.method"),
-        Column("outcome", "user.logins.column.outcome"),
-        Column("ip", "user.logins.column.ip", drop=2),
-        Column("device", "user.logins.column.device", drop=1, flex=True),
+        Column("when", "user.logins.column.when", width=datetime_width),
+        Column("method", "user.logins.column.method", width=method_width),
+        Column("outcome", "user.logins.column.outcome", width=outcome_width, flex=True, max_width=0),
+        Column("ip", "user.logins.column.ip", width=IP_WIDTH, drop=2),
+        Column("device", "user.logins.column.device", width=24, drop=1, flex=True),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=3),
     )
     NOUN = "user.logins.count"
+    ORDER = "list.order.newest_first"
 
     def fetch(self, conn: Connection, query: PersonQuery, page: PageRequest) -> Page[LoginAttempt]:
         return login_history(conn, query.email, now=query.now, page=page)
@@ -131,6 +174,7 @@ class LoginsList(PagedList[PersonQuery, LoginAttempt]):
             outcome_badge(item),
             Text(item.ip_address or DASH, style="dim"),
             device,
+            Text(item.id, style="dim"),
         )
 
     def empty_message(self) -> tuple[str, str]:
@@ -144,15 +188,17 @@ class RecentLoginsList(LoginsList):
 
 class SessionsList(PagedList[PersonQuery, UserSession]):
     COLUMNS = (
-        Column("last_seen", "user.sessions.column.last_seen"),
-        Column("account", "user.sessions.column.account", drop=3, flex=True),
-        Column("browser", "user.sessions.column.browser", flex=True),
-        Column("device", "user.sessions.column.device", drop=2),
-        Column("method", "user.sessions.column.method", drop=4),
-        Column("ip", "user.sessions.column.ip", drop=1),
-        Column("status", "user.sessions.column.status"),
+        Column("last_seen", "user.sessions.column.last_seen", width=datetime_width),
+        Column("account", "user.sessions.column.account", width=20, drop=3, flex=True),
+        Column("browser", "user.sessions.column.browser", width=20, flex=True),
+        Column("device", "user.sessions.column.device", width=device_width, drop=2),
+        Column("method", "user.sessions.column.method", width=method_width, drop=4),
+        Column("ip", "user.sessions.column.ip", width=IP_WIDTH, drop=1),
+        Column("status", "user.sessions.column.status", width=session_status_width),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=5),
     )
     NOUN = "user.sessions.count"
+    ORDER = "list.order.last_seen_first"
 
     def fetch(self, conn: Connection, query: PersonQuery, page: PageRequest) -> Page[UserSession]:
         return sessions(conn, query.email, page=page)
@@ -174,6 +220,7 @@ class SessionsList(PagedList[PersonQuery, UserSession]):
             t(f"enum.login_method.{item.login_method}"),
             Text(item.ip_address, style="dim"),
             status,
+            Text(item.id, style="dim"),
         )
 
     def empty_message(self) -> tuple[str, str]:
@@ -187,7 +234,6 @@ class UserScreen(DetailScreen[UserDetail]):
     TITLE_KEY = "screen.user"
     MENU_ITEM = "users"
     KEY_SCOPES = ("tabs",)
-    AUTO_FOCUS = "#user-tabs Tabs"
     ID = "user"
     TABS = ("overview", "logins", "sessions")
     TAB_LISTS = {"logins": "#user-logins", "sessions": "#user-sessions"}
@@ -212,7 +258,7 @@ class UserScreen(DetailScreen[UserDetail]):
 
     def compose_tabs(self) -> ComposeResult:
         with TabPane(t("user.tab.overview"), id="overview"):
-            with VerticalScroll(classes="overview"):
+            with ScrollArea(classes="overview"):
                 yield Static(t("user.memberships.title"), classes="section-title")
                 yield MembershipsList(id="user-memberships", classes="preview")
                 yield Static(t("user.recent_logins"), classes="section-title")

@@ -16,9 +16,11 @@ from console.i18n import t
 from console.screens.list_screen import ListScreen
 from console.screens.user import UserScreen
 from console.widgets.badges import role_text, user_status_badge
+from console.widgets.columns import PREFIXED_ID_WIDTH, ago_width, widest
 from console.widgets.paged_list import Cell, Column, PagedList
 from core.paging import Page, PageRequest
 from core.users import SEARCH_MINIMUM, UserRow, list_users
+from db.enums import UserRole
 
 __all__ = ["UserScreen", "UsersScreen"]
 
@@ -31,13 +33,16 @@ class UserQuery:
 
 class UsersList(PagedList[UserQuery, UserRow]):
     COLUMNS = (
-        Column("name", "users.column.name", flex=True),
-        Column("account", "users.column.account", drop=2, flex=True),
-        Column("role", "users.column.role", drop=3),
-        Column("last_seen", "users.column.last_seen", drop=1),
-        Column("status", "users.column.status", drop=4),
+        Column("name", "users.column.name", width=30, flex=True, max_width=60),
+        Column("account", "users.column.account", width=20, drop=2, flex=True),
+        Column("role", "users.column.role", width=lambda: widest(role_text(role) for role in UserRole), drop=3),
+        Column("last_seen", "users.column.last_seen", width=ago_width, drop=1),
+        Column("status", "users.column.status", width=lambda: widest(user_status_badge(c) for c in (True, False)), drop=4),
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=5),
     )
     NOUN = "users.count"
+    ORDER = "list.order.last_seen_first"
+    CONTACT = "list.copy.email"
 
     def fetch(self, conn: Connection, query: UserQuery, page: PageRequest) -> Page[UserRow]:
         return list_users(conn, search=query.search, page=page, estimate_large_total=True)
@@ -56,7 +61,11 @@ class UsersList(PagedList[UserQuery, UserRow]):
             role_text(item.role),
             ago(item.last_seen_at, now) if item.last_seen_at else "-",
             user_status_badge(item.email_confirmed),
+            Text(item.id, style="dim"),
         )
+
+    def contact(self, item: UserRow) -> str | None:
+        return item.email
 
     def empty_message(self) -> tuple[str, str]:
         if self.current_query is not None and len(self.current_query.search) >= SEARCH_MINIMUM:

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, LoadingIndicator, OptionList, Static
+from textual.widgets import Button, Input, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.i18n import t
@@ -24,28 +24,62 @@ ICONS: dict[Tone, str] = {"success": "✓", "warning": "⚠", "error": "✕", "i
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """Asks before a write: escape or "Cancel" answers False."""
+    """Asks before a write: escape or "Cancel" answers False. Cancel has the
+    focus, so a stray enter changes nothing. With `require`, the operator
+    types one of those texts (the account's name or id; `hint` says so)
+    before the confirm button works."""
 
     BINDINGS = [Binding("escape", "cancel", show=False)]
 
-    def __init__(self, title: str, body: str, confirm: str, *, tone: Tone = "warning", destructive: bool = False) -> None:
+    def __init__(
+        self,
+        title: str,
+        body: str,
+        confirm: str,
+        *,
+        tone: Tone = "warning",
+        destructive: bool = False,
+        require: Sequence[str] = (),
+        hint: str = "",
+    ) -> None:
         super().__init__(classes="backoffice-dialog")
         self.dialog_title = title
         self.body = body
         self.confirm_label = confirm
         self.tone = tone
         self.destructive = destructive
+        self.require = tuple(text for text in require if text)
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes=f"dialog -{self.tone}"):
             yield Static(f"{ICONS[self.tone]} [b]{escape(self.dialog_title)}[/b]", classes="dialog-title")
             yield Static(escape(self.body), classes="dialog-body")
+            if self.require:
+                yield Static(escape(self.hint), classes="dialog-hint")
+                yield Input(id="confirm-input")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("admin.cancel"), id="cancel")
-                yield Button(self.confirm_label, id="confirm", variant="error" if self.destructive else "primary")
+                yield Button(
+                    self.confirm_label,
+                    id="confirm",
+                    variant="error" if self.destructive else "primary",
+                    disabled=bool(self.require),
+                )
 
     def on_mount(self) -> None:
-        self.query_one("#confirm", Button).focus()
+        self.query_one("#confirm-input" if self.require else "#cancel").focus()
+
+    def _typed(self, value: str) -> bool:
+        return value.strip().casefold() in {text.casefold() for text in self.require}
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#confirm", Button).disabled = not self._typed(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._typed(event.value):
+            self.dismiss(True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

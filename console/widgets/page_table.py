@@ -1,17 +1,22 @@
 """The table of one page of a `PagedList`, and how its columns fit the width.
 
 `PageTable` is a DataTable whose pageup/pagedown and moves past either end ask
-for the neighbouring page. `fitting_columns` decides, for a width, which
-columns show and how wide: flexible columns (names) narrow first, then
-droppable columns go, then the flexible ones narrow further; `fit` cuts a
-cell to its column with an ellipsis.
+for the neighbouring page; it takes the "scroll" and "rows" keys of
+console/keys.py (j/k, g/G, ctrl+d/ctrl+u; y/Y copy).
+
+`fitting_columns` decides, for a width, which columns show and how wide, from
+what each column declares (its type's widest value, console/widgets/columns.py),
+never from the rows on screen, so the columns hold still from page to page:
+droppable columns go first, in their declared order; then flexible columns
+(names) narrow to their minimum; room left widens them to their maximum.
+`fit` cuts a cell to its column, always with an ellipsis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -19,29 +24,54 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from console import keys
+from console.widgets.scroll import half_page
+
 Cell = str | Text
 CursorPlace = Literal["first", "last", "keep"]
-FLEX_COMFORT_WIDTH = 18  # flexible columns narrow to this before others are dropped
+Width = int | Callable[[], int]
+FLEX_COMFORT_WIDTH = 18  # a flexible column's width unless it declares one
 FLEX_MIN_WIDTH = 12
+FLEX_MAX_WIDTH = 40
 CELL_PADDING = 2  # DataTable's cell padding, one column each side
+SORT_MARK_WIDTH = 2  # " ↓" after a sortable column's header
 
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # column key; also the sort key a header click asks for
+    key: str  # column key
     label: str  # translation key of the header
+    # Cells the widest value takes: a number, or a function of the locale's
+    # formats (columns.py). A flexible column's width is the one it keeps
+    # while other columns are dropped.
+    width: Width = 0
     justify: Literal["left", "right"] = "left"
     # Narrow tables drop columns with a drop rank, highest rank first; 0 never.
     drop: int = 0
-    # Still too wide without them: flexible columns (names) give up width,
-    # their text cut short, down to FLEX_MIN_WIDTH.
+    # Text (names): narrows after every droppable column has gone, down to
+    # min_width, cut with an ellipsis; widens up to max_width when there is room.
     flex: bool = False
+    min_width: int = FLEX_MIN_WIDTH
+    max_width: Width = FLEX_MAX_WIDTH
+    # The core sort this column stands for (a header click and `<` `>` pick
+    # it); None: the list cannot sort by it.
+    sort: str | None = None
+    # Amounts are never cut: a wider one widens its column, and others drop.
+    cut: bool = True
+
+    def content_width(self) -> int:
+        return max(resolve(self.width), FLEX_COMFORT_WIDTH if self.flex and not self.width else 0)
+
+
+def resolve(width: Width) -> int:
+    return width() if callable(width) else width
 
 
 class PageTable(DataTable[Cell]):
     """The DataTable of one page. pageup/pagedown and moving past either end
     ask the list for the neighbouring page instead of scrolling."""
 
+    KEY_SCOPES: ClassVar[tuple[str, ...]] = ("scroll", "rows")
     BINDINGS = [
         Binding("pageup", "previous_page", show=False),
         Binding("pagedown", "next_page", show=False),
@@ -54,8 +84,17 @@ class PageTable(DataTable[Cell]):
             self.step = step
             self.cursor = cursor
 
-    def __init__(self, **kwargs: Any) -> None:
+    class CopyRequested(Message):
+        """`y` (what="id") or `Y` (what="contact") on the row under the cursor."""
+
+        def __init__(self, what: str) -> None:
+            super().__init__()
+            self.what = what
+
+    def __init__(self, *, copies_contact: bool = False, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        keys.bind_scopes(self, *self.KEY_SCOPES)
+        self.copies_contact = copies_contact
         self.has_previous = False
         self.has_next = False
 
@@ -79,51 +118,80 @@ class PageTable(DataTable[Cell]):
         if self.has_previous:
             self.post_message(self.PageRequested(self, -1, "first"))
 
+    # -- the "scroll" keys: within the page; j/k cross to the next like the arrows
+
+    def action_line(self, step: int) -> None:
+        if step > 0:
+            self.action_cursor_down()
+        else:
+            self.action_cursor_up()
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(self.row_count - 1)
+
+    def action_half_page(self, step: int) -> None:
+        rows = half_page(self.scrollable_content_region.height - 1)  # less the header
+        self._move_to(self.cursor_row + step * rows)
+
+    def _move_to(self, row: int) -> None:
+        if self.row_count:
+            self.move_cursor(row=max(0, min(row, self.row_count - 1)), animate=False)
+
+    # -- the "rows" keys ------------------------------------------------------
+
+    def action_copy_id(self) -> None:
+        self.post_message(self.CopyRequested("id"))
+
+    def action_copy_contact(self) -> None:
+        self.post_message(self.CopyRequested("contact"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_contact":
+            return self.copies_contact
+        return True
+
+
+def header_width(column: Column, header: str) -> int:
+    return cell_len(header) + (SORT_MARK_WIDTH if column.sort else 0)
+
 
 def fitting_columns(
-    columns: Sequence[Column], headers: Sequence[str], rows: Sequence[tuple[str, Sequence[Cell]]], width: int
+    columns: Sequence[Column], headers: Sequence[str], width: int, floors: Mapping[str, int] | None = None
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The columns (by index) that fit `width` and the width of each: as wide
-    as its header and cells unless narrowed. Flexible columns give up width
-    down to a comfortable size, then droppable columns go, highest drop rank
-    first, then the flexible ones narrow to their minimum."""
-    widths = [
-        max([cell_len(header) + 2, *(cell_width(cells[index]) for _, cells in rows)]) + CELL_PADDING
-        for index, header in enumerate(headers)
+    """The columns (by index) that fit `width` and the width of each. `floors`
+    widens a column that met a wider uncuttable cell (an amount)."""
+    floors = floors or {}
+    natural = [
+        max(header_width(column, header), column.content_width(), floors.get(column.key, 0))
+        for column, header in zip(columns, headers, strict=True)
     ]
+    widths = dict(enumerate(natural))
     visible = list(range(len(columns)))
-    fixed: dict[int, int] = {}
+    if width <= 0:  # not laid out yet
+        return tuple(visible), tuple(natural)
 
-    def excess() -> int:
-        used = sum(fixed[i] + CELL_PADDING if i in fixed else widths[i] for i in visible)
-        return used - width if width > 0 else 0
+    def room() -> int:
+        return width - sum(widths[i] + CELL_PADDING for i in visible)
 
-    def narrow_flexible(floor: int) -> None:
-        for index in sorted((i for i in visible if columns[i].flex), key=lambda i: -widths[i]):
-            current = fixed.get(index, widths[index] - CELL_PADDING)
-            cut = min(excess(), current - floor)
-            if cut > 0:
-                fixed[index] = current - cut
-
-    narrow_flexible(FLEX_COMFORT_WIDTH)
     for index in sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop):
-        if excess() <= 0:
+        if room() >= 0:
             break
         visible.remove(index)
-        fixed.pop(index, None)
-    narrow_flexible(FLEX_MIN_WIDTH)
-    for index in list(fixed):  # room left after the drops goes back to the narrowed
-        fixed[index] += min(-excess(), widths[index] - CELL_PADDING - fixed[index]) if excess() < 0 else 0
-        if fixed[index] >= widths[index] - CELL_PADDING:
-            del fixed[index]
-    def natural(index: int) -> int:
-        return max([cell_len(headers[index]), *(cell_width(cells[index]) for _, cells in rows)])
-
-    return tuple(visible), tuple(fixed[i] if i in fixed else natural(i) for i in visible)
+    flexible = [i for i in visible if columns[i].flex]
+    floor = {i: max(columns[i].min_width, header_width(columns[i], headers[i])) for i in flexible}
+    while room() < 0 and (narrowable := [i for i in flexible if widths[i] > floor[i]]):
+        widths[max(narrowable, key=lambda i: widths[i])] -= 1  # the widest first
+    ceiling = {i: max(resolve(columns[i].max_width), natural[i]) for i in flexible}
+    while room() > 0 and (growable := [i for i in flexible if widths[i] < ceiling[i]]):
+        widths[min(growable, key=lambda i: widths[i])] += 1  # the narrowest first
+    return tuple(visible), tuple(widths[i] for i in visible)
 
 
 def fit(cell: Cell, width: int) -> Cell:
-    """A cell cut to a narrowed column's width, with an ellipsis."""
+    """A cell cut to its column's width, with an ellipsis."""
     if cell_width(cell) <= width:
         return cell
     text = cell.copy() if isinstance(cell, Text) else Text(cell)

@@ -16,7 +16,10 @@ spinner; an empty result or a failure shows a message in place of the table.
 A failed load is tried again every RETRY_SECONDS while the list is on screen
 (a "not found" is an answer, not a failure), so a list recovers by itself
 when the database comes back.
-The table, and how its columns fit the width, are in page_table.py.
+The columns are fitted to the width once, from what each declares, and again
+only when the width changes (page_table.py). The status line says the order:
+the sort and its direction (`set_sort`), or the query's fixed ORDER. `y` and
+`Y` on a row copy its id and its CONTACT (an e-mail) with OSC 52.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from textual.worker import get_current_worker
 from console.formatting import number
 from console.i18n import t
 from console.operator_errors import operator_message
-from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, fit, fitting_columns
+from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, cell_width, fit, fitting_columns
 from core.errors import OperatorError
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
 from db.engine import Failure, failure
@@ -70,6 +73,11 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     DEFAULT_CLASSES = "paged-list"
     COLUMNS: ClassVar[tuple[Column, ...]] = ()
     NOUN: ClassVar[str] = "list.rows"  # plural translation key: "# accounts"
+    # Translation key of the query's fixed order ("Newest first"); a list
+    # with sortable columns says its sort instead.
+    ORDER: ClassVar[str | None] = None
+    # Translation key of what `Y` copies (`contact`), None: `Y` is not offered.
+    CONTACT: ClassVar[str | None] = None
     PAGE_SIZE: ClassVar[int] = DEFAULT_PAGE_SIZE
     # A preview shows its first page only, without paging.
     PAGEABLE: ClassVar[bool] = True
@@ -130,13 +138,17 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         self._cursor: CursorPlace = "first"
         self._visible: tuple[int, ...] = ()
         self._headers: tuple[tuple[str, int], ...] = ()
+        # The fitted columns and the width they were fitted to.
+        self._fitted: tuple[int, tuple[int, ...], tuple[int, ...]] | None = None
+        # Widths grown for amounts wider than their column's declared maximum.
+        self._floors: dict[str, int] = {}
         self._highlighted_key: str | None = None
         self._retry: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="list-loading", classes="list-body"):
             yield LoadingIndicator(id="list-loading")
-            yield PageTable(id="list-table")
+            yield PageTable(id="list-table", copies_contact=self.CONTACT is not None)
             yield Static("", id="list-message", classes="list-message")
         yield Static("", classes="list-status")
 
@@ -158,6 +170,14 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
 
     def empty_message(self) -> tuple[str, str]:
         return (t("list.empty"), "")
+
+    def item_id(self, item: ItemT) -> str:
+        """What `y` copies."""
+        return self.row_key(item)
+
+    def contact(self, item: ItemT) -> str | None:
+        """What `Y` copies (the e-mail, ...), when the list has a CONTACT."""
+        return None
 
     # -- loading -------------------------------------------------------------
 
@@ -296,7 +316,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     def _paint(self, page: Page[ItemT]) -> None:
         table = self.table
         rows = [(self.row_key(item), self.cells(item)) for item in page.items]
-        visible, headers = self._planned_columns(rows)
+        self._grow_for_amounts(rows)
+        visible, headers = self._planned_columns()
         column_widths = tuple(width for _, width in headers)
         keys = [key for key, _ in rows]
         previous_key = self._cursor_key()
@@ -318,7 +339,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
                 for index, cell in zip(visible, cells, strict=True):
                     column_key = self.COLUMNS[index].key
                     if table.get_cell(key, column_key) != cell:
-                        table.update_cell(key, column_key, cell, update_width=True)
+                        table.update_cell(key, column_key, cell)
         else:
             table.clear()
             for key, cells in shown:
@@ -349,28 +370,49 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         except Exception:  # no cursor row yet
             return None
 
-    def _planned_columns(
-        self, rows: list[tuple[str, tuple[Cell, ...]]]
-    ) -> tuple[tuple[int, ...], tuple[tuple[str, int], ...]]:
-        """The columns that fit (by index) and each one's header and width.
-        Every column gets its width here rather than from the table's own
-        measuring, which can lag a repaint on a terminal resize and leave the
-        cells cut at the width of their header."""
+    def _planned_columns(self) -> tuple[tuple[int, ...], tuple[tuple[str, int], ...]]:
+        """The columns that fit (by index) and each one's header and width:
+        fitted once per width, from the columns' declarations. Every column
+        gets its width here rather than from the table's own measuring, which
+        follows the rows and so moved the columns from page to page."""
         width = (self.content_size.width or self.size.width) - 1  # room for the cursor's edge
-        headers = [self._header(column) for column in self.COLUMNS]
-        visible, widths = fitting_columns(self.COLUMNS, headers, rows, width)
-        return visible, tuple((headers[index], column_width) for index, column_width in zip(visible, widths, strict=True))
+        if self._fitted is None or self._fitted[0] != width:
+            labels = [t(column.label) for column in self.COLUMNS]
+            visible, widths = fitting_columns(self.COLUMNS, labels, width, self._floors)
+            self._fitted = (width, visible, widths)
+        _, visible, widths = self._fitted
+        return visible, tuple((self._header(self.COLUMNS[index]), w) for index, w in zip(visible, widths, strict=True))
+
+    def _grow_for_amounts(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> None:
+        """An amount is never cut: one wider than its column's declared
+        maximum widens the column for good (and the fit drops others)."""
+        for index, column in enumerate(self.COLUMNS):
+            if column.cut:
+                continue
+            needed = max((cell_width(cells[index]) for _, cells in rows), default=0)
+            if needed > max(column.content_width(), self._floors.get(column.key, 0)):
+                self._floors[column.key] = needed
+                self._fitted = None
 
     def _header(self, column: Column) -> str:
         label = t(column.label)
-        if column.key == self.sort_column:
-            label += " ▼" if self.descending else " ▲"
+        if column.sort is not None and column.sort == self.sort_column:
+            label += f" {arrow(self.descending)}"
         return label
 
-    def set_sort(self, column: str | None, descending: bool) -> None:
-        """Which header shows the sort arrow (from the next paint on)."""
-        self.sort_column = column
+    def set_sort(self, sort: str | None, descending: bool) -> None:
+        """The core sort the list is in (a Column.sort) and its direction:
+        its header shows the arrow and the status line says it, from the next
+        paint on."""
+        self.sort_column = sort
         self.descending = descending
+
+    def order_text(self) -> str:
+        """"Sorted by MRR ↓", or the query's fixed order."""
+        column = next((c for c in self.COLUMNS if c.sort is not None and c.sort == self.sort_column), None)
+        if column is not None:
+            return t("list.sorted_by", column=t(column.label), arrow=arrow(self.descending))
+        return t(self.ORDER) if self.ORDER else ""
 
     def on_resize(self) -> None:
         if self.result is None or self.state != "data":
@@ -378,8 +420,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         if self.PAGEABLE and self._fitted_page_size() not in (None, self.page_size):
             self.reload()
             return
-        rows = [(self.row_key(item), self.cells(item)) for item in self.result.items]
-        if self._planned_columns(rows) != (self._visible, self._headers):
+        if self._planned_columns() != (self._visible, self._headers):
             self._paint(self.result)
 
     def _show_status(self, *, loading: bool = False) -> None:
@@ -395,6 +436,9 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             text = t(key, page=number(result.page), pages=number(max(1, result.total_pages)), count=count)
         else:
             text = t("list.preview_status", shown=number(len(result.items)), count=count)
+        order = self.order_text()
+        if order:
+            text += " · " + order
         if loading:
             text += " · " + t("list.loading")
         status.update(text)
@@ -438,6 +482,21 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         message.stop()
         self.go(message.step, message.cursor)
 
+    def on_page_table_copy_requested(self, message: PageTable.CopyRequested) -> None:
+        message.stop()
+        item = self.highlighted
+        if item is None:
+            return
+        what, value = ("list.copy.id", self.item_id(item)) if message.what == "id" else (self.CONTACT, self.contact(item))
+        if not what or not value:
+            return
+        self.app.copy_to_clipboard(value)  # OSC 52: works over SSH and in tmux
+        self.notify(t("list.copied", what=t(what), value=value), timeout=3)
+
     def focus_table(self) -> None:
         self.table.focus()
+
+
+def arrow(descending: bool) -> str:
+    return "↓" if descending else "↑"
 

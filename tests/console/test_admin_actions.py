@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 from textual.pilot import Pilot
-from textual.widgets import Button, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 
 from console import i18n, keys
 from console.app import BackofficeApp
@@ -87,10 +87,19 @@ def dialog_text(app: BackofficeApp) -> str:
 # -- snapshots -------------------------------------------------------------------
 
 
+async def confirm(pilot: Pilot[Any]) -> None:
+    """Press the dialog's confirm button (Cancel has the focus)."""
+    assert isinstance(pilot.app.screen, ConfirmDialog)
+    await pilot.click("#confirm")
+    await settled(pilot, 0.2)
+
+
 def _sync_and_show(tenant: factories.TenantRef) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_account(pilot, tenant)
         await pilot.press("s")
+        await settled(pilot)
+        await confirm(pilot)
         await settled(pilot, DEBOUNCE)
 
     return run_before
@@ -150,6 +159,9 @@ async def test_sync_shows_progress_then_the_clean_result(
     async with app.run_test(size=WIDE) as pilot:
         screen = await open_account(pilot, kunde)
         await pilot.press("s")
+        await settled(pilot)
+        assert "Sync Kunde ApS with Stripe?" in dialog_text(app)
+        await pilot.click("#confirm")
         await pilot.pause(0.2)
         assert isinstance(app.screen, ProgressDialog)
         assert "Syncing Kunde ApS with Stripe" in dialog_text(app)
@@ -190,6 +202,8 @@ async def test_sync_in_danish_shows_danish_steps_and_changes(
     async with app.run_test(size=WIDE) as pilot:
         await open_account(pilot, kunde)
         await pilot.press("s")
+        await settled(pilot)
+        await pilot.click("#confirm")
         await pilot.pause(0.2)
         assert plain(app.screen.query_one("#progress-step", Static)) == "Genafspiller hændelser i faktureringshændelsesloggen"
         release.set()
@@ -234,46 +248,78 @@ async def test_sync_with_drift_warns_with_the_count(
     async with app.run_test(size=WIDE) as pilot:
         await open_account(pilot, kunde)
         await pilot.press("s")
-        await settled(pilot, 0.2)
+        await settled(pilot)
+        await confirm(pilot)
         assert isinstance(app.screen, ResultDialog) and app.screen.tone == "warning"
         text = dialog_text(app)
         assert "⚠ Sync complete with drift detected: Kunde ApS" in text
         assert "Account has 1 drift discrepancy." in text
 
 
-async def test_sync_without_stripe_shows_the_error_and_changes_nothing(
+async def test_without_stripe_s_and_r_say_so_at_once_and_are_not_offered(
     admin_platform: tuple[Engine, Platform, factories.TenantRef],
 ) -> None:
-    engine, _, kunde = admin_platform
+    engine, platform_, kunde = admin_platform
     app = app_factory(engine)()  # no STRIPE_API_KEY
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_account(pilot, kunde)
-        await pilot.press("s")
-        await settled(pilot, 0.2)
-        assert isinstance(app.screen, ResultDialog) and app.screen.tone == "error"
-        text = dialog_text(app)
-        assert "✕ Sync with Stripe failed: Kunde ApS" in text
-        assert "Stripe is not configured: set STRIPE_API_KEY to sync with Stripe" in text
-        await pilot.press("enter")  # Close has the focus
+        screen = await open_account(pilot, platform_.solstrand)
+        footer = [key.key for key in screen.query("FooterKey")]
+        assert "s" not in footer and "R" not in footer and "A" in footer
+        for key in ("s", "R"):
+            await pilot.press(key)
+            await settled(pilot, 0.2)
+            assert app.screen is screen, key  # no dialog, no failure
+        notices = [n for n in app._notifications if "Stripe is not configured" in n.message]
+        assert len(notices) == 2 and all(n.severity == "information" for n in notices)
+        await pilot.press("m")
         await settled(pilot)
-        assert app.screen is screen
+        menu = app.screen.query_one(OptionList)
+        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == ["acknowledge_drift"]
     assert billing_event_count(engine, kunde) == 0
 
 
-async def test_sync_from_the_accounts_list_row(
-    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+async def test_sync_asks_first_with_cancel_focused(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, _, _ = admin_platform
-    app = app_factory(engine)()
+    use_stripe(monkeypatch, FakeStripe())
+    app = app_factory(engine)(stripe_api_key="sk_test_console")
     async with app.run_test(size=WIDE) as pilot:
         await settled(pilot)
         await pilot.press("a")
         await settled(pilot, DEBOUNCE)
-        assert isinstance(app.screen, AccountsScreen)
+        screen = app.screen
+        assert isinstance(screen, AccountsScreen)
         await pilot.press("s")  # on the first row: Birk & Co
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and "Sync Birk & Co with Stripe?" in dialog_text(app)
+        assert isinstance(app.focused, Button) and app.focused.id == "cancel"
+        await pilot.press("enter")  # a stray enter cancels
         await settled(pilot, 0.2)
-        assert isinstance(app.screen, ResultDialog)
-        assert "Sync with Stripe failed: Birk & Co" in dialog_text(app)
+        assert app.screen is screen
+
+
+async def test_a_sync_that_finds_archived_events_offers_the_replay(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _, kunde = admin_platform
+    awaiting = sync.ArchivedAwaiting(3, NOW - timedelta(days=60), NOW - timedelta(days=40))
+
+    def found_archived(_engine: Any, _settings: Any, tenant_id: int, **_: Any) -> sync.SyncResult:
+        return sync.SyncResult(tenant_id, 0, False, 0, NOW, awaiting)
+
+    monkeypatch.setattr(account_actions, "sync_tenant", found_archived)
+    app = app_factory(engine)(stripe_api_key="sk_test_console")
+    async with app.run_test(size=WIDE) as pilot:
+        await open_account(pilot, kunde)
+        await pilot.press("s")
+        await settled(pilot)
+        await confirm(pilot)
+        assert isinstance(app.screen, ResultDialog) and app.screen.dialog_id == "sync-result"
+        assert "3 archived events" in dialog_text(app)
+        await pilot.click("#replay")
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and app.screen.require  # the replay, asked as R asks
 
 
 # -- acknowledge drift, replay, the menu -------------------------------------------
@@ -291,12 +337,17 @@ async def test_acknowledge_drift_asks_first_then_clears_the_flag(
         await settled(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         assert "Acknowledge billing drift of Solstrand?" in dialog_text(app)
-        await pilot.press("escape")  # cancel: nothing happens
+        await pilot.press("enter")  # Cancel has the focus: nothing happens
+        await settled(pilot)
+        assert app.screen is screen and screen.query_one("#account-drift").display
+        await pilot.press("A")
+        await settled(pilot)
+        await pilot.press("escape")  # nor on escape
         await settled(pilot)
         assert app.screen is screen
         await pilot.press("A")
         await settled(pilot)
-        await pilot.press("enter")  # the Acknowledge button has the focus
+        await confirm(pilot)
         await settled(pilot, DEBOUNCE)
         assert app.screen is screen
         assert not screen.query_one("#account-drift").display
@@ -310,19 +361,36 @@ async def test_acknowledge_drift_asks_first_then_clears_the_flag(
     assert flag is False and len(findings) == 2  # the findings stay for audit
 
 
-async def test_acknowledging_without_drift_says_so(
+async def test_acknowledging_without_drift_says_so_without_asking(
     admin_platform: tuple[Engine, Platform, factories.TenantRef],
 ) -> None:
     engine, platform_, _ = admin_platform
     app = app_factory(engine)()
     async with app.run_test(size=WIDE) as pilot:
-        await open_account(pilot, platform_.nordlys)
+        screen = await open_account(pilot, platform_.nordlys)
         await pilot.press("A")
         await settled(pilot)
-        await pilot.press("enter")
-        await settled(pilot, 0.2)
-        assert isinstance(app.screen, ResultDialog) and app.screen.tone == "error"
-        assert "Subscription has no drift to acknowledge." in dialog_text(app)
+        assert app.screen is screen
+        assert "Nordlys ApS has no billing drift: there is nothing to acknowledge." in [n.message for n in app._notifications]
+        assert "A" not in [key.key for key in screen.query("FooterKey")]  # not offered where there is no drift
+        await pilot.press("m")  # nor is anything else, without Stripe
+        await settled(pilot)
+        assert app.screen is screen and "m" not in [key.key for key in screen.query("FooterKey")]
+        # From the list, where the drift is not shown, it is read before asking.
+        await pilot.press("a")
+        await settled(pilot, DEBOUNCE)
+        app.navigate("accounts", search="solstrand")
+        await settled(pilot, DEBOUNCE)
+        await pilot.press("A")
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")
+        app.navigate("accounts", search="klint")
+        await settled(pilot, DEBOUNCE)
+        await pilot.press("A")
+        await settled(pilot)
+        assert isinstance(app.screen, AccountsScreen)
+        assert "Klint Lab has no billing drift: there is nothing to acknowledge." in [n.message for n in app._notifications]
 
 
 async def test_actions_menu_and_replay_confirmation(
@@ -337,14 +405,22 @@ async def test_actions_menu_and_replay_confirmation(
         await settled(pilot)
         assert isinstance(app.screen, ActionsMenu)
         menu = app.screen.query_one(OptionList)
-        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == [
-            "sync", "acknowledge_drift", "replay_archived",
-        ]
-        menu.highlighted = 2
+        # Kunde ApS has no drift: the menu offers only what can be done.
+        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == ["sync", "replay_archived"]
+        menu.highlighted = 1
         await pilot.press("enter")
         await settled(pilot)
         assert isinstance(app.screen, ConfirmDialog) and app.screen.destructive  # asks explicitly first
         assert "Disaster recovery from archived Stripe events for Kunde ApS?" in dialog_text(app)
+        run = app.screen.query_one("#confirm", Button)
+        assert isinstance(app.focused, Input) and run.disabled
+        await pilot.press("enter")  # one enter runs nothing: the name is not typed
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press(*"Kunde")
+        assert run.disabled
+        await pilot.press(*" ApS")
+        assert not run.disabled
         await pilot.press("enter")
         await settled(pilot, 0.2)
         # Nothing archived is waiting: the replay says so and changes nothing.
@@ -398,3 +474,46 @@ async def test_an_admin_sees_the_keys_but_kiosk_mode_has_none(
         await pilot.press("s")
         await settled(pilot)
         assert isinstance(kiosk.screen, AccountScreen)
+
+
+async def test_the_replay_also_takes_the_account_s_id(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _, kunde = admin_platform
+    use_stripe(monkeypatch, FakeStripe())
+    app = app_factory(engine)(stripe_api_key="sk_test_console")
+    async with app.run_test(size=WIDE) as pilot:
+        await open_account(pilot, kunde)
+        await pilot.press("R")
+        await settled(pilot)
+        assert "type the account's name, Kunde ApS, or its id" in dialog_text(app)
+        await pilot.press(*"kunde aps x")
+        assert app.screen.query_one("#confirm", Button).disabled
+        app.screen.query_one(Input).value = str(kunde.id)
+        await settled(pilot)
+        assert not app.screen.query_one("#confirm", Button).disabled
+        await pilot.press("escape")
+        await settled(pilot)
+        assert isinstance(app.screen, AccountScreen)
+
+
+async def test_a_reader_reads_the_drift_without_the_admin_s_instruction(
+    reader_engine: Engine, platform: Platform
+) -> None:
+    app = app_factory(reader_engine)()
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_account(pilot, platform.solstrand)
+        note = plain(screen.query_one("#account-drift", Static))
+        assert "Billing drift detected: 2 discrepancies" in note
+        assert "acknowledge" not in note.lower() and "Sync with Stripe" not in note
+
+
+async def test_an_admin_reads_what_to_do_about_drift(
+    admin_platform: tuple[Engine, Platform, factories.TenantRef],
+) -> None:
+    engine, platform_, _ = admin_platform
+    app = app_factory(engine)()  # no Stripe: only acknowledging is offered
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_account(pilot, platform_.solstrand)
+        note = plain(screen.query_one("#account-drift", Static))
+        assert "Acknowledge it with A once understood" in note and "Sync with Stripe" not in note

@@ -74,7 +74,7 @@ def test_snapshot_billing_events_at_80x24(snap_compare: Any, make_lists_app: Cal
 
 async def test_newest_first_then_period_views_and_types(make_lists_app: Callable[..., BackofficeApp]) -> None:
     app = make_lists_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=(160, 40)) as pilot:  # wide enough for the plan and MRR after columns
         await open_section(pilot, "b")
         assert events(app) == [
             ("Skovly IVS", "SubscriptionSuspended"),

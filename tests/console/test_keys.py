@@ -35,9 +35,9 @@ def test_the_contract_keys_are_declared() -> None:
     assert {key: declared.get(key) for key in CONTRACT} == CONTRACT
 
 
-def test_k_is_free_for_list_movement() -> None:
-    """Vim users press j and k in lists: neither toggles anything."""
-    assert {"j", "k"}.isdisjoint(entry.key for entry in keys.KEYS)
+def test_j_and_k_only_move() -> None:
+    """Vim users press j and k in lists: they move, and toggle nothing."""
+    assert {entry.key: entry.action for entry in keys.KEYS if entry.key in {"j", "k"}} == {"j": "line(1)", "k": "line(-1)"}
 
 
 def test_no_key_is_bound_twice_in_a_scope() -> None:

@@ -262,6 +262,7 @@ async def test_with_the_database_down_one_banner_says_so_and_cards_keep_their_fi
         assert all("as of 12:00 PM UTC" in text_of(card.query_one(".card-age")) for card in cards if card.id != "kpis")
         assert not any("Could not load" in text_of(card.query_one("#error")) for card in cards)
         assert "DKK 746.00" in tile(app, "tile-blended-mrr")  # the last figures stay
+        assert "Retrying" not in text_of(app.screen.query_one("#dashboard-updated"))  # the banner says it, once
 
         monkeypatch.undo()
         app.screen.reload_all()  # type: ignore[attr-defined]

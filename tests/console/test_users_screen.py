@@ -72,7 +72,7 @@ async def test_most_recently_seen_first_and_search_from_two_characters(
         await open_users(pilot)
         assert user_names(app)[:3] == ["Astrid Holm", "Hanne Vang", "Bo Krag"]
         assert user_names(app)[-1] == "invited@nordlys.example"  # never seen: last
-        assert plain(app.screen.query_one(".list-status", Static)) == "Page 1 of 1 · 11 users"
+        assert plain(app.screen.query_one(".list-status", Static)) == "Page 1 of 1 · 11 users · Most recently seen first"
         await pilot.press("slash", "h")
         await settled(pilot, DEBOUNCE)
         assert len(user_names(app)) == 11  # one character: everyone
@@ -188,4 +188,4 @@ async def test_a_broad_search_shows_an_estimate_labelled_as_one(
             await pilot.press("pagedown")
             await settled(pilot)
         status = plain(screen.query_one(".list-status", Static))
-        assert "about" not in status and status.endswith("· 11 users"), status
+        assert "about" not in status and status.endswith("· 11 users · Most recently seen first"), status
