@@ -108,11 +108,15 @@ WRITING_COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("configured", [False, True], ids=["stripe-unset", "stripe-set"])
-@pytest.mark.parametrize("args", [*WRITING_COMMANDS, ["stripe", "webhook", "--port", "0"]])
+# The webhook runs only unconfigured: configured, one that got past the refusal would serve until stopped.
+READER_REFUSALS = [
+    *((args, configured) for args in WRITING_COMMANDS for configured in (False, True)),
+    (["stripe", "webhook", "--port", "0"], False),
+]
+
+
+@pytest.mark.parametrize(("args", "configured"), READER_REFUSALS)
 def test_every_writing_command_refuses_a_reader_first(reader_url: str, args: list[str], configured: bool) -> None:
-    if configured and args[:2] == ["stripe", "webhook"]:
-        pytest.skip("configured, a webhook that got past the refusal would serve until stopped")
     run = run_cli("--database-url", reader_url, *args, env=STRIPE if configured else {})
     assert run.code == 3, run
     assert "backoffice_admin" in one_error_line(run)
