@@ -223,7 +223,10 @@ async def soak_kiosk(url: str, cycles: int, server: Server | None, progress: Cal
                 await asyncio.sleep(0.5)
             await _between_rounds(app)
             end, seconds = _sample(app), time.monotonic() - soak_started
-            rounds, panels = screen.rounds_completed, len(screen.visible_panels)
+            rounds = screen.rounds_completed
+            # A rotation just before this line is laid out at the next refresh.
+            await _until(lambda: bool(screen.visible_panels), 5)
+            panels = len(screen.visible_panels)
     finally:
         engine.dispose()
     return {

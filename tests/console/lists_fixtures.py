@@ -28,6 +28,10 @@ from tests.console import lists_data
 from tests.factories import NOW
 
 LISTS_DATABASE = "backoffice_console_lists"
+WIDE = (130, 40)
+NARROW = (80, 24)
+# Longer than the search box's (0.4 s) and the side pane's (0.2 s) debounce.
+DEBOUNCE = 0.45
 READER_ROLE = "console_reader"
 
 

@@ -17,6 +17,9 @@ from console.screens.user import UserScreen
 from console.widgets.paged_list import PagedList
 from tests.console.lists_data import Platform
 from tests.console.lists_fixtures import (  # noqa: F401
+    DEBOUNCE,
+    NARROW,
+    WIDE,
     lists_database,
     lists_engine,
     make_lists_app,
@@ -26,9 +29,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
     settled,
 )
 
-WIDE = (130, 40)
-NARROW = (80, 24)
-DEBOUNCE = 0.45  # longer than the search box's (0.4 s) and the side pane's (0.2 s) debounce
 
 # -- snapshots -------------------------------------------------------------------
 

@@ -25,6 +25,9 @@ from core.accounts import AccountRow, AccountSort, AccountStatus
 from core.paging import Page, PageRequest
 from db.enums import SubscriptionPlan
 from tests.console.lists_fixtures import (  # noqa: F401
+    DEBOUNCE,
+    NARROW,
+    WIDE,
     lists_database,
     lists_engine,
     make_lists_app,
@@ -35,9 +38,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
 )
 from tests.factories import NOW
 
-WIDE = (130, 40)
-NARROW = (80, 24)
-DEBOUNCE = 0.45  # longer than the search box's (0.4 s) and the side pane's (0.2 s) debounce
 
 
 def names(app: BackofficeApp) -> list[str]:

@@ -29,6 +29,8 @@ from stripe_sync.state_sync import Transition
 from tests import factories
 from tests.console.lists_data import Platform, seed_platform
 from tests.console.lists_fixtures import (  # noqa: F401
+    DEBOUNCE,
+    WIDE,
     app_factory,
     lists_database,
     lists_engine,
@@ -41,8 +43,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
 from tests.factories import NOW
 from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
 
-WIDE = (130, 40)
-DEBOUNCE = 0.45  # longer than the search box's (0.4 s) and the side pane's (0.2 s) debounce
 ADMIN_KEYS = {"sync", "acknowledge_drift", "replay_archived", "account_actions"}
 
 

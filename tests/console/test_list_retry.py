@@ -25,6 +25,8 @@ from console.screens.detail_screen import DetailScreen
 from console.widgets.paged_list import PagedList
 from tests.console import lists_data
 from tests.console.lists_fixtures import (  # noqa: F401
+    DEBOUNCE,
+    WIDE,
     app_factory,
     lists_database,
     plain,
@@ -32,8 +34,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
     settled,
 )
 
-WIDE = (130, 40)
-DEBOUNCE = 0.45
 RETRY = 0.2
 ROLE = "console_outage"
 

@@ -13,6 +13,7 @@ from console.screens.account_tabs import AccountEventsPreview, PaymentsPreview
 from console.widgets.page_table import cell_width
 from tests.console.lists_data import Platform
 from tests.console.lists_fixtures import (  # noqa: F401
+    DEBOUNCE,
     lists_database,
     lists_engine,
     make_lists_app,
@@ -21,7 +22,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
     settled,
 )
 
-DEBOUNCE = 0.45
 
 
 async def test_previews_fit_their_cells_after_a_resize(

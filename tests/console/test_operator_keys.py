@@ -34,6 +34,9 @@ from console.widgets.scroll import ScrollArea
 from tests import factories
 from tests.console.lists_data import Platform
 from tests.console.lists_fixtures import (  # noqa: F401
+    DEBOUNCE,
+    NARROW,
+    WIDE,
     app_factory,
     lists_database,
     lists_engine,
@@ -45,9 +48,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
 )
 from tests.factories import NOW
 
-WIDE = (130, 40)
-NARROW = (80, 24)
-DEBOUNCE = 0.45  # longer than the search box's (0.4 s) and the side pane's (0.2 s) debounce
 SECTIONS = ("d", "a", "u", "b", "i")
 
 

@@ -18,6 +18,8 @@ from core import users
 from console.widgets.paged_list import PagedList, PageTable
 from tests.console.lists_data import Platform
 from tests.console.lists_fixtures import (  # noqa: F401
+    DEBOUNCE,
+    WIDE,
     lists_database,
     lists_engine,
     make_lists_app,
@@ -27,8 +29,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
     settled,
 )
 
-WIDE = (130, 40)
-DEBOUNCE = 0.45  # longer than the search box's (0.4 s) and the side pane's (0.2 s) debounce
 
 
 def user_names(app: BackofficeApp) -> list[str]:
