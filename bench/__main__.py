@@ -25,7 +25,6 @@ from bench.harness import Measurement, measure
 from bench.results import RESULTS, verdict
 
 
-
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name, "")
     try:

@@ -7,13 +7,11 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bench.dataset import DATASET_NOW
 from bench.harness import Case
 from bench.original_mrr import daily_mrr_original
-from sqlalchemy import text
-
 from core import account_detail, accounts, banners, billing_events, dashboard, invoices, user_activity, users
 from core.accounts import AccountSort, AccountStatus
 from core.paging import PageRequest
@@ -37,8 +35,18 @@ def dashboard_cases(currency: str | None) -> list[Case]:
     for days in (7, 30, 90):
         result += [
             Case(f"dashboard {days}d", "kpis", lambda c, d=days: dashboard.kpis(c, d, NOW, currency), CARD_BUDGET_MS),
-            Case(f"dashboard {days}d", "mrr trend", lambda c, d=days: dashboard.mrr_trend(c, d, NOW, currency), CARD_BUDGET_MS),
-            Case(f"dashboard {days}d", "revenue trend", lambda c, d=days: dashboard.revenue_trend(c, d, NOW, currency), CARD_BUDGET_MS),
+            Case(
+                f"dashboard {days}d",
+                "mrr trend",
+                lambda c, d=days: dashboard.mrr_trend(c, d, NOW, currency),
+                CARD_BUDGET_MS,
+            ),
+            Case(
+                f"dashboard {days}d",
+                "revenue trend",
+                lambda c, d=days: dashboard.revenue_trend(c, d, NOW, currency),
+                CARD_BUDGET_MS,
+            ),
             Case(f"dashboard {days}d", "trends", lambda c, d=days: dashboard.trends(c, d, NOW), CARD_BUDGET_MS),
         ]
     result += [
@@ -63,9 +71,7 @@ def _sample_ids(engine: Engine) -> tuple[int, str, str]:
     """A busy paid account, and the owner of it, as an operator would open them."""
     with read_only(engine) as conn:
         tenant_id = conn.execute(
-            text(
-                "SELECT tenant_id FROM billing_events GROUP BY tenant_id ORDER BY count(*) DESC, tenant_id LIMIT 1"
-            )
+            text("SELECT tenant_id FROM billing_events GROUP BY tenant_id ORDER BY count(*) DESC, tenant_id LIMIT 1")
         ).scalar_one()
         user_id, email = conn.execute(
             text("SELECT id, email FROM users WHERE tenant_id = :t ORDER BY role DESC, id LIMIT 1"), {"t": tenant_id}
@@ -83,30 +89,101 @@ def list_cases(engine: Engine) -> list[Case]:
         Case("accounts", "page 2000", lambda c: accounts.list_accounts(c, page=deep), None),
         Case("accounts", "search 'ab'", lambda c: accounts.list_accounts(c, search="ab", page=first), page),
         Case("accounts", "search 'qx' (none)", lambda c: accounts.list_accounts(c, search="qx", page=first), page),
-        Case("accounts", "filter Premium+Canceling", lambda c: accounts.list_accounts(c, plans=[SubscriptionPlan.Premium], statuses=[AccountStatus.Canceling], page=first), page),
-        Case("accounts", "filter Free", lambda c: accounts.list_accounts(c, statuses=[AccountStatus.Free], page=first), page),
-        Case("accounts", "sort MRR desc", lambda c: accounts.list_accounts(c, sort=AccountSort.mrr, descending=True, page=first), page),
-        Case("accounts", "sort renewal date", lambda c: accounts.list_accounts(c, sort=AccountSort.renewal_date, page=first), page),
+        Case(
+            "accounts",
+            "filter Premium+Canceling",
+            lambda c: accounts.list_accounts(
+                c, plans=[SubscriptionPlan.Premium], statuses=[AccountStatus.Canceling], page=first
+            ),
+            page,
+        ),
+        Case(
+            "accounts",
+            "filter Free",
+            lambda c: accounts.list_accounts(c, statuses=[AccountStatus.Free], page=first),
+            page,
+        ),
+        Case(
+            "accounts",
+            "sort MRR desc",
+            lambda c: accounts.list_accounts(c, sort=AccountSort.mrr, descending=True, page=first),
+            page,
+        ),
+        Case(
+            "accounts",
+            "sort renewal date",
+            lambda c: accounts.list_accounts(c, sort=AccountSort.renewal_date, page=first),
+            page,
+        ),
         Case("accounts", "sort status", lambda c: accounts.list_accounts(c, sort=AccountSort.status, page=first), page),
         Case("accounts", "side pane", lambda c: account_detail.account_summary(c, tenant_id, NOW), page),
-        Case("account detail", "header and tiles", lambda c: account_detail.account_detail(c, tenant_id, NOW), CARD_BUDGET_MS),
+        Case(
+            "account detail",
+            "header and tiles",
+            lambda c: account_detail.account_detail(c, tenant_id, NOW),
+            CARD_BUDGET_MS,
+        ),
         Case("account detail", "users page", lambda c: account_detail.tenant_users(c, tenant_id, page=first), page),
-        Case("account detail", "payment history", lambda c: account_detail.payment_history(c, tenant_id, page=first), page),
-        Case("account detail", "billing events", lambda c: billing_events.list_billing_events(c, now=NOW, tenant_id=tenant_id, period_days=None, page=first), page),
+        Case(
+            "account detail",
+            "payment history",
+            lambda c: account_detail.payment_history(c, tenant_id, page=first),
+            page,
+        ),
+        Case(
+            "account detail",
+            "billing events",
+            lambda c: billing_events.list_billing_events(c, now=NOW, tenant_id=tenant_id, period_days=None, page=first),
+            page,
+        ),
         Case("users", "first page", lambda c: users.list_users(c, page=first), page),
         # As the console asks: exact up to a thousand matches, a sampled estimate beyond.
-        Case("users", "search 'ann'", lambda c: users.list_users(c, search="ann", page=first, estimate_large_total=True), page),
-        Case("users", "search 'an'", lambda c: users.list_users(c, search="an", page=first, estimate_large_total=True), page),
-        Case("users", "search 'smith'", lambda c: users.list_users(c, search="smith", page=first, estimate_large_total=True), page),
-        Case("users", "search 'qx' (none)", lambda c: users.list_users(c, search="qx", page=first, estimate_large_total=True), page),
+        Case(
+            "users",
+            "search 'ann'",
+            lambda c: users.list_users(c, search="ann", page=first, estimate_large_total=True),
+            page,
+        ),
+        Case(
+            "users",
+            "search 'an'",
+            lambda c: users.list_users(c, search="an", page=first, estimate_large_total=True),
+            page,
+        ),
+        Case(
+            "users",
+            "search 'smith'",
+            lambda c: users.list_users(c, search="smith", page=first, estimate_large_total=True),
+            page,
+        ),
+        Case(
+            "users",
+            "search 'qx' (none)",
+            lambda c: users.list_users(c, search="qx", page=first, estimate_large_total=True),
+            page,
+        ),
         # As the command line asks: always the exact count (no budget: a script's answer).
         Case("users", "search 'ann' exact", lambda c: users.list_users(c, search="ann", page=first), None),
         Case("user detail", "detail and tiles", lambda c: users.user_detail(c, user_id, NOW), CARD_BUDGET_MS),
-        Case("user detail", "login history", lambda c: user_activity.login_history(c, email, now=NOW, page=first), page),
+        Case(
+            "user detail", "login history", lambda c: user_activity.login_history(c, email, now=NOW, page=first), page
+        ),
         Case("user detail", "sessions", lambda c: user_activity.sessions(c, email, page=first), page),
         Case("billing events", "page 30d", lambda c: billing_events.list_billing_events(c, now=NOW, page=first), page),
-        Case("billing events", "page 90d MRR impact", lambda c: billing_events.list_billing_events(c, now=NOW, period_days=90, preset=billing_events.BillingEventPreset.mrr_impact, page=first), page),
-        Case("billing events", "search 'ab'", lambda c: billing_events.list_billing_events(c, now=NOW, search="ab", page=first), page),
+        Case(
+            "billing events",
+            "page 90d MRR impact",
+            lambda c: billing_events.list_billing_events(
+                c, now=NOW, period_days=90, preset=billing_events.BillingEventPreset.mrr_impact, page=first
+            ),
+            page,
+        ),
+        Case(
+            "billing events",
+            "search 'ab'",
+            lambda c: billing_events.list_billing_events(c, now=NOW, search="ab", page=first),
+            page,
+        ),
         Case("invoices", "first page", lambda c: invoices.list_invoices(c, page=first), page),
         Case("invoices", "search 'ab'", lambda c: invoices.list_invoices(c, search="ab", page=first), page),
     ]

@@ -124,9 +124,24 @@ def print_table(console: Console, figures: dict[str, Any]) -> None:
     for column in ("figure", "value", "budget", ""):
         table.add_column(column)
     rows = [
-        ("start to loaded dashboard", f"{figures['dashboard_loaded_ms']:.0f} ms", BUDGETS_MS["dashboard_loaded_ms"], figures["dashboard_loaded_ms"]),
-        ("cursor move: work to move and repaint (net of driver)", f"{figures['cursor_move_ms']:.1f} ms", BUDGETS_MS["cursor_move_ms"], figures["cursor_move_ms"]),
-        ("cursor move: wall time net of driver (adds frame waits)", f"{figures['cursor_move_wall_net_ms']:.1f} ms", None, None),
+        (
+            "start to loaded dashboard",
+            f"{figures['dashboard_loaded_ms']:.0f} ms",
+            BUDGETS_MS["dashboard_loaded_ms"],
+            figures["dashboard_loaded_ms"],
+        ),
+        (
+            "cursor move: work to move and repaint (net of driver)",
+            f"{figures['cursor_move_ms']:.1f} ms",
+            BUDGETS_MS["cursor_move_ms"],
+            figures["cursor_move_ms"],
+        ),
+        (
+            "cursor move: wall time net of driver (adds frame waits)",
+            f"{figures['cursor_move_wall_net_ms']:.1f} ms",
+            None,
+            None,
+        ),
         ("cursor move (max, gross)", f"{figures['cursor_move_max_ms']:.1f} ms", None, None),
         ("key press overhead of the driver", f"{figures['key_press_overhead_ms']:.1f} ms", None, None),
         ("page down (to loaded)", f"{figures['page_ms']:.0f} ms", None, None),

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg

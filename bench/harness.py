@@ -69,7 +69,9 @@ def sql_floor_ms(engine: Engine, statements: list[tuple[str, Any]]) -> float:
     total = 0.0
     with read_only(engine) as conn:
         for statement, parameters in statements:
-            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {statement}", parameters).scalar_one()
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {statement}", parameters
+            ).scalar_one()
             top = plan[0] if isinstance(plan, list) else plan
             total += float(top.get("Planning Time", 0.0)) + float(top["Execution Time"])
     return total

@@ -96,7 +96,11 @@ def _seed_subscriptions(engine: Any) -> None:
     with engine.begin() as conn:
         for index in range(CUSTOMERS):
             tenant_id = ids.tenant_id(created, index + 1)
-            conn.execute(insert(Tenant).values(id=tenant_id, created_at=created, name=f"Bench {index}", state="Active", plan="Standard"))
+            conn.execute(
+                insert(Tenant).values(
+                    id=tenant_id, created_at=created, name=f"Bench {index}", state="Active", plan="Standard"
+                )
+            )
             conn.execute(
                 insert(Subscription).values(
                     tenant_id=tenant_id,
@@ -123,7 +127,9 @@ def _stored(url: str, prefix: str) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                sql_select(StripeEvent.status, func.count()).where(StripeEvent.id.like(f"{prefix}%")).group_by(StripeEvent.status)
+                sql_select(StripeEvent.status, func.count())
+                .where(StripeEvent.id.like(f"{prefix}%"))
+                .group_by(StripeEvent.status)
             ).all()
     finally:
         engine.dispose()
@@ -145,8 +151,17 @@ def _list(data: list[dict[str, Any]], path: str) -> dict[str, Any]:
 
 
 _PRICES = [
-    {"id": f"price_{key}", "object": "price", "lookup_key": key, "unit_amount": amount, "currency": "dkk", "product": f"prod_{key}",
-     "recurring": {"interval": "month", "interval_count": 1}, "active": True, "tax_behavior": "exclusive"}
+    {
+        "id": f"price_{key}",
+        "object": "price",
+        "lookup_key": key,
+        "unit_amount": amount,
+        "currency": "dkk",
+        "product": f"prod_{key}",
+        "recurring": {"interval": "month", "interval_count": 1},
+        "active": True,
+        "tax_behavior": "exclusive",
+    }
     for key, amount in (("standard_monthly", 14900), ("premium_monthly", 29900))
 ]
 
@@ -163,9 +178,15 @@ class _StripeStub(BaseHTTPRequestHandler):
             answer = _list(_PRICES, path)
         elif path.startswith("/v1/customers/"):
             customer_id = path.rsplit("/", 1)[1]
-            answer = {"id": customer_id, "object": "customer", "name": "Bench", "email": "billing@example.com",
-                      "address": {"country": "DK", "line1": "Bench 1", "postal_code": "1000", "city": "Copenhagen"},
-                      "invoice_settings": {"default_payment_method": None}, "tax_ids": _list([], "/v1/tax_ids")}
+            answer = {
+                "id": customer_id,
+                "object": "customer",
+                "name": "Bench",
+                "email": "billing@example.com",
+                "address": {"country": "DK", "line1": "Bench 1", "postal_code": "1000", "city": "Copenhagen"},
+                "invoice_settings": {"default_payment_method": None},
+                "tax_ids": _list([], "/v1/tax_ids"),
+            }
         else:  # events, subscriptions, invoices, charges, credit notes, payment methods
             answer = _list([], path)
         body = json.dumps(answer).encode()
@@ -257,9 +278,21 @@ class Receiver:
 def _start_receiver(database_url: str, stripe_url: str, log_path: Path) -> Receiver:
     env = {**os.environ, "STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_API_KEY": API_KEY, "STRIPE_API_BASE": stripe_url}
     env.pop("BACKOFFICE_DEBUG", None)
-    command = [sys.executable, "-c", "from console.cli import main; main()", "--database-url", database_url, "stripe", "webhook", "--port", "0"]
+    command = [
+        sys.executable,
+        "-c",
+        "from console.cli import main; main()",
+        "--database-url",
+        database_url,
+        "stripe",
+        "webhook",
+        "--port",
+        "0",
+    ]
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         found = re.search(r"listening on (http://\S+)", log_path.read_text(errors="replace"))
@@ -308,11 +341,16 @@ def _receiver(database_url: str, stripe_url: str, log_path: Path, stops: list[fl
 def _signed(event_id: str, customer: str) -> tuple[bytes, str]:
     from stripe_sync.webhook import sign_payload
 
-    body = json.dumps({
-        "id": event_id, "object": "event", "type": "customer.subscription.updated", "created": int(time.time()),
-        "api_version": "2025-10-29.clover",
-        "data": {"object": {"object": "subscription", "id": "sub_bench", "customer": customer, "status": "active"}},
-    }).encode()
+    body = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "customer.subscription.updated",
+            "created": int(time.time()),
+            "api_version": "2025-10-29.clover",
+            "data": {"object": {"object": "subscription", "id": "sub_bench", "customer": customer, "status": "active"}},
+        }
+    ).encode()
     return body, sign_payload(body, SECRET)
 
 
@@ -351,7 +389,9 @@ async def _load(url: str, prefix: str, seconds: float = LOAD_SECONDS) -> Load:
             body, signature = _signed(f"{prefix}{n:06d}", _customer(n % CUSTOMERS))
             started = time.perf_counter()
             try:
-                async with session.post(url, data=body, headers={"Stripe-Signature": signature, "Content-Type": "application/json"}) as response:
+                async with session.post(
+                    url, data=body, headers={"Stripe-Signature": signature, "Content-Type": "application/json"}
+                ) as response:
                     await response.read()
                     status = response.status
             except (aiohttp.ClientError, TimeoutError):
@@ -470,7 +510,9 @@ def _measure(log: Any) -> dict[str, Any]:
                 prefix = f"evt_bench_{name}_"
                 with ExitStack() as stack:
                     stripe_url = stack.enter_context(stripe())
-                    receiver = stack.enter_context(_receiver(database_url, stripe_url, Path(folder) / f"{name}.log", stops))
+                    receiver = stack.enter_context(
+                        _receiver(database_url, stripe_url, Path(folder) / f"{name}.log", stops)
+                    )
                     # Steady state: the pools' connections are open, the statements compiled.
                     asyncio.run(_load(receiver.url, f"evt_bench_warm_{name}_", seconds=WARM_UP_SECONDS))
                     load = asyncio.run(_load(receiver.url, prefix))
@@ -504,27 +546,77 @@ def print_table(console: Console, figures: dict[str, Any]) -> None:
     if "error" in figures:
         console.print(f"[red]Receiver figures failed:[/] {figures['error']}")
         return
-    table = Table(title=f"Webhook receiver, concurrency {figures['concurrency']}, {figures['load_seconds']:.0f} s per Stripe", header_style="bold")
-    for column in ("Stripe", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "not 200", "stored", "processed", "budget", ""):
+    table = Table(
+        title=f"Webhook receiver, concurrency {figures['concurrency']}, {figures['load_seconds']:.0f} s per Stripe",
+        header_style="bold",
+    )
+    for column in (
+        "Stripe",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "not 200",
+        "stored",
+        "processed",
+        "budget",
+        "",
+    ):
         table.add_column(column, justify="left" if column == "Stripe" else "right")
     for name, s in figures["scenarios"].items():
         ok = s["failed"] == 0 and s["stored"] == s["ok"] and s["p99_ms"] < BUDGET_P99_MS
-        table.add_row(name, f"{s['requests']}", f"{s['requests_per_s']:.0f}", f"{s['p50_ms']:.1f}", f"{s['p99_ms']:.1f}",
-                      f"{s['max_ms']:.1f}", f"{s['failed']}", f"{s['stored']}", f"{s['processed']}", f"p99 < {BUDGET_P99_MS:.0f}", verdict(ok))
+        table.add_row(
+            name,
+            f"{s['requests']}",
+            f"{s['requests_per_s']:.0f}",
+            f"{s['p50_ms']:.1f}",
+            f"{s['p99_ms']:.1f}",
+            f"{s['max_ms']:.1f}",
+            f"{s['failed']}",
+            f"{s['stored']}",
+            f"{s['processed']}",
+            f"p99 < {BUDGET_P99_MS:.0f}",
+            verdict(ok),
+        )
     console.print(table)
 
     slow = figures["slow_clients"]
     during = slow["load_meanwhile"]
     stop = figures["stop_after_sigterm_max_s"]
     rows = [
-        (f"RSS added by {slow['slow_clients']} slow clients", f"{slow['rss_added_mb']:.1f} MB", f"< {BUDGET_RSS_MB:.0f} MB", slow["rss_added_mb"] < BUDGET_RSS_MB),
-        ("deliveries meanwhile: p99 (not 200)", f"{during['p99_ms']:.1f} ms ({during['failed']})", f"< {BUDGET_P99_MS:.0f} ms",
-         during["p99_ms"] < BUDGET_P99_MS and during["failed"] == 0),
-        ("slow clients closed after (max)", f"{_seconds(slow['slow_clients_closed_after_max_s'])} ({slow['slow_clients_closed']} closed)",
-         f"<= {BUDGET_CLOSE_S:.0f} s", slow["slow_clients_closed"] == slow["slow_clients"] and (slow["slow_clients_closed_after_max_s"] or 99) <= BUDGET_CLOSE_S),
-        ("idle keep-alive connection closed after", _seconds(slow["idle_keep_alive_closed_after_s"]), f"<= {BUDGET_CLOSE_S:.0f} s",
-         slow["idle_keep_alive_closed_after_s"] is not None and slow["idle_keep_alive_closed_after_s"] <= BUDGET_CLOSE_S),
-        ("stop on SIGTERM (slowest run)", "killed" if stop is None else f"{stop:.1f} s", f"< {BUDGET_STOP_S:.0f} s", stop is not None and stop < BUDGET_STOP_S),
+        (
+            f"RSS added by {slow['slow_clients']} slow clients",
+            f"{slow['rss_added_mb']:.1f} MB",
+            f"< {BUDGET_RSS_MB:.0f} MB",
+            slow["rss_added_mb"] < BUDGET_RSS_MB,
+        ),
+        (
+            "deliveries meanwhile: p99 (not 200)",
+            f"{during['p99_ms']:.1f} ms ({during['failed']})",
+            f"< {BUDGET_P99_MS:.0f} ms",
+            during["p99_ms"] < BUDGET_P99_MS and during["failed"] == 0,
+        ),
+        (
+            "slow clients closed after (max)",
+            f"{_seconds(slow['slow_clients_closed_after_max_s'])} ({slow['slow_clients_closed']} closed)",
+            f"<= {BUDGET_CLOSE_S:.0f} s",
+            slow["slow_clients_closed"] == slow["slow_clients"]
+            and (slow["slow_clients_closed_after_max_s"] or 99) <= BUDGET_CLOSE_S,
+        ),
+        (
+            "idle keep-alive connection closed after",
+            _seconds(slow["idle_keep_alive_closed_after_s"]),
+            f"<= {BUDGET_CLOSE_S:.0f} s",
+            slow["idle_keep_alive_closed_after_s"] is not None
+            and slow["idle_keep_alive_closed_after_s"] <= BUDGET_CLOSE_S,
+        ),
+        (
+            "stop on SIGTERM (slowest run)",
+            "killed" if stop is None else f"{stop:.1f} s",
+            f"< {BUDGET_STOP_S:.0f} s",
+            stop is not None and stop < BUDGET_STOP_S,
+        ),
         ("tracebacks in the receiver's log", f"{figures['tracebacks_logged']}", "0", figures["tracebacks_logged"] == 0),
     ]
     table = Table(title="Webhook receiver: slow clients, idle connections, stopping", header_style="bold")

@@ -319,7 +319,13 @@ def print_table(console: Console, figures: dict[str, Any]) -> None:
             "",
             "",
         )
-        table.add_row("database started again: fresh figures after", "", f"{outage['recovered_s']:.1f} s", "5 s", verdict(checks["outage"]))
+        table.add_row(
+            "database started again: fresh figures after",
+            "",
+            f"{outage['recovered_s']:.1f} s",
+            "5 s",
+            verdict(checks["outage"]),
+        )
     console.print(table)
 
 

@@ -69,7 +69,9 @@ def _seeded_database(tenants: int) -> str:
 
 def _drop_roles(url: str) -> None:
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
-        rows = conn.execute("SELECT rolname FROM pg_roles WHERE left(rolname, length(%s)) = %s", (ROLE_PREFIX, ROLE_PREFIX))
+        rows = conn.execute(
+            "SELECT rolname FROM pg_roles WHERE left(rolname, length(%s)) = %s", (ROLE_PREFIX, ROLE_PREFIX)
+        )
         for (name,) in rows.fetchall():
             conn.execute(psycopg.sql.SQL("DROP OWNED BY {}").format(psycopg.sql.Identifier(name)))
             conn.execute(psycopg.sql.SQL("DROP ROLE {}").format(psycopg.sql.Identifier(name)))
@@ -109,7 +111,9 @@ async def _session(port: int, key: asyncssh.SSHKey) -> tuple[asyncssh.SSHClientC
     conn = await asyncssh.connect(
         "127.0.0.1", port, username=OPERATOR, client_keys=[key], known_hosts=None, agent_path=None
     )
-    _, screen = await conn.create_session(_Screen, term_type="xterm-256color", term_size=SIZE, encoding=None, request_pty="force")
+    _, screen = await conn.create_session(
+        _Screen, term_type="xterm-256color", term_size=SIZE, encoding=None, request_pty="force"
+    )
     await screen.wait_for(LOADED)
     return conn, time.perf_counter() - started
 
@@ -153,7 +157,9 @@ async def _measure(url: str, workdir: Path) -> dict[str, Any]:
         default_locale="en-US",
         config_root=workdir / "preferences",
         limits=Limits(max_sessions=CONCURRENT + 2),
-        base_environment={name: value for name, value in os.environ.items() if not name.startswith(("STRIPE_", "BACKOFFICE_"))},
+        base_environment={
+            name: value for name, value in os.environ.items() if not name.startswith(("STRIPE_", "BACKOFFICE_"))
+        },
     )
     server = ConsoleServer(settings, OperatorsWatcher(operators), engine)
     await server.start()

@@ -333,7 +333,9 @@ class BackofficeApp(App[None]):
         the footer shows that binding: its words come from the catalogs too."""
         key = self.COMMAND_PALETTE_BINDING
         self._bindings.key_to_bindings[key] = [
-            replace(b, description=i18n.t("palette.footer"), tooltip=i18n.t("keys.command_palette")) if b.id is None else b
+            replace(b, description=i18n.t("palette.footer"), tooltip=i18n.t("keys.command_palette"))
+            if b.id is None
+            else b
             for b in self._bindings.key_to_bindings.get(key, [])
         ]
 

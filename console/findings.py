@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from console.formatting import DASH, money, moment
+from console.formatting import DASH, moment, money
 from console.i18n import DEFAULT_LOCALE, has_key, set_locale, t
 from core.account_detail import DriftDiscrepancy, DriftSubject
 from core.listing import as_utc
@@ -29,7 +29,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 
 
 def finding_text(finding: DriftDiscrepancy, currency: str | None) -> str:
-    """"Price differs: here DKK 149.00, in Stripe DKK 199.00"."""
+    """ "Price differs: here DKK 149.00, in Stripe DKK 199.00"."""
     if finding.kind == "SubscriptionStateMismatch":
         subject = finding.subject.value if finding.subject else "Other"
         values = t(

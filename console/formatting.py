@@ -86,7 +86,7 @@ def utc(moment: datetime) -> datetime:
 
 
 def short_date(value: date | datetime | None) -> str:
-    """"May 7, 2026" / "7. maj 2026" (the UTC day of an instant)."""
+    """ "May 7, 2026" / "7. maj 2026" (the UTC day of an instant)."""
     if value is None:
         return DASH
     if isinstance(value, datetime):
@@ -95,7 +95,7 @@ def short_date(value: date | datetime | None) -> str:
 
 
 def short_datetime(value: datetime | None) -> str:
-    """"May 7, 2026, 8:19 PM" / "7. maj 2026 20.19", in UTC: for a column
+    """ "May 7, 2026, 8:19 PM" / "7. maj 2026 20.19", in UTC: for a column
     whose header says "(UTC)"."""
     if value is None:
         return DASH
@@ -118,7 +118,7 @@ def day_label(value: date) -> str:
 
 
 def time_of_day(value: datetime) -> str:
-    """"2:02 PM UTC" / "14.02 UTC"."""
+    """ "2:02 PM UTC" / "14.02 UTC"."""
     return t("format.utc", time=babel_dates.format_time(utc(value), "short", locale=_locale()))
 
 

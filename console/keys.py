@@ -95,7 +95,19 @@ KEYS: tuple[Key, ...] = (
     Key("account", "m", "account_actions", "keys.account_actions", admin=True),
 )
 
-SCOPE_ORDER = ("global", "period", "dashboard", "list", "scroll", "rows", "sort", "accounts", "views", "tabs", "account")
+SCOPE_ORDER = (
+    "global",
+    "period",
+    "dashboard",
+    "list",
+    "scroll",
+    "rows",
+    "sort",
+    "accounts",
+    "views",
+    "tabs",
+    "account",
+)
 # Never pushed out of the footer by a screen's keys.
 ESSENTIAL_ACTIONS = ("back", "help", "quit_unless_kiosk")
 

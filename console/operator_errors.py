@@ -20,7 +20,11 @@ _KNOWN: tuple[tuple[type[OperatorError], re.Pattern[str], str], ...] = (
     (StripeNotConfigured, re.compile(""), "error.stripe_not_configured"),
     (Forbidden, re.compile(""), "error.not_admin"),
     (NotFound, re.compile(r"^user (?P<id>\S+) not found"), "error.user_not_found"),
-    (NotFound, re.compile(r"subscription .*tenant '?(?P<id>\d+)'? not found", re.IGNORECASE), "error.subscription_not_found"),
+    (
+        NotFound,
+        re.compile(r"subscription .*tenant '?(?P<id>\d+)'? not found", re.IGNORECASE),
+        "error.subscription_not_found",
+    ),
     (NotFound, re.compile(r"^tenant (?P<id>\S+) not found"), "error.tenant_not_found"),
     (OperatorError, re.compile(r"^tenant (?P<id>\d+) has no Stripe customer"), "error.no_stripe_customer"),
     (OperatorError, re.compile(r"changed during the sync"), "error.changed_during_sync"),

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
 from rich.align import Align
 from rich.text import Text
+from sqlalchemy import Connection
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.widgets.option_list import Option
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -62,9 +62,7 @@ class JumpProvider(Provider):
         query = query.strip()
         if len(query) < MIN_SEARCH_LENGTH or self.backoffice.kiosk:
             return
-        worker = self.app.run_worker(
-            partial(self._find, query), thread=True, exclusive=True, group="palette-search"
-        )
+        worker = self.app.run_worker(partial(self._find, query), thread=True, exclusive=True, group="palette-search")
         try:
             jumps = await worker.wait()
         except WorkerCancelled:

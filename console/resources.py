@@ -19,9 +19,7 @@ INSTALLED_ROOTS = tuple(
 )
 
 
-def data_path(
-    name: str, *, source_root: Path = SOURCE_ROOT, installed_roots: Sequence[Path] = INSTALLED_ROOTS
-) -> Path:
+def data_path(name: str, *, source_root: Path = SOURCE_ROOT, installed_roots: Sequence[Path] = INSTALLED_ROOTS) -> Path:
     """`name` (e.g. "translations") in the source tree if it is there, else where
     a wheel installed it. Neither: the source-tree path, so the error that
     follows names where the file was expected."""

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from core import money
+from core.account_status import Renewal, renewal
+from core.account_users import TenantUser, UserCounts, tenant_users, top_users, user_counts
 from core.accounts import (
     HAS_EVER_SUBSCRIBED_SQL,
     STATUS_SQL,
@@ -23,12 +25,11 @@ from core.accounts import (
     planned_change,
     require_account,
 )
-from core.account_status import Renewal, renewal
-from core.account_users import TenantUser, UserCounts, tenant_users, top_users, user_counts
 from core.errors import NotFound
 from core.listing import as_utc, parse_tenant_id
 from core.paging import Page, PageRequest
 from db.enums import PaymentTransactionStatus, SubscriptionPlan, UserRole
+
 
 @dataclass(frozen=True)
 class BillingAddress:
@@ -339,7 +340,9 @@ def payment_history(conn: Connection, tenant_id: int | str, *, page: PageRequest
     tenant = require_account(conn, tenant_id)
     params = {"id": tenant, "limit": page.page_size, "offset": page.offset}
     total = conn.execute(
-        text("SELECT COALESCE(sum(jsonb_array_length(payment_transactions)), 0) FROM subscriptions WHERE tenant_id = :id"),
+        text(
+            "SELECT COALESCE(sum(jsonb_array_length(payment_transactions)), 0) FROM subscriptions WHERE tenant_id = :id"
+        ),
         params,
     ).scalar_one()
     if page.offset >= total:

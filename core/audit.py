@@ -60,7 +60,13 @@ INSERT_SQL = (
 
 
 def _params(
-    *, operator: str, path: ActionPath, action: Action, tenant_id: int | None, outcome: Outcome, details: dict[str, Any] | None
+    *,
+    operator: str,
+    path: ActionPath,
+    action: Action,
+    tenant_id: int | None,
+    outcome: Outcome,
+    details: dict[str, Any] | None,
 ) -> dict[str, Any]:
     return {
         "operator": operator,
@@ -133,11 +139,23 @@ class Actor:
         details: dict[str, Any] | None = None,
     ) -> None:
         record_action(
-            conn, operator=self.operator, path=self.path, action=action, tenant_id=tenant_id, outcome=outcome, details=details
+            conn,
+            operator=self.operator,
+            path=self.path,
+            action=action,
+            tenant_id=tenant_id,
+            outcome=outcome,
+            details=details,
         )
 
     def record_failure(
-        self, engine: Engine, action: Action, error: BaseException, *, tenant_id: int | None = None, details: dict[str, Any] | None = None
+        self,
+        engine: Engine,
+        action: Action,
+        error: BaseException,
+        *,
+        tenant_id: int | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         """The failed action in a transaction of its own. Never raises, and
         says nothing but at debug level: the action's own error is the one
@@ -148,10 +166,16 @@ class Actor:
         try:
             with engine.begin() as conn:
                 self.record(
-                    conn, action, tenant_id=tenant_id, outcome=Outcome.failed, details={**(details or {}), "error": error_line(error)}
+                    conn,
+                    action,
+                    tenant_id=tenant_id,
+                    outcome=Outcome.failed,
+                    details={**(details or {}), "error": error_line(error)},
                 )
         except Exception as failure:  # noqa: BLE001 - the action's error wins (a database down fails both)
-            log.debug("could not record the failed %s in operator_actions: %s", Action(action).value, error_line(failure))
+            log.debug(
+                "could not record the failed %s in operator_actions: %s", Action(action).value, error_line(failure)
+            )
 
 
 def cli_actor(settings: Settings) -> Actor:

@@ -192,7 +192,9 @@ def _counted_groups(conn: Connection, selection: _Selection) -> _Counts:
     ).all()
     counts = {PaymentTransactionStatus(status): count for status, count in rows}
     deleted = _group_counts(conn, selection, "t.deleted_at IS NOT NULL", {})
-    return {status: counts[status] - deleted.get(status, 0) for status in counts if counts[status] > deleted.get(status, 0)}
+    return {
+        status: counts[status] - deleted.get(status, 0) for status in counts if counts[status] > deleted.get(status, 0)
+    }
 
 
 def _group_counts(conn: Connection, selection: _Selection, tenants: str, params: dict[str, Any]) -> _Counts:
@@ -276,9 +278,7 @@ def _keys_by_status(
 
 # The credit balance an invoice used is kept on its transaction only (R40:
 # AmountFromCredit); a page reads it for its own rows.
-_FROM_CREDIT_SQL = (
-    "COALESCE((s.payment_transactions -> (p.position - 1) ->> 'AmountFromCredit')::numeric(18, 2), 0)"
-)
+_FROM_CREDIT_SQL = "COALESCE((s.payment_transactions -> (p.position - 1) ->> 'AmountFromCredit')::numeric(18, 2), 0)"
 
 
 def _rows_by_key(conn: Connection, keys: list[_Key]) -> list[InvoiceRow]:

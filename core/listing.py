@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from collections.abc import Sequence
 from typing import overload
 
 from core.errors import NotFound
@@ -101,6 +101,6 @@ def percent(part: int, whole: int) -> int | None:
 
 
 def display_name(first_name: str | None, last_name: str | None, email: str) -> str:
-    """"First Last" when both are known, else whichever is, else the e-mail."""
+    """ "First Last" when both are known, else whichever is, else the e-mail."""
     name = " ".join(part for part in (first_name, last_name) if part)
     return name or email

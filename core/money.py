@@ -81,7 +81,7 @@ def has_ever_subscribed_sql(alias: str = "s") -> str:
     """Any Succeeded or Refunded payment (decisions.md: one rule everywhere)."""
     return (
         f"jsonb_path_exists({alias}.payment_transactions,"
-        " '$[*] ? (@.Status == \"Succeeded\" || @.Status == \"Refunded\")')"
+        ' \'$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")\')'
     )
 
 

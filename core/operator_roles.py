@@ -47,7 +47,9 @@ def valid_name(name: str) -> bool:
 def role_prefix() -> str:
     prefix = os.environ.get(PREFIX_ENV) or DEFAULT_PREFIX
     if not PREFIX_PATTERN.match(prefix):
-        raise OperatorError(f"{PREFIX_ENV} must be a lower-case letter, up to 14 letters, digits or underscores, and a final underscore")
+        raise OperatorError(
+            f"{PREFIX_ENV} must be a lower-case letter, up to 14 letters, digits or underscores, and a final underscore"
+        )
     return prefix
 
 
@@ -115,7 +117,10 @@ def apply_roles(conn: Connection, wanted: Mapping[str, OperatorRole], *, server_
     created, regrouped, unchanged = [], [], []
     for operator, role in sorted(wanted.items()):
         name = role_name(operator)
-        group, other = GROUPS[OperatorRole(role)], GROUPS[OperatorRole.reader if role == OperatorRole.admin else OperatorRole.admin]
+        group, other = (
+            GROUPS[OperatorRole(role)],
+            GROUPS[OperatorRole.reader if role == OperatorRole.admin else OperatorRole.admin],
+        )
         groups = existing.get(name)
         if groups is None:
             conn.exec_driver_sql(_quoted(conn, "CREATE ROLE {} NOLOGIN", name))

@@ -23,7 +23,15 @@ from core.account_status import (
 )
 from core.accounts import SORT_MATCHES_UP_TO
 from core.errors import NotFound
-from core.listing import as_utc, contains_check, contains_match, display_name, normalized_search, search_params, tenant_name_match
+from core.listing import (
+    as_utc,
+    contains_check,
+    contains_match,
+    display_name,
+    normalized_search,
+    search_params,
+    tenant_name_match,
+)
 from core.paging import Page, PageRequest
 from core.totals import EXACT_UP_TO, capped_count, estimated_rows, rounded_estimate, sample_of
 from db.enums import SubscriptionPlan, UserRole
@@ -223,7 +231,7 @@ def list_users(
         total, estimated = _estimated_total(conn, searched)
     else:
         total, estimated = _exact_total(conn, searched), False
-    if total <= SORT_MATCHES_UP_TO or total < estimated_rows(conn, 'users') * SORT_MATCHES_BELOW_SHARE:
+    if total <= SORT_MATCHES_UP_TO or total < estimated_rows(conn, "users") * SORT_MATCHES_BELOW_SHARE:
         # Few matches are sorted outright; many are met early on the recency index.
         own, by_account = searched.rows(_ROW_KEYS)
         page_ids = f"SELECT id FROM ({own} UNION ALL {by_account}) u"

@@ -184,5 +184,5 @@ def to_sqlalchemy_url(url: str) -> str:
     """Accept any libpq URL and name the psycopg 3 driver for SQLAlchemy."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

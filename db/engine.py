@@ -78,7 +78,6 @@ def make_engine(
     return engine
 
 
-
 def _set_role(role: str) -> Callable[[Any, Any], None]:
     def set_role(dbapi_connection: Any, _record: Any) -> None:
         # Outside a transaction, so a rollback cannot undo it.

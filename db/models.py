@@ -45,9 +45,7 @@ PAYMENT_AMOUNTS_PATH = (
     ' || !(@.InvoiceTotal.type() == "number") || @.InvoiceTotal < 0'
     ' || !(@.AmountFromCredit.type() == "number") || @.AmountFromCredit < 0)'
 )
-PAYMENT_CURRENCY_PATH = (
-    '$[*] ? (!(@.Currency.type() == "string") || !(@.Currency like_regex "^[A-Z]{3}$"))'
-)
+PAYMENT_CURRENCY_PATH = '$[*] ? (!(@.Currency.type() == "string") || !(@.Currency like_regex "^[A-Z]{3}$"))'
 
 
 class Base(DeclarativeBase):
@@ -72,9 +70,7 @@ class Tenant(Base):
 class User(Base):
     __tablename__ = "users"
 
-    tenant_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("tenants.id", name="fk_users_tenants_tenant_id")
-    )
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id", name="fk_users_tenants_tenant_id"))
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(TimestampTz)
     modified_at: Mapped[datetime | None] = mapped_column(TimestampTz)
@@ -105,9 +101,7 @@ class User(Base):
 class Session(Base):
     __tablename__ = "sessions"
 
-    tenant_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("tenants.id", name="fk_sessions_tenants_tenant_id")
-    )
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id", name="fk_sessions_tenants_tenant_id"))
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     user_id: Mapped[str] = mapped_column(
         Text, ForeignKey("users.id", name="fk_sessions_users_user_id", ondelete="CASCADE")
@@ -184,9 +178,7 @@ class Subscription(Base):
     first_payment_failed_at: Mapped[datetime | None] = mapped_column(TimestampTz)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     cancellation_feedback: Mapped[str | None] = mapped_column(Text)
-    payment_transactions: Mapped[list[Any]] = mapped_column(
-        JSONB, server_default=text("'[]'::jsonb")
-    )
+    payment_transactions: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     payment_method: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     billing_info: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     subscribed_since: Mapped[datetime | None] = mapped_column(TimestampTz)
@@ -194,9 +186,7 @@ class Subscription(Base):
     scheduled_price_amount: Mapped[Decimal | None] = mapped_column(Money)
     has_drift_detected: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     drift_checked_at: Mapped[datetime | None] = mapped_column(TimestampTz)
-    drift_discrepancies: Mapped[list[Any]] = mapped_column(
-        JSONB, server_default=text("'[]'::jsonb")
-    )
+    drift_discrepancies: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
 
     __table_args__ = (
         Index("ix_subscriptions_tenant_id", "tenant_id", unique=True),
@@ -304,7 +294,6 @@ class StripeSyncCursor(Base):
     last_event_id: Mapped[str | None] = mapped_column(Text)
     last_event_created_at: Mapped[datetime | None] = mapped_column(TimestampTz)
     updated_at: Mapped[datetime] = mapped_column(TimestampTz, server_default=func.now())
-
 
 
 class BillingDriftCheck(Base):

@@ -66,10 +66,18 @@ def replay_archive(
 
 
 def _replay_archive(
-    engine: Engine, settings: Settings, tenant_id: int, *, now: datetime, client: StripeGateway | None, actor: Actor | None
+    engine: Engine,
+    settings: Settings,
+    tenant_id: int,
+    *,
+    now: datetime,
+    client: StripeGateway | None,
+    actor: Actor | None,
 ) -> ArchiveReplayResult:
     with engine.connect() as conn:
-        customer_id = locked_subscription(conn, settings, tenant_id, action="replaying the Stripe archive").stripe_customer_id
+        customer_id = locked_subscription(
+            conn, settings, tenant_id, action="replaying the Stripe archive"
+        ).stripe_customer_id
     gateway = client or stripe_client_for(settings)
     still_listed = {event["id"] for event in gateway.list_events(customer_id, None).events}
     catalog = gateway.price_catalog()
@@ -117,5 +125,7 @@ def _replay_archive(
         require_currency(replayed.rows, currency, customer_id)
         appended = ledger.append(conn, replayed.rows, created_at=now)
         if actor is not None:
-            actor.record(conn, Action.replay_archive, tenant_id=tenant_id, details={"billing_events_appended": appended})
+            actor.record(
+                conn, Action.replay_archive, tenant_id=tenant_id, details={"billing_events_appended": appended}
+            )
     return ArchiveReplayResult(tenant_id, appended, now)

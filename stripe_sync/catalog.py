@@ -60,7 +60,11 @@ class PriceCatalog:
         lookup key (Price) or id/nickname (Plan) names a plan; others ignored."""
         prices = []
         for obj in objects:
-            plan = plan_for_lookup_key(obj.get("lookup_key")) or plan_for_lookup_key(obj.get("id")) or plan_for_lookup_key(obj.get("nickname"))
+            plan = (
+                plan_for_lookup_key(obj.get("lookup_key"))
+                or plan_for_lookup_key(obj.get("id"))
+                or plan_for_lookup_key(obj.get("nickname"))
+            )
             if plan is None:
                 continue
             amount = obj.get("unit_amount", obj.get("amount"))

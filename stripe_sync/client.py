@@ -65,7 +65,9 @@ class _RetryingHttpClient(stripe.RequestsClient):
     """The SDK retries connection errors, 409 and 5xx with exponential backoff;
     Stripe also asks clients to back off and retry on 429 (rate limited)."""
 
-    def _should_retry(self, response: Any, api_connection_error: Any, num_retries: int, max_network_retries: Any) -> bool:
+    def _should_retry(
+        self, response: Any, api_connection_error: Any, num_retries: int, max_network_retries: Any
+    ) -> bool:
         if response is not None and response[1] == 429 and num_retries < (max_network_retries or 0):
             return True
         return super()._should_retry(response, api_connection_error, num_retries, max_network_retries)
@@ -98,7 +100,9 @@ class StripeClient:
             return self._catalog
         with self._stripe("listing prices"):
             try:
-                listing = self._sdk.v1.prices.list(params={"lookup_keys": list(LOOKUP_KEYS), "active": True, "limit": 100})
+                listing = self._sdk.v1.prices.list(
+                    params={"lookup_keys": list(LOOKUP_KEYS), "active": True, "limit": 100}
+                )
                 objects = [price.to_dict() for price in listing.data]
             except stripe.APIError as error:
                 if error.http_status != 404:
@@ -278,11 +282,11 @@ class StripeClient:
         "no such object" answer raises that instead."""
         try:
             yield
-        except (stripe.AuthenticationError, stripe.PermissionError) as error:
+        except (stripe.AuthenticationError, stripe.PermissionError):
             raise StripeUnavailable(f"Stripe refused the API key while {what}") from None
-        except stripe.APIConnectionError as error:
+        except stripe.APIConnectionError:
             raise StripeUnavailable(f"cannot reach Stripe at {self._api_base} while {what}") from None
-        except stripe.RateLimitError as error:
+        except stripe.RateLimitError:
             raise StripeUnavailable(f"Stripe kept rate-limiting us while {what}") from None
         except stripe.StripeError as error:
             if missing is not None and _is_missing(error):

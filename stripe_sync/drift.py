@@ -129,7 +129,14 @@ def detect(
             )
         )
     if local.plan != stripe.plan:
-        found.append(_mismatch("Plan differs between local subscription and Stripe.", Severity.Critical, stripe.plan.value, local.plan.value))
+        found.append(
+            _mismatch(
+                "Plan differs between local subscription and Stripe.",
+                Severity.Critical,
+                stripe.plan.value,
+                local.plan.value,
+            )
+        )
     if local.cancel_at_period_end != stripe.cancel_at_period_end:
         found.append(
             _mismatch(
@@ -149,7 +156,14 @@ def detect(
             )
         )
     if local.currency != stripe.currency:
-        found.append(_mismatch("Currency differs between local subscription and Stripe.", Severity.Warning, stripe.currency, local.currency))
+        found.append(
+            _mismatch(
+                "Currency differs between local subscription and Stripe.",
+                Severity.Warning,
+                stripe.currency,
+                local.currency,
+            )
+        )
     if local.scheduled_plan is not None and local.scheduled_price is None:
         found.append(
             Discrepancy(
@@ -208,7 +222,9 @@ def customer_missing(customer_id: str) -> Discrepancy:
 
 
 def _mismatch(description: str, severity: Severity, expected: str | None, actual: str | None) -> Discrepancy:
-    return Discrepancy(Kind.SubscriptionStateMismatch, description, severity, expected_value=expected, actual_value=actual)
+    return Discrepancy(
+        Kind.SubscriptionStateMismatch, description, severity, expected_value=expected, actual_value=actual
+    )
 
 
 def _decimal_text(value: Decimal | None) -> str | None:
@@ -295,7 +311,9 @@ def history(conn: Connection, tenant_id: int, *, limit: int = 50) -> list[DriftC
         {"tenant": tenant_id, "limit": limit},
     )
     return [
-        DriftCheck(checked_at, has_drift, [Discrepancy.from_json(d) for d in discrepancies], acknowledged_at, acknowledged_by)
+        DriftCheck(
+            checked_at, has_drift, [Discrepancy.from_json(d) for d in discrepancies], acknowledged_at, acknowledged_by
+        )
         for checked_at, has_drift, discrepancies, acknowledged_at, acknowledged_by in rows
     ]
 
@@ -322,7 +340,9 @@ def acknowledge_drift(
                 raise Forbidden("acknowledging drift needs an admin (a member of backoffice_admin)")
             done = acknowledge_drift_on(conn, tenant_id, operator, now)
             if actor is not None:
-                actor.record(conn, Action.drift_ack, tenant_id=tenant_id, details={"discrepancy_count": done.discrepancy_count})
+                actor.record(
+                    conn, Action.drift_ack, tenant_id=tenant_id, details={"discrepancy_count": done.discrepancy_count}
+                )
             return done
     except Exception as error:
         if actor is not None:

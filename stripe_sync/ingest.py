@@ -161,7 +161,9 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def store_event(conn: Connection, raw_body: bytes, event: Any, now: datetime, *, savepoint: bool = True) -> StoreOutcome:
+def store_event(
+    conn: Connection, raw_body: bytes, event: Any, now: datetime, *, savepoint: bool = True
+) -> StoreOutcome:
     """Store one event (parsed from `raw_body`, or None when it is not JSON).
     Runs in the caller's transaction; the caller commits. The insert runs in
     a savepoint, so a value PostgreSQL refuses that the checks did not foresee
@@ -176,7 +178,9 @@ def store_event(conn: Connection, raw_body: bytes, event: Any, now: datetime, *,
     event_id, event_type = event["id"], event["type"]
     unstorable = _unstorable(event)
     if unstorable is not None:
-        return _store_malformed(conn, None, digest, f"payload not storable: {unstorable}", now, event_id=event_id, event_type=event_type)
+        return _store_malformed(
+            conn, None, digest, f"payload not storable: {unstorable}", now, event_id=event_id, event_type=event_type
+        )
     customer_id = customer_of_event(event)
     status = StripeEventStatus.Pending if customer_id else StripeEventStatus.Ignored
     values = {
@@ -191,7 +195,9 @@ def store_event(conn: Connection, raw_body: bytes, event: Any, now: datetime, *,
         "payload_hash": digest,
         "stripe_created_at": _created(event),
     }
-    insert = pg_insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id)
+    insert = (
+        pg_insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id)
+    )
     if not savepoint:
         inserted = conn.execute(insert).first()
     else:
@@ -255,7 +261,11 @@ def _store_malformed(
             conn.execute(pg_insert(StripeEvent).values(**row).on_conflict_do_nothing(index_elements=["id"]))
     except DataError:
         with conn.begin_nested():
-            conn.execute(pg_insert(StripeEvent).values(**{**row, "payload": null()}).on_conflict_do_nothing(index_elements=["id"]))
+            conn.execute(
+                pg_insert(StripeEvent)
+                .values(**{**row, "payload": null()})
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
     # Debug only: the caller reports the outcome (the webhook's line per delivery, poll's counts).
     log.debug("malformed Stripe event stored as %s: %s", event_id, problem)
     return StoreOutcome(event_id, event_type, None, Outcome.malformed, problem, claimed_id)
@@ -268,4 +278,3 @@ def _claimed_id(event: Any) -> str | None:
     shown = claimed if len(claimed) <= CLAIMED_ID_CHARS else claimed[:CLAIMED_ID_CHARS] + "..."
     # Lone surrogates as \udXXX: a log line must always be writable as UTF-8.
     return shown.encode("utf-8", "backslashreplace").decode("utf-8")
-

@@ -23,7 +23,10 @@ from db.models import BillingEvent, Subscription
 from stripe_sync.catalog import PriceCatalog
 from stripe_sync.replayer import BillingEventRow, ReplayState
 
-def recorded_stripe_event_ids(conn: Connection, subscription_id: str, candidates: Iterable[str] | None = None) -> set[str]:
+
+def recorded_stripe_event_ids(
+    conn: Connection, subscription_id: str, candidates: Iterable[str] | None = None
+) -> set[str]:
     """Stripe event ids that already have a billing event of this subscription
     (only among `candidates` when given)."""
     query = select(BillingEvent.stripe_event_id).where(BillingEvent.subscription_id == subscription_id)
@@ -69,7 +72,9 @@ COPY_THRESHOLD = 500
 _COLUMNS = [column.name for column in BillingEvent.__table__.c if column.name != "modified_at"]
 
 
-def _insert_by_copy(conn: Connection, rows: Sequence[BillingEventRow], created_at: datetime) -> list[tuple[str, str, datetime]]:
+def _insert_by_copy(
+    conn: Connection, rows: Sequence[BillingEventRow], created_at: datetime
+) -> list[tuple[str, str, datetime]]:
     """COPY into a temporary table, then one INSERT ... SELECT with both
     idempotency layers (the recorded-for-the-subscription check and ON
     CONFLICT DO NOTHING)."""
@@ -149,7 +154,9 @@ SEED_LOOKBACK = 500
 
 _SETS_PLAN = frozenset({T.SubscriptionCreated, T.SubscriptionUpgraded, T.SubscriptionDowngraded})
 _ENDS = frozenset({T.SubscriptionExpired, T.SubscriptionImmediatelyCancelled, T.SubscriptionSuspended})
-_CANCEL_FLAG = {T.SubscriptionCancelled: True, T.SubscriptionReactivated: False, T.SubscriptionCreated: False} | {t: False for t in _ENDS}
+_CANCEL_FLAG = {T.SubscriptionCancelled: True, T.SubscriptionReactivated: False, T.SubscriptionCreated: False} | {
+    t: False for t in _ENDS
+}
 _CLEARS_SCHEDULE = frozenset({T.SubscriptionDowngradeCancelled, T.SubscriptionCreated}) | _ENDS
 _PRICE_IN_NEW_AMOUNT = frozenset({T.SubscriptionCreated, T.SubscriptionReactivated, T.SubscriptionDowngradeCancelled})
 
@@ -192,7 +199,9 @@ def replay_seed(
     )
     if not rows:
         return state, None
-    latest = LatestEvent(rows[0].stripe_event_id, rows[0].event_type, rows[0].to_plan, rows[0].committed_mrr, rows[0].occurred_at)
+    latest = LatestEvent(
+        rows[0].stripe_event_id, rows[0].event_type, rows[0].to_plan, rows[0].committed_mrr, rows[0].occurred_at
+    )
     state.committed_mrr = latest.committed_mrr
     # Each fact is the newest row that tells it; a 1-tuple marks "found" (its
     # value may be None), None "not told yet".
@@ -240,7 +249,9 @@ def replay_seed(
 
 def count_events(conn: Connection, subscription_id: str) -> int:
     return int(
-        conn.execute(select(func.count()).select_from(BillingEvent).where(BillingEvent.subscription_id == subscription_id)).scalar_one()
+        conn.execute(
+            select(func.count()).select_from(BillingEvent).where(BillingEvent.subscription_id == subscription_id)
+        ).scalar_one()
     )
 
 
@@ -254,7 +265,9 @@ class PersistedAmounts:
     committed_mrr: Decimal
 
 
-def persisted_amounts(conn: Connection, subscription_id: str, stripe_event_ids: Iterable[str]) -> dict[str, PersistedAmounts]:
+def persisted_amounts(
+    conn: Connection, subscription_id: str, stripe_event_ids: Iterable[str]
+) -> dict[str, PersistedAmounts]:
     """The stored amounts of some recorded events (for the stale-row check)."""
     wanted = list(set(stripe_event_ids))
     if not wanted:

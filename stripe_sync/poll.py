@@ -137,7 +137,11 @@ def process_customers(engine: Engine, client: StripeClient, customers: tuple[str
         try:
             result = process_pending(engine, client, customer_id)
         except Exception as error:  # reported per customer; its events stay Pending for the next try
-            failed.append(ProcessingFailure(customer_id, str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__))
+            failed.append(
+                ProcessingFailure(
+                    customer_id, str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                )
+            )
             continue
         if result is None:
             waiting += 1
@@ -170,5 +174,7 @@ def poll_and_process(
             "processing_failed": len(processing.failed),
         }
         with engine.begin() as conn:
-            actor.record(conn, Action.poll, outcome=ActionOutcome.failed if failed else ActionOutcome.succeeded, details=details)
+            actor.record(
+                conn, Action.poll, outcome=ActionOutcome.failed if failed else ActionOutcome.succeeded, details=details
+            )
     return result, processing

@@ -142,7 +142,9 @@ def process_customer(
     return result
 
 
-def _record_drift(conn: Connection, subscription: Row[Any], found: list[Discrepancy], now: datetime, apply: bool) -> None:
+def _record_drift(
+    conn: Connection, subscription: Row[Any], found: list[Discrepancy], now: datetime, apply: bool
+) -> None:
     drift.record(
         conn,
         subscription_id=subscription.id,
@@ -250,7 +252,9 @@ def _check_drift(conn: Connection, subscription: Row[Any], state: StateSync, rep
     )
 
 
-def process_pending(engine: Engine, client: StripeGateway, customer_id: str, *, now: datetime | None = None) -> ProcessResult | None:
+def process_pending(
+    engine: Engine, client: StripeGateway, customer_id: str, *, now: datetime | None = None
+) -> ProcessResult | None:
     """Process a customer's Pending events (what the webhook receiver and
     `stripe poll` run after storing events)."""
     return run_customer(engine, client, customer_id, now=now or utcnow())
@@ -389,7 +393,10 @@ def run_customer(
                 report(SyncStep.WaitingForOtherSyncs)
                 lock_tenant(conn, before.tenant_id)
             now_locked = _read_local(conn, customer_id, lock=apply)
-            if now_locked is not None and (now_locked.subscription_id, now_locked.version) != (before.subscription_id, before.version):
+            if now_locked is not None and (now_locked.subscription_id, now_locked.version) != (
+                before.subscription_id,
+                before.version,
+            ):
                 continue
             result = process_customer(
                 conn, answers, customer_id, now=now, force=force, apply=apply, catalog=answers.catalog, progress=report
@@ -464,7 +471,9 @@ def archive_missing(conn: Connection, customer_id: str, events: Iterable[Mapping
                 "recovered_at": now,
                 "recovery_source": RECOVERY_SOURCE,
                 "payload_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                "stripe_created_at": datetime.fromtimestamp(created, UTC) if isinstance(created, (int, float)) else None,
+                "stripe_created_at": datetime.fromtimestamp(created, UTC)
+                if isinstance(created, (int, float))
+                else None,
             }
         )
     if not rows:

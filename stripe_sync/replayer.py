@@ -449,7 +449,9 @@ class _Replayer:
         state.committed_mrr = ZERO
         state.cancelled_at = facts.occurred_at
         ends_at = _optional_instant(
-            facts.obj.get("cancel_at") or facts.obj.get("current_period_end") or _first_item(facts.obj).get("current_period_end")
+            facts.obj.get("cancel_at")
+            or facts.obj.get("current_period_end")
+            or _first_item(facts.obj).get("current_period_end")
         )
         return self._row(
             facts,
@@ -521,7 +523,9 @@ class _Replayer:
         previous = state.committed_mrr
         from_plan = state.plan
         days_on_previous_plan = _days(state.plan_since, facts.occurred_at)
-        days_since_cancelled = _days(state.cancelled_at, facts.occurred_at) if event_type == T.SubscriptionExpired else None
+        days_since_cancelled = (
+            _days(state.cancelled_at, facts.occurred_at) if event_type == T.SubscriptionExpired else None
+        )
         state.reset()
         return self._row(
             facts,

@@ -142,7 +142,14 @@ def sync_state(
             _follow(result, subscription, tenant, stripe_subscription, catalog, now)
         elif subscription.stripe_subscription_id is not None:
             if subscription.first_payment_failed_at is not None:
-                _end(result, subscription, tenant, now, SuspensionReason.PaymentFailed, Transition.SuspendedForFailedPayment)
+                _end(
+                    result,
+                    subscription,
+                    tenant,
+                    now,
+                    SuspensionReason.PaymentFailed,
+                    Transition.SuspendedForFailedPayment,
+                )
             else:
                 kind = Transition.Expired if subscription.cancel_at_period_end else Transition.ImmediatelyCancelled
                 _end(result, subscription, tenant, now, None, kind)
@@ -161,7 +168,7 @@ def _same_transactions(stored: list[dict[str, Any]], fresh: list[dict[str, Any]]
     if len(stored) != len(fresh):
         return False
     strip = lambda transaction: {k: v for k, v in transaction.items() if k != "Id"}  # noqa: E731
-    return all(strip(a) == strip(b) for a, b in zip(stored, fresh))
+    return all(strip(a) == strip(b) for a, b in zip(stored, fresh, strict=True))
 
 
 def _set_tenant(result: StateSync, tenant: Row[Any], column: str, value: Any) -> None:
@@ -176,7 +183,9 @@ def _customer_details(
     stripe_subscription: SubscriptionSnapshot | None,
 ) -> None:
     if customer.billing_info is not None and customer.billing_info != subscription.billing_info:
-        result.transitions.append(Transition.BillingInfoAdded if subscription.billing_info is None else Transition.BillingInfoUpdated)
+        result.transitions.append(
+            Transition.BillingInfoAdded if subscription.billing_info is None else Transition.BillingInfoUpdated
+        )
         _set(result, subscription, "billing_info", customer.billing_info)
     method = (stripe_subscription.payment_method if stripe_subscription else None) or customer.payment_method
     if method != subscription.payment_method:
@@ -193,7 +202,9 @@ def _follow(
     now: datetime,
 ) -> None:
     """Stripe has a live subscription: copy it."""
-    result.stripe = StateSnapshot(stripe.plan, stripe.cancel_at_period_end, stripe.current_price_amount, stripe.currency)
+    result.stripe = StateSnapshot(
+        stripe.plan, stripe.cancel_at_period_end, stripe.current_price_amount, stripe.currency
+    )
     if subscription.stripe_subscription_id is None:
         result.transitions.append(Transition.SubscriptionCreated)
         _set_tenant(result, tenant, "state", TenantState.Active.value)
@@ -201,7 +212,11 @@ def _follow(
         _set_tenant(result, tenant, "suspended_at", None)
     elif SubscriptionPlan(subscription.plan).tier < stripe.plan.tier:
         result.transitions.append(Transition.Upgraded)
-    if subscription.current_period_end and stripe.current_period_end and stripe.current_period_end > subscription.current_period_end:
+    if (
+        subscription.current_period_end
+        and stripe.current_period_end
+        and stripe.current_period_end > subscription.current_period_end
+    ):
         result.transitions.append(Transition.Renewed)
     _set(result, subscription, "stripe_subscription_id", stripe.stripe_subscription_id)
     _set(result, subscription, "plan", stripe.plan.value)
@@ -212,7 +227,12 @@ def _follow(
     if stripe.cancel_at_period_end != subscription.cancel_at_period_end:
         result.transitions.append(Transition.Cancelled if stripe.cancel_at_period_end else Transition.Reactivated)
     _set(result, subscription, "cancel_at_period_end", stripe.cancel_at_period_end)
-    _set(result, subscription, "cancellation_reason", stripe.cancellation_reason.value if stripe.cancellation_reason else None)
+    _set(
+        result,
+        subscription,
+        "cancellation_reason",
+        stripe.cancellation_reason.value if stripe.cancellation_reason else None,
+    )
     _set(result, subscription, "cancellation_feedback", stripe.cancellation_feedback)
     _schedule(result, subscription, stripe, catalog)
     if stripe.status in FAILING_STATUSES and subscription.first_payment_failed_at is None:
@@ -228,7 +248,9 @@ def _schedule(result: StateSync, subscription: Row[Any], stripe: SubscriptionSna
     catalog miss the price is left alone (ScheduledPriceMissing flags a gap)."""
     if stripe.scheduled_plan is None:
         if subscription.scheduled_plan is not None:
-            result.transitions.append(Transition.DowngradeCancelled if stripe.plan.value == subscription.plan else Transition.Downgraded)
+            result.transitions.append(
+                Transition.DowngradeCancelled if stripe.plan.value == subscription.plan else Transition.Downgraded
+            )
         _set(result, subscription, "scheduled_plan", None)
         _set(result, subscription, "scheduled_price_amount", None)
         return
@@ -273,4 +295,6 @@ def _write(conn: Connection, subscription: Row[Any], result: StateSync, now: dat
             .values(**result.subscription_changes, modified_at=now)
         )
     if result.tenant_changes:
-        conn.execute(update(Tenant).where(Tenant.id == subscription.tenant_id).values(**result.tenant_changes, modified_at=now))
+        conn.execute(
+            update(Tenant).where(Tenant.id == subscription.tenant_id).values(**result.tenant_changes, modified_at=now)
+        )

@@ -74,7 +74,9 @@ def payment_method_of(method: Mapping[str, Any] | None) -> JsonObject | None:
 
 
 def has_address(address: Any) -> bool:
-    return isinstance(address, Mapping) and any(address.get(key) for key in ("line1", "line2", "postal_code", "city", "state", "country"))
+    return isinstance(address, Mapping) and any(
+        address.get(key) for key in ("line1", "line2", "postal_code", "city", "state", "country")
+    )
 
 
 def _address_of(address: Mapping[str, Any]) -> JsonObject:
@@ -328,4 +330,3 @@ def _id_of(value: Any) -> str | None:
     if isinstance(value, Mapping):
         return value.get("id")
     return value if isinstance(value, str) else None
-

@@ -113,7 +113,9 @@ def stripe_client_for(settings: Settings) -> StripeGateway:
 
 def tenant_lock(conn: Connection, tenant_id: int) -> None:
     """Serialise admin actions on one tenant until the transaction ends."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"backoffice.sync.{tenant_id}"})
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"backoffice.sync.{tenant_id}"}
+    )
 
 
 def locked_subscription(conn: Connection, settings: Settings, tenant_id: int, *, action: str) -> Row[Any]:
@@ -274,7 +276,9 @@ def _sync_all(
         require_stripe(settings)
         tenant_ids = list(
             conn.execute(
-                select(Subscription.tenant_id).where(Subscription.stripe_customer_id.is_not(None)).order_by(Subscription.tenant_id)
+                select(Subscription.tenant_id)
+                .where(Subscription.stripe_customer_id.is_not(None))
+                .order_by(Subscription.tenant_id)
             ).scalars()
         )
     gateway = client or stripe_client_for(settings)
@@ -283,10 +287,14 @@ def _sync_all(
         if progress is not None:
             progress(done, total, outcome.tenant_id, _sync_outcome(outcome))
 
-    ran = run_pass(tenant_ids, lambda tenant_id: sync_tenant(engine, settings, tenant_id, now=now, client=gateway), progress=report)
+    ran = run_pass(
+        tenant_ids, lambda tenant_id: sync_tenant(engine, settings, tenant_id, now=now, client=gateway), progress=report
+    )
     return SyncAllResult(
         items=[outcome.value for outcome in ran.outcomes if outcome.value is not None],
-        failures=[SyncFailure(outcome.tenant_id, outcome.error_line) for outcome in ran.outcomes if outcome.error is not None],
+        failures=[
+            SyncFailure(outcome.tenant_id, outcome.error_line) for outcome in ran.outcomes if outcome.error is not None
+        ],
         not_tried=ran.not_tried,
         stopped=ran.stop_line("synced"),
     )

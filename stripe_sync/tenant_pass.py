@@ -54,7 +54,7 @@ class PassOutcome(Generic[R]):
     stopped_after: int = 0  # the consecutive failures that stopped the pass; 0 when it ran to the end
 
     def stop_line(self, done_word: str) -> str | None:
-        """"Stripe unreachable: ..." when the pass stopped early, else None."""
+        """ "Stripe unreachable: ..." when the pass stopped early, else None."""
         if not self.stopped_after:
             return None
         done = sum(1 for outcome in self.outcomes if outcome.error is None)

@@ -151,7 +151,9 @@ def one_line(error: BaseException) -> str:
 # -- verifying and storing -----------------------------------------------------
 
 
-def signature_is_valid(header: str, body: bytes, secret: str, now: float, tolerance: float = SIGNATURE_TOLERANCE_SECONDS) -> bool:
+def signature_is_valid(
+    header: str, body: bytes, secret: str, now: float, tolerance: float = SIGNATURE_TOLERANCE_SECONDS
+) -> bool:
     """Stripe's scheme: `t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">[,v1=...]`.
     Checked over the raw bytes (any body Stripe signs can be stored), and the
     time both ways: the SDK only refuses old signatures, not future ones."""
@@ -259,7 +261,9 @@ class _CappedServer(web.Server):
 
 
 def _response(reply: Reply, *, allow: str | None = None, close: bool = False) -> web.Response:
-    response = web.Response(status=reply.status, text=f"{reply.message}\n" if reply.message else "", content_type="text/plain")
+    response = web.Response(
+        status=reply.status, text=f"{reply.message}\n" if reply.message else "", content_type="text/plain"
+    )
     if allow:
         response.headers["Allow"] = allow
     if close:
@@ -270,7 +274,9 @@ def _response(reply: Reply, *, allow: str | None = None, close: bool = False) ->
 class WebhookServer:
     """Serves a receiver over HTTP on the running event loop."""
 
-    def __init__(self, receiver: WebhookReceiver, host: str = "127.0.0.1", port: int = 8787, *, limits: Limits | None = None) -> None:
+    def __init__(
+        self, receiver: WebhookReceiver, host: str = "127.0.0.1", port: int = 8787, *, limits: Limits | None = None
+    ) -> None:
         self.receiver = receiver
         self.limits = limits or Limits()
         self._host = host

@@ -191,8 +191,16 @@ def email_login(
     type: str = "Login",
 ) -> str:
     return _login(
-        conn, EmailLogin, "emlog", created_at=created_at, email=email, type=type,
-        one_time_password_hash="hash", retry_count=retry_count, resend_count=0, completed=completed,
+        conn,
+        EmailLogin,
+        "emlog",
+        created_at=created_at,
+        email=email,
+        type=type,
+        one_time_password_hash="hash",
+        retry_count=retry_count,
+        resend_count=0,
+        completed=completed,
     )
 
 
@@ -206,8 +214,17 @@ def external_login(
     type: str = "Login",
 ) -> str:
     return _login(
-        conn, ExternalLogin, "exlog", created_at=created_at, email=email, type=type,
-        provider_type=provider, code_verifier="v", nonce="n", browser_fingerprint="f", login_result=result,
+        conn,
+        ExternalLogin,
+        "exlog",
+        created_at=created_at,
+        email=email,
+        type=type,
+        provider_type=provider,
+        code_verifier="v",
+        nonce="n",
+        browser_fingerprint="f",
+        login_result=result,
     )
 
 

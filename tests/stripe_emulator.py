@@ -150,7 +150,13 @@ class Emulator:
         for plan_id, name, amount in (("standard_monthly", "Standard", 14900), ("premium_monthly", "Premium", 29900)):
             product = self.sdk.v1.products.create(params={"name": name, "type": "service"})
             self.sdk.v1.plans.create(
-                params={"id": plan_id, "product": product.id, "amount": amount, "currency": currency, "interval": "month"}
+                params={
+                    "id": plan_id,
+                    "product": product.id,
+                    "amount": amount,
+                    "currency": currency,
+                    "interval": "month",
+                }
             )
             products[plan_id] = product.id
         return products
@@ -158,7 +164,10 @@ class Emulator:
     def customer_with_card(self, *, exp_year: int = 2030, **customer: Any) -> str:
         created = self.sdk.v1.customers.create(params=customer)
         method = self.sdk.v1.payment_methods.create(
-            params={"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": exp_year, "cvc": "123"}}
+            params={
+                "type": "card",
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": exp_year, "cvc": "123"},
+            }
         )
         self.sdk.v1.payment_methods.attach(method.id, params={"customer": created.id})
         self.sdk.v1.customers.update(created.id, params={"invoice_settings": {"default_payment_method": method.id}})

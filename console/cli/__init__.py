@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 import typer
-
-from core import settings as settings_module
-from core.errors import BadDatabaseUrl, Forbidden, OperatorError
 
 from console.cli import commands
 from console.cli.context import AppContext
 from console.cli.options import text
+from core import settings as settings_module
+from core.errors import BadDatabaseUrl, Forbidden, OperatorError
 
 CONSOLE_FLAGS = ("--kiosk", "--rotate", "--seed-demo-if-empty")
 
@@ -27,16 +25,18 @@ app = typer.Typer(
 )
 
 
-def _locale(value: Optional[str]) -> Optional[str]:
+def _locale(value: str | None) -> str | None:
     if value is None:
         return None
     locale = settings_module.normalize_locale(value)
     if locale is None:
-        raise typer.BadParameter(f"unsupported locale {value!r}; use one of: {', '.join(settings_module.SUPPORTED_LOCALES)}")
+        raise typer.BadParameter(
+            f"unsupported locale {value!r}; use one of: {', '.join(settings_module.SUPPORTED_LOCALES)}"
+        )
     return locale
 
 
-def _database_url(value: Optional[str]) -> Optional[str]:
+def _database_url(value: str | None) -> str | None:
     from db.engine import sqlalchemy_url
 
     if value is not None:
@@ -50,16 +50,16 @@ def _database_url(value: Optional[str]) -> Optional[str]:
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
-    database_url: Optional[str] = typer.Option(
+    database_url: str | None = typer.Option(
         None,
         "--database-url",
         callback=_database_url,
         help="libpq URL of the database (default: embedded PostgreSQL).",
         show_default=False,
     ),
-    stripe_api_base: Optional[str] = typer.Option(None, "--stripe-api-base", help="Stripe API base URL."),
-    locale: Optional[str] = typer.Option(None, "--locale", callback=_locale, help="en-US or da-DK."),
-    operator: Optional[str] = typer.Option(None, "--operator", parser=text, help="Operator name shown in the console."),
+    stripe_api_base: str | None = typer.Option(None, "--stripe-api-base", help="Stripe API base URL."),
+    locale: str | None = typer.Option(None, "--locale", callback=_locale, help="en-US or da-DK."),
+    operator: str | None = typer.Option(None, "--operator", parser=text, help="Operator name shown in the console."),
     kiosk: bool = commands.KIOSK_OPTION,
     seed_demo_if_empty: bool = commands.SEED_DEMO_OPTION,
     rotate: float = commands.ROTATE_OPTION,
@@ -86,11 +86,19 @@ def root(
 
 def _register() -> None:
     from console.cli import commands
-
     from console.cli.groups import drift_app, stripe_app
 
     commands.register(app)
-    for module_name in ("reports", "accounts_cli", "users_cli", "billing_lists", "billing", "stripe_cli", "audit_cli", "ssh_cli"):
+    for module_name in (
+        "reports",
+        "accounts_cli",
+        "users_cli",
+        "billing_lists",
+        "billing",
+        "stripe_cli",
+        "audit_cli",
+        "ssh_cli",
+    ):
         module = __import__(f"console.cli.{module_name}", fromlist=["register"])
         module.register(app)
     app.add_typer(stripe_app, name="stripe")
@@ -133,7 +141,9 @@ def _describe(error: Exception) -> OperatorError:
     if kind is Failure.NO_SCHEMA:
         return OperatorError("the database has no back-office schema: run backoffice db upgrade")
     if kind is Failure.FORBIDDEN:
-        return Forbidden(f"the database refused: {first_line(error)} (reading needs backoffice_reader, changing backoffice_admin)")
+        return Forbidden(
+            f"the database refused: {first_line(error)} (reading needs backoffice_reader, changing backoffice_admin)"
+        )
     if kind is Failure.OTHER:
         return OperatorError(f"the database refused: {first_line(error)}")
     return OperatorError(first_line(error) or "unexpected failure; BACKOFFICE_DEBUG=1 shows where")

@@ -3,17 +3,17 @@ detail, as one JSON document (--json) or tables."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from console.cli.billing_lists import print_billing_events
-from console.findings import english_findings
 from console.cli.context import app_context
 from console.cli.lists import choice, email_status, mrr_cell, page_line, read
 from console.cli.options import JsonOption, PageOption, PageSizeOption, enum_values, search_option, tenant_id_argument
 from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH, Formatter
+from console.findings import english_findings
 from core import account_detail, account_users, accounts, billing_events
 from core.account_status import Renewal
 from core.accounts import AccountSort, AccountStatus
@@ -31,9 +31,9 @@ SORT_ALIASES = {"monthly-recurring-revenue": AccountSort.mrr}
 @accounts_app.command("list")
 def accounts_list(
     ctx: typer.Context,
-    search: Optional[str] = search_option("Part of the account name, or its exact id."),
-    plan: Optional[list[str]] = typer.Option(None, "--plan", help="Basis, Standard, Premium; repeat or comma-separate."),
-    status: Optional[list[str]] = typer.Option(
+    search: str | None = search_option("Part of the account name, or its exact id."),
+    plan: list[str] | None = typer.Option(None, "--plan", help="Basis, Standard, Premium; repeat or comma-separate."),
+    status: list[str] | None = typer.Option(
         None, "--status", help="Active, Downgrading, Canceling, Canceled, Free; repeat or comma-separate."
     ),
     unsynced: bool = typer.Option(False, "--unsynced", help="Only accounts with a price and no billing events."),
@@ -172,10 +172,16 @@ def _print_account(detail: account_detail.AccountDetail, lists: dict[str, Page[A
 _RENEWAL_LABELS = {Renewal.Renews: "Renews", Renewal.Expires: "Expires", Renewal.Expired: "Expired"}
 
 
-def print_findings(findings: list[account_detail.DriftDiscrepancy], currency: str | None, checked_at: Any, fmt: Formatter) -> None:
+def print_findings(
+    findings: list[account_detail.DriftDiscrepancy], currency: str | None, checked_at: Any, fmt: Formatter
+) -> None:
     """The latest drift check's findings in words, ours and Stripe's values side by side."""
     if findings:
-        emit_table(f"Drift findings (checked {fmt.moment(checked_at)})", ["Severity", "Finding"], english_findings(findings, currency))
+        emit_table(
+            f"Drift findings (checked {fmt.moment(checked_at)})",
+            ["Severity", "Finding"],
+            english_findings(findings, currency),
+        )
 
 
 def _payment_status(payment: account_detail.Payment) -> str:

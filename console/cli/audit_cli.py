@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time
-from typing import Optional
 
 import typer
 
@@ -26,21 +25,29 @@ def since_time(value: str) -> datetime:
     """A typer parser: an ISO 8601 date (midnight UTC) or time (UTC unless it says otherwise)."""
     raw = value.strip()
     try:
-        moment = datetime.fromisoformat(raw) if "T" in raw or " " in raw else datetime.combine(
-            datetime.fromisoformat(raw).date(), time(0)
+        moment = (
+            datetime.fromisoformat(raw)
+            if "T" in raw or " " in raw
+            else datetime.combine(datetime.fromisoformat(raw).date(), time(0))
         )
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO 8601 date or time (2026-05-01 or 2026-05-01T08:00:00Z)") from None
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 date or time (2026-05-01 or 2026-05-01T08:00:00Z)"
+        ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def audit(
     ctx: typer.Context,
-    tenant: Optional[int] = typer.Option(
-        None, "--tenant", metavar="TENANT_ID", parser=whole_number("tenant", 1, BIGINT_MAX), help="Only this account's actions."
+    tenant: int | None = typer.Option(
+        None,
+        "--tenant",
+        metavar="TENANT_ID",
+        parser=whole_number("tenant", 1, BIGINT_MAX),
+        help="Only this account's actions.",
     ),
-    operator: Optional[str] = typer.Option(None, "--operator", parser=text, help="Only this operator's actions."),
-    since: Optional[datetime] = typer.Option(
+    operator: str | None = typer.Option(None, "--operator", parser=text, help="Only this operator's actions."),
+    since: datetime | None = typer.Option(
         None, "--since", metavar="ISO-DATE", parser=since_time, help="Only actions at or after this date or time (UTC)."
     ),
     page: int = PageOption,
@@ -50,7 +57,9 @@ def audit(
     """Who ran which admin action (sync, drift ack, replay, poll, drift check, demo seed, operators apply), how, and how it ended."""
     result, fmt = read(
         ctx,
-        lambda conn: list_actions(conn, tenant_id=tenant, operator=operator, since=since, page=PageRequest(page, page_size)),
+        lambda conn: list_actions(
+            conn, tenant_id=tenant, operator=operator, since=since, page=PageRequest(page, page_size)
+        ),
     )
     if json_output:
         emit_json(result)

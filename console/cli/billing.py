@@ -13,11 +13,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+from console.cli.accounts_cli import print_findings
+from console.cli.context import app_context
+from console.cli.groups import drift_app, stripe_app
+from console.cli.options import JsonOption, tenant_id_argument
+from console.cli.output import emit_json, emit_table, stderr, stdout, usage_error
+from console.cli.reports import Formatter
 from core import account_detail
 from core.audit import cli_actor
 from core.clock import utcnow
@@ -28,13 +33,6 @@ from stripe_sync.drift import acknowledge_drift
 from stripe_sync.drift_worker import DEFAULT_STALENESS, DriftCheckResult, check_stale
 from stripe_sync.sync import SyncResult, TenantProgress, sync_all, sync_tenant
 
-from console.cli.accounts_cli import print_findings
-from console.cli.context import app_context
-from console.cli.groups import drift_app, stripe_app
-from console.cli.options import JsonOption, tenant_id_argument
-from console.cli.output import emit_json, emit_table, stderr, stdout, usage_error
-from console.cli.reports import Formatter
-
 
 def register(app: typer.Typer) -> None:
     app.command("sync")(sync)
@@ -42,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
 def sync(
     ctx: typer.Context,
-    tenant_id: Optional[int] = tenant_id_argument(None, "The tenant to sync (omit with --all)."),
+    tenant_id: int | None = tenant_id_argument(None, "The tenant to sync (omit with --all)."),
     all_tenants: bool = typer.Option(False, "--all", help="Sync every tenant that has a Stripe customer."),
     json_output: bool = JsonOption,
 ) -> None:
@@ -88,7 +86,11 @@ def sync(
 
 
 @drift_app.command("ack")
-def ack(ctx: typer.Context, tenant_id: int = tenant_id_argument(..., "The tenant whose drift to acknowledge."), json_output: bool = JsonOption) -> None:
+def ack(
+    ctx: typer.Context,
+    tenant_id: int = tenant_id_argument(..., "The tenant whose drift to acknowledge."),
+    json_output: bool = JsonOption,
+) -> None:
     """Admin: acknowledge a tenant's billing drift (clears the flag; the findings are kept)."""
     app = app_context(ctx)
     done = acknowledge_drift(app.engine(), tenant_id, app.settings.operator, utcnow(), actor=cli_actor(app.settings))
@@ -111,7 +113,7 @@ def _staleness_hours(value: float) -> float:
     return value
 
 
-def _watch_seconds(value: Optional[float]) -> Optional[float]:
+def _watch_seconds(value: float | None) -> float | None:
     if value is not None and not (math.isfinite(value) and value > 0):
         raise usage_error("the watch interval must be more than 0 seconds")
     return value
@@ -127,10 +129,14 @@ def check(
         callback=_staleness_hours,
         help="Check subscriptions whose last drift check is older than HOURS (0: all of them).",
     ),
-    watch: Optional[float] = typer.Option(
-        None, "--watch", metavar="SECONDS", callback=_watch_seconds, help="Run a pass every SECONDS until interrupted (Ctrl-C)."
+    watch: float | None = typer.Option(
+        None,
+        "--watch",
+        metavar="SECONDS",
+        callback=_watch_seconds,
+        help="Run a pass every SECONDS until interrupted (Ctrl-C).",
     ),
-    passes: Optional[int] = typer.Option(None, "--passes", min=1, hidden=True, help="With --watch: stop after N passes."),
+    passes: int | None = typer.Option(None, "--passes", min=1, hidden=True, help="With --watch: stop after N passes."),
     json_output: bool = JsonOption,
 ) -> None:
     """Admin: check drift against Stripe for every subscription not checked recently; writes only the drift status."""
@@ -209,7 +215,9 @@ def _check_failure(result: DriftCheckResult) -> str:
 
 @stripe_app.command("replay-archive")
 def replay_archive_command(
-    ctx: typer.Context, tenant_id: int = tenant_id_argument(..., "The tenant whose archived events to replay."), json_output: bool = JsonOption
+    ctx: typer.Context,
+    tenant_id: int = tenant_id_argument(..., "The tenant whose archived events to replay."),
+    json_output: bool = JsonOption,
 ) -> None:
     """Admin: replay archived Stripe events that Stripe no longer lists into the billing event log."""
     app = app_context(ctx)
@@ -217,7 +225,9 @@ def replay_archive_command(
     if json_output:
         emit_json(result.to_json())
     else:
-        stdout.print(f"tenant {tenant_id}: {result.billing_events_appended} billing event(s) appended at {result.replayed_at.isoformat()}")
+        stdout.print(
+            f"tenant {tenant_id}: {result.billing_events_appended} billing event(s) appended at {result.replayed_at.isoformat()}"
+        )
 
 
 def _print_result(result: SyncResult) -> None:

@@ -3,7 +3,7 @@ event log and invoice list, as one JSON document (--json) or tables."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -47,8 +47,8 @@ def _signed(fmt: Formatter, amount: Any, currency: str | None) -> str:
 
 def billing_events_command(
     ctx: typer.Context,
-    search: Optional[str] = search_option("Part of the account name."),
-    event_type: Optional[list[str]] = typer.Option(
+    search: str | None = search_option("Part of the account name."),
+    event_type: list[str] | None = typer.Option(
         None, "--type", help="Event types; repeat or comma-separate. Default: all but NoOp."
     ),
     preset: str = typer.Option("all", "--preset", help="all, mrr-impact, subscription-state, other."),
@@ -63,7 +63,12 @@ def billing_events_command(
     result, fmt = read(
         ctx,
         lambda conn: billing_events.list_billing_events(
-            conn, now=utcnow(), search=search, types=types, preset=view, period_days=period,
+            conn,
+            now=utcnow(),
+            search=search,
+            types=types,
+            preset=view,
+            period_days=period,
             page=PageRequest(page, page_size),
         ),
     )
@@ -76,8 +81,8 @@ def billing_events_command(
 
 def invoices_command(
     ctx: typer.Context,
-    search: Optional[str] = search_option("Part of the account name."),
-    status: Optional[list[str]] = typer.Option(
+    search: str | None = search_option("Part of the account name."),
+    status: list[str] | None = typer.Option(
         None, "--status", help="Paid, Refunded, Failed, Pending, HasCreditNote; repeat or comma-separate."
     ),
     sort: str = typer.Option("date", "--sort", help="date, tenant-name, total, status."),

@@ -93,7 +93,9 @@ def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool, 
     from console.screens.kiosk import KioskTiming
 
     kiosk_timing = KioskTiming(rotate=rotate_seconds)
-    _run_until_signalled(BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk, kiosk_timing=kiosk_timing))
+    _run_until_signalled(
+        BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk, kiosk_timing=kiosk_timing)
+    )
 
 
 # `kill` or `kill -INT` ends the console the way `q` does, and a closed
@@ -174,7 +176,9 @@ def db_upgrade(ctx: typer.Context) -> None:
 @demo_app.command("seed")
 def demo_seed_command(
     ctx: typer.Context,
-    tenants: int = typer.Option(500, "--tenants", parser=whole_number("tenants", 1, 1_000_000), help="How many tenants."),
+    tenants: int = typer.Option(
+        500, "--tenants", parser=whole_number("tenants", 1, 1_000_000), help="How many tenants."
+    ),
     seed: int = typer.Option(
         1,
         "--seed",
@@ -206,12 +210,22 @@ def demo_seed_command(
 
     def record(connection: Any, loaded: dict[str, int]) -> None:
         record_action_raw(
-            connection, operator=actor.operator, path=actor.path, action=Action.demo_seed, details={**asked, "rows": loaded}
+            connection,
+            operator=actor.operator,
+            path=actor.path,
+            action=Action.demo_seed,
+            details={**asked, "rows": loaded},
         )
 
     try:
         counts = demo_seed.seed(
-            engine, tenants=tenants, seed=seed, progress=True, replace=replace, history_days=history_days, on_loaded=record
+            engine,
+            tenants=tenants,
+            seed=seed,
+            progress=True,
+            replace=replace,
+            history_days=history_days,
+            on_loaded=record,
         )
     except Exception as error:
         actor.record_failure(engine, Action.demo_seed, error, details=asked)

@@ -38,7 +38,7 @@ def choice(enum: type[Any], value: str, option: str, aliases: dict[str, Any] | N
 
 
 def page_line(page: Page[Any], noun: str, fmt: Formatter) -> None:
-    """"Page 1 of 1 (1 account)": `noun` is the plural, a regular English one."""
+    """ "Page 1 of 1 (1 account)": `noun` is the plural, a regular English one."""
     if page.total_pages:
         counted = noun.removesuffix("s") if page.total == 1 else noun
         stdout.print(f"Page {page.page} of {fmt.number(page.total_pages)} ({fmt.number(page.total)} {counted})")
@@ -47,7 +47,7 @@ def page_line(page: Page[Any], noun: str, fmt: Formatter) -> None:
 
 
 def email_status(user: Any) -> str:
-    """"Confirmed" for a confirmed e-mail: not "Active", which an account's
+    """ "Confirmed" for a confirmed e-mail: not "Active", which an account's
     user counts use for seen in the last 30 days (docs/rules.md R87)."""
     return "Confirmed" if user.email_confirmed else "Pending"
 

@@ -22,7 +22,9 @@ from core import dashboard
 from core.clock import utcnow
 from core.currency import platform_currency
 
-report_app = typer.Typer(help="Dashboard reports: KPIs, trends, distribution and recent activity.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Dashboard reports: KPIs, trends, distribution and recent activity.", no_args_is_help=True
+)
 
 T = TypeVar("T")
 DASH = "—"
@@ -82,7 +84,10 @@ def _currency(conn: Any) -> str | None:
 def _series_rows(
     current: Sequence[Any], prior: Sequence[Any], value: Callable[[Any], str], fmt: Formatter
 ) -> list[list[str]]:
-    return [[fmt.day(now.date), value(now), fmt.day(before.date), value(before)] for now, before in zip(current, prior)]
+    return [
+        [fmt.day(now.date), value(now), fmt.day(before.date), value(before)]
+        for now, before in zip(current, prior, strict=False)
+    ]
 
 
 @report_app.command("kpis")
@@ -97,12 +102,24 @@ def kpis_command(ctx: typer.Context, period: int = PeriodOption, json: bool = Js
         f"KPIs, last {result.period} days",
         ["Tile", "Value", "Detail"],
         [
-            ["Total accounts", fmt.number(result.total_tenants), f"+{fmt.number(result.new_tenants_in_period)} new, new accounts {fmt.percent(result.new_tenants_delta_percent)} vs prior {result.period} days"],
-            ["Blended MRR", money(result.blended_monthly_recurring_revenue), f"{fmt.percent(result.blended_monthly_recurring_revenue_delta_percent)} over the last {result.period} days"],
+            [
+                "Total accounts",
+                fmt.number(result.total_tenants),
+                f"+{fmt.number(result.new_tenants_in_period)} new, new accounts {fmt.percent(result.new_tenants_delta_percent)} vs prior {result.period} days",
+            ],
+            [
+                "Blended MRR",
+                money(result.blended_monthly_recurring_revenue),
+                f"{fmt.percent(result.blended_monthly_recurring_revenue_delta_percent)} over the last {result.period} days",
+            ],
             ["Total revenue", money(result.total_revenue), "All-time, excluding VAT"],
             ["Users active", fmt.number(result.active_users_in_period), f"of {fmt.number(result.total_users)} users"],
             ["Sessions started", fmt.number(result.sessions_started_last_24_hours), "Last 24 hours, not revoked"],
-            ["Paying / trial / canceled", f"{fmt.number(result.active_tenants)} / {fmt.number(result.trial_tenants)} / {fmt.number(result.canceled_tenants)}", "Active paying, never paid, paid before"],
+            [
+                "Paying / trial / canceled",
+                f"{fmt.number(result.active_tenants)} / {fmt.number(result.trial_tenants)} / {fmt.number(result.canceled_tenants)}",
+                "Active paying, never paid, paid before",
+            ],
         ],
     )
 
@@ -117,7 +134,9 @@ def mrr_trend_command(ctx: typer.Context, period: int = PeriodOption, json: bool
     emit_table(
         f"MRR trend, last {result.period} days",
         ["Date", "MRR", "Prior date", "Prior MRR"],
-        _series_rows(result.points, result.prior_points, lambda p: fmt.money(p.monthly_recurring_revenue, result.currency), fmt),
+        _series_rows(
+            result.points, result.prior_points, lambda p: fmt.money(p.monthly_recurring_revenue, result.currency), fmt
+        ),
     )
 
 
@@ -145,7 +164,10 @@ def plan_distribution_command(ctx: typer.Context, json: bool = JsonOption) -> No
     emit_table(
         f"Plan distribution, {fmt.number(result.total_tenants)} accounts",
         ["Plan", "Accounts", "Share"],
-        [[share.plan.value, fmt.number(share.count), f"{fmt.number(share.percentage)}%"] for share in result.distribution],
+        [
+            [share.plan.value, fmt.number(share.count), f"{fmt.number(share.percentage)}%"]
+            for share in result.distribution
+        ],
     )
     emit_table(
         "Paid / trial / canceled / free",
@@ -166,12 +188,19 @@ def trends_command(ctx: typer.Context, period: int = PeriodOption, json: bool = 
     if json:
         emit_json(result)
         return
-    rows = zip(result.new_tenants.points, result.new_users.points, result.login_activity.points)
+    rows = zip(result.new_tenants.points, result.new_users.points, result.login_activity.points, strict=False)
     emit_table(
         f"Trends, last {result.new_tenants.period} days",
         ["Date", "New accounts", "New users", "Logins", "Failed logins", "Users logged in"],
         [
-            [fmt.day(tenants.date), fmt.number(tenants.value), fmt.number(users.value), fmt.number(logins.value), fmt.number(logins.failed), fmt.number(logins.distinct_users)]
+            [
+                fmt.day(tenants.date),
+                fmt.number(tenants.value),
+                fmt.number(users.value),
+                fmt.number(logins.value),
+                fmt.number(logins.failed),
+                fmt.number(logins.distinct_users),
+            ]
             for tenants, users, logins in rows
         ],
     )
@@ -216,7 +245,13 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
         read=dashboard.recent_signups,
         title="Recent paid signups",
         columns=("Account", "Tenant id", "Plan", "Owner", "Subscribed (UTC)"),
-        row=lambda item, fmt: [item.name or DASH, item.tenant_id, item.plan.value, item.owner.email if item.owner else DASH, fmt.moment(item.subscribed_since)],
+        row=lambda item, fmt: [
+            item.name or DASH,
+            item.tenant_id,
+            item.plan.value,
+            item.owner.email if item.owner else DASH,
+            fmt.moment(item.subscribed_since),
+        ],
     ),
     RecentReport(
         name="recent-stripe-events",
@@ -241,7 +276,13 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
         read=dashboard.recent_payments,
         title="Recent payments",
         columns=("Date (UTC)", "Account", "Plan", "Total", "Status"),
-        row=lambda item, fmt: [fmt.moment(item.date), item.tenant_name or item.tenant_id, item.plan.value if item.plan else DASH, fmt.money(item.amount, item.currency), item.status.value],
+        row=lambda item, fmt: [
+            fmt.moment(item.date),
+            item.tenant_name or item.tenant_id,
+            item.plan.value if item.plan else DASH,
+            fmt.money(item.amount, item.currency),
+            item.status.value,
+        ],
     ),
     RecentReport(
         name="recent-logins",
@@ -250,7 +291,12 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
         read=lambda conn, limit: dashboard.recent_logins(conn, utcnow(), limit),
         title="Recent logins",
         columns=("When (UTC)", "User", "Account", "Method"),
-        row=lambda item, fmt: [fmt.moment(item.occurred_at), _display_name(item.first_name, item.last_name, item.email), item.tenant_name or DASH, item.method.value],
+        row=lambda item, fmt: [
+            fmt.moment(item.occurred_at),
+            _display_name(item.first_name, item.last_name, item.email),
+            item.tenant_name or DASH,
+            item.method.value,
+        ],
     ),
 )
 
@@ -281,9 +327,21 @@ def banners_command(ctx: typer.Context, json: bool = JsonOption) -> None:
         "Data-quality banners",
         ["Banner", "Shown", "Figures"],
         [
-            ["Unsynced accounts", _yes(unsynced.unsynced_subscriptions_count > 0), f"{fmt.number(unsynced.unsynced_subscriptions_count)} {_accounts(unsynced.accounts)}"],
-            ["MRR mismatch", _yes(not mrr.consistent), f"KPI {fmt.money(mrr.kpi_monthly_recurring_revenue, mrr.currency)}, trend latest {fmt.money(mrr.trend_latest_monthly_recurring_revenue, mrr.currency)}"],
-            ["Billing drift", _yes(drift.subscriptions_with_drift_count > 0), f"{fmt.number(drift.subscriptions_with_drift_count)} {_accounts(drift.accounts)}"],
+            [
+                "Unsynced accounts",
+                _yes(unsynced.unsynced_subscriptions_count > 0),
+                f"{fmt.number(unsynced.unsynced_subscriptions_count)} {_accounts(unsynced.accounts)}",
+            ],
+            [
+                "MRR mismatch",
+                _yes(not mrr.consistent),
+                f"KPI {fmt.money(mrr.kpi_monthly_recurring_revenue, mrr.currency)}, trend latest {fmt.money(mrr.trend_latest_monthly_recurring_revenue, mrr.currency)}",
+            ],
+            [
+                "Billing drift",
+                _yes(drift.subscriptions_with_drift_count > 0),
+                f"{fmt.number(drift.subscriptions_with_drift_count)} {_accounts(drift.accounts)}",
+            ],
         ],
     )
 

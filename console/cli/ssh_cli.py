@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -46,7 +46,7 @@ def default_operators_path() -> Path:
     return platformdirs.user_config_path("backoffice") / OPERATORS_FILE
 
 
-def _operators_path(value: Optional[Path]) -> Path:
+def _operators_path(value: Path | None) -> Path:
     return value if value is not None else default_operators_path()
 
 
@@ -70,20 +70,35 @@ OperatorsOption = typer.Option(
 @ssh_app.command("serve")
 def serve(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", "--host", parser=identifier, help="Address to listen on (loopback by default)."),
-    port: int = typer.Option(2222, "--port", parser=whole_number("port", 0, 65535), help="Port to listen on (0: any free port)."),
-    host_key: Optional[Path] = typer.Option(
-        None, "--host-key", metavar="PATH", help="Host private key (default: an Ed25519 key made in the data directory)."
+    host: str = typer.Option(
+        "127.0.0.1", "--host", parser=identifier, help="Address to listen on (loopback by default)."
     ),
-    operators: Optional[Path] = OperatorsOption,
+    port: int = typer.Option(
+        2222, "--port", parser=whole_number("port", 0, 65535), help="Port to listen on (0: any free port)."
+    ),
+    host_key: Path | None = typer.Option(
+        None,
+        "--host-key",
+        metavar="PATH",
+        help="Host private key (default: an Ed25519 key made in the data directory).",
+    ),
+    operators: Path | None = OperatorsOption,
     max_sessions: int = typer.Option(
         20, "--max-sessions", parser=whole_number("max sessions", 1, 10_000), help="Sessions at once; more are refused."
     ),
     idle_timeout: float = typer.Option(
-        "8h", "--idle-timeout", parser=_duration("idle timeout"), metavar="DURATION", help="No input for this long ends a session (8h, 30m)."
+        "8h",
+        "--idle-timeout",
+        parser=_duration("idle timeout"),
+        metavar="DURATION",
+        help="No input for this long ends a session (8h, 30m).",
     ),
     login_grace: float = typer.Option(
-        "30s", "--login-grace", parser=_duration("login grace"), metavar="DURATION", help="Time to log in after connecting."
+        "30s",
+        "--login-grace",
+        parser=_duration("login grace"),
+        metavar="DURATION",
+        help="Time to log in after connecting.",
     ),
 ) -> None:
     """Serve the console over SSH: public keys from the operators file, one console per session, as the operator's role."""
@@ -154,9 +169,12 @@ async def _serve(server: ConsoleServer) -> None:
 @operators_app.command("apply")
 def apply(
     ctx: typer.Context,
-    operators: Optional[Path] = OperatorsOption,
-    server_role: Optional[str] = typer.Option(
-        None, "--server-role", parser=identifier, help="The role the SSH server connects as (default: the role running this)."
+    operators: Path | None = OperatorsOption,
+    server_role: str | None = typer.Option(
+        None,
+        "--server-role",
+        parser=identifier,
+        help="The role the SSH server connects as (default: the role running this).",
     ),
     json_output: bool = JsonOption,
 ) -> None:

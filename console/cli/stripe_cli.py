@@ -7,21 +7,20 @@ import logging
 import typer
 from sqlalchemy import Engine
 
-from core.audit import cli_actor
-from core.clock import utcnow
-from core.jsonable import to_jsonable
-from core.errors import OperatorError, StripeNotConfigured
-from core.settings import Settings
-from db.engine import make_engine
-from stripe_sync import poll as poll_module
-from stripe_sync import webhook as webhook_module
-from stripe_sync.client import client_from_settings
-
 from console.cli import logs
 from console.cli.context import app_context, require_admin
 from console.cli.groups import stripe_app
 from console.cli.options import JsonOption, identifier, whole_number
 from console.cli.output import emit_json, stdout
+from core.audit import cli_actor
+from core.clock import utcnow
+from core.errors import OperatorError, StripeNotConfigured
+from core.jsonable import to_jsonable
+from core.settings import Settings
+from db.engine import make_engine
+from stripe_sync import poll as poll_module
+from stripe_sync import webhook as webhook_module
+from stripe_sync.client import client_from_settings
 
 log = logging.getLogger("stripe_sync.webhook")
 
@@ -34,8 +33,12 @@ def register(app: typer.Typer) -> None:
 def webhook(
     ctx: typer.Context,
     # An empty host would listen on every interface: it must be named.
-    host: str = typer.Option("127.0.0.1", "--host", parser=identifier, help="Address to listen on (loopback by default)."),
-    port: int = typer.Option(8787, "--port", parser=whole_number("port", 0, 65535), help="Port to listen on (0: any free port)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", parser=identifier, help="Address to listen on (loopback by default)."
+    ),
+    port: int = typer.Option(
+        8787, "--port", parser=whole_number("port", 0, 65535), help="Port to listen on (0: any free port)."
+    ),
 ) -> None:
     """Receive Stripe webhooks on POST /stripe/webhook: verify the signature, store each event once as pending."""
     app = app_context(ctx)
@@ -49,10 +52,14 @@ def webhook(
     runs = _processing_runs(app.settings, engine)
     # Storing has a pool of its own, one connection per storing thread: a
     # processing run waiting on Stripe never holds a connection a delivery needs.
-    receiver = webhook_module.WebhookReceiver(_pooled_engine(engine, limits.store_threads), secret, on_stored=runs.submit if runs else None)
+    receiver = webhook_module.WebhookReceiver(
+        _pooled_engine(engine, limits.store_threads), secret, on_stored=runs.submit if runs else None
+    )
     server = webhook_module.WebhookServer(receiver, host, port, limits=limits)
     try:
-        webhook_module.serve_until_signalled(server, runs, on_listening=lambda url: typer.echo(f"listening on {url}", err=True))
+        webhook_module.serve_until_signalled(
+            server, runs, on_listening=lambda url: typer.echo(f"listening on {url}", err=True)
+        )
     except webhook_module.CannotListen as error:
         raise OperatorError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     typer.echo("stopped", err=True)
@@ -111,9 +118,13 @@ def poll(ctx: typer.Context, json_output: bool = JsonOption) -> None:
         for failure in processing.failed:
             stdout.print(f"  {failure.customer_id}: {failure.error}")
     if not result.complete:
-        raise OperatorError("Stripe's events list failed part-way: what was read is stored, the cursor did not move; run poll again")
+        raise OperatorError(
+            "Stripe's events list failed part-way: what was read is stored, the cursor did not move; run poll again"
+        )
     if processing.failed:
-        raise OperatorError(f"processing failed for {len(processing.failed)} customers; their events stay pending for the next sync")
+        raise OperatorError(
+            f"processing failed for {len(processing.failed)} customers; their events stay pending for the next sync"
+        )
 
 
 def _log_to_stderr() -> None:

@@ -3,7 +3,7 @@ detail, as one JSON document (--json) or tables."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -22,7 +22,7 @@ users_app = typer.Typer(help="Users across every account: the list and one user'
 @users_app.command("list")
 def users_list(
     ctx: typer.Context,
-    search: Optional[str] = search_option("E-mail, first or last name, or account name (2 characters or more)."),
+    search: str | None = search_option("E-mail, first or last name, or account name (2 characters or more)."),
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
@@ -81,7 +81,10 @@ def users_show(
     emit_table(
         "Memberships",
         ["Account", "Plan", "Status", "Role", "MRR", "Renewal"],
-        [[m.tenant_name or DASH, m.plan, m.status, m.role, mrr_cell(fmt, m), fmt.moment(m.renewal_date)] for m in detail.memberships],
+        [
+            [m.tenant_name or DASH, m.plan, m.status, m.role, mrr_cell(fmt, m), fmt.moment(m.renewal_date)]
+            for m in detail.memberships
+        ],
     )
     logins = result["login_history"]
     emit_table(

@@ -139,7 +139,11 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
         now = self.backoffice.clock()
         self.query_one("#account-header", Static).update(_header(detail))
         counts = detail.user_counts
-        activation = f" · {t('account.activation', percent=counts.activation_percent)}" if counts.activation_percent is not None else ""
+        activation = (
+            f" · {t('account.activation', percent=counts.activation_percent)}"
+            if counts.activation_percent is not None
+            else ""
+        )
         self.query_one("#tile-users", Tile).show(
             Text.assemble((f"{number(counts.active_users)} / {number(counts.total_users)}", "bold"), (activation, "")),
             Text.assemble(
@@ -155,7 +159,8 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
             t("account.since", date=short_date(detail.subscribed_since)) if detail.subscribed_since else "",
         )
         self.query_one("#tile-mrr", Tile).show(
-            account_mrr(detail), renewal_phrase(detail.renewal, short_date(detail.renewal_date)) if detail.renewal_date else ""
+            account_mrr(detail),
+            renewal_phrase(detail.renewal, short_date(detail.renewal_date)) if detail.renewal_date else "",
         )
         self._show_drift()
         self.query_one("#account-owners", Static).update(owners_block(view.owners, now))
@@ -215,5 +220,6 @@ def _header(detail: AccountDetail) -> RenderableType:
     title.append("  ")
     title.append_text(status_badge(detail.status))
     return detail_header(
-        title, (country_text(detail.country), t("account.signed_up", date=short_date(detail.created_at)), f"# {detail.id}")
+        title,
+        (country_text(detail.country), t("account.signed_up", date=short_date(detail.created_at)), f"# {detail.id}"),
     )

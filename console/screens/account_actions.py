@@ -20,8 +20,8 @@ from console.i18n import t
 from console.operator_errors import operator_message
 from console.screens.base import BackofficeScreen
 from console.widgets.dialogs import ActionsMenu, ConfirmDialog, ProgressDialog, ResultDialog
-from core.audit import console_actor
 from core.account_detail import account_detail
+from core.audit import console_actor
 from stripe_sync.archive import ArchiveReplayResult, replay_archive
 from stripe_sync.drift import Acknowledgement, acknowledge_drift
 from stripe_sync.sync import SyncResult, sync_tenant
@@ -239,7 +239,9 @@ class AccountActionsScreen(BackofficeScreen):
 
     def _acknowledged(self, target: ActionTarget, done: Acknowledgement) -> None:
         self._after_write()
-        self.notify(t("admin.ack.done", name=target.name, count=done.discrepancy_count), title=t("keys.acknowledge_drift"))
+        self.notify(
+            t("admin.ack.done", name=target.name, count=done.discrepancy_count), title=t("keys.acknowledge_drift")
+        )
 
     # -- replay archived events ----------------------------------------------
 
@@ -275,7 +277,9 @@ class AccountActionsScreen(BackofficeScreen):
                 app.engine, app.settings, int(target.tenant_id), now=app.clock(), actor=console_actor(app.settings)
             )
         except Exception as error:
-            app.call_from_thread(self._failed, progress, t("admin.replay.failed", name=target.name), failure_line(error))
+            app.call_from_thread(
+                self._failed, progress, t("admin.replay.failed", name=target.name), failure_line(error)
+            )
             return
         app.call_from_thread(self._replayed, target, progress, result)
 

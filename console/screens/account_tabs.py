@@ -13,14 +13,14 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Connection
 
-from console.formatting import DASH, ago, moment, money, short_date, short_datetime
 from console.findings import finding_text, severity_text
+from console.formatting import DASH, ago, moment, money, short_date, short_datetime
 from console.i18n import t
 from console.widgets.badges import (
     country_text,
     credit_applied,
-    invoice_amounts,
     event_badge,
+    invoice_amounts,
     mrr_text,
     payment_status_badge,
     plan_badge,
@@ -68,7 +68,12 @@ class TenantUsersList(PagedList[TenantQuery, TenantUser]):
         Column("name", "account.users.column.name", width=24, flex=True),
         Column("email", "account.users.column.email", width=24, drop=2, flex=True),
         Column("role", "account.users.column.role", width=lambda: widest(role_text(role) for role in UserRole), drop=3),
-        Column("status", "account.users.column.status", width=lambda: widest(user_status_badge(c) for c in (True, False)), drop=1),
+        Column(
+            "status",
+            "account.users.column.status",
+            width=lambda: widest(user_status_badge(c) for c in (True, False)),
+            drop=1,
+        ),
         Column("last_seen", "account.users.column.last_seen", width=ago_width),
         Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=4),
     )
@@ -111,7 +116,12 @@ class PaymentsList(PagedList[TenantQuery, Payment]):
 
     COLUMNS = (
         Column("date", "account.invoices.column.date", width=datetime_width),
-        Column("plan", "account.invoices.column.plan", width=lambda: widest(plan_badge(p) for p in SubscriptionPlan), drop=3),
+        Column(
+            "plan",
+            "account.invoices.column.plan",
+            width=lambda: widest(plan_badge(p) for p in SubscriptionPlan),
+            drop=3,
+        ),
         Column("amount", "account.invoices.column.amount", width=invoice_width, justify="right", drop=1, cut=False),
         Column("vat", "account.invoices.column.vat", width=invoice_width, justify="right", drop=2, cut=False),
         Column("total", "account.invoices.column.total", width=invoice_width, justify="right", cut=False),
@@ -202,15 +212,30 @@ class AccountEventsPreview(AccountEventsList):
     PAGEABLE = False
     PAGE_SIZE = PREVIEW_ROWS
 
+
 class AccountActivityList(PagedList[TenantQuery, ActionRow]):
     """The account's admin actions from the audit trail, newest first, paged."""
 
     COLUMNS = (
         Column("at", "activity.column.at", width=datetime_width),
         Column("operator", "activity.column.operator", width=16, flex=True),
-        Column("action", "activity.column.action", width=lambda: widest(t(f"activity.action.{a.name}") for a in Action), flex=True),
-        Column("path", "activity.column.path", width=lambda: widest(t(f"activity.path.{p}") for p in ("console", "cli", "ssh")), drop=2),
-        Column("outcome", "activity.column.outcome", width=lambda: widest(t(f"activity.outcome.{o}") for o in ("succeeded", "failed"))),
+        Column(
+            "action",
+            "activity.column.action",
+            width=lambda: widest(t(f"activity.action.{a.name}") for a in Action),
+            flex=True,
+        ),
+        Column(
+            "path",
+            "activity.column.path",
+            width=lambda: widest(t(f"activity.path.{p}") for p in ("console", "cli", "ssh")),
+            drop=2,
+        ),
+        Column(
+            "outcome",
+            "activity.column.outcome",
+            width=lambda: widest(t(f"activity.outcome.{o}") for o in ("succeeded", "failed")),
+        ),
         Column("details", "activity.column.details", width=24, drop=1, flex=True),
         Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=3),
     )
@@ -289,6 +314,7 @@ def drift_note(detail: AccountDetail) -> RenderableType:
         lines.append(line)
     return Group(*lines)
 
+
 def owners_block(owners: Page[TenantUser], now: datetime) -> RenderableType:
     parts: list[RenderableType] = [Text(t("account.owners"), style="bold underline")]
     if not owners.items:
@@ -306,6 +332,7 @@ def owners_block(owners: Page[TenantUser], now: datetime) -> RenderableType:
         )
         parts.append(line)
     return Group(*parts)
+
 
 def plan_block(detail: AccountDetail) -> RenderableType:
     heading = Text(t("account.current_plan"), style="bold underline")

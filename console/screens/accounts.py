@@ -59,8 +59,12 @@ class AccountsList(PagedList[AccountQuery, AccountRow]):
             drop=3,
             sort=AccountSort.plan,
         ),
-        Column(AccountSort.mrr, "accounts.column.mrr", width=mrr_width, justify="right", sort=AccountSort.mrr, cut=False),
-        Column(AccountSort.renewal_date, "accounts.column.renewal", width=date_width, drop=4, sort=AccountSort.renewal_date),
+        Column(
+            AccountSort.mrr, "accounts.column.mrr", width=mrr_width, justify="right", sort=AccountSort.mrr, cut=False
+        ),
+        Column(
+            AccountSort.renewal_date, "accounts.column.renewal", width=date_width, drop=4, sort=AccountSort.renewal_date
+        ),
         Column(
             AccountSort.status,
             "accounts.column.status",
@@ -69,7 +73,9 @@ class AccountsList(PagedList[AccountQuery, AccountRow]):
             sort=AccountSort.status,
         ),
         Column(AccountSort.country, "accounts.column.country", width=2, drop=5, sort=AccountSort.country),
-        Column(AccountSort.created_at, "accounts.column.signed_up", width=ago_width, drop=6, sort=AccountSort.created_at),
+        Column(
+            AccountSort.created_at, "accounts.column.signed_up", width=ago_width, drop=6, sort=AccountSort.created_at
+        ),
         Column("id", "list.column.id", width=TENANT_ID_WIDTH, drop=7),
     )
     NOUN = "accounts.count"
@@ -242,4 +248,3 @@ class AccountsScreen(ListScreen, AccountActionsScreen):
         self.paged_list.reload()
         pane = self.query_one(AccountPane)
         pane.show(pane.row, self.backoffice.clock(), force=True)
-

@@ -16,16 +16,16 @@ from textual.app import ComposeResult
 
 from console.formatting import ago
 from console.i18n import t
-from console.screens.list_screen import ListScreen
 from console.screens.invoice import InvoiceScreen
+from console.screens.list_screen import ListScreen
 from console.widgets.badges import credit_applied, invoice_amounts, payment_status_badge, plan_badge
 from console.widgets.columns import PREFIXED_ID_WIDTH, ago_width, invoice_width, widest
 from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.view_pills import ViewPills
 from core.invoices import InvoiceRow, InvoiceRowKind, InvoiceSort, InvoiceStatusFilter, list_invoices
-from db.enums import PaymentTransactionStatus, SubscriptionPlan
 from core.paging import Page, PageRequest
+from db.enums import PaymentTransactionStatus, SubscriptionPlan
 
 # The original's view pills and the statuses each sends.
 VIEWS: dict[str, tuple[InvoiceStatusFilter, ...]] = {
@@ -61,7 +61,9 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
         Column("plan", "invoices.column.plan", width=plan_width, drop=4),
         Column("amount", "invoices.column.amount", width=invoice_width, justify="right", drop=2, cut=False),
         Column("vat", "invoices.column.vat", width=invoice_width, justify="right", drop=3, cut=False),
-        Column("total", "invoices.column.total", width=invoice_width, justify="right", sort=InvoiceSort.total, cut=False),
+        Column(
+            "total", "invoices.column.total", width=invoice_width, justify="right", sort=InvoiceSort.total, cut=False
+        ),
         # A failure's reason follows its status: cut with an ellipsis when there is no room.
         Column("status", "invoices.column.status", width=status_width, drop=1, flex=True, sort=InvoiceSort.status),
         Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=5),
@@ -119,7 +121,9 @@ class InvoicesScreen(ListScreen):
         self.statuses: frozenset[InvoiceStatusFilter] = frozenset()
 
     def compose_toolbar(self) -> ComposeResult:
-        yield ViewPills(t("invoices.view"), [(view, t(f"invoices.view.{view}")) for view in VIEWS], self.view, id="invoices-view")
+        yield ViewPills(
+            t("invoices.view"), [(view, t(f"invoices.view.{view}")) for view in VIEWS], self.view, id="invoices-view"
+        )
 
     def make_list(self) -> InvoicesList:
         return InvoicesList(id="invoices-list")

@@ -28,7 +28,6 @@ from console.widgets.page_table import Column
 from console.widgets.paged_list import PagedList
 from console.widgets.search_box import SearchBox
 
-
 SORT_ACTIONS = frozenset({"next_sort", "previous_sort", "invert_sort"})
 
 
@@ -137,7 +136,9 @@ class ListScreen(BackofficeScreen):
     def action_open_filters(self) -> None:
         groups = self.filter_groups()
         if groups:
-            self.app.push_screen(FilterDialog(t("list.filters_title"), groups, self._filter_changed, self._filters_cleared))
+            self.app.push_screen(
+                FilterDialog(t("list.filters_title"), groups, self._filter_changed, self._filters_cleared)
+            )
 
     def _filter_changed(self, key: str, values: frozenset[str]) -> None:
         self.set_filter(key, values)

@@ -27,9 +27,9 @@ from console.widgets.columns import PREFIXED_ID_WIDTH, TENANT_ID_WIDTH, date_wid
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.scroll import ScrollArea
 from console.widgets.tiles import Tile
+from core.accounts import AccountStatus
 from core.paging import Page, PageRequest
 from core.user_activity import LoginAttempt, LoginOutcome, UserSession, login_history, sessions
-from core.accounts import AccountStatus
 from core.users import Membership, UserDetail, memberships, user_detail
 from db.enums import DeviceType, ExternalLoginResult, LoginMethod, SubscriptionPlan, UserRole
 
@@ -48,7 +48,10 @@ def device_width() -> int:
 
 def outcome_width() -> int:
     """The outcomes, and a failure with each reason code there is."""
-    reasons = (TOO_MANY_RETRIES, *(result for result in ExternalLoginResult if result is not ExternalLoginResult.Success))
+    reasons = (
+        TOO_MANY_RETRIES,
+        *(result for result in ExternalLoginResult if result is not ExternalLoginResult.Success),
+    )
     return max(
         widest(outcome_text(outcome) for outcome in LoginOutcome),
         widest(outcome_text(LoginOutcome.Failed, reason) for reason in reasons),
@@ -71,7 +74,12 @@ class MembershipsList(PagedList[PersonQuery, Membership]):
     COLUMNS = (
         Column("account", "user.memberships.column.account", width=24, flex=True),
         Column("role", "user.memberships.column.role", width=lambda: widest(role_text(role) for role in UserRole)),
-        Column("plan", "user.memberships.column.plan", width=lambda: widest(plan_badge(p) for p in SubscriptionPlan), drop=2),
+        Column(
+            "plan",
+            "user.memberships.column.plan",
+            width=lambda: widest(plan_badge(p) for p in SubscriptionPlan),
+            drop=2,
+        ),
         Column(
             "status",
             "user.memberships.column.status",
@@ -306,6 +314,4 @@ def _header(detail: UserDetail) -> RenderableType:
         title.append(f"✓ {t('user.email_confirmed')}", style="green")
     else:
         title.append(f"✕ {t('user.email_pending')}", style="yellow")
-    return detail_header(
-        title, (detail.email, t("user.created", date=short_date(detail.created_at)), f"# {detail.id}")
-    )
+    return detail_header(title, (detail.email, t("user.created", date=short_date(detail.created_at)), f"# {detail.id}"))

@@ -37,7 +37,9 @@ class UsersList(PagedList[UserQuery, UserRow]):
         Column("account", "users.column.account", width=20, drop=2, flex=True),
         Column("role", "users.column.role", width=lambda: widest(role_text(role) for role in UserRole), drop=3),
         Column("last_seen", "users.column.last_seen", width=ago_width, drop=1),
-        Column("status", "users.column.status", width=lambda: widest(user_status_badge(c) for c in (True, False)), drop=4),
+        Column(
+            "status", "users.column.status", width=lambda: widest(user_status_badge(c) for c in (True, False)), drop=4
+        ),
         Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=5),
     )
     NOUN = "users.count"

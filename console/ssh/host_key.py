@@ -57,4 +57,6 @@ def _read(path: Path) -> asyncssh.SSHKey:
     except OSError as error:
         raise OperatorError(f"cannot read the host key {path}: {error.strerror or error}") from None
     except (asyncssh.KeyImportError, ValueError):
-        raise OperatorError(f"the host key {path} is not a private key asyncssh can read (unencrypted OpenSSH or PEM)") from None
+        raise OperatorError(
+            f"the host key {path} is not a private key asyncssh can read (unencrypted OpenSSH or PEM)"
+        ) from None

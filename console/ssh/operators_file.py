@@ -103,7 +103,7 @@ class _Lines:
         self.lines = text.splitlines()
         starts = [number for number, line in enumerate(self.lines, 1) if OPERATORS_HEADER.match(line)]
         ends = [*starts[1:], len(self.lines) + 1]
-        self.spans = list(zip(starts, ends))
+        self.spans = list(zip(starts, ends, strict=True))
 
     def span(self, index: int) -> tuple[int, int]:
         if index < len(self.spans):
@@ -162,7 +162,12 @@ def _key_needle(value: str) -> str:
 
 
 def _check_operator(
-    index: int, entry: object, lines: _Lines, problems: list[Problem], names: dict[str, int], keys: dict[bytes, tuple[str, int]]
+    index: int,
+    entry: object,
+    lines: _Lines,
+    problems: list[Problem],
+    names: dict[str, int],
+    keys: dict[bytes, tuple[str, int]],
 ) -> Operator | None:
     if not isinstance(entry, dict):
         problems.append(Problem(lines.span(index)[0], "an operator must be a table ([[operators]])"))
@@ -179,7 +184,11 @@ def _check_operator(
         if not isinstance(name, str) or not valid_name(name):
             problems.append(Problem(lines.of_field(index, "name"), f"name {name!r} is not valid: {NAME_RULE}"))
         elif name in names:
-            problems.append(Problem(lines.of_field(index, "name"), f"operator {name!r} is listed twice (first on line {names[name]})"))
+            problems.append(
+                Problem(
+                    lines.of_field(index, "name"), f"operator {name!r} is listed twice (first on line {names[name]})"
+                )
+            )
         else:
             names[name] = lines.of_field(index, "name")
     if role is not None and role not in {member.value for member in OperatorRole}:
@@ -188,7 +197,9 @@ def _check_operator(
     if locale is not None:
         normalized = normalize_locale(locale) if isinstance(locale, str) else None
         if normalized is None:
-            problems.append(Problem(lines.of_field(index, "locale"), f"locale {locale!r} is not shipped: en-US or da-DK"))
+            problems.append(
+                Problem(lines.of_field(index, "locale"), f"locale {locale!r} is not shipped: en-US or da-DK")
+            )
     parsed: list[OperatorKey] = []
     if raw_keys is not None and not isinstance(raw_keys, list):
         problems.append(Problem(lines.of_field(index, "keys"), "keys must be a list of public key lines"))
@@ -226,7 +237,9 @@ def parse_operators(text: str, source: str = "operators file") -> OperatorsConfi
             problems.append(Problem(_top_level_line(lines, key), f"unknown field {key!r} (only [[operators]] tables)"))
     entries = document.get("operators", [])
     if not isinstance(entries, list):
-        problems.append(Problem(_top_level_line(lines, "operators"), "operators must be an array of tables ([[operators]])"))
+        problems.append(
+            Problem(_top_level_line(lines, "operators"), "operators must be an array of tables ([[operators]])")
+        )
         entries = []
     names: dict[str, int] = {}
     keys: dict[bytes, tuple[str, int]] = {}

@@ -131,7 +131,9 @@ class ConsoleServer:
         if self._listener is not None:
             self._listener.close()
             await self._listener.wait_closed()
-        await asyncio.gather(*(session.end("the server is shutting down") for session in list(self.sessions)), return_exceptions=True)
+        await asyncio.gather(
+            *(session.end("the server is shutting down") for session in list(self.sessions)), return_exceptions=True
+        )
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         atexit.unregister(self._kill_consoles)
@@ -153,7 +155,9 @@ class ConsoleServer:
         for session in list(self.sessions):
             now = config.operator_for(session.key)
             if now is None or (now.name, now.role) != (session.operator.name, session.operator.role):
-                log.info("ssh session of %s ended: its key or role changed in the operators file", session.operator.name)
+                log.info(
+                    "ssh session of %s ended: its key or role changed in the operators file", session.operator.name
+                )
                 self.spawn(session.end("your access changed: log in again"))
 
     def _kill_consoles(self) -> None:
@@ -324,7 +328,9 @@ class ConsoleSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:  # type: ignore[type-arg]
         self._channel = chan
 
-    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Mapping[int, int]) -> bool:
+    def pty_requested(
+        self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Mapping[int, int]
+    ) -> bool:
         self._term = term_type or DEFAULT_TERM
         self._size = _size(term_size)
         return True
@@ -356,7 +362,9 @@ class ConsoleSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         except Exception:  # noqa: BLE001 - the database is down: the console would only say so
             ready = False
         if not ready:
-            log.warning("ssh session of %s refused: the server cannot become role %s", self.operator.name, self.operator.db_role)
+            log.warning(
+                "ssh session of %s refused: the server cannot become role %s", self.operator.name, self.operator.db_role
+            )
             self._refuse("your database role is not set up: ask an admin to run backoffice operators apply")
             return
         if self._gone:  # the client left during the check

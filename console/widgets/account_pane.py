@@ -130,7 +130,11 @@ class AccountPane(VerticalScroll):
     @staticmethod
     def _header(row: AccountRow) -> RenderableType:
         badges = Text.assemble(plan_badge(row.plan), "  ", status_badge(row.status))
-        lines: list[RenderableType] = [Text(row.name, style="bold"), badges, Text(country_text(row.country), style="dim")]
+        lines: list[RenderableType] = [
+            Text(row.name, style="bold"),
+            badges,
+            Text(country_text(row.country), style="dim"),
+        ]
         return Group(*lines)
 
     def _body(self, summary: AccountSummary, now: datetime) -> RenderableType:
@@ -198,7 +202,9 @@ def _owners(summary: AccountSummary) -> RenderableType:
             line.append(f"\n  {owner.email}", style="dim")
         lines.append(line)
     if summary.owners.total > len(summary.owners.items):
-        lines.append(Text(t("accounts.pane.more_owners", count=summary.owners.total - len(summary.owners.items)), style="dim"))
+        lines.append(
+            Text(t("accounts.pane.more_owners", count=summary.owners.total - len(summary.owners.items)), style="dim")
+        )
     return Group(*lines)
 
 
@@ -210,12 +216,16 @@ def _users(summary: AccountSummary, now: datetime) -> RenderableType:
         user_bar(counts, 32),
     ]
     for user in summary.top_users:
-        parts.append(_pair_line(user.display_name, ago(user.last_seen_at, now) if user.last_seen_at else t("accounts.pane.never_seen")))
+        parts.append(
+            _pair_line(
+                user.display_name, ago(user.last_seen_at, now) if user.last_seen_at else t("accounts.pane.never_seen")
+            )
+        )
     return Group(*parts)
 
 
 def users_legend(counts: UserCounts) -> Text:
-    """"█ 2 active  █ 1 inactive  █ 1 pending", each in its bar segment's glyph and colour."""
+    """ "█ 2 active  █ 1 inactive  █ 1 pending", each in its bar segment's glyph and colour."""
     parts = [
         (counts.active_users, "account.users_active", "green"),
         (counts.inactive_users, "account.users_inactive", "yellow"),
@@ -236,7 +246,11 @@ def user_bar(counts: UserCounts, width: int) -> Text:
         return Text("░" * width, style="dim")
     segments = []
     remaining = width
-    for value, style in ((counts.active_users, "green"), (counts.inactive_users, "yellow"), (counts.pending_users, "bright_black")):
+    for value, style in (
+        (counts.active_users, "green"),
+        (counts.inactive_users, "yellow"),
+        (counts.pending_users, "bright_black"),
+    ):
         cells = round(width * value / counts.total_users) if value else 0
         cells = min(cells, remaining)
         remaining -= cells
@@ -251,4 +265,3 @@ def user_bar(counts: UserCounts, width: int) -> Text:
 
 def _pair_line(left: str, right: str) -> Table:
     return _facts((left, right or DASH))
-

@@ -76,7 +76,15 @@ def suspended_badge(state: str) -> Text:
 def event_badge(event_type: object) -> Text:
     kind = E(str(event_type))
     style = (
-        "green" if kind in _GREEN else "yellow" if kind in _AMBER else "red" if kind in _ROSE else "cyan" if kind in _SKY else "dim"
+        "green"
+        if kind in _GREEN
+        else "yellow"
+        if kind in _AMBER
+        else "red"
+        if kind in _ROSE
+        else "cyan"
+        if kind in _SKY
+        else "dim"
     )
     label = t(f"enum.event.{kind}")
     if kind is E.Unclassified:
@@ -93,9 +101,7 @@ def payment_status_badge(status: object, *, failure_reason: str | None = None) -
     return text
 
 
-def mrr_text(
-    current: Decimal | None, forward: Decimal | None, changes_at_renewal: bool, currency: str | None
-) -> Text:
+def mrr_text(current: Decimal | None, forward: Decimal | None, changes_at_renewal: bool, currency: str | None) -> Text:
     """Rule 2.4: the current price struck through, then the new value, when a
     downgrade is scheduled or the subscription cancels; else the price or "-"."""
     if current is None or not currency:
@@ -119,7 +125,7 @@ def invoice_amounts(
 
 
 def credit_applied(amount_from_credit: Decimal, currency: str | None) -> Text:
-    """" · credit applied DKK 25.00" after a status, when amount + VAT is not
+    """ " · credit applied DKK 25.00" after a status, when amount + VAT is not
     the total because a credit balance paid part of it; empty otherwise."""
     if not amount_from_credit:
         return Text("")
@@ -133,12 +139,16 @@ def signed_money_text(amount: Decimal | None, currency: str | None) -> Text:
 
 
 def plan_transition(event_type: object, from_plan: str | None, to_plan: str | None) -> str:
-    """"Standard → Premium", or the plan alone, or "—" (core.billing_events.plan_change)."""
+    """ "Standard → Premium", or the plan alone, or "—" (core.billing_events.plan_change)."""
     plans = plan_change(E(str(event_type)), from_plan, to_plan)
     return " → ".join(plan_label(plan) for plan in plans) or DASH
 
 
-_RENEWAL_LABELS = {Renewal.Renews: "account.renewal_date", Renewal.Expires: "account.expires", Renewal.Expired: "account.expired"}
+_RENEWAL_LABELS = {
+    Renewal.Renews: "account.renewal_date",
+    Renewal.Expires: "account.expires",
+    Renewal.Expired: "account.expired",
+}
 
 
 def renewal_label(renewal: Renewal) -> str:
@@ -152,7 +162,7 @@ def renewal_phrase(renewal: Renewal, date: str) -> str:
 
 
 def relative_phrase(moment: datetime, now: datetime) -> str:
-    """"3 days ago", "2 months ago": the side pane's "Signed up" phrase, the
+    """ "3 days ago", "2 months ago": the side pane's "Signed up" phrase, the
     unit chosen by magnitude as the original's RelativeTimeFormat does."""
     return babel_dates.format_timedelta(
         moment - now, add_direction=True, threshold=1, locale=babel_locale(current_locale())

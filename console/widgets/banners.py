@@ -82,7 +82,7 @@ class BannerSummary(Banner):
 
 
 def database_text(problem: Problem, retry_seconds: float) -> str:
-    """"Database unreachable since 2:05 PM UTC · Retrying in 15 s." (the wall
+    """ "Database unreachable since 2:05 PM UTC · Retrying in 15 s." (the wall
     display's words for the same problem)."""
     text = problem_text(problem)
     return " · ".join((text[:1].upper() + text[1:], t("card.retrying", seconds=f"{retry_seconds:g}")))
@@ -131,7 +131,9 @@ class BannerStrip(Vertical):
         consistency = state.mrr_consistency if state else None
         mismatch = consistency is not None and mismatch_shown(consistency)
         shown_problem = problem if self.database else None
-        self.query_one("#banner-database", Banner).show(database_text(shown_problem, retry_seconds) if shown_problem else None)
+        self.query_one("#banner-database", Banner).show(
+            database_text(shown_problem, retry_seconds) if shown_problem else None
+        )
         self.query_one("#banner-unsynced", Banner).show(
             t("banners.unsynced", count=unsynced) if unsynced > 0 else None, t("banners.view_accounts")
         )

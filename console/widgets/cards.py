@@ -115,7 +115,7 @@ class Card(Vertical):
         subtitle.display = bool(text)
 
     def show_age(self, text: str) -> None:
-        """"as of 14:02 UTC" beside the title, for figures a refresh could not
+        """ "as of 14:02 UTC" beside the title, for figures a refresh could not
         renew; "" when they are current."""
         age = self.query_one(".card-age", Static)
         age.update(escape(text))

@@ -167,7 +167,7 @@ class Chart(PlotextPlot):
         """One bar per label; series i holds bar i's single value, in its own colour."""
         plt = self.plt
         positions = list(range(1, len(self.labels) + 1))
-        for position, series in zip(positions, self.series):
+        for position, series in zip(positions, self.series, strict=False):
             plt.bar([position], series.values, orientation="horizontal", color=self.colour(series.role), width=0.6)
         plt.yticks(positions, self.labels)
         top = max((max(s.values, default=0) for s in self.series), default=0)

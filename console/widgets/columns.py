@@ -14,8 +14,8 @@ from functools import cache
 from console.formatting import ago, money, short_date, short_datetime, signed_money
 from console.i18n import current_locale
 from console.widgets.badges import event_badge, plan_label
-from db.enums import BillingEventType, SubscriptionPlan
 from console.widgets.page_table import Cell, cell_width
+from db.enums import BillingEventType, SubscriptionPlan
 
 # The currencies an amount may come in: the width is the widest of them.
 CURRENCIES = ("DKK", "EUR", "USD", "GBP", "SEK", "NOK")
@@ -44,7 +44,7 @@ def datetime_width() -> int:
 
 
 def ago_width() -> int:
-    """"Just now", "59 minutes ago", "Yesterday", "5 days ago", or a date."""
+    """ "Just now", "59 minutes ago", "Yesterday", "5 days ago", or a date."""
     return _ago_width(current_locale())
 
 
@@ -70,7 +70,7 @@ def event_width() -> int:
 
 
 def transition_width() -> int:
-    """"Standard → Premium"."""
+    """ "Standard → Premium"."""
     return 2 * widest(plan_label(plan) for plan in SubscriptionPlan) + len(ARROW)
 
 

@@ -166,7 +166,9 @@ class ActionsMenu(ModalScreen[str | None]):
         self.entries = entries
 
     def compose(self) -> ComposeResult:
-        menu = OptionList(*(Option(label, id=action) for action, label in self.entries), id="actions-menu", classes="dialog")
+        menu = OptionList(
+            *(Option(label, id=action) for action, label in self.entries), id="actions-menu", classes="dialog"
+        )
         menu.border_title = self.dialog_title
         yield menu
 

@@ -155,7 +155,9 @@ class WallKpiCard(WallCard, KpiCard):
         currency = (data.currency or "").upper()
         self._wall_tile("blended-mrr").show(
             money_figures(data.blended_monthly_recurring_revenue),
-            t("dashboard.kpi.mrr_over_period", delta=delta_percent(mrr_delta), days=days) if mrr_delta is not None else "",
+            t("dashboard.kpi.mrr_over_period", delta=delta_percent(mrr_delta), days=days)
+            if mrr_delta is not None
+            else "",
             tone_of(mrr_delta),
             label=_with_currency(t("dashboard.kpi.blended_mrr"), currency),
         )

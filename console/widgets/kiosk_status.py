@@ -30,13 +30,13 @@ class Problem:
 
 
 def problem_text(problem: Problem) -> str:
-    """"database unreachable since 2:05 PM UTC" and its variants (the wall's
+    """ "database unreachable since 2:05 PM UTC" and its variants (the wall's
     notice, and the banner every screen shows while the database is away)."""
     return t(f"kiosk.stale.{problem.kind}", since=time_of_day(problem.since), error=problem.error)
 
 
 def stale_notice(data_from: datetime | None, problem: Problem) -> str:
-    """"Data from 14:02, database unreachable since 14:05" and its variants."""
+    """ "Data from 14:02, database unreachable since 14:05" and its variants."""
     reason = problem_text(problem)
     if data_from is None:
         return t("kiosk.stale.no_data", reason=reason)
@@ -44,7 +44,7 @@ def stale_notice(data_from: datetime | None, problem: Problem) -> str:
 
 
 def rotation_indicator(index: int, names: list[str]) -> str:
-    """"● ○ ○ ○ ○  1/5 Key figures": where the rotation is, and what shows."""
+    """ "● ○ ○ ○ ○  1/5 Key figures": where the rotation is, and what shows."""
     dots = " ".join("●" if position == index else "○" for position in range(len(names)))
     return t("kiosk.rotation", dots=dots, position=index + 1, count=len(names), name=names[index])
 

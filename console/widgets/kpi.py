@@ -71,7 +71,7 @@ class KpiTile(Vertical):
 
 
 def new_accounts_change(data: Kpis) -> str:
-    """"new -26.0% vs prior 30d" under "+39 new": the percentage is the change
+    """ "new -26.0% vs prior 30d" under "+39 new": the percentage is the change
     in new accounts (the account growth chart's days), not in the total."""
     if data.new_tenants_delta_percent is None:
         return t("dashboard.kpi.last_days", days=data.period)
@@ -131,13 +131,13 @@ class KpiCard(DataCard[CardRequest, Kpis]):
         mrr_delta = data.blended_monthly_recurring_revenue_delta_percent
         self._tile("blended-mrr").show(
             money(data.blended_monthly_recurring_revenue, data.currency),
-            t("dashboard.kpi.mrr_over_period", delta=delta_percent(mrr_delta), days=days) if mrr_delta is not None else "",
+            t("dashboard.kpi.mrr_over_period", delta=delta_percent(mrr_delta), days=days)
+            if mrr_delta is not None
+            else "",
             tone_of(mrr_delta),
         )
         self._tile("total-revenue").show(money(data.total_revenue, data.currency), t("dashboard.kpi.all_time_ex_vat"))
-        self._tile("users-active").show(
-            number(data.active_users_in_period), t("dashboard.kpi.last_days", days=days)
-        )
+        self._tile("users-active").show(number(data.active_users_in_period), t("dashboard.kpi.last_days", days=days))
         self._tile("sessions-started").show(
             number(data.sessions_started_last_24_hours), t("dashboard.kpi.last_24_hours")
         )

@@ -227,9 +227,11 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             return
         target = self.page + step
         result = self.result
-        if target < 1 or (result is not None and target > max(1, result.total_pages) and not (
-            target == result.page + 1 and result.has_next_page
-        )):
+        if target < 1 or (
+            result is not None
+            and target > max(1, result.total_pages)
+            and not (target == result.page + 1 and result.has_next_page)
+        ):
             return
         self.load(self.current_query, page=target, cursor=cursor)
 
@@ -408,7 +410,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         self.descending = descending
 
     def order_text(self) -> str:
-        """"Sorted by MRR ↓", or the query's fixed order."""
+        """ "Sorted by MRR ↓", or the query's fixed order."""
         column = next((c for c in self.COLUMNS if c.sort is not None and c.sort == self.sort_column), None)
         if column is not None:
             return t("list.sorted_by", column=t(column.label), arrow=arrow(self.descending))
@@ -487,7 +489,9 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         item = self.highlighted
         if item is None:
             return
-        what, value = ("list.copy.id", self.item_id(item)) if message.what == "id" else (self.CONTACT, self.contact(item))
+        what, value = (
+            ("list.copy.id", self.item_id(item)) if message.what == "id" else (self.CONTACT, self.contact(item))
+        )
         if not what or not value:
             return
         self.app.copy_to_clipboard(value)  # OSC 52: works over SSH and in tmux
@@ -499,4 +503,3 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
 
 def arrow(descending: bool) -> str:
     return "↓" if descending else "↑"
-

@@ -136,7 +136,12 @@ def _plan(plan: object | None) -> str:
 
 class RecentSignupsCard(RecentCard[RecentSignup]):
     LINK = ("accounts", {"sort": "created-at", "descending": True})
-    COLUMNS = ("dashboard.column.account", "dashboard.column.plan", "dashboard.column.owner", "dashboard.column.signed_up")
+    COLUMNS = (
+        "dashboard.column.account",
+        "dashboard.column.plan",
+        "dashboard.column.owner",
+        "dashboard.column.signed_up",
+    )
     OPTIONAL = (2,)  # owner
     EMPTY = ("dashboard.empty.signups", "dashboard.empty.signups_description")
 

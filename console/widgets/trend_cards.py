@@ -149,9 +149,7 @@ class AccountGrowthCard(ChartCard[Trend]):
         return _all_zero([p.value for p in data.points], [p.value for p in data.prior_points])
 
     def show_data(self, data: Trend) -> None:
-        self.set_subtitle(
-            t("dashboard.chart.growth_subtitle", count=data.total, prior_total=number(data.prior_total))
-        )
+        self.set_subtitle(t("dashboard.chart.growth_subtitle", count=data.total, prior_total=number(data.prior_total)))
         self.draw(
             [day_label(p.date) for p in data.points],
             [

@@ -25,7 +25,7 @@ TENANT_COUNTS_SQL = text(
            count(*) FILTER (WHERE t.state = 'Active' AND t.plan = 'Basis' AND paid.tenant_id IS NULL) AS trial,
            count(*) FILTER (WHERE t.plan = 'Basis' AND paid.tenant_id IS NOT NULL) AS canceled
     FROM tenants AS t
-    LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql('s')}) AS paid
+    LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql("s")}) AS paid
         ON paid.tenant_id = t.id
     WHERE t.deleted_at IS NULL
     """
@@ -34,9 +34,7 @@ TENANT_COUNTS_SQL = text(
 # Sessions started in the last 24 hours and not revoked. Not the user
 # detail's "active sessions" (not revoked, not expired): counting those would
 # walk 90 days of sessions every round, so the tile says what it counts.
-SESSIONS_STARTED_SQL = text(
-    "SELECT count(*) FROM sessions WHERE created_at >= :since AND revoked_at IS NULL"
-)
+SESSIONS_STARTED_SQL = text("SELECT count(*) FROM sessions WHERE created_at >= :since AND revoked_at IS NULL")
 
 # Forward MRR over every paid subscription, soft-deleted tenants included.
 BLENDED_MRR_SQL = text(

@@ -24,7 +24,7 @@ PLAN_COUNTS_SQL = text(
            count(*) FILTER (WHERE paid.tenant_id IS NOT NULL) AS ever_paid,
            count(*) FILTER (WHERE paid.tenant_id IS NULL AND t.state = 'Active') AS active_never_paid
     FROM tenants AS t
-    LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql('s')}) AS paid
+    LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql("s")}) AS paid
         ON paid.tenant_id = t.id
     WHERE t.deleted_at IS NULL
     GROUP BY t.plan

@@ -14,8 +14,23 @@ from db.demo import words
 from db.demo.words import Country
 
 _TRANSLITERATION = str.maketrans(
-    {"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e",
-     "ç": "c", "í": "i", "á": "a", "ó": "o", "ñ": "n", "&": "-"}
+    {
+        "æ": "ae",
+        "ø": "oe",
+        "å": "aa",
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "ß": "ss",
+        "é": "e",
+        "è": "e",
+        "ç": "c",
+        "í": "i",
+        "á": "a",
+        "ó": "o",
+        "ñ": "n",
+        "&": "-",
+    }
 )
 _NOT_SLUG = re.compile(r"[^a-z0-9-]+")
 _HYPHENS = re.compile(r"-{2,}")
@@ -107,7 +122,11 @@ def billing_address(rng: random.Random, country: Country) -> dict[str, str | Non
     postal_code, city = rng.choice(country.cities)
     line2 = None
     if rng.random() < 0.25:
-        line2 = rng.choice(("1. sal", "2. th.", "st. tv.", "3. sal")) if country.code == "DK" else rng.choice(("Suite 200", "Floor 3", "Unit 4B"))
+        line2 = (
+            rng.choice(("1. sal", "2. th.", "st. tv.", "3. sal"))
+            if country.code == "DK"
+            else rng.choice(("Suite 200", "Floor 3", "Unit 4B"))
+        )
     return {
         "Line1": f"{rng.choice(country.streets)} {rng.randrange(1, 180)}",
         "Line2": line2,

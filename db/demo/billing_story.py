@@ -21,7 +21,12 @@ from db.demo.story_payments import Payments
 from db.demo.story_plans import PlanChanges
 from db.demo.story_state import Premium, Standard, StoredEvent
 from db.enums import SubscriptionPlan, TenantState
-from stripe_sync.stripe_mapping import billing_info_of, cancellation_reason_of, payment_method_of, transaction_from_invoice
+from stripe_sync.stripe_mapping import (
+    billing_info_of,
+    cancellation_reason_of,
+    payment_method_of,
+    transaction_from_invoice,
+)
 
 __all__ = ["BillingStory", "StoredEvent"]
 
@@ -158,7 +163,9 @@ class BillingStory(PlanChanges, Cancellations, Payments, CustomerDetails):
         self.feedback = (None, None, None)
         self.ended = False
         self.first_payment_failed_at = None
-        invoice = self.new_invoice(at, "subscription_create", [self.full_period_line(self.period_start, self.period_end)])
+        invoice = self.new_invoice(
+            at, "subscription_create", [self.full_period_line(self.period_start, self.period_end)]
+        )
         self.latest_invoice_id = invoice.id
         self.emit(at, "customer.subscription.created", self.subscription_object(), request=True)
         if self.tenant_state is TenantState.Suspended:
@@ -171,7 +178,9 @@ class BillingStory(PlanChanges, Cancellations, Payments, CustomerDetails):
         holds the previous attributes of that update, which the pipeline
         records as NoOp), invoices the period and charges the card an hour later."""
         rng = self.rng
-        invoice = self.new_invoice(at, "subscription_cycle", [self.full_period_line(self.period_start, self.period_end)])
+        invoice = self.new_invoice(
+            at, "subscription_cycle", [self.full_period_line(self.period_start, self.period_end)]
+        )
         self.latest_invoice_id = invoice.id
         if period_advanced is not None:
             self.emit_subscription_updated(at, period_advanced)

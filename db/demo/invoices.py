@@ -84,8 +84,13 @@ def invoice_object(
     info = billing_info or {}
     lines = [
         so.invoice_line(
-            so.stripe_id(rng, "il", 14), line.amount, line.description, line.price,
-            so.ts(line.period_start), so.ts(line.period_end), proration=line.proration,
+            so.stripe_id(rng, "il", 14),
+            line.amount,
+            line.description,
+            line.price,
+            so.ts(line.period_start),
+            so.ts(line.period_end),
+            proration=line.proration,
         )
         for line in invoice.lines
     ]
@@ -163,7 +168,11 @@ def invoice_object(
                     "object": "invoice_payment",
                     "amount_paid": invoice.amount_paid,
                     "is_default": True,
-                    "payment": {"charge": invoice.charge_id, "payment_intent": invoice.payment_intent_id, "type": "payment_intent"},
+                    "payment": {
+                        "charge": invoice.charge_id,
+                        "payment_intent": invoice.payment_intent_id,
+                        "type": "payment_intent",
+                    },
                     "status": "paid",
                 }
             ],
@@ -194,7 +203,9 @@ def charge_object(
         "created": so.ts(invoice.paid_at),
         "currency": "dkk",
         "customer": customer_id,
-        "description": "Subscription creation" if invoice.billing_reason == "subscription_create" else "Subscription update",
+        "description": "Subscription creation"
+        if invoice.billing_reason == "subscription_create"
+        else "Subscription update",
         "livemode": False,
         "metadata": {},
         "paid": True,

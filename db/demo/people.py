@@ -10,8 +10,8 @@ import base64
 import hashlib
 import random
 from dataclasses import dataclass
-from itertools import accumulate
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from core import ids
@@ -47,19 +47,60 @@ _METHOD_WEIGHTS = list(accumulate((55, 33, 12)))
 OTP_HASH_PREFIX = "AQAAAAIAAYagAAAAE"  # ASP.NET Identity v3 hash header, as the original stores
 
 USER_COLUMNS = (
-    "tenant_id", "id", "created_at", "modified_at", "deleted_at", "last_seen_at", "email", "external_identities",
-    "email_confirmed", "first_name", "last_name", "title", "role", "locale", "avatar",
+    "tenant_id",
+    "id",
+    "created_at",
+    "modified_at",
+    "deleted_at",
+    "last_seen_at",
+    "email",
+    "external_identities",
+    "email_confirmed",
+    "first_name",
+    "last_name",
+    "title",
+    "role",
+    "locale",
+    "avatar",
 )
 SESSION_COLUMNS = (
-    "tenant_id", "id", "user_id", "created_at", "modified_at", "refresh_token_jti", "previous_refresh_token_jti",
-    "refresh_token_version", "login_method", "device_type", "user_agent", "ip_address", "revoked_at", "revoked_reason",
+    "tenant_id",
+    "id",
+    "user_id",
+    "created_at",
+    "modified_at",
+    "refresh_token_jti",
+    "previous_refresh_token_jti",
+    "refresh_token_version",
+    "login_method",
+    "device_type",
+    "user_agent",
+    "ip_address",
+    "revoked_at",
+    "revoked_reason",
 )
 EMAIL_LOGIN_COLUMNS = (
-    "id", "created_at", "modified_at", "type", "email", "one_time_password_hash", "retry_count", "resend_count", "completed",
+    "id",
+    "created_at",
+    "modified_at",
+    "type",
+    "email",
+    "one_time_password_hash",
+    "retry_count",
+    "resend_count",
+    "completed",
 )
 EXTERNAL_LOGIN_COLUMNS = (
-    "id", "created_at", "modified_at", "type", "provider_type", "email", "code_verifier", "nonce",
-    "browser_fingerprint", "login_result",
+    "id",
+    "created_at",
+    "modified_at",
+    "type",
+    "provider_type",
+    "email",
+    "code_verifier",
+    "nonce",
+    "browser_fingerprint",
+    "login_result",
 )
 
 
@@ -90,13 +131,19 @@ def generate(rng: random.Random, profile: TenantProfile, now: datetime, batch: B
     span = (active_until - profile.created_at).total_seconds()
     for number in range(user_count):
         if number == 0:
-            person, created, role = profile.owner, profile.created_at + timedelta(seconds=rng.uniform(1, 5)), UserRole.Owner
+            person, created, role = (
+                profile.owner,
+                profile.created_at + timedelta(seconds=rng.uniform(1, 5)),
+                UserRole.Owner,
+            )
         else:
             person = _colleague(rng, profile)
             created = profile.created_at + timedelta(seconds=span * rng.random() ** 1.6 + 60)
             if created >= active_until:
                 continue
-            role = UserRole.Owner if rng.random() < 0.04 else (UserRole.Admin if rng.random() < 0.13 else UserRole.Member)
+            role = (
+                UserRole.Owner if rng.random() < 0.04 else (UserRole.Admin if rng.random() < 0.13 else UserRole.Member)
+            )
         email = person.email
         while email in emails:
             local, domain = person.email.split("@")
@@ -152,7 +199,9 @@ def _user(
     identities = [
         {
             "Provider": provider.value,
-            "ProviderUserId": str(rng.randrange(10**20, 10**21)) if provider is LoginMethod.Google else ids.ulid(created, rng).lower(),
+            "ProviderUserId": str(rng.randrange(10**20, 10**21))
+            if provider is LoginMethod.Google
+            else ids.ulid(created, rng).lower(),
         }
         for provider in (LoginMethod.Google, LoginMethod.Microsoft)
         if provider in providers
@@ -160,16 +209,28 @@ def _user(
     batch.add_row(
         "users",
         (
-            profile.id, user_id, created, last_seen, deleted_at, last_seen, email, identities, confirmed,
+            profile.id,
+            user_id,
+            created,
+            last_seen,
+            deleted_at,
+            last_seen,
+            email,
+            identities,
+            confirmed,
             person.first_name if confirmed or rng.random() < 0.5 else None,
             person.last_name if confirmed or rng.random() < 0.5 else None,
             rng.choice(words.JOB_TITLES) if rng.random() < 0.6 else None,
-            role.value, _locale(rng, profile) if confirmed else "", _avatar(rng, email, user_id),
+            role.value,
+            _locale(rng, profile) if confirmed else "",
+            _avatar(rng, email, user_id),
         ),
     )
 
 
-def _sign_ins(rng: random.Random, now: datetime, created: datetime, active_until: datetime, method: LoginMethod) -> list[SignIn]:
+def _sign_ins(
+    rng: random.Random, now: datetime, created: datetime, active_until: datetime, method: LoginMethod
+) -> list[SignIn]:
     """Sign-in attempts in the login window: working hours, fewer at weekends;
     the first sign-in of a user created inside the window always succeeds."""
     window_start = max(created, now - LOGIN_WINDOW)
@@ -203,7 +264,9 @@ def _sign_ins(rng: random.Random, now: datetime, created: datetime, active_until
 
 def _working_hours(rng: random.Random, moment: datetime) -> datetime:
     hour = min(22.9, max(5.0, rng.gauss(10.5, 3.2)))  # UTC, a Copenhagen working day
-    return moment.replace(hour=int(hour), minute=int((hour % 1) * 60), second=rng.randrange(60), microsecond=rng.randrange(1_000_000))
+    return moment.replace(
+        hour=int(hour), minute=int((hour % 1) * 60), second=rng.randrange(60), microsecond=rng.randrange(1_000_000)
+    )
 
 
 def _dormant_last_seen(rng: random.Random, now: datetime, created: datetime, active_until: datetime) -> datetime:
@@ -266,7 +329,10 @@ def _pending_invite_attempt(rng: random.Random, batch: Batch, email: str, create
     """An invited user who asked for a code and never entered it."""
     at = created + (until - created) * rng.uniform(0.05, 0.9)
     otp_hash = OTP_HASH_PREFIX + base64.b64encode(rng.randbytes(45)).decode()
-    batch.add("email_logins", f"{ids.prefixed('emlog', at, rng)}\t{at.isoformat()}\t{NULL}\tLogin\t{email}\t{otp_hash}\t0\t0\tf\n")
+    batch.add(
+        "email_logins",
+        f"{ids.prefixed('emlog', at, rng)}\t{at.isoformat()}\t{NULL}\tLogin\t{email}\t{otp_hash}\t0\t0\tf\n",
+    )
 
 
 def _sessions(
@@ -309,10 +375,20 @@ def _sessions(
         batch.add_row(
             "sessions",
             (
-                profile.id, ids.prefixed("sess", started, rng), user_id, started, modified,
-                ids.prefixed("jti", last_refresh, rng), ids.prefixed("jti", last_refresh, rng) if version > 1 else None,
-                min(version, 5000), attempt.method.value, device_type(session_agent).value, session_agent,
-                address if number == 0 else _ip_address(rng), revoked_at, reason.value if reason else None,
+                profile.id,
+                ids.prefixed("sess", started, rng),
+                user_id,
+                started,
+                modified,
+                ids.prefixed("jti", last_refresh, rng),
+                ids.prefixed("jti", last_refresh, rng) if version > 1 else None,
+                min(version, 5000),
+                attempt.method.value,
+                device_type(session_agent).value,
+                session_agent,
+                address if number == 0 else _ip_address(rng),
+                revoked_at,
+                reason.value if reason else None,
             ),
         )
         seen = modified or started
@@ -340,5 +416,9 @@ def _avatar(rng: random.Random, email: str, user_id: str) -> dict[str, Any]:
         return {"Url": f"https://gravatar.com/avatar/{digest}", "Version": 1, "IsGravatar": True}
     if roll < 0.25:
         version = rng.randrange(1, 4)
-        return {"Url": f"https://cdn.backoffice.example/avatars/{user_id.lower()}/{version}.jpg", "Version": version, "IsGravatar": False}
+        return {
+            "Url": f"https://cdn.backoffice.example/avatars/{user_id.lower()}/{version}.jpg",
+            "Version": version,
+            "IsGravatar": False,
+        }
     return {"Url": None, "Version": 0, "IsGravatar": False}

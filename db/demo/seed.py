@@ -157,7 +157,9 @@ def tenant_plans(count: int, seed: int, now: datetime, history_days: int = HISTO
     unsynced_count = min(count - drift_count, max(2, round(count * 0.003)))
     acknowledged_count = min(count - drift_count - unsynced_count, round(count * 0.002))
     old_enough = [index for index, at in enumerate(created) if now - at >= tenants.SPECIAL_MIN_AGE]
-    candidates = old_enough if len(old_enough) >= drift_count + unsynced_count + acknowledged_count else list(range(count))
+    candidates = (
+        old_enough if len(old_enough) >= drift_count + unsynced_count + acknowledged_count else list(range(count))
+    )
     special = master.sample(candidates, drift_count + unsynced_count + acknowledged_count)
     drift = sorted(special[:drift_count])
     unsynced = set(special[drift_count : drift_count + unsynced_count])

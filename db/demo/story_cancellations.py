@@ -38,7 +38,11 @@ class Cancellations(StoryState):
             "cancel_at": so.ts(self.period_end),
             "cancel_at_period_end": True,
             "canceled_at": so.ts(self.canceled_at),
-            "cancellation_details": {"comment": self.feedback[1], "feedback": self.feedback[0], "reason": self.feedback[2]},
+            "cancellation_details": {
+                "comment": self.feedback[1],
+                "feedback": self.feedback[0],
+                "reason": self.feedback[2],
+            },
         }
         self.cancel_at_period_end = False
         self.canceled_at = None
@@ -49,7 +53,9 @@ class Cancellations(StoryState):
         invoice = self.last_paid_invoice()
         self.end_subscription(at, "cancellation_requested")
         if invoice is not None and self.rng.random() < 0.6:
-            self.refund_invoice(invoice, at + timedelta(minutes=self.rng.uniform(1, 30)), percent=self.rng.randrange(20, 81))
+            self.refund_invoice(
+                invoice, at + timedelta(minutes=self.rng.uniform(1, 30)), percent=self.rng.randrange(20, 81)
+            )
 
     def delete_customer(self, at: datetime) -> None:
         self.end_subscription(at, "cancellation_requested")

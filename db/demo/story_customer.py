@@ -34,7 +34,11 @@ class CustomerDetails(StoryState):
             info["Email"] = f"{local}@{self.profile.domain}"
         else:
             previous = {"name": info["Name"]}
-            info["Name"] = f"{info['Name']} (ex. {rng.choice(('Holding', 'Group', 'Nordic'))})" if rng.random() < 0.3 else info["Name"].upper()
+            info["Name"] = (
+                f"{info['Name']} (ex. {rng.choice(('Holding', 'Group', 'Nordic'))})"
+                if rng.random() < 0.3
+                else info["Name"].upper()
+            )
         self.emit(at, "customer.updated", self.customer_object(), previous, request=True)
 
     def change_payment_method(self, at: datetime) -> None:
@@ -53,7 +57,9 @@ class CustomerDetails(StoryState):
                 "funding": rng.choice(("credit", "credit", "debit")),
                 "last4": f"{rng.randrange(10000):04d}",
             }
-        self.payment_method = so.payment_method(so.stripe_id(rng, "pm"), so.ts(at), self.customer_id, card, self.billing_info)
+        self.payment_method = so.payment_method(
+            so.stripe_id(rng, "pm"), so.ts(at), self.customer_id, card, self.billing_info
+        )
         attached = self.emit(at, "payment_method.attached", self.payment_method, request=True)
         self.emit(
             attached.created + timedelta(seconds=1),

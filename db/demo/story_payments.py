@@ -116,7 +116,9 @@ class Payments(StoryState):
             return
         invoice.refunded = amount
         invoice.refunded_at = self.next_instant(at)
-        self.emit(invoice.refunded_at, "charge.refunded", self.charge_object(invoice, invoice.refunded_at), request=True)
+        self.emit(
+            invoice.refunded_at, "charge.refunded", self.charge_object(invoice, invoice.refunded_at), request=True
+        )
 
     def misbilled_invoice(self, at: datetime) -> None:
         """A one-off invoice whose coupon was applied after tax: Stripe reports

@@ -55,7 +55,12 @@ class PlanChanges(StoryState):
 
     def cancel_scheduled_downgrade(self, at: datetime) -> None:
         self.scheduled_plan = None
-        self.emit(at, "subscription_schedule.released", self.schedule_object([self.plan], status="released", at=at), request=True)
+        self.emit(
+            at,
+            "subscription_schedule.released",
+            self.schedule_object([self.plan], status="released", at=at),
+            request=True,
+        )
         self.schedule_id = None
 
     def apply_scheduled_downgrade(self, at: datetime, previous_items: dict[str, Any]) -> None:
@@ -64,8 +69,12 @@ class PlanChanges(StoryState):
         self.scheduled_plan = None
         self.downgraded_once = True
         self.emit_subscription_updated(at, {"items": previous_items})
-        self.emit(at + timedelta(seconds=1), "subscription_schedule.updated",
-                  self.schedule_object([Premium, target], status="released", at=at), {"status": "active"})
+        self.emit(
+            at + timedelta(seconds=1),
+            "subscription_schedule.updated",
+            self.schedule_object([Premium, target], status="released", at=at),
+            {"status": "active"},
+        )
         self.schedule_id = None
 
     def change_plan_and_cancel(self, at: datetime) -> None:
@@ -80,7 +89,9 @@ class PlanChanges(StoryState):
         self.feedback = (feedback, comment, "cancellation_requested")
         self.emit_subscription_updated(at, {"cancel_at_period_end": False, "items": previous_items}, request=True)
 
-    def schedule_object(self, plans: list[SubscriptionPlan], *, status: str = "active", at: datetime | None = None) -> dict[str, Any]:
+    def schedule_object(
+        self, plans: list[SubscriptionPlan], *, status: str = "active", at: datetime | None = None
+    ) -> dict[str, Any]:
         phases = []
         start = self.period_start
         for number, plan in enumerate(plans):
@@ -102,7 +113,9 @@ class PlanChanges(StoryState):
             "canceled_at": None,
             "completed_at": None,
             "created": so.ts(self.schedule_created),
-            "current_phase": None if released else {"end_date": phases[0]["end_date"], "start_date": phases[0]["start_date"]},
+            "current_phase": None
+            if released
+            else {"end_date": phases[0]["end_date"], "start_date": phases[0]["start_date"]},
             "customer": self.customer_id,
             "default_settings": {"collection_method": "charge_automatically", "default_payment_method": None},
             "end_behavior": "release",

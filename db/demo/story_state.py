@@ -133,7 +133,9 @@ class StoryState:
         """When an event meant for `at` gets its `created`: whole seconds, after the last one."""
         return max(at.replace(microsecond=0), self.clock + timedelta(seconds=1))
 
-    def emit_subscription_updated(self, at: datetime, previous: dict[str, Any], *, request: bool = False) -> StoredEvent:
+    def emit_subscription_updated(
+        self, at: datetime, previous: dict[str, Any], *, request: bool = False
+    ) -> StoredEvent:
         return self.emit(at, "customer.subscription.updated", self.subscription_object(), previous, request=request)
 
     def emit(
@@ -238,8 +240,15 @@ class StoryState:
         self, invoice: Invoice, *, next_attempt: datetime | None = None, expand_payments: bool = False
     ) -> dict[str, Any]:
         return invoices.invoice_object(
-            invoice, self.rng, self.customer_id, self.billing_info, next_attempt=next_attempt, expand_payments=expand_payments
+            invoice,
+            self.rng,
+            self.customer_id,
+            self.billing_info,
+            next_attempt=next_attempt,
+            expand_payments=expand_payments,
         )
 
     def charge_object(self, invoice: Invoice, refunded_at: datetime) -> dict[str, Any]:
-        return invoices.charge_object(invoice, self.rng, self.customer_id, self.billing_info, self.payment_method, refunded_at)
+        return invoices.charge_object(
+            invoice, self.rng, self.customer_id, self.billing_info, self.payment_method, refunded_at
+        )

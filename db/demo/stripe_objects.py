@@ -159,7 +159,9 @@ def customer(
         tax_id = billing_info["TaxId"]
         document["tax_ids"] = {
             "object": "list",
-            "data": [{"id": f"txi_{customer_id[4:]}", "object": "tax_id", "type": "eu_vat", "value": tax_id}] if tax_id else [],
+            "data": [{"id": f"txi_{customer_id[4:]}", "object": "tax_id", "type": "eu_vat", "value": tax_id}]
+            if tax_id
+            else [],
             "has_more": False,
         }
     return document
@@ -195,7 +197,12 @@ def payment_method(
 
 
 def subscription_items(
-    subscription_id: str, item_id: str, item_created: int, plan_price: dict[str, Any], period_start: int, period_end: int
+    subscription_id: str,
+    item_id: str,
+    item_created: int,
+    plan_price: dict[str, Any],
+    period_start: int,
+    period_end: int,
 ) -> dict[str, Any]:
     return {
         "object": "list",

@@ -34,28 +34,92 @@ SPECIAL_MIN_AGE = timedelta(days=60)  # drift and unsynced tenants have paid for
 P_DELETED = 0.03  # of tenants without a live Stripe subscription
 DRIFT_OPERATOR = "maria.holm"
 
-TENANT_COLUMNS = ("id", "created_at", "modified_at", "deleted_at", "name", "state", "plan", "suspension_reason", "suspended_at", "logo")
+TENANT_COLUMNS = (
+    "id",
+    "created_at",
+    "modified_at",
+    "deleted_at",
+    "name",
+    "state",
+    "plan",
+    "suspension_reason",
+    "suspended_at",
+    "logo",
+)
 SUBSCRIPTION_COLUMNS = (
-    "tenant_id", "id", "created_at", "modified_at", "plan", "scheduled_plan", "stripe_customer_id",
-    "stripe_subscription_id", "current_price_amount", "current_price_currency", "current_period_end",
-    "cancel_at_period_end", "first_payment_failed_at", "cancellation_reason", "cancellation_feedback",
-    "payment_transactions", "payment_method", "billing_info", "subscribed_since",
-    "last_synced_stripe_event_created_at", "scheduled_price_amount", "has_drift_detected", "drift_checked_at",
+    "tenant_id",
+    "id",
+    "created_at",
+    "modified_at",
+    "plan",
+    "scheduled_plan",
+    "stripe_customer_id",
+    "stripe_subscription_id",
+    "current_price_amount",
+    "current_price_currency",
+    "current_period_end",
+    "cancel_at_period_end",
+    "first_payment_failed_at",
+    "cancellation_reason",
+    "cancellation_feedback",
+    "payment_transactions",
+    "payment_method",
+    "billing_info",
+    "subscribed_since",
+    "last_synced_stripe_event_created_at",
+    "scheduled_price_amount",
+    "has_drift_detected",
+    "drift_checked_at",
     "drift_discrepancies",
 )
 STRIPE_EVENT_COLUMNS = (
-    "tenant_id", "id", "created_at", "event_type", "status", "processed_at", "stripe_customer_id",
-    "stripe_subscription_id", "payload", "api_version", "recovered_at", "recovery_source", "payload_hash",
+    "tenant_id",
+    "id",
+    "created_at",
+    "event_type",
+    "status",
+    "processed_at",
+    "stripe_customer_id",
+    "stripe_subscription_id",
+    "payload",
+    "api_version",
+    "recovered_at",
+    "recovery_source",
+    "payload_hash",
     "stripe_created_at",
 )
 BILLING_EVENT_COLUMNS = (
-    "tenant_id", "id", "subscription_id", "created_at", "stripe_event_id", "event_type", "from_plan", "to_plan",
-    "previous_amount", "new_amount", "amount_delta", "committed_mrr", "currency", "occurred_at",
-    "cancellation_reason", "suspension_reason", "days_on_previous_plan", "days_until_effective",
-    "days_since_cancelled", "scheduled_for", "effective_at", "stripe_reference",
+    "tenant_id",
+    "id",
+    "subscription_id",
+    "created_at",
+    "stripe_event_id",
+    "event_type",
+    "from_plan",
+    "to_plan",
+    "previous_amount",
+    "new_amount",
+    "amount_delta",
+    "committed_mrr",
+    "currency",
+    "occurred_at",
+    "cancellation_reason",
+    "suspension_reason",
+    "days_on_previous_plan",
+    "days_until_effective",
+    "days_since_cancelled",
+    "scheduled_for",
+    "effective_at",
+    "stripe_reference",
 )
 DRIFT_CHECK_COLUMNS = (
-    "tenant_id", "subscription_id", "checked_at", "has_drift_detected", "discrepancies", "acknowledged_at", "acknowledged_by",
+    "tenant_id",
+    "subscription_id",
+    "checked_at",
+    "has_drift_detected",
+    "discrepancies",
+    "acknowledged_at",
+    "acknowledged_by",
 )
 
 
@@ -153,11 +217,21 @@ def generate(
     subscribed_since = min(
         (row.occurred_at for row in replayed.rows if row.event_type == "SubscriptionCreated"), default=None
     )
-    row = _subscription_row(story, subscription_id, transactions, subscribed_since, replayed.max_created if synced else None)
+    row = _subscription_row(
+        story, subscription_id, transactions, subscribed_since, replayed.max_created if synced else None
+    )
     if drift_kind is not None:
         _record_drift(
-            rng, batch, plan.role, drift_kind, profile.id, row, transactions,
-            len(replayed.rows), replayed.has_unclassified_event, now,
+            rng,
+            batch,
+            plan.role,
+            drift_kind,
+            profile.id,
+            row,
+            transactions,
+            len(replayed.rows),
+            replayed.has_unclassified_event,
+            now,
         )
     batch.add_row("subscriptions", (row[column] for column in SUBSCRIPTION_COLUMNS))
 
@@ -180,9 +254,16 @@ def _tenant_values(rng: random.Random, profile: TenantProfile, story: BillingSto
         else {"Url": None, "Version": 0}
     )
     return (
-        profile.id, profile.created_at, modified, profile.deleted_at, profile.name, story.tenant_state.value,
+        profile.id,
+        profile.created_at,
+        modified,
+        profile.deleted_at,
+        profile.name,
+        story.tenant_state.value,
         story.plan.value if story.is_paying else SubscriptionPlan.Basis.value,
-        story.suspension_reason.value if story.suspension_reason else None, story.suspended_at, logo,
+        story.suspension_reason.value if story.suspension_reason else None,
+        story.suspended_at,
+        logo,
     )
 
 
@@ -266,17 +347,36 @@ def ignored_events(rng: random.Random, now: datetime, batch: Batch, history_days
                 so.stripe_id(rng, "evt"),
                 event_type,
                 so.ts(created),
-                {"id": so.stripe_id(rng, prefix), "object": "payout", "amount": rng.randrange(500_00, 90_000_00),
-                 "arrival_date": so.ts(created + timedelta(days=2)), "currency": "dkk", "method": "standard",
-                 "status": "paid" if event_type == "payout.paid" else "pending"},
+                {
+                    "id": so.stripe_id(rng, prefix),
+                    "object": "payout",
+                    "amount": rng.randrange(500_00, 90_000_00),
+                    "arrival_date": so.ts(created + timedelta(days=2)),
+                    "currency": "dkk",
+                    "method": "standard",
+                    "status": "paid" if event_type == "payout.paid" else "pending",
+                },
             )
             raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
             received = created.replace(microsecond=0) + timedelta(seconds=rng.uniform(0.3, 2))
             batch.add_row(
                 "stripe_events",
-                (None, payload["id"], received, event_type, StripeEventStatus.Ignored.value, received, None, None,
-                 raw, so.API_VERSION, None, None, hashlib.sha256(raw.encode("utf-8")).hexdigest(),
-                 created.replace(microsecond=0)),
+                (
+                    None,
+                    payload["id"],
+                    received,
+                    event_type,
+                    StripeEventStatus.Ignored.value,
+                    received,
+                    None,
+                    None,
+                    raw,
+                    so.API_VERSION,
+                    None,
+                    None,
+                    hashlib.sha256(raw.encode("utf-8")).hexdigest(),
+                    created.replace(microsecond=0),
+                ),
             )
         day += timedelta(days=7)
 
@@ -287,7 +387,9 @@ def ignored_events(rng: random.Random, now: datetime, batch: Batch, history_days
 def _stage_drift(rng: random.Random, story: BillingStory, kind: DriftKind, now: datetime) -> DriftKind:
     """Play the last weeks of a drift tenant's story so the finding is true.
     Without room left in the current period, the finding is one that needs no story."""
-    earliest = max(story.clock + timedelta(minutes=10), story.period_start + timedelta(hours=2), now - timedelta(days=20))
+    earliest = max(
+        story.clock + timedelta(minutes=10), story.period_start + timedelta(hours=2), now - timedelta(days=20)
+    )
     latest = min(story.horizon, story.period_end - timedelta(hours=1))
     if kind in (DriftKind.price_mismatch, DriftKind.cancel_flag_mismatch):
         return kind
@@ -351,7 +453,11 @@ def _record_drift(
         "billing_drift_checks",
         "\t".join(
             (
-                str(tenant_id), row["id"], checked_at.isoformat(), "t", json_text(found),
+                str(tenant_id),
+                row["id"],
+                checked_at.isoformat(),
+                "t",
+                json_text(found),
                 acknowledged_at.isoformat() if acknowledged_at else NULL,
                 DRIFT_OPERATOR if acknowledged_at else NULL,
             )

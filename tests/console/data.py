@@ -31,9 +31,11 @@ def _paid(conn: Connection, name: str, plan: str, days_ago: int, **subscription:
     return f.tenant(conn, name=name, plan=plan, created_at=created, payment_transactions=payments, **subscription)
 
 
-def _owner(conn: Connection, tenant: f.TenantRef, first: str, last: str, *, seen_days_ago: int, created_days_ago: int) -> str:
+def _owner(
+    conn: Connection, tenant: f.TenantRef, first: str, last: str, *, seen_days_ago: int, created_days_ago: int
+) -> str:
     email = f"{first.lower()}@{last.lower()}.example"
-    user_id = f.user(
+    f.user(
         conn,
         tenant.id,
         email=email,
@@ -62,7 +64,12 @@ def seed_platform(conn: Connection) -> None:
         created_at=NOW - timedelta(days=120),
         payment_transactions=[f.payment_transaction(date=NOW - timedelta(days=90), plan="Standard")],
     )
-    for tenant, price, days_ago in ((nordlys, PREMIUM, 200), (fjord, STANDARD, 45), (skovly, STANDARD, 10), (birk, PREMIUM, 21)):
+    for tenant, price, days_ago in (
+        (nordlys, PREMIUM, 200),
+        (fjord, STANDARD, 45),
+        (skovly, STANDARD, 10),
+        (birk, PREMIUM, 21),
+    ):
         f.billing_event(
             conn,
             tenant,
@@ -73,16 +80,33 @@ def seed_platform(conn: Connection) -> None:
             to_plan="Premium" if price == PREMIUM else "Standard",
         )
     f.billing_event(
-        conn, birk, "SubscriptionCancelled", occurred_at=NOW - timedelta(days=2, hours=4),
-        previous_amount=PREMIUM, new_amount="0", from_plan="Premium", to_plan="Basis",
+        conn,
+        birk,
+        "SubscriptionCancelled",
+        occurred_at=NOW - timedelta(days=2, hours=4),
+        previous_amount=PREMIUM,
+        new_amount="0",
+        from_plan="Premium",
+        to_plan="Basis",
     )
     f.billing_event(
-        conn, canceled, "SubscriptionCreated", occurred_at=NOW - timedelta(days=119),
-        previous_amount="0", new_amount=STANDARD, to_plan="Standard",
+        conn,
+        canceled,
+        "SubscriptionCreated",
+        occurred_at=NOW - timedelta(days=119),
+        previous_amount="0",
+        new_amount=STANDARD,
+        to_plan="Standard",
     )
     f.billing_event(
-        conn, canceled, "SubscriptionImmediatelyCancelled", occurred_at=NOW - timedelta(days=60),
-        previous_amount=STANDARD, new_amount="0", from_plan="Standard", to_plan="Basis",
+        conn,
+        canceled,
+        "SubscriptionImmediatelyCancelled",
+        occurred_at=NOW - timedelta(days=60),
+        previous_amount=STANDARD,
+        new_amount="0",
+        from_plan="Standard",
+        to_plan="Basis",
     )
     people = (
         (nordlys, "Astrid", "Holm", 1, 190),
@@ -101,8 +125,15 @@ def seed_platform(conn: Connection) -> None:
             f.external_login(conn, email, created_at=NOW - timedelta(days=1, hours=5 + index))
     sessions_for = ((nordlys, "astrid@holm.example"), (skovly, "cecilie@dahl.example"))
     for hours, (tenant, _email) in enumerate(sessions_for, start=2):
-        user_id = f.user(conn, tenant.id, email=f"member{hours}@example.com", first_name="Member", last_name=str(hours),
-                         created_at=NOW - timedelta(days=30), last_seen_at=NOW - timedelta(hours=hours))
+        user_id = f.user(
+            conn,
+            tenant.id,
+            email=f"member{hours}@example.com",
+            first_name="Member",
+            last_name=str(hours),
+            created_at=NOW - timedelta(days=30),
+            last_seen_at=NOW - timedelta(hours=hours),
+        )
         f.session(conn, tenant.id, user_id, created_at=NOW - timedelta(hours=hours))
 
 
@@ -117,8 +148,17 @@ def clear_data_quality_issues(engine: Engine) -> None:
 
     with engine.begin() as conn:
         conn.execute(text("UPDATE subscriptions SET has_drift_detected = false"))
-        solstrand = conn.execute(text("SELECT t.id, s.id AS sub FROM tenants t JOIN subscriptions s ON s.tenant_id = t.id WHERE t.name = 'Solstrand'")).one()
+        solstrand = conn.execute(
+            text(
+                "SELECT t.id, s.id AS sub FROM tenants t JOIN subscriptions s ON s.tenant_id = t.id WHERE t.name = 'Solstrand'"
+            )
+        ).one()
         f.billing_event(
-            conn, f.TenantRef(solstrand.id, solstrand.sub), "SubscriptionCreated",
-            occurred_at=NOW - timedelta(days=5, hours=2), previous_amount="0", new_amount=STANDARD, to_plan="Standard",
+            conn,
+            f.TenantRef(solstrand.id, solstrand.sub),
+            "SubscriptionCreated",
+            occurred_at=NOW - timedelta(days=5, hours=2),
+            previous_amount="0",
+            new_amount=STANDARD,
+            to_plan="Standard",
         )

@@ -32,7 +32,11 @@ BILLING_INFO = {
 }
 VISA = {"Brand": "visa", "Last4": "4242", "ExpMonth": 12, "ExpYear": 2027}
 DRIFT = [
-    {"Kind": "MissingEvent", "Description": "Stripe invoice.paid of 2026-05-01 has no billing event", "Severity": "Critical"},
+    {
+        "Kind": "MissingEvent",
+        "Description": "Stripe invoice.paid of 2026-05-01 has no billing event",
+        "Severity": "Critical",
+    },
     {"Kind": "FieldDisagree", "Description": "current price 149.00 here, 179.00 in Stripe", "Severity": "Warning"},
 ]
 
@@ -149,51 +153,115 @@ def seed_platform(conn: Connection) -> Platform:
         payment_transactions=[f.payment_transaction(date=NOW - timedelta(days=120))],
     )
 
-    for tenant, days, plan in ((nordlys, 200, "Premium"), (fjordhus, 95, "Premium"), (birk, 40, "Premium"), (skovly, 70, "Standard")):
+    for tenant, days, plan in (
+        (nordlys, 200, "Premium"),
+        (fjordhus, 95, "Premium"),
+        (birk, 40, "Premium"),
+        (skovly, 70, "Standard"),
+    ):
         price = "299.00" if plan == "Premium" else "149.00"
         f.billing_event(
-            conn, tenant, "SubscriptionCreated", occurred_at=NOW - timedelta(days=days, minutes=-5),
-            previous_amount="0", new_amount=price, to_plan=plan,
+            conn,
+            tenant,
+            "SubscriptionCreated",
+            occurred_at=NOW - timedelta(days=days, minutes=-5),
+            previous_amount="0",
+            new_amount=price,
+            to_plan=plan,
         )
     f.billing_event(
-        conn, nordlys, "SubscriptionRenewed", occurred_at=NOW - timedelta(days=20, hours=1),
-        committed_mrr="299.00", to_plan="Premium",
+        conn,
+        nordlys,
+        "SubscriptionRenewed",
+        occurred_at=NOW - timedelta(days=20, hours=1),
+        committed_mrr="299.00",
+        to_plan="Premium",
     )
     f.billing_event(
-        conn, nordlys, "PaymentRefunded", occurred_at=NOW - timedelta(days=10, hours=2),
-        committed_mrr="299.00", to_plan="Premium",
+        conn,
+        nordlys,
+        "PaymentRefunded",
+        occurred_at=NOW - timedelta(days=10, hours=2),
+        committed_mrr="299.00",
+        to_plan="Premium",
     )
     f.billing_event(
-        conn, fjordhus, "SubscriptionDowngradeScheduled", occurred_at=NOW - timedelta(days=6, hours=3),
-        previous_amount="299.00", new_amount="149.00", from_plan="Premium", to_plan="Standard",
+        conn,
+        fjordhus,
+        "SubscriptionDowngradeScheduled",
+        occurred_at=NOW - timedelta(days=6, hours=3),
+        previous_amount="299.00",
+        new_amount="149.00",
+        from_plan="Premium",
+        to_plan="Standard",
     )
     f.billing_event(
-        conn, birk, "SubscriptionCancelled", occurred_at=NOW - timedelta(days=2, hours=4),
-        previous_amount="299.00", new_amount="0", from_plan="Premium", to_plan="Premium",
+        conn,
+        birk,
+        "SubscriptionCancelled",
+        occurred_at=NOW - timedelta(days=2, hours=4),
+        previous_amount="299.00",
+        new_amount="0",
+        from_plan="Premium",
+        to_plan="Premium",
     )
     f.billing_event(
-        conn, skovly, "PaymentFailed", occurred_at=NOW - timedelta(days=8, hours=1), committed_mrr="149.00",
+        conn,
+        skovly,
+        "PaymentFailed",
+        occurred_at=NOW - timedelta(days=8, hours=1),
+        committed_mrr="149.00",
     )
     f.billing_event(
-        conn, skovly, "SubscriptionSuspended", occurred_at=NOW - timedelta(days=1, hours=6),
-        previous_amount="149.00", new_amount="0", from_plan="Standard", to_plan="Basis",
+        conn,
+        skovly,
+        "SubscriptionSuspended",
+        occurred_at=NOW - timedelta(days=1, hours=6),
+        previous_amount="149.00",
+        new_amount="0",
+        from_plan="Standard",
+        to_plan="Basis",
     )
     f.billing_event(
-        conn, klint, "SubscriptionCreated", occurred_at=NOW - timedelta(days=149), previous_amount="0",
-        new_amount="149.00", to_plan="Standard",
+        conn,
+        klint,
+        "SubscriptionCreated",
+        occurred_at=NOW - timedelta(days=149),
+        previous_amount="0",
+        new_amount="149.00",
+        to_plan="Standard",
     )
     f.billing_event(
-        conn, klint, "SubscriptionImmediatelyCancelled", occurred_at=NOW - timedelta(days=60),
-        previous_amount="149.00", new_amount="0", from_plan="Standard", to_plan="Basis",
+        conn,
+        klint,
+        "SubscriptionImmediatelyCancelled",
+        occurred_at=NOW - timedelta(days=60),
+        previous_amount="149.00",
+        new_amount="0",
+        from_plan="Standard",
+        to_plan="Basis",
     )
 
     astrid = f.user(
-        conn, nordlys.id, email="astrid@holm.example", role="Owner", first_name="Astrid", last_name="Holm",
-        title="CEO", created_at=NOW - timedelta(days=199), last_seen_at=NOW - timedelta(hours=2, minutes=10),
+        conn,
+        nordlys.id,
+        email="astrid@holm.example",
+        role="Owner",
+        first_name="Astrid",
+        last_name="Holm",
+        title="CEO",
+        created_at=NOW - timedelta(days=199),
+        last_seen_at=NOW - timedelta(hours=2, minutes=10),
     )
     astrid_in_skovly = f.user(
-        conn, skovly.id, email="astrid@holm.example", role="Member", first_name="Astrid", last_name="Holm",
-        created_at=NOW - timedelta(days=60), last_seen_at=NOW - timedelta(days=9),
+        conn,
+        skovly.id,
+        email="astrid@holm.example",
+        role="Member",
+        first_name="Astrid",
+        last_name="Holm",
+        created_at=NOW - timedelta(days=60),
+        last_seen_at=NOW - timedelta(days=9),
     )
     people = (
         (nordlys, "bo@nordlys.example", "Admin", "Bo", "Krag", 1, True),
@@ -208,8 +276,14 @@ def seed_platform(conn: Connection) -> Platform:
     )
     for index, (tenant, email, role, first, last, seen, confirmed) in enumerate(people):
         f.user(
-            conn, tenant.id, email=email, role=role, first_name=first, last_name=last,
-            created_at=NOW - timedelta(days=100 - index), email_confirmed=confirmed,
+            conn,
+            tenant.id,
+            email=email,
+            role=role,
+            first_name=first,
+            last_name=last,
+            created_at=NOW - timedelta(days=100 - index),
+            email_confirmed=confirmed,
             last_seen_at=NOW - timedelta(days=seen, hours=index) if seen is not None else None,
         )
 
@@ -221,9 +295,14 @@ def seed_platform(conn: Connection) -> Platform:
     f.external_login(conn, "astrid@holm.example", created_at=NOW - timedelta(days=5), result="IdentityProviderError")
     f.external_login(conn, "astrid@holm.example", created_at=NOW - timedelta(days=9))
     f.session(
-        conn, skovly.id, astrid_in_skovly, created_at=NOW - timedelta(days=9, minutes=-1), login_method="Google",
+        conn,
+        skovly.id,
+        astrid_in_skovly,
+        created_at=NOW - timedelta(days=9, minutes=-1),
+        login_method="Google",
         user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36",
-        ip_address="198.51.100.7", revoked_at=NOW - timedelta(days=7),
+        ip_address="198.51.100.7",
+        revoked_at=NOW - timedelta(days=7),
     )
     f.email_login(conn, "bo@nordlys.example", created_at=NOW - timedelta(days=1, hours=1))
     return Platform(nordlys, fjordhus, birk, solstrand, skovly, havblik, klint, astrid, astrid_in_skovly)

@@ -29,8 +29,8 @@ from tests.console.lists_fixtures import (  # noqa: F401
     settled,
 )
 
-
 # -- snapshots -------------------------------------------------------------------
+
 
 def _open_account(platform_: Platform, tab: str, locale: str = "en-US") -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
@@ -51,7 +51,9 @@ def test_snapshot_account_detail_tabs(
 def test_snapshot_account_detail_overview_da_dk(
     snap_compare: Any, make_lists_app: Callable[..., BackofficeApp], platform: Platform
 ) -> None:
-    assert snap_compare(make_lists_app(locale="da-DK"), terminal_size=WIDE, run_before=_open_account(platform, "overview"))
+    assert snap_compare(
+        make_lists_app(locale="da-DK"), terminal_size=WIDE, run_before=_open_account(platform, "overview")
+    )
 
 
 def test_snapshot_account_with_drift_at_80x24(
@@ -90,7 +92,10 @@ async def test_detail_tiles_and_every_tab(make_lists_app: Callable[..., Backoffi
         users = screen.query_one("#account-users", PagedList)
         assert screen.query_one(TabbedContent).active == "users"
         assert [user.display_name for user in users.result.items] == [
-            "Astrid Holm", "Bo Krag", "Carla Nyhavn", "invited@nordlys.example",
+            "Astrid Holm",
+            "Bo Krag",
+            "Carla Nyhavn",
+            "invited@nordlys.example",
         ]
         await pilot.press("3")
         await settled(pilot)
@@ -101,14 +106,18 @@ async def test_detail_tiles_and_every_tab(make_lists_app: Callable[..., Backoffi
         assert "Credit note" in payments.table.get_cell(newest, "status").plain
         assert total.plain == "DKK 373.75" and "strike" in str(total.style)
         # The documents column is the first a narrow table drops; its text:
-        assert "Credit note: https://pay.stripe.test/credit_note/cn_1/pdf" in str(payments.cells(payments.result.items[0])[6])
+        assert "Credit note: https://pay.stripe.test/credit_note/cn_1/pdf" in str(
+            payments.cells(payments.result.items[0])[6]
+        )
         refunded = payments.result.items[1].id
         assert "Refunded" in payments.table.get_cell(refunded, "status").plain
         await pilot.press("4")
         await settled(pilot)
         events = screen.query_one("#account-events", PagedList)
         assert [row.event_type.value for row in events.result.items] == [
-            "PaymentRefunded", "SubscriptionRenewed", "SubscriptionCreated",
+            "PaymentRefunded",
+            "SubscriptionRenewed",
+            "SubscriptionCreated",
         ]
         await pilot.press("2")
         await settled(pilot)

@@ -39,7 +39,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
 from tests.factories import NOW
 
 
-
 def names(app: BackofficeApp) -> list[str]:
     """The accounts list's rows, also while a dialog covers it."""
     screen = next(screen for screen in reversed(app.screen_stack) if isinstance(screen, AccountsScreen))
@@ -83,7 +82,6 @@ def test_snapshot_accounts_list_at_80x24(snap_compare: Any, make_lists_app: Call
     assert snap_compare(make_lists_app(), terminal_size=NARROW, run_before=open_accounts)
 
 
-
 # -- the list ----------------------------------------------------------------------
 
 
@@ -92,13 +90,21 @@ async def test_list_sorted_by_name_with_status_and_struck_mrr(make_lists_app: Ca
     async with app.run_test(size=WIDE) as pilot:
         await open_accounts(pilot)
         assert names(app) == [
-            "Birk & Co", "Fjordhus A/S", "Havblik Studio", "Klint Lab", "Nordlys ApS", "Skovly IVS", "Solstrand",
+            "Birk & Co",
+            "Fjordhus A/S",
+            "Havblik Studio",
+            "Klint Lab",
+            "Nordlys ApS",
+            "Skovly IVS",
+            "Solstrand",
         ]
         table = app.screen.query_one(PageTable)
         assert app.focused is table
         mrr = {row.key.value: table.get_cell(row.key, "mrr") for row in table.ordered_rows}
         statuses = {row.name: row.status for row in app.screen.paged_list.result.items}
-        assert statuses["Fjordhus A/S"] is AccountStatus.Downgrading and statuses["Birk & Co"] is AccountStatus.Canceling
+        assert (
+            statuses["Fjordhus A/S"] is AccountStatus.Downgrading and statuses["Birk & Co"] is AccountStatus.Canceling
+        )
         rows = {row.name: row.id for row in app.screen.paged_list.result.items}
         downgrading = mrr[rows["Fjordhus A/S"]]
         assert isinstance(downgrading, Text) and downgrading.plain == "DKK 299.00 → DKK 149.00"
@@ -183,7 +189,10 @@ async def test_sort_cycles_flips_and_follows_header_clicks(make_lists_app: Calla
         await pilot.press("greater_than_sign")  # MRR, descending
         await settled(pilot)
         assert screen.sort == AccountSort.mrr
-        assert names(app)[-2:] == ["Havblik Studio", "Klint Lab"] or set(names(app)[-2:]) == {"Havblik Studio", "Klint Lab"}
+        assert names(app)[-2:] == ["Havblik Studio", "Klint Lab"] or set(names(app)[-2:]) == {
+            "Havblik Studio",
+            "Klint Lab",
+        }
         await pilot.press("I")  # flip: ascending
         await settled(pilot)
         assert not screen.descending
@@ -263,11 +272,25 @@ async def test_narrow_terminal_shows_the_pane_on_demand(make_lists_app: Callable
 
 def _row(index: int) -> AccountRow:
     return AccountRow(
-        id=str(index), name=f"Account {index:06d}", logo_url=None, plan=SubscriptionPlan.Standard, state="Active",
-        status=AccountStatus.Active, monthly_recurring_revenue=Decimal("149.00"),
-        forward_monthly_recurring_revenue=Decimal("149.00"), mrr_changes_at_renewal=False,
-        scheduled_price_amount=None, currency="DKK", renewal_date=NOW + timedelta(days=20), planned_change=None,
-        subscribed_since=NOW, has_ever_subscribed=True, country="DK", created_at=NOW, modified_at=None, owner=None,
+        id=str(index),
+        name=f"Account {index:06d}",
+        logo_url=None,
+        plan=SubscriptionPlan.Standard,
+        state="Active",
+        status=AccountStatus.Active,
+        monthly_recurring_revenue=Decimal("149.00"),
+        forward_monthly_recurring_revenue=Decimal("149.00"),
+        mrr_changes_at_renewal=False,
+        scheduled_price_amount=None,
+        currency="DKK",
+        renewal_date=NOW + timedelta(days=20),
+        planned_change=None,
+        subscribed_since=NOW,
+        has_ever_subscribed=True,
+        country="DK",
+        created_at=NOW,
+        modified_at=None,
+        owner=None,
     )
 
 
@@ -280,10 +303,14 @@ async def test_moving_through_100k_accounts_fetches_only_the_visible_page(
     def list_accounts(conn: object, *, page: PageRequest, **filters: object) -> Page[AccountRow]:
         requests.append(page)
         first = page.offset
-        return Page([_row(i) for i in range(first, min(first + page.page_size, total))], total, page.page, page.page_size)
+        return Page(
+            [_row(i) for i in range(first, min(first + page.page_size, total))], total, page.page, page.page_size
+        )
 
     monkeypatch.setattr(accounts_screen, "list_accounts", list_accounts)
-    monkeypatch.setattr("console.widgets.account_pane.account_summary", lambda *a, **k: (_ for _ in ()).throw(LookupError("n/a")))
+    monkeypatch.setattr(
+        "console.widgets.account_pane.account_summary", lambda *a, **k: (_ for _ in ()).throw(LookupError("n/a"))
+    )
     app = make_lists_app()
     async with app.run_test(size=NARROW) as pilot:
         await open_accounts(pilot)
@@ -305,19 +332,33 @@ async def test_moving_through_100k_accounts_fetches_only_the_visible_page(
         await settled(pilot)
         assert [request.page for request in requests[fetched_before:]] == [2, 3, 4, 5, 4]
         assert all(request.page_size == visible for request in requests)
-        assert plain(app.screen.query_one(".list-status", Static)) == f"Page 4 of {-(-total // visible):,} · 100,000 accounts · Sorted by Name ↑"
+        assert (
+            plain(app.screen.query_one(".list-status", Static))
+            == f"Page 4 of {-(-total // visible):,} · 100,000 accounts · Sorted by Name ↑"
+        )
         assert isinstance(app.screen.query_one(AccountsList), AccountsList)
 
 
 # -- translations ------------------------------------------------------------------
 
 MODULES = (
-    "console/screens/accounts.py", "console/screens/account.py", "console/screens/account_tabs.py",
-    "console/screens/account_actions.py", "console/screens/detail_screen.py",
-    "console/screens/users.py", "console/screens/user.py", "console/screens/billing_events.py",
-    "console/screens/invoices.py", "console/screens/list_screen.py", "console/widgets/account_pane.py",
-    "console/widgets/badges.py", "console/widgets/dialogs.py", "console/widgets/filter_dialog.py",
-    "console/widgets/paged_list.py", "console/widgets/tiles.py", "console/widgets/view_pills.py",
+    "console/screens/accounts.py",
+    "console/screens/account.py",
+    "console/screens/account_tabs.py",
+    "console/screens/account_actions.py",
+    "console/screens/detail_screen.py",
+    "console/screens/users.py",
+    "console/screens/user.py",
+    "console/screens/billing_events.py",
+    "console/screens/invoices.py",
+    "console/screens/list_screen.py",
+    "console/widgets/account_pane.py",
+    "console/widgets/badges.py",
+    "console/widgets/dialogs.py",
+    "console/widgets/filter_dialog.py",
+    "console/widgets/paged_list.py",
+    "console/widgets/tiles.py",
+    "console/widgets/view_pills.py",
 )
 CATALOGS = ("lists", "accounts", "users", "billing", "admin")
 
@@ -336,10 +377,7 @@ def test_every_label_is_in_both_catalogs() -> None:
         r'(?:NOUN|SEARCH_PLACEHOLDER) = "([^"]+)"',
     )
     used = {
-        key
-        for module in MODULES
-        for pattern in patterns
-        for key in re.findall(pattern, (root / module).read_text())
+        key for module in MODULES for pattern in patterns for key in re.findall(pattern, (root / module).read_text())
     }
     assert len(used) > 200
     for locale in ("en-US", "da-DK"):

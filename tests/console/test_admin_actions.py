@@ -122,14 +122,14 @@ def test_snapshot_sync_result_drift(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine, _, kunde = admin_platform
-    use_stripe(monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,)))
+    use_stripe(
+        monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,))
+    )
     app = app_factory(engine)(stripe_api_key="sk_test_console")
     assert snap_compare(app, terminal_size=WIDE, run_before=_sync_and_show(kunde))
 
 
-def test_snapshot_non_admin_account_detail(
-    snap_compare: Any, reader_engine: Engine, platform: Platform
-) -> None:
+def test_snapshot_non_admin_account_detail(snap_compare: Any, reader_engine: Engine, platform: Platform) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_account(pilot, platform.solstrand)
         await pilot.press("s", "m")  # nothing happens
@@ -165,7 +165,9 @@ async def test_sync_shows_progress_then_the_clean_result(
         await pilot.pause(0.2)
         assert isinstance(app.screen, ProgressDialog)
         assert "Syncing Kunde ApS with Stripe" in dialog_text(app)
-        assert plain(app.screen.query_one("#progress-step", Static)) == "Reading the customer and subscription from Stripe"
+        assert (
+            plain(app.screen.query_one("#progress-step", Static)) == "Reading the customer and subscription from Stripe"
+        )
         await pilot.press("escape")  # the running sync cannot be dismissed
         assert isinstance(app.screen, ProgressDialog)
         release.set()
@@ -188,7 +190,9 @@ async def test_sync_in_danish_shows_danish_steps_and_changes(
     admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, _, kunde = admin_platform
-    use_stripe(monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,)))
+    use_stripe(
+        monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,))
+    )
     release = threading.Event()
     real_sync = account_actions.sync_tenant
 
@@ -205,7 +209,10 @@ async def test_sync_in_danish_shows_danish_steps_and_changes(
         await settled(pilot)
         await pilot.click("#confirm")
         await pilot.pause(0.2)
-        assert plain(app.screen.query_one("#progress-step", Static)) == "Genafspiller hændelser i faktureringshændelsesloggen"
+        assert (
+            plain(app.screen.query_one("#progress-step", Static))
+            == "Genafspiller hændelser i faktureringshændelsesloggen"
+        )
         release.set()
         await settled(pilot, 0.2)
         assert isinstance(app.screen, ResultDialog) and app.screen.dialog_id == "sync-result"
@@ -243,7 +250,9 @@ async def test_sync_with_drift_warns_with_the_count(
     admin_platform: tuple[Engine, Platform, factories.TenantRef], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, _, kunde = admin_platform
-    use_stripe(monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,)))
+    use_stripe(
+        monkeypatch, FakeStripe(scheduled_plan=SubscriptionPlan.Premium, catalog_plans=(SubscriptionPlan.Standard,))
+    )
     app = app_factory(engine)(stripe_api_key="sk_test_console")
     async with app.run_test(size=WIDE) as pilot:
         await open_account(pilot, kunde)
@@ -351,7 +360,9 @@ async def test_acknowledge_drift_asks_first_then_clears_the_flag(
         await settled(pilot, DEBOUNCE)
         assert app.screen is screen
         assert not screen.query_one("#account-drift").display
-        assert any("Drift of Solstrand acknowledged; 2 findings kept for audit." in n.message for n in app._notifications)
+        assert any(
+            "Drift of Solstrand acknowledged; 2 findings kept for audit." in n.message for n in app._notifications
+        )
     with engine.connect() as conn:
         flag, findings = conn.execute(
             select(Subscription.has_drift_detected, Subscription.drift_discrepancies).where(
@@ -371,7 +382,9 @@ async def test_acknowledging_without_drift_says_so_without_asking(
         await pilot.press("A")
         await settled(pilot)
         assert app.screen is screen
-        assert "Nordlys ApS has no billing drift: there is nothing to acknowledge." in [n.message for n in app._notifications]
+        assert "Nordlys ApS has no billing drift: there is nothing to acknowledge." in [
+            n.message for n in app._notifications
+        ]
         assert "A" not in [key.key for key in screen.query("FooterKey")]  # not offered where there is no drift
         await pilot.press("m")  # nor is anything else, without Stripe
         await settled(pilot)
@@ -390,7 +403,9 @@ async def test_acknowledging_without_drift_says_so_without_asking(
         await pilot.press("A")
         await settled(pilot)
         assert isinstance(app.screen, AccountsScreen)
-        assert "Klint Lab has no billing drift: there is nothing to acknowledge." in [n.message for n in app._notifications]
+        assert "Klint Lab has no billing drift: there is nothing to acknowledge." in [
+            n.message for n in app._notifications
+        ]
 
 
 async def test_actions_menu_and_replay_confirmation(
@@ -437,7 +452,9 @@ async def test_actions_menu_and_replay_confirmation(
 
 def _admin_bindings(app: BackofficeApp) -> set[str]:
     return {
-        binding.action for _, binding, enabled, _ in app.active_bindings.values() if enabled and keys.is_admin_action(binding.action)
+        binding.action
+        for _, binding, enabled, _ in app.active_bindings.values()
+        if enabled and keys.is_admin_action(binding.action)
     }
 
 

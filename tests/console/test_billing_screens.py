@@ -30,7 +30,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
 )
 
 
-
 def events(app: BackofficeApp) -> list[tuple[str, str]]:
     screen = app.screen
     assert isinstance(screen, BillingEventsScreen)
@@ -165,7 +164,11 @@ async def test_invoices_views_statuses_and_open(make_lists_app: Callable[..., Ba
         screen = app.screen
         assert isinstance(screen, InvoicesScreen)
         assert screen.paged_list.result.total == 21
-        assert invoice_rows(app)[:3] == [("Nordlys ApS", "CreditNote"), ("Fjordhus A/S", "Invoice"), ("Nordlys ApS", "Invoice")]
+        assert invoice_rows(app)[:3] == [
+            ("Nordlys ApS", "CreditNote"),
+            ("Fjordhus A/S", "Invoice"),
+            ("Nordlys ApS", "Invoice"),
+        ]
         credit_note = screen.paged_list.result.items[0]
         total = screen.paged_list.table.get_cell(f"{credit_note.id}:CreditNote", "total")
         # Money going back: negative, not only struck through.

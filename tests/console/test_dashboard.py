@@ -100,9 +100,7 @@ async def test_selecting_a_tile_opens_its_screen(make_seeded_app: Callable[..., 
             assert isinstance(app.screen, DashboardScreen)
 
 
-async def test_clicking_a_tile_navigates_and_plain_tiles_do_not(
-    make_seeded_app: Callable[..., BackofficeApp]
-) -> None:
+async def test_clicking_a_tile_navigates_and_plain_tiles_do_not(make_seeded_app: Callable[..., BackofficeApp]) -> None:
     app = make_seeded_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -164,9 +162,7 @@ async def test_empty_database_shows_empty_states(make_app: Callable[..., Backoff
         assert "No recent signups" in str(app.screen.query_one("#recent-signups #empty").render())
 
 
-async def test_refresh_round_is_rearmed_after_it_finishes(
-    make_seeded_app: Callable[..., BackofficeApp]
-) -> None:
+async def test_refresh_round_is_rearmed_after_it_finishes(make_seeded_app: Callable[..., BackofficeApp]) -> None:
     app = make_seeded_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

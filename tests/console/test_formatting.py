@@ -74,7 +74,10 @@ def test_dates(locale: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     ("locale", "expected"),
     [
-        ("en-US", ["Just now", "5 minutes ago", "50 minutes ago", "23 hours ago", "Yesterday", "4 days ago", "Apr 28, 2026"]),
+        (
+            "en-US",
+            ["Just now", "5 minutes ago", "50 minutes ago", "23 hours ago", "Yesterday", "4 days ago", "Apr 28, 2026"],
+        ),
         (
             "da-DK",
             [

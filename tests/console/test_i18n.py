@@ -37,7 +37,9 @@ def test_every_key_is_translated_with_the_same_placeholders() -> None:
 def test_each_area_has_a_file_in_both_locales() -> None:
     names = {locale: sorted(p.name for p in (i18n.TRANSLATIONS_DIR / locale).glob("*.json")) for locale in LOCALES}
     assert names["en-US"] == names["da-DK"]
-    assert {"shell.json", "dashboard.json", "banners.json", "keys.json", "enums.json", "format.json"} <= set(names["en-US"])
+    assert {"shell.json", "dashboard.json", "banners.json", "keys.json", "enums.json", "format.json"} <= set(
+        names["en-US"]
+    )
 
 
 def test_a_key_defined_in_two_files_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,7 +37,10 @@ def test_the_contract_keys_are_declared() -> None:
 
 def test_j_and_k_only_move() -> None:
     """Vim users press j and k in lists: they move, and toggle nothing."""
-    assert {entry.key: entry.action for entry in keys.KEYS if entry.key in {"j", "k"}} == {"j": "line(1)", "k": "line(-1)"}
+    assert {entry.key: entry.action for entry in keys.KEYS if entry.key in {"j", "k"}} == {
+        "j": "line(1)",
+        "k": "line(-1)",
+    }
 
 
 def test_no_key_is_bound_twice_in_a_scope() -> None:

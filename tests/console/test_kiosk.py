@@ -295,10 +295,14 @@ def reader_only_engine(pg_server_url: str, seeded_engine: Engine) -> Iterator[En
 
 async def test_the_kiosk_runs_as_a_role_that_can_only_read(reader_only_engine: Engine) -> None:
     with reader_only_engine.connect() as conn:
-        memberships = conn.exec_driver_sql(
-            "SELECT b.rolname FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid"
-            " JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = current_user"
-        ).scalars().all()
+        memberships = (
+            conn.exec_driver_sql(
+                "SELECT b.rolname FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid"
+                " JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = current_user"
+            )
+            .scalars()
+            .all()
+        )
         assert memberships == ["backoffice_reader"]
         assert conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar() is False
     app = kiosk_app(reader_only_engine)

@@ -76,7 +76,9 @@ def outage(pg_server_url: str, lists_database: tuple[str, lists_data.Platform]) 
     yield switch
     switch.up()
     engine.dispose()
-    switch._admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'", f"DROP ROLE {ROLE}")
+    switch._admin(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'", f"DROP ROLE {ROLE}"
+    )
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
 )
 
 
-
 async def test_previews_fit_their_cells_after_a_resize(
     make_lists_app: Callable[..., BackofficeApp], platform: Platform
 ) -> None:

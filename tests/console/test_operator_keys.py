@@ -161,7 +161,13 @@ async def test_help_lists_the_new_keys_and_no_kiosk_key(make_lists_app: Callable
         await go(pilot, "question_mark")
         text = plain(app.screen.query_one("#help-keys", Static))
         words = " ".join(text.split())
-        for line in ("j Down a row", "G Last row of the page", "ctrl+d Half a page down", "y Copy the row's id", "> Sort by the next column"):
+        for line in (
+            "j Down a row",
+            "G Last row of the page",
+            "ctrl+d Half a page down",
+            "y Copy the row's id",
+            "> Sort by the next column",
+        ):
             assert line in words, line
         lines = [" ".join(line.split()) for line in text.splitlines()]
         assert not any(line.startswith("k ") and "iosk" in line for line in lines)
@@ -274,10 +280,14 @@ async def test_lists_that_cannot_sort_say_their_order_and_offer_no_sort_keys(
         assert status_line(app).endswith(f"· {order}")
         actions = {binding.action for _, binding, _, _ in app.screen.active_bindings.values()}
         assert not actions & {"next_sort", "previous_sort", "invert_sort"}
-        before = [app.screen.query_one(PagedList).row_key(item) for item in app.screen.query_one(PagedList).result.items]
+        before = [
+            app.screen.query_one(PagedList).row_key(item) for item in app.screen.query_one(PagedList).result.items
+        ]
         await pilot.press("greater_than_sign", "I")
         await settled(pilot)
-        assert [app.screen.query_one(PagedList).row_key(i) for i in app.screen.query_one(PagedList).result.items] == before
+        assert [
+            app.screen.query_one(PagedList).row_key(i) for i in app.screen.query_one(PagedList).result.items
+        ] == before
 
 
 # -- 3. the footer keeps esc, ? and q -------------------------------------------------

@@ -29,8 +29,8 @@ from console.widgets.cards import DataCard
 from console.widgets.charts import Chart, axis_ticks
 from console.widgets.side_menu import SideMenu
 from core.errors import NotFound, StripeNotConfigured
-from stripe_sync.drift import StateSnapshot, detect
 from db.enums import SubscriptionPlan
+from stripe_sync.drift import StateSnapshot, detect
 from tests import factories as f
 from tests.console.conftest import settle
 from tests.console.lists_fixtures import plain
@@ -87,7 +87,9 @@ async def test_a_canceled_account_shows_its_value_in_its_currency_and_an_expired
         status = users.table.get_cell(users.result.items[0].id, "status")
         # Confirmed e-mail, not "Active": the tile's active means seen in 30 days.
         assert status.plain == "✓ Confirmed"
-        assert "0 / 1" in text_of(screen.query_one("#tile-users")) and "1 inactive" in text_of(screen.query_one("#tile-users"))
+        assert "0 / 1" in text_of(screen.query_one("#tile-users")) and "1 inactive" in text_of(
+            screen.query_one("#tile-users")
+        )
 
 
 async def test_drift_findings_read_in_words_with_both_values(
@@ -102,7 +104,11 @@ async def test_drift_findings_read_in_words_with_both_values(
     with console_engine.begin() as conn:
         drifting = f.tenant(conn, name="Drifty", plan="Premium")
         f.update_subscription(
-            conn, drifting.id, has_drift_detected=True, drift_checked_at=NOW, drift_discrepancies=[d.to_json() for d in found]
+            conn,
+            drifting.id,
+            has_drift_detected=True,
+            drift_checked_at=NOW,
+            drift_discrepancies=[d.to_json() for d in found],
         )
     for locale, words in (
         ("en-US", "Price differs: here DKK 299.00, in Stripe DKK 349.00 (critical)"),
@@ -120,11 +126,18 @@ async def test_an_invoice_opens_as_an_invoice_with_credit_applied_and_its_refund
     make_app: Callable[..., BackofficeApp], console_engine: Engine
 ) -> None:
     paid_partly = f.payment_transaction(
-        amount_excluding_tax="149.00", tax="37.25", date=NOW - timedelta(days=3),
-        Amount=161.25, AmountFromCredit=25.0, InvoiceUrl="https://pay.stripe.test/invoice/in_1/pdf",
+        amount_excluding_tax="149.00",
+        tax="37.25",
+        date=NOW - timedelta(days=3),
+        Amount=161.25,
+        AmountFromCredit=25.0,
+        InvoiceUrl="https://pay.stripe.test/invoice/in_1/pdf",
     )
     refunded = f.payment_transaction(
-        amount_excluding_tax="149.00", tax="37.25", date=NOW - timedelta(days=33), status="Refunded",
+        amount_excluding_tax="149.00",
+        tax="37.25",
+        date=NOW - timedelta(days=33),
+        status="Refunded",
         RefundedAt=(NOW - timedelta(days=30)).isoformat(),
     )
     with console_engine.begin() as conn:
@@ -152,7 +165,9 @@ async def test_an_invoice_opens_as_an_invoice_with_credit_applied_and_its_refund
 # -- lists and times -------------------------------------------------------------
 
 
-async def test_the_billing_events_list_shows_date_and_time_in_utc(make_seeded_app: Callable[..., BackofficeApp]) -> None:
+async def test_the_billing_events_list_shows_date_and_time_in_utc(
+    make_seeded_app: Callable[..., BackofficeApp],
+) -> None:
     app = make_seeded_app()
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
@@ -184,10 +199,16 @@ def test_counts_use_plural_forms_in_both_locales() -> None:
         catalog = i18n.load_catalog(locale)
         # "{count} accounts" would be wrong for one; "Page 1 of 1 · {count}" takes a counted noun.
         singles = [
-            key for key, value in catalog.items() if isinstance(value, str) and re.search(r"\{count\}\s+[^\W\d_]", value)
+            key
+            for key, value in catalog.items()
+            if isinstance(value, str) and re.search(r"\{count\}\s+[^\W\d_]", value)
         ]
         assert not [key for key in singles if not key.startswith("activity.")], (locale, singles)
-        assert not [key for key, value in catalog.items() if re.search(r"[a-z]\(s\)", str(value)) and not key.startswith("activity.")]
+        assert not [
+            key
+            for key, value in catalog.items()
+            if re.search(r"[a-z]\(s\)", str(value)) and not key.startswith("activity.")
+        ]
     i18n.set_locale("da-DK")
     assert i18n.t("account.users_inactive", count=1) == "1 inaktiv"
     assert i18n.t("dashboard.kpi.new_count", count=1) == "+1 ny"
@@ -200,7 +221,9 @@ def test_counts_use_plural_forms_in_both_locales() -> None:
 # -- 80 x 24 ---------------------------------------------------------------------
 
 
-async def test_at_80_columns_the_menu_is_a_rail_and_ctrl_b_unfolds_it(make_seeded_app: Callable[..., BackofficeApp]) -> None:
+async def test_at_80_columns_the_menu_is_a_rail_and_ctrl_b_unfolds_it(
+    make_seeded_app: Callable[..., BackofficeApp],
+) -> None:
     app = make_seeded_app()
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
@@ -285,7 +308,10 @@ async def test_charts_tell_their_series_apart_without_colour(make_seeded_app: Ca
     app = make_seeded_app()
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
-        legend = {card: text_of(app.screen.query_one(f"#{card} .chart-legend")) for card in ("account-growth", "user-logins", "mrr-trend")}
+        legend = {
+            card: text_of(app.screen.query_one(f"#{card} .chart-legend"))
+            for card in ("account-growth", "user-logins", "mrr-trend")
+        }
         assert legend["account-growth"].startswith("█ Current period") and "░ Prior period" in legend["account-growth"]
         assert "⠤⠤ Successful" in legend["user-logins"] and "xx Failed" in legend["user-logins"]
         assert "•• Prior period" in legend["mrr-trend"]

@@ -18,9 +18,9 @@ from console.screens.billing_events import BillingEventsScreen
 from console.screens.coming_soon import WaitListScreen
 from console.screens.dashboard import DashboardScreen
 from console.screens.help import HelpScreen
+from console.screens.invoices import InvoicesScreen
 from console.screens.kiosk import KioskScreen, LeaveKioskDialog
 from console.screens.operator_menu import OperatorMenu
-from console.screens.invoices import InvoicesScreen
 from console.screens.users import UsersScreen
 from console.widgets.banners import Banner
 from console.widgets.charts import Chart
@@ -36,7 +36,12 @@ async def test_navigation_keys_and_back(make_seeded_app: Callable[..., Backoffic
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
-        for key, screen in (("a", AccountsScreen), ("u", UsersScreen), ("b", BillingEventsScreen), ("i", InvoicesScreen)):
+        for key, screen in (
+            ("a", AccountsScreen),
+            ("u", UsersScreen),
+            ("b", BillingEventsScreen),
+            ("i", InvoicesScreen),
+        ):
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, screen), key
@@ -47,7 +52,14 @@ async def test_navigation_keys_and_back(make_seeded_app: Callable[..., Backoffic
         assert app.screen.query_one(SideMenu).highlighted_option.id == "accounts"
 
         # escape: close the detail, then walk back through the sections visited
-        for screen in (InvoicesScreen, BillingEventsScreen, UsersScreen, AccountsScreen, DashboardScreen, DashboardScreen):
+        for screen in (
+            InvoicesScreen,
+            BillingEventsScreen,
+            UsersScreen,
+            AccountsScreen,
+            DashboardScreen,
+            DashboardScreen,
+        ):
             await pilot.press("escape")
             await settle(pilot)
             assert isinstance(app.screen, screen)
@@ -149,7 +161,9 @@ async def test_kiosk_from_the_operator_menu_persists_and_is_left_only_deliberate
         assert not reopened.is_running
 
 
-async def test_kiosk_flag_forces_kiosk_for_the_run(make_seeded_app: Callable[..., BackofficeApp], config_dir: Path) -> None:
+async def test_kiosk_flag_forces_kiosk_for_the_run(
+    make_seeded_app: Callable[..., BackofficeApp], config_dir: Path
+) -> None:
     app = make_seeded_app(kiosk=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -190,7 +204,12 @@ async def test_banners_appear_navigate_and_disappear(
         # ... that unfolds when it has the focus.
         app.screen.query_one("#banner-summary").focus()
         await settle(pilot)
-        assert _banners(app) == {**NO_BANNERS, "banner-unsynced": True, "banner-mrr-mismatch": True, "banner-drift": True}
+        assert _banners(app) == {
+            **NO_BANNERS,
+            "banner-unsynced": True,
+            "banner-mrr-mismatch": True,
+            "banner-drift": True,
+        }
         assert "1 account has billing drift detected." in str(
             app.screen.query_one("#banner-drift .banner-text").render()
         )
@@ -232,7 +251,9 @@ async def test_operator_menu_turns_kiosk_on(make_seeded_app: Callable[..., Backo
         assert app.kiosk and isinstance(app.screen, KioskScreen)
 
 
-async def test_no_color_is_honoured(make_seeded_app: Callable[..., BackofficeApp], monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_color_is_honoured(
+    make_seeded_app: Callable[..., BackofficeApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_seeded_app()
     async with app.run_test(size=SIZE) as pilot:

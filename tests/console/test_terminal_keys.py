@@ -31,7 +31,9 @@ FOOTER = ("esc Back", "? Help", "q Quit")
 
 
 @contextmanager
-def backoffice(engine: Engine, tmp_path: Path, *args: str, stripe: bool = False) -> Iterator[tuple[pexpect.spawn, Terminal]]:
+def backoffice(
+    engine: Engine, tmp_path: Path, *args: str, stripe: bool = False
+) -> Iterator[tuple[pexpect.spawn, Terminal]]:
     """`backoffice --database-url URL ARGS` at 80x24; quits with q on leaving."""
     url = engine.url.render_as_string(hide_password=False)
     env = {**os.environ, "TERM": "xterm-256color", "BACKOFFICE_CONFIG_DIR": str(tmp_path), "BACKOFFICE_LOCALE": "en-US"}
@@ -39,7 +41,9 @@ def backoffice(engine: Engine, tmp_path: Path, *args: str, stripe: bool = False)
     env.pop("STRIPE_API_KEY", None)
     if stripe:
         env["STRIPE_API_KEY"] = "sk_test_never_called"  # every dialog here is cancelled: Stripe is never asked
-    child = pexpect.spawn(str(BACKOFFICE), ["--database-url", url, *args], env=env, dimensions=(24, 80), encoding="utf-8", timeout=30)
+    child = pexpect.spawn(
+        str(BACKOFFICE), ["--database-url", url, *args], env=env, dimensions=(24, 80), encoding="utf-8", timeout=30
+    )
     try:
         yield child, Terminal(child)
     finally:

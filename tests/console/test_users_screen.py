@@ -14,8 +14,8 @@ from console.app import BackofficeApp
 from console.screens.account import AccountScreen
 from console.screens.user import LoginsList, MembershipsList, SessionsList, UserScreen
 from console.screens.users import UsersScreen
-from core import users
 from console.widgets.paged_list import PagedList, PageTable
+from core import users
 from tests.console.lists_data import Platform
 from tests.console.lists_fixtures import (  # noqa: F401
     DEBOUNCE,
@@ -28,7 +28,6 @@ from tests.console.lists_fixtures import (  # noqa: F401
     quiet_dashboard,
     settled,
 )
-
 
 
 def user_names(app: BackofficeApp) -> list[str]:
@@ -72,7 +71,9 @@ async def test_most_recently_seen_first_and_search_from_two_characters(
         await open_users(pilot)
         assert user_names(app)[:3] == ["Astrid Holm", "Hanne Vang", "Bo Krag"]
         assert user_names(app)[-1] == "invited@nordlys.example"  # never seen: last
-        assert plain(app.screen.query_one(".list-status", Static)) == "Page 1 of 1 · 11 users · Most recently seen first"
+        assert (
+            plain(app.screen.query_one(".list-status", Static)) == "Page 1 of 1 · 11 users · Most recently seen first"
+        )
         await pilot.press("slash", "h")
         await settled(pilot, DEBOUNCE)
         assert len(user_names(app)) == 11  # one character: everyone
@@ -120,7 +121,9 @@ async def test_enter_opens_the_person_and_every_tab(make_lists_app: Callable[...
         assert screen.detail.email == "astrid@holm.example"
         header = plain(screen.query_one("#user-header", Static))
         assert "Astrid Holm" in header and "Email confirmed" in header
-        tiles = {name: plain(screen.query_one(f"#tile-{name}", Static)) for name in ("memberships", "sessions", "logins")}
+        tiles = {
+            name: plain(screen.query_one(f"#tile-{name}", Static)) for name in ("memberships", "sessions", "logins")
+        }
         assert "2 memberships" in tiles["memberships"]
         assert "\n1\n" in tiles["sessions"]  # the revoked one does not count
         assert "\n2\n" in tiles["logins"]  # two successful sign-ins in 30 days
@@ -131,7 +134,9 @@ async def test_enter_opens_the_person_and_every_tab(make_lists_app: Callable[...
         await settled(pilot)
         assert screen.query_one(TabbedContent).active == "logins"
         logins = screen.query_one("#user-logins", LoginsList)
-        outcomes = [plain_text.plain for plain_text in (logins.table.get_cell(row.id, "outcome") for row in logins.result.items)]
+        outcomes = [
+            plain_text.plain for plain_text in (logins.table.get_cell(row.id, "outcome") for row in logins.result.items)
+        ]
         assert outcomes == ["✓ Succeeded", "⚠ TooManyRetries", "Pending", "⚠ IdentityProviderError", "✓ Succeeded"]
         assert logins.result.items[0].ip_address == "192.0.2.10"
 

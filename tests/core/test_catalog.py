@@ -6,8 +6,21 @@ from db.enums import SubscriptionPlan
 from stripe_sync.catalog import PriceCatalog
 
 PRICES = [
-    {"id": "price_std", "lookup_key": "standard_monthly", "unit_amount": 14900, "currency": "dkk", "product": "prod_std", "recurring": {"interval": "month"}},
-    {"id": "price_prm", "lookup_key": "premium_monthly", "unit_amount": 29900, "currency": "dkk", "product": "prod_prm"},
+    {
+        "id": "price_std",
+        "lookup_key": "standard_monthly",
+        "unit_amount": 14900,
+        "currency": "dkk",
+        "product": "prod_std",
+        "recurring": {"interval": "month"},
+    },
+    {
+        "id": "price_prm",
+        "lookup_key": "premium_monthly",
+        "unit_amount": 29900,
+        "currency": "dkk",
+        "product": "prod_prm",
+    },
     {"id": "price_other", "lookup_key": "addon", "unit_amount": 100, "currency": "dkk"},
 ]
 
@@ -23,7 +36,9 @@ def test_catalog_maps_lookup_keys_to_plans_and_ignores_others() -> None:
 
 
 def test_legacy_plan_objects_map_by_id() -> None:
-    catalog = PriceCatalog.from_stripe([{"id": "standard_monthly", "object": "plan", "amount": 14900, "currency": "eur"}])
+    catalog = PriceCatalog.from_stripe(
+        [{"id": "standard_monthly", "object": "plan", "amount": 14900, "currency": "eur"}]
+    )
     assert catalog.plan_for_price("standard_monthly") is SubscriptionPlan.Standard
     assert catalog.currency == "EUR"
 

@@ -11,9 +11,9 @@ AT = datetime(2026, 5, 6, 10, 0, tzinfo=UTC)
 
 
 def test_billing_event_id_is_deterministic_base32hex_of_sha256() -> None:
-    expected_digest = hashlib.sha256(
-        b"sub_01|SubscriptionCreated|evt_123|2026-05-06T10:00:00.000000+00:00"
-    ).digest()[:16]
+    expected_digest = hashlib.sha256(b"sub_01|SubscriptionCreated|evt_123|2026-05-06T10:00:00.000000+00:00").digest()[
+        :16
+    ]
     expected = "bilev_" + base64.b32hexencode(expected_digest).decode().rstrip("=")
     value = ids.billing_event_id("sub_01", "SubscriptionCreated", "evt_123", AT)
     assert value == expected

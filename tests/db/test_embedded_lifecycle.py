@@ -133,7 +133,11 @@ def _stopped_by_watcher(pgdata: Path) -> bool:
 
 
 def _wait_until_stopped(
-    pgdata: Path, pid: int | None, deadline: float = STOP_DEADLINE_SECONDS, *, meanwhile: Callable[[], None] = lambda: None
+    pgdata: Path,
+    pid: int | None,
+    deadline: float = STOP_DEADLINE_SECONDS,
+    *,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> float:
     """Seconds until the postmaster `pid` is gone and postmaster.pid removed."""
     started = time.monotonic()

@@ -43,7 +43,11 @@ def test_migrations_apply_to_an_empty_database_and_reapply_as_a_no_op(pg_server_
 
     def schema_snapshot() -> list[tuple[str, str]]:
         with engine.connect() as conn:
-            return list(conn.execute(text("SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2")))
+            return list(
+                conn.execute(
+                    text("SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2")
+                )
+            )
 
     before = schema_snapshot()
     migrate.upgrade(engine)
@@ -159,7 +163,9 @@ def test_a_reader_role_cannot_write(database_url: str) -> None:
             assert conn.execute(text("SELECT count(*) FROM tenants")).scalar() == 0
             with pytest.raises(ProgrammingError, match="permission denied"):
                 conn.execute(
-                    text("INSERT INTO tenants (id, created_at, name, state, plan) VALUES (9, now(), 'x', 'Active', 'Basis')")
+                    text(
+                        "INSERT INTO tenants (id, created_at, name, state, plan) VALUES (9, now(), 'x', 'Active', 'Basis')"
+                    )
                 )
     finally:
         reader.dispose()

@@ -34,8 +34,7 @@ $$
 """
 
 TENANT_SQL = (
-    "INSERT INTO tenants (id, created_at, name, state, plan)"
-    " VALUES (990001, now(), 'Shadow ApS', 'Active', 'Standard')"
+    "INSERT INTO tenants (id, created_at, name, state, plan) VALUES (990001, now(), 'Shadow ApS', 'Active', 'Standard')"
 )
 TRANSACTION = (
     '[{"Id": "in_1", "Status": "Succeeded", "Date": "2026-01-01T00:00:00Z", "Amount": 186.25,'
@@ -120,9 +119,7 @@ def make_role(database_url: str) -> Iterator[Callable[[str], Role]]:
     yield make
     with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
         for name in created:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (name,)
-            )
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (name,))
             conn.execute(f"DROP OWNED BY {name}")
             conn.execute(f"DROP ROLE {name}")
 
@@ -236,9 +233,7 @@ def test_downgrade_restores_the_previous_definitions_and_upgrade_pins_them_again
         config.attributes["connection"] = conn
         command.downgrade(config, "0008")
     url = engine.url.render_as_string(hide_password=False)
-    assert {tuple(config or []) for _, config in _security_definer_functions(url)} == {
-        ('search_path="$user", public',)
-    }
+    assert {tuple(config or []) for _, config in _security_definer_functions(url)} == {('search_path="$user", public',)}
     migrate.upgrade(engine)
     assert {tuple(config or []) for _, config in _security_definer_functions(url)} == {(PINNED_SEARCH_PATH,)}
 

@@ -20,10 +20,31 @@ from db.enums import BillingEventType
 from tests.demo.conftest import NOW, TENANTS
 
 TRANSACTION_KEYS = {
-    "Id", "Amount", "AmountExcludingTax", "TaxAmount", "Currency", "Status", "Date", "FailureReason", "InvoiceUrl",
-    "CreditNoteUrl", "Plan", "RefundedAt", "InvoiceTotal", "AmountFromCredit", "CreditNotedAt",
+    "Id",
+    "Amount",
+    "AmountExcludingTax",
+    "TaxAmount",
+    "Currency",
+    "Status",
+    "Date",
+    "FailureReason",
+    "InvoiceUrl",
+    "CreditNoteUrl",
+    "Plan",
+    "RefundedAt",
+    "InvoiceTotal",
+    "AmountFromCredit",
+    "CreditNotedAt",
 }
-DISCREPANCY_KEYS = {"Kind", "Description", "Severity", "ExpectedEventType", "ExpectedValue", "ActualValue", "OccurredAt"}
+DISCREPANCY_KEYS = {
+    "Kind",
+    "Description",
+    "Severity",
+    "ExpectedEventType",
+    "ExpectedValue",
+    "ActualValue",
+    "OccurredAt",
+}
 
 
 def scalar(engine: Engine, sql: str, **params: object) -> object:
@@ -76,7 +97,9 @@ def test_the_cli_seeds_prints_counts_and_refuses_existing_data(database_url: str
     command = [str(backoffice), "--database-url", database_url, "demo", "seed", "--tenants", "20", "--seed", "3"]
     seeded = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
     assert seeded.returncode == 0, seeded.stderr
-    printed = {line.split(":")[0].strip(): line.split(":")[1].strip() for line in seeded.stdout.splitlines() if ":" in line}
+    printed = {
+        line.split(":")[0].strip(): line.split(":")[1].strip() for line in seeded.stdout.splitlines() if ":" in line
+    }
     assert printed["tenants"] == "20"
     assert int(printed["users"].replace(",", "")) >= 20
     assert int(printed["email_logins"].replace(",", "")) > 0
@@ -119,23 +142,42 @@ def test_every_plan_and_many_billing_event_types_appear(seeded: tuple[Engine, di
 
 def test_tenants_mirror_their_subscription(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, _ = seeded
-    assert scalar(engine, "SELECT count(*) FROM tenants t JOIN subscriptions s ON s.tenant_id = t.id WHERE t.plan <> s.plan") == 0
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM subscriptions WHERE plan = 'Basis' AND (current_price_amount IS NOT NULL"
-        " OR current_price_currency IS NOT NULL OR stripe_subscription_id IS NOT NULL OR scheduled_plan IS NOT NULL"
-        " OR cancel_at_period_end)",
-    ) == 0
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM subscriptions WHERE plan <> 'Basis' AND (current_price_amount IS NULL"
-        " OR current_price_currency <> 'DKK' OR stripe_subscription_id IS NULL OR current_period_end <= :now)",
-        now=NOW,
-    ) == 0
-    assert scalar(engine, "SELECT count(*) FROM tenants WHERE state = 'Suspended' AND (plan <> 'Basis' OR suspended_at IS NULL)") == 0
+    assert (
+        scalar(
+            engine, "SELECT count(*) FROM tenants t JOIN subscriptions s ON s.tenant_id = t.id WHERE t.plan <> s.plan"
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM subscriptions WHERE plan = 'Basis' AND (current_price_amount IS NOT NULL"
+            " OR current_price_currency IS NOT NULL OR stripe_subscription_id IS NOT NULL OR scheduled_plan IS NOT NULL"
+            " OR cancel_at_period_end)",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM subscriptions WHERE plan <> 'Basis' AND (current_price_amount IS NULL"
+            " OR current_price_currency <> 'DKK' OR stripe_subscription_id IS NULL OR current_period_end <= :now)",
+            now=NOW,
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM tenants WHERE state = 'Suspended' AND (plan <> 'Basis' OR suspended_at IS NULL)",
+        )
+        == 0
+    )
 
 
-def test_forward_mrr_agrees_with_the_billing_event_log_except_on_problem_tenants(seeded: tuple[Engine, dict[str, int]]) -> None:
+def test_forward_mrr_agrees_with_the_billing_event_log_except_on_problem_tenants(
+    seeded: tuple[Engine, dict[str, int]],
+) -> None:
     """The KPI (forward MRR over paid subscriptions) and the trend's latest
     point (each subscription's last MRR-moving new_amount) agree per
     subscription, unless the subscription is deliberately unsynced or drifted."""
@@ -147,11 +189,11 @@ def test_forward_mrr_agrees_with_the_billing_event_log_except_on_problem_tenants
             SELECT DISTINCT ON (subscription_id) subscription_id, new_amount
             FROM billing_events WHERE amount_delta IS NOT NULL
             ORDER BY subscription_id, occurred_at DESC, stripe_event_id COLLATE "C" DESC)
-        SELECT s.id, CASE WHEN s.plan <> 'Basis' THEN {forward_mrr_sql('s')} ELSE 0 END AS kpi, coalesce(l.new_amount, 0) AS trend
+        SELECT s.id, CASE WHEN s.plan <> 'Basis' THEN {forward_mrr_sql("s")} ELSE 0 END AS kpi, coalesce(l.new_amount, 0) AS trend
         FROM subscriptions s LEFT JOIN latest l ON l.subscription_id = s.id
         WHERE NOT s.has_drift_detected
           AND NOT (s.current_price_amount IS NOT NULL AND NOT EXISTS (SELECT 1 FROM billing_events b WHERE b.subscription_id = s.id))
-          AND (CASE WHEN s.plan <> 'Basis' THEN {forward_mrr_sql('s')} ELSE 0 END) <> coalesce(l.new_amount, 0)
+          AND (CASE WHEN s.plan <> 'Basis' THEN {forward_mrr_sql("s")} ELSE 0 END) <> coalesce(l.new_amount, 0)
         """,
     )
     assert disagreeing == []
@@ -180,7 +222,9 @@ def test_banners_have_material_drift_and_unsynced_tenants(seeded: tuple[Engine, 
 
 def test_payment_transactions_have_the_original_keys_and_amounts(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, _ = seeded
-    elements = [t for (t,) in rows(engine, "SELECT t FROM subscriptions s, jsonb_array_elements(s.payment_transactions) t")]
+    elements = [
+        t for (t,) in rows(engine, "SELECT t FROM subscriptions s, jsonb_array_elements(s.payment_transactions) t")
+    ]
     assert len(elements) > TENANTS
     statuses = set()
     for element in elements:
@@ -199,34 +243,57 @@ def test_payment_transactions_have_the_original_keys_and_amounts(seeded: tuple[E
 
 def test_stripe_events_are_stripe_shaped_and_each_has_one_billing_event(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, _ = seeded
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM stripe_events WHERE NOT (id LIKE 'evt\\_%' AND payload->>'id' = id AND payload->>'type' = event_type"
-        " AND payload->>'object' = 'event' AND api_version = '2025-10-29.clover' AND length(payload_hash) = 64"
-        " AND stripe_created_at = to_timestamp((payload->>'created')::bigint))",
-    ) == 0
-    assert scalar(engine, "SELECT count(*) FROM stripe_events WHERE stripe_customer_id IS NOT NULL AND status <> 'Processed'") == 0
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM stripe_events e WHERE e.stripe_customer_id IS NOT NULL"
-        " AND NOT EXISTS (SELECT 1 FROM billing_events b WHERE b.stripe_event_id = e.id)",
-    ) == 0
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM billing_events b WHERE NOT EXISTS (SELECT 1 FROM stripe_events e WHERE e.id = b.stripe_event_id)",
-    ) == 0
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM subscriptions s WHERE s.subscribed_since IS DISTINCT FROM (SELECT min(occurred_at) FROM billing_events b"
-        " WHERE b.subscription_id = s.id AND b.event_type = 'SubscriptionCreated')"
-        " AND EXISTS (SELECT 1 FROM billing_events b WHERE b.subscription_id = s.id)",
-    ) == 0
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM stripe_events WHERE NOT (id LIKE 'evt\\_%' AND payload->>'id' = id AND payload->>'type' = event_type"
+            " AND payload->>'object' = 'event' AND api_version = '2025-10-29.clover' AND length(payload_hash) = 64"
+            " AND stripe_created_at = to_timestamp((payload->>'created')::bigint))",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            engine, "SELECT count(*) FROM stripe_events WHERE stripe_customer_id IS NOT NULL AND status <> 'Processed'"
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM stripe_events e WHERE e.stripe_customer_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM billing_events b WHERE b.stripe_event_id = e.id)",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM billing_events b WHERE NOT EXISTS (SELECT 1 FROM stripe_events e WHERE e.id = b.stripe_event_id)",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM subscriptions s WHERE s.subscribed_since IS DISTINCT FROM (SELECT min(occurred_at) FROM billing_events b"
+            " WHERE b.subscription_id = s.id AND b.event_type = 'SubscriptionCreated')"
+            " AND EXISTS (SELECT 1 FROM billing_events b WHERE b.subscription_id = s.id)",
+        )
+        == 0
+    )
 
 
 def test_people_sign_in_realistically(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, _ = seeded
     assert scalar(engine, "SELECT count(*) FROM users WHERE email <> lower(email)") == 0
-    assert scalar(engine, "SELECT count(*) FROM tenants t WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = t.id AND u.role = 'Owner')") == 0
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM tenants t WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = t.id AND u.role = 'Owner')",
+        )
+        == 0
+    )
     assert scalar(engine, "SELECT count(*) FROM email_logins WHERE NOT completed AND retry_count >= 3") > 0
     assert scalar(engine, "SELECT count(*) FROM email_logins WHERE NOT completed AND retry_count < 3") > 0
     assert {p for (p,) in rows(engine, "SELECT DISTINCT provider_type FROM external_logins")} == {"Google", "Microsoft"}
@@ -235,46 +302,77 @@ def test_people_sign_in_realistically(seeded: tuple[Engine, dict[str, int]]) -> 
     assert NOW - timedelta(days=91) < window[0] and window[1] < NOW
     for agent, device in rows(engine, "SELECT DISTINCT user_agent, device_type FROM sessions"):
         assert device_type(agent).value == device
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM sessions WHERE NOT (ip_address LIKE '192.0.2.%' OR ip_address LIKE '198.51.100.%'"
-        " OR ip_address LIKE '203.0.113.%' OR ip_address LIKE '2001:db8:%')",
-    ) == 0
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM sessions WHERE NOT (ip_address LIKE '192.0.2.%' OR ip_address LIKE '198.51.100.%'"
+            " OR ip_address LIKE '203.0.113.%' OR ip_address LIKE '2001:db8:%')",
+        )
+        == 0
+    )
     assert scalar(engine, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL") > 0
-    assert scalar(engine, "SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL AND revoked_reason IS NOT NULL") > 0
+    assert (
+        scalar(engine, "SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL AND revoked_reason IS NOT NULL") > 0
+    )
     # last_seen_at is the latest thing the user did
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM users u WHERE u.last_seen_at < (SELECT max(coalesce(s.modified_at, s.created_at)) FROM sessions s WHERE s.user_id = u.id)"
-        " OR u.last_seen_at < (SELECT max(l.created_at) FROM email_logins l WHERE l.email = u.email AND l.completed)",
-    ) == 0
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM users u WHERE u.last_seen_at < (SELECT max(coalesce(s.modified_at, s.created_at)) FROM sessions s WHERE s.user_id = u.id)"
+            " OR u.last_seen_at < (SELECT max(l.created_at) FROM email_logins l WHERE l.email = u.email AND l.completed)",
+        )
+        == 0
+    )
     assert scalar(engine, "SELECT count(*) FROM users WHERE NOT email_confirmed AND last_seen_at IS NOT NULL") == 0
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM external_logins l JOIN users u ON u.email = l.email WHERE l.login_result = 'Success'"
-        " AND NOT u.external_identities @> jsonb_build_array(jsonb_build_object('Provider', l.provider_type))",
-    ) == 0
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM external_logins l JOIN users u ON u.email = l.email WHERE l.login_result = 'Success'"
+            " AND NOT u.external_identities @> jsonb_build_array(jsonb_build_object('Provider', l.provider_type))",
+        )
+        == 0
+    )
     assert scalar(engine, "SELECT count(*) FROM users WHERE deleted_at IS NOT NULL") > 0
 
 
 def test_nothing_happens_before_its_tenant_exists_or_after_now(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, _ = seeded
     for table, column in (
-        ("tenants", "created_at"), ("users", "last_seen_at"), ("sessions", "created_at"), ("sessions", "revoked_at"),
-        ("email_logins", "created_at"), ("external_logins", "created_at"), ("stripe_events", "processed_at"),
-        ("billing_events", "occurred_at"), ("billing_events", "created_at"), ("subscriptions", "modified_at"),
+        ("tenants", "created_at"),
+        ("users", "last_seen_at"),
+        ("sessions", "created_at"),
+        ("sessions", "revoked_at"),
+        ("email_logins", "created_at"),
+        ("external_logins", "created_at"),
+        ("stripe_events", "processed_at"),
+        ("billing_events", "occurred_at"),
+        ("billing_events", "created_at"),
+        ("subscriptions", "modified_at"),
     ):
         assert scalar(engine, f"SELECT count(*) FROM {table} WHERE {column} >= :now", now=NOW) == 0, (table, column)
-    assert scalar(
-        engine,
-        "SELECT count(*) FROM stripe_events e JOIN subscriptions s ON s.stripe_customer_id = e.stripe_customer_id"
-        " JOIN tenants t ON t.id = s.tenant_id WHERE e.stripe_created_at < t.created_at OR e.processed_at < e.stripe_created_at",
-    ) == 0
-    assert scalar(engine, "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.created_at < t.created_at") == 0
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM stripe_events e JOIN subscriptions s ON s.stripe_customer_id = e.stripe_customer_id"
+            " JOIN tenants t ON t.id = s.tenant_id WHERE e.stripe_created_at < t.created_at OR e.processed_at < e.stripe_created_at",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.created_at < t.created_at",
+        )
+        == 0
+    )
     # tenant ids grow with sign-up time, as snowflake ids do
-    assert scalar(
-        engine, "SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER BY created_at) AS previous FROM tenants) t WHERE id < previous"
-    ) == 0
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER BY created_at) AS previous FROM tenants) t WHERE id < previous",
+        )
+        == 0
+    )
 
 
 # -- billing cycles and the platform's history -------------------------------------
@@ -305,11 +403,15 @@ def test_every_billing_cycle_advances_the_period_as_a_noop_and_renews(seeded: tu
         )
     }
     assert period_updates and all(kind == "NoOp" and advanced for kind, advanced in period_updates.values())
-    downgrades = rows(engine, "SELECT subscription_id, occurred_at FROM billing_events WHERE event_type = 'SubscriptionDowngraded'")
+    downgrades = rows(
+        engine, "SELECT subscription_id, occurred_at FROM billing_events WHERE event_type = 'SubscriptionDowngraded'"
+    )
     for invoice_id, created, subscription_id in renewals:
         if invoice_id in period_updates:
             continue
-        assert any(s == subscription_id and created - timedelta(hours=2) < at <= created for s, at in downgrades), invoice_id
+        assert any(s == subscription_id and created - timedelta(hours=2) < at <= created for s, at in downgrades), (
+            invoice_id
+        )
 
 
 def test_the_history_window_sets_how_old_the_oldest_tenants_are() -> None:

@@ -27,7 +27,14 @@ API_VERSION = "2025-09-30.preview"
 VISA = {"Brand": "visa", "Last4": "4242", "ExpMonth": 12, "ExpYear": 2026}
 BILLING_INFO = {
     "Name": "Test Organization",
-    "Address": {"Line1": "Vestergade 12", "Line2": None, "PostalCode": "1456", "City": "København K", "State": None, "Country": "DK"},
+    "Address": {
+        "Line1": "Vestergade 12",
+        "Line2": None,
+        "PostalCode": "1456",
+        "City": "København K",
+        "State": None,
+        "Country": "DK",
+    },
     "Email": "billing@example.com",
     "TaxId": None,
 }
@@ -49,7 +56,12 @@ def default_events(now: datetime) -> list[dict[str, Any]]:
             "customer.subscription.created",
             id="evt_mock_subscription_created",
             created=now - timedelta(minutes=5),
-            obj={"id": STRIPE_SUBSCRIPTION, "object": "subscription", "customer": CUSTOMER, "items": items("price_mock_standard")},
+            obj={
+                "id": STRIPE_SUBSCRIPTION,
+                "object": "subscription",
+                "customer": CUSTOMER,
+                "items": items("price_mock_standard"),
+            },
             api_version=API_VERSION,
         ),
         event(
@@ -166,12 +178,25 @@ class FakeStripe:
                     "invoice.payment_failed",
                     id="evt_mock_payment_failed",
                     created=self.now - timedelta(minutes=1),
-                    obj={"customer": CUSTOMER, "attempt_count": 1, "billing_reason": "subscription_cycle", "currency": "dkk"},
+                    obj={
+                        "customer": CUSTOMER,
+                        "attempt_count": 1,
+                        "billing_reason": "subscription_cycle",
+                        "currency": "dkk",
+                    },
                     api_version=API_VERSION,
                 )
             )
         if self.customer_deleted:
-            events.append(event("customer.deleted", id="evt_mock_customer_deleted", created=self.now, obj={}, api_version=API_VERSION))
+            events.append(
+                event(
+                    "customer.deleted",
+                    id="evt_mock_customer_deleted",
+                    created=self.now,
+                    obj={},
+                    api_version=API_VERSION,
+                )
+            )
         if created_gte is not None:
             events = [e for e in events if e["created"] >= created_gte.timestamp()]
         events.sort(key=lambda e: (e["created"], e["id"]))

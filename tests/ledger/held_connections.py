@@ -61,4 +61,3 @@ class GuardedStripe:
             return attribute(*args, **kwargs)
 
         return call
-

@@ -27,9 +27,13 @@ def catalog(standard: str | None = "29.00", premium: str | None = "99.00", curre
     """The unit-test price map: price_standard -> Standard, price_premium -> Premium."""
     prices = []
     if standard is not None:
-        prices.append(CatalogPrice("price_standard", SubscriptionPlan.Standard, Decimal(standard), currency, "prod_standard"))
+        prices.append(
+            CatalogPrice("price_standard", SubscriptionPlan.Standard, Decimal(standard), currency, "prod_standard")
+        )
     if premium is not None:
-        prices.append(CatalogPrice("price_premium", SubscriptionPlan.Premium, Decimal(premium), currency, "prod_premium"))
+        prices.append(
+            CatalogPrice("price_premium", SubscriptionPlan.Premium, Decimal(premium), currency, "prod_premium")
+        )
     return PriceCatalog(tuple(prices))
 
 
@@ -74,7 +78,14 @@ def event(
     data: dict[str, Any] = {"object": obj if obj is not None else {}}
     if previous is not None:
         data["previous_attributes"] = previous
-    return {"id": id, "object": "event", "type": type, "created": _unix(created), "api_version": api_version, "data": data}
+    return {
+        "id": id,
+        "object": "event",
+        "type": type,
+        "created": _unix(created),
+        "api_version": api_version,
+        "data": data,
+    }
 
 
 def items(*prices: dict[str, Any] | str) -> dict[str, Any]:

@@ -22,7 +22,9 @@ from tests import factories
 from tests.factories import NOW
 
 
-def snap(plan: Plan, price: str | None, currency: str | None = "DKK", cancel: bool = False, **scheduled) -> StateSnapshot:
+def snap(
+    plan: Plan, price: str | None, currency: str | None = "DKK", cancel: bool = False, **scheduled
+) -> StateSnapshot:
     return StateSnapshot(plan, cancel, Decimal(price) if price is not None else None, currency, **scheduled)
 
 
@@ -31,7 +33,10 @@ def kinds(found: list[Discrepancy]) -> list[Kind]:
 
 
 def test_equal_snapshots_and_no_counts_find_nothing() -> None:
-    assert detect(snap(Plan.Premium, "99.00"), snap(Plan.Premium, "99.00"), transaction_count=0, billing_event_count=0) == []
+    assert (
+        detect(snap(Plan.Premium, "99.00"), snap(Plan.Premium, "99.00"), transaction_count=0, billing_event_count=0)
+        == []
+    )
 
 
 def test_a_plan_difference_is_critical() -> None:
@@ -45,14 +50,18 @@ def test_a_plan_difference_is_critical() -> None:
 
 
 def test_plan_and_price_differences_are_reported_separately() -> None:
-    plan, price = detect(snap(Plan.Standard, "49"), snap(Plan.Premium, "99"), transaction_count=0, billing_event_count=0)
+    plan, price = detect(
+        snap(Plan.Standard, "49"), snap(Plan.Premium, "99"), transaction_count=0, billing_event_count=0
+    )
     assert plan.description == "Plan differs between local subscription and Stripe."
     assert price.description == "Current price amount differs between local subscription and Stripe."
     assert (price.severity, price.expected_value, price.actual_value) == (Severity.Critical, "99", "49")
 
 
 def test_a_cancel_flag_difference_is_a_warning() -> None:
-    [found] = detect(snap(Plan.Standard, "49"), snap(Plan.Standard, "49", cancel=True), transaction_count=0, billing_event_count=0)
+    [found] = detect(
+        snap(Plan.Standard, "49"), snap(Plan.Standard, "49", cancel=True), transaction_count=0, billing_event_count=0
+    )
     assert (found.kind, found.severity, found.expected_value, found.actual_value) == (
         Kind.SubscriptionStateMismatch,
         Severity.Warning,
@@ -62,7 +71,9 @@ def test_a_cancel_flag_difference_is_a_warning() -> None:
 
 
 def test_plan_price_and_currency_differences() -> None:
-    found = detect(snap(Plan.Standard, "49"), snap(Plan.Premium, "99", "USD"), transaction_count=0, billing_event_count=0)
+    found = detect(
+        snap(Plan.Standard, "49"), snap(Plan.Premium, "99", "USD"), transaction_count=0, billing_event_count=0
+    )
     assert kinds(found) == [Kind.SubscriptionStateMismatch] * 3
     assert (found[2].severity, found[2].expected_value, found[2].actual_value) == (Severity.Warning, "USD", "DKK")
 
@@ -70,20 +81,37 @@ def test_plan_price_and_currency_differences() -> None:
 def test_transactions_without_billing_events_are_a_missing_event() -> None:
     same = snap(Plan.Premium, "99")
     [found] = detect(same, same, transaction_count=1, billing_event_count=0)
-    assert (found.kind, found.severity, found.expected_value, found.actual_value) == (Kind.MissingEvent, Severity.Warning, "1", "0")
+    assert (found.kind, found.severity, found.expected_value, found.actual_value) == (
+        Kind.MissingEvent,
+        Severity.Warning,
+        "1",
+        "0",
+    )
     assert detect(same, same, transaction_count=1, billing_event_count=1) == []
 
 
 def test_a_snapshot_of_a_cancelling_subscription(conn: Connection) -> None:
-    tenant = factories.tenant(conn, plan="Premium", current_price_amount=Decimal("99.00"), stripe_subscription_id=None, cancel_at_period_end=True)
+    tenant = factories.tenant(
+        conn,
+        plan="Premium",
+        current_price_amount=Decimal("99.00"),
+        stripe_subscription_id=None,
+        cancel_at_period_end=True,
+    )
     row = conn.execute(select(Subscription.__table__).where(Subscription.id == tenant.subscription_id)).one()
     assert StateSnapshot.of_subscription(row) == StateSnapshot(Plan.Premium, True, Decimal("99.00"), "DKK")
 
 
 def test_a_scheduled_plan_without_a_price_is_critical() -> None:
     stripe = snap(Plan.Premium, "99")
-    [found] = detect(snap(Plan.Premium, "99", scheduled_plan=Plan.Standard), stripe, transaction_count=0, billing_event_count=0)
-    assert (found.kind, found.severity, found.expected_value) == (Kind.ScheduledPriceMissing, Severity.Critical, "Standard")
+    [found] = detect(
+        snap(Plan.Premium, "99", scheduled_plan=Plan.Standard), stripe, transaction_count=0, billing_event_count=0
+    )
+    assert (found.kind, found.severity, found.expected_value) == (
+        Kind.ScheduledPriceMissing,
+        Severity.Critical,
+        "Standard",
+    )
     priced = snap(Plan.Premium, "99", scheduled_plan=Plan.Standard, scheduled_price=Decimal("29.00"))
     assert detect(priced, stripe, transaction_count=0, billing_event_count=0) == []
 
@@ -95,9 +123,13 @@ def test_replay_findings_and_clamped_transactions_in_the_original_order() -> Non
         unsupported_api_versions=("2019-01-01", "2020-08-27"),
         stale_rows=(StaleRow("SubscriptionImmediatelyCancelled", NOW - timedelta(minutes=30)),),
     )
-    clamped = factories.payment_transaction(amount_excluding_tax="0", tax="16.11", Amount=10.0, date=NOW.replace(month=1, day=1, hour=0))
+    clamped = factories.payment_transaction(
+        amount_excluding_tax="0", tax="16.11", Amount=10.0, date=NOW.replace(month=1, day=1, hour=0)
+    )
     fine = factories.payment_transaction()
-    found = detect(same, same, transaction_count=2, billing_event_count=0, findings=findings, transactions=[clamped, fine])
+    found = detect(
+        same, same, transaction_count=2, billing_event_count=0, findings=findings, transactions=[clamped, fine]
+    )
     assert kinds(found) == [
         Kind.MissingEvent,
         Kind.UnclassifiedStripeEvent,
@@ -106,17 +138,45 @@ def test_replay_findings_and_clamped_transactions_in_the_original_order() -> Non
         Kind.BillingEventDenormalizationStale,
         Kind.AmountExcludingTaxClamped,
     ]
-    assert [d.severity for d in found] == [Severity.Warning, Severity.Warning, Severity.Critical, Severity.Critical, Severity.Warning, Severity.Warning]
+    assert [d.severity for d in found] == [
+        Severity.Warning,
+        Severity.Warning,
+        Severity.Critical,
+        Severity.Critical,
+        Severity.Warning,
+        Severity.Warning,
+    ]
     assert found[2].actual_value == "2019-01-01"
-    assert (found[4].expected_event_type, found[4].occurred_at) == ("SubscriptionImmediatelyCancelled", NOW - timedelta(minutes=30))
-    assert (found[5].expected_value, found[5].actual_value, found[5].occurred_at) == ("10.00", "16.11", NOW.replace(month=1, day=1, hour=0))
+    assert (found[4].expected_event_type, found[4].occurred_at) == (
+        "SubscriptionImmediatelyCancelled",
+        NOW - timedelta(minutes=30),
+    )
+    assert (found[5].expected_value, found[5].actual_value, found[5].occurred_at) == (
+        "10.00",
+        "16.11",
+        NOW.replace(month=1, day=1, hour=0),
+    )
 
 
 def test_the_stored_shape_has_all_seven_keys_and_enum_names() -> None:
-    found = Discrepancy(Kind.SubscriptionStateMismatch, "Plan differs.", Severity.Critical, expected_value="Premium", actual_value="Standard")
+    found = Discrepancy(
+        Kind.SubscriptionStateMismatch,
+        "Plan differs.",
+        Severity.Critical,
+        expected_value="Premium",
+        actual_value="Standard",
+    )
     stored = json.dumps(found.to_json())
     assert '"Kind": "SubscriptionStateMismatch"' in stored and '"Severity": "Critical"' in stored
-    assert set(found.to_json()) == {"Kind", "Description", "Severity", "ExpectedEventType", "ExpectedValue", "ActualValue", "OccurredAt"}
+    assert set(found.to_json()) == {
+        "Kind",
+        "Description",
+        "Severity",
+        "ExpectedEventType",
+        "ExpectedValue",
+        "ActualValue",
+        "OccurredAt",
+    }
     assert Discrepancy.from_json(found.to_json()) == found
 
 
@@ -135,7 +195,13 @@ def _drift_row(conn: Connection, tenant: factories.TenantRef):
     ).one()
 
 
-MISMATCH = Discrepancy(Kind.SubscriptionStateMismatch, "Plan differs.", Severity.Critical, expected_value="Premium", actual_value="Standard")
+MISMATCH = Discrepancy(
+    Kind.SubscriptionStateMismatch,
+    "Plan differs.",
+    Severity.Critical,
+    expected_value="Premium",
+    actual_value="Standard",
+)
 MISSING = Discrepancy(Kind.MissingEvent, "No billing events.", Severity.Warning, expected_value="1", actual_value="0")
 
 

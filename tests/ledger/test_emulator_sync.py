@@ -24,6 +24,7 @@ from tests import factories
 from tests.ledger.stripe_events import items, recorded
 from tests.stripe_emulator import Emulator, free_port
 
+
 def next_second() -> None:
     """Let each step happen in a second of its own, as in life: events of one
     second are ordered by id, which would mix the steps up."""
@@ -42,7 +43,9 @@ def ledger(engine: Engine, tenant: factories.TenantRef) -> list[Any]:
 
 def local(engine: Engine, tenant: factories.TenantRef) -> tuple[Any, Any]:
     with engine.connect() as conn:
-        subscription = conn.execute(select(Subscription.__table__).where(Subscription.id == tenant.subscription_id)).one()
+        subscription = conn.execute(
+            select(Subscription.__table__).where(Subscription.id == tenant.subscription_id)
+        ).one()
         owner = conn.execute(select(Tenant.__table__).where(Tenant.id == tenant.id)).one()
     return subscription, owner
 
@@ -63,14 +66,24 @@ def test_a_subscription_lifecycle_synced_from_the_emulator(localstripe: Emulator
     first = sync_tenant(engine, settings, tenant.id)
     rows = ledger(engine, tenant)
     created = by_type(rows, "SubscriptionCreated")
-    assert (created.to_plan, created.previous_amount, created.new_amount, created.currency) == ("Standard", 0, Decimal("149.00"), "DKK")
+    assert (created.to_plan, created.previous_amount, created.new_amount, created.currency) == (
+        "Standard",
+        0,
+        Decimal("149.00"),
+        "DKK",
+    )
     assert by_type(rows, "BillingInfoAdded").stripe_reference == customer
     # The emulator's customers are in EUR whatever they are billed in: no row takes that.
     assert {r.currency for r in rows} == {"DKK"}
     assert first.billing_events_appended == len(rows) >= 2
     assert (first.has_drift_detected, first.drift_discrepancy_count) == (False, 0)
     row, owner = local(engine, tenant)
-    assert (row.plan, row.current_price_amount, row.current_price_currency, row.stripe_subscription_id) == ("Standard", Decimal("149.00"), "DKK", subscription_id)
+    assert (row.plan, row.current_price_amount, row.current_price_currency, row.stripe_subscription_id) == (
+        "Standard",
+        Decimal("149.00"),
+        "DKK",
+        subscription_id,
+    )
     assert row.payment_method == {"Brand": "visa", "Last4": "4242", "ExpMonth": 12, "ExpYear": 2030}
     assert row.billing_info["Name"] == "Acme ApS" and [t["Status"] for t in row.payment_transactions] == ["Succeeded"]
     assert (owner.plan, owner.state, row.subscribed_since) == ("Standard", "Active", created.occurred_at)
@@ -78,27 +91,46 @@ def test_a_subscription_lifecycle_synced_from_the_emulator(localstripe: Emulator
     # An upgrade: the emulator changes the plan but emits no update event.
     next_second()
     item = localstripe.sdk.v1.subscriptions.retrieve(subscription_id)["items"]["data"][0]["id"]
-    localstripe.sdk.v1.subscriptions.update(subscription_id, params={"items": [{"id": item, "plan": "premium_monthly"}]})
-    upgrade = recorded("customer.subscription.updated.upgrade", id="evt_recorded_upgrade", created=int(time.time()), customer=customer)
+    localstripe.sdk.v1.subscriptions.update(
+        subscription_id, params={"items": [{"id": item, "plan": "premium_monthly"}]}
+    )
+    upgrade = recorded(
+        "customer.subscription.updated.upgrade", id="evt_recorded_upgrade", created=int(time.time()), customer=customer
+    )
     upgrade["data"]["object"]["items"] = items(plan("premium_monthly", 29900))
     upgrade["data"]["previous_attributes"]["items"] = items(plan("standard_monthly", 14900))
     store_pending(engine, customer, upgrade)
     second = sync_tenant(engine, settings, tenant.id)
     upgraded = by_type(ledger(engine, tenant), "SubscriptionUpgraded")
-    assert (upgraded.from_plan, upgraded.to_plan, upgraded.previous_amount, upgraded.new_amount) == ("Standard", "Premium", Decimal("149.00"), Decimal("299.00"))
+    assert (upgraded.from_plan, upgraded.to_plan, upgraded.previous_amount, upgraded.new_amount) == (
+        "Standard",
+        "Premium",
+        Decimal("149.00"),
+        Decimal("299.00"),
+    )
     assert second.billing_events_appended == 1 and not second.has_drift_detected
     assert local(engine, tenant)[0].current_price_amount == Decimal("299.00")
 
     # Cancel at period end: the state comes from the emulator, the event from a recording.
     next_second()
     localstripe.sdk.v1.subscriptions.update(subscription_id, params={"cancel_at_period_end": True})
-    cancel = recorded("customer.subscription.updated.cancel", id="evt_recorded_cancel", created=int(time.time()), customer=customer)
+    cancel = recorded(
+        "customer.subscription.updated.cancel", id="evt_recorded_cancel", created=int(time.time()), customer=customer
+    )
     cancel["data"]["object"]["items"] = items(plan("premium_monthly", 29900))
     store_pending(engine, customer, cancel)
     third = sync_tenant(engine, settings, tenant.id)
     cancelled = by_type(ledger(engine, tenant), "SubscriptionCancelled")
-    assert (cancelled.previous_amount, cancelled.new_amount, cancelled.committed_mrr, cancelled.cancellation_reason) == (
-        Decimal("299.00"), 0, 0, "FoundAlternative",
+    assert (
+        cancelled.previous_amount,
+        cancelled.new_amount,
+        cancelled.committed_mrr,
+        cancelled.cancellation_reason,
+    ) == (
+        Decimal("299.00"),
+        0,
+        0,
+        "FoundAlternative",
     )
     assert (third.billing_events_appended, third.has_drift_detected) == (1, False)
     assert local(engine, tenant)[0].cancel_at_period_end is True
@@ -108,9 +140,20 @@ def test_a_subscription_lifecycle_synced_from_the_emulator(localstripe: Emulator
     localstripe.sdk.v1.subscriptions.cancel(subscription_id)
     fourth = sync_tenant(engine, settings, tenant.id)
     expired = by_type(ledger(engine, tenant), "SubscriptionExpired")
-    assert (expired.from_plan, expired.to_plan, expired.previous_amount, expired.new_amount) == ("Premium", "Basis", 0, 0)
+    assert (expired.from_plan, expired.to_plan, expired.previous_amount, expired.new_amount) == (
+        "Premium",
+        "Basis",
+        0,
+        0,
+    )
     row, owner = local(engine, tenant)
-    assert (row.plan, row.stripe_subscription_id, row.current_price_amount, owner.plan, owner.state) == ("Basis", None, None, "Basis", "Active")
+    assert (row.plan, row.stripe_subscription_id, row.current_price_amount, owner.plan, owner.state) == (
+        "Basis",
+        None,
+        None,
+        "Basis",
+        "Active",
+    )
     assert row.current_period_end is not None  # kept as the expiry date
     assert fourth.billing_events_appended == 1 and not fourth.has_drift_detected
 
@@ -150,7 +193,18 @@ def test_the_sync_command_against_the_emulator(
         tenant = factories.tenant(conn, plan="Basis", stripe_customer_id=customer)
     monkeypatch.setenv("STRIPE_API_KEY", localstripe.api_key)
     monkeypatch.setenv("STRIPE_API_BASE", localstripe.url)
-    monkeypatch.setattr(sys, "argv", ["backoffice", "--database-url", engine.url.render_as_string(hide_password=False), "sync", str(tenant.id), "--json"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "backoffice",
+            "--database-url",
+            engine.url.render_as_string(hide_password=False),
+            "sync",
+            str(tenant.id),
+            "--json",
+        ],
+    )
     try:
         main()
     except SystemExit as exit_:

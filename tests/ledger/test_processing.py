@@ -49,10 +49,18 @@ def l_free(conn: Connection, **changes: Any) -> factories.TenantRef:
 
 def webhook(event_type: str, id: str | None = None, data: Any = "customer:cus_mock_12345") -> dict[str, Any]:
     """The original's fake webhook: created now, its raw (non-JSON) body as data."""
-    return {"id": id or f"evt_mock_12345_{abs(hash((event_type, id))):x}", "type": event_type, "created": int(NOW.timestamp()), "api_version": API_VERSION, "data": data}
+    return {
+        "id": id or f"evt_mock_12345_{abs(hash((event_type, id))):x}",
+        "type": event_type,
+        "created": int(NOW.timestamp()),
+        "api_version": API_VERSION,
+        "data": data,
+    }
 
 
-def apply(conn: Connection, stripe: FakeStripe, *, force: bool = True, event: dict | None = None) -> ProcessResult | None:
+def apply(
+    conn: Connection, stripe: FakeStripe, *, force: bool = True, event: dict | None = None
+) -> ProcessResult | None:
     return process_customer(conn, stripe, CUSTOMER, now=NOW, force=force, webhook_event=event)
 
 
@@ -61,7 +69,11 @@ def detect(conn: Connection, stripe: FakeStripe) -> ProcessResult | None:
 
 
 def rows(conn: Connection, tenant: factories.TenantRef, event_type: str | None = None) -> list[Any]:
-    query = select(BillingEvent.__table__).where(BillingEvent.tenant_id == tenant.id).order_by(BillingEvent.occurred_at, BillingEvent.stripe_event_id)
+    query = (
+        select(BillingEvent.__table__)
+        .where(BillingEvent.tenant_id == tenant.id)
+        .order_by(BillingEvent.occurred_at, BillingEvent.stripe_event_id)
+    )
     if event_type:
         query = query.where(BillingEvent.event_type == event_type)
     return list(conn.execute(query))
@@ -103,7 +115,11 @@ def test_a_webhook_on_a_free_subscription_backfills_the_stripe_timeline(conn: Co
     tenant = l_free(conn)
     apply(conn, FakeStripe(), event=webhook("checkout.session.completed"))
     [created] = rows(conn, tenant, T.SubscriptionCreated)
-    assert (created.to_plan, created.currency, created.occurred_at) == (Plan.Standard, "DKK", NOW - timedelta(minutes=5))
+    assert (created.to_plan, created.currency, created.occurred_at) == (
+        Plan.Standard,
+        "DKK",
+        NOW - timedelta(minutes=5),
+    )
     assert amounts(created) == (0, D("149.00"), D("149.00"), D("149.00"))
     assert [r.event_type for r in rows(conn, tenant)] == [T.PaymentMethodUpdated, T.SubscriptionCreated, T.NoOp]
     assert subscription(conn, tenant).subscribed_since == NOW - timedelta(minutes=5)
@@ -114,7 +130,11 @@ def test_a_failed_renewal_is_recorded_once_from_the_events_list(conn: Connection
     tenant = l_std(conn)
     apply(conn, FakeStripe(status="past_due"), event=webhook("invoice.payment_failed"))
     [failed] = rows(conn, tenant, T.PaymentFailed)
-    assert (failed.stripe_event_id, failed.occurred_at, failed.new_amount) == ("evt_mock_payment_failed", NOW - timedelta(minutes=1), D("149.00"))
+    assert (failed.stripe_event_id, failed.occurred_at, failed.new_amount) == (
+        "evt_mock_payment_failed",
+        NOW - timedelta(minutes=1),
+        D("149.00"),
+    )
 
 
 def test_a_deleted_customer_is_one_suspension_from_webhook_and_list(conn: Connection) -> None:
@@ -163,7 +183,15 @@ def test_a_missing_scheduled_price_is_healed_from_the_catalog(conn: Connection) 
 
 def test_the_replay_is_seeded_from_the_latest_persisted_row(conn: Connection) -> None:
     tenant = l_std(conn, current_price_amount=D("299.00"), last_synced_stripe_event_created_at=NOW - timedelta(days=31))
-    factories.billing_event(conn, tenant, "SubscriptionCreated", occurred_at=NOW - timedelta(days=60), previous_amount="0", new_amount="299", to_plan="Standard")
+    factories.billing_event(
+        conn,
+        tenant,
+        "SubscriptionCreated",
+        occurred_at=NOW - timedelta(days=60),
+        previous_amount="0",
+        new_amount="299",
+        to_plan="Standard",
+    )
     cancel = event(
         "customer.subscription.updated",
         id="evt_cancel_seeded",
@@ -180,9 +208,13 @@ def test_the_replay_is_seeded_from_the_latest_persisted_row(conn: Connection) ->
 def pending_rows(conn: Connection) -> None:
     for event_type in ("customer.subscription.updated", "invoice.payment_succeeded"):
         factories.stripe_event(
-            conn, {"id": f"evt_pending_{event_type}", "type": event_type, "created": int(NOW.timestamp())}, customer_id=CUSTOMER
+            conn,
+            {"id": f"evt_pending_{event_type}", "type": event_type, "created": int(NOW.timestamp())},
+            customer_id=CUSTOMER,
         )
-        conn.execute(StripeEvent.__table__.update().where(StripeEvent.id == f"evt_pending_{event_type}").values(payload=None))
+        conn.execute(
+            StripeEvent.__table__.update().where(StripeEvent.id == f"evt_pending_{event_type}").values(payload=None)
+        )
 
 
 def statuses(conn: Connection) -> list[tuple]:
@@ -229,7 +261,9 @@ def test_events_of_a_customer_no_subscription_carries_wait(conn: Connection) -> 
 
 def test_a_catalog_miss_leaves_the_scheduled_price_unset_without_failing(conn: Connection) -> None:
     tenant = l_std(conn)
-    result = apply(conn, FakeStripe(scheduled_plan=Plan.Premium, catalog_plans=()), event=webhook("customer.subscription.updated"))
+    result = apply(
+        conn, FakeStripe(scheduled_plan=Plan.Premium, catalog_plans=()), event=webhook("customer.subscription.updated")
+    )
     row = subscription(conn, tenant)
     assert (row.scheduled_plan, row.scheduled_price_amount) == ("Premium", None)
     assert result is not None and "catalog has no price for Premium" in result.state.transitions
@@ -245,13 +279,19 @@ def test_a_schedule_gone_at_stripe_clears_the_local_one_even_with_an_empty_catal
 
 def test_a_catalog_miss_keeps_a_known_scheduled_price(conn: Connection) -> None:
     tenant = l_std(conn, scheduled_plan="Premium", scheduled_price_amount=D("299.00"))
-    apply(conn, FakeStripe(scheduled_plan=Plan.Premium, catalog_plans=()), event=webhook("customer.subscription.updated"))
+    apply(
+        conn, FakeStripe(scheduled_plan=Plan.Premium, catalog_plans=()), event=webhook("customer.subscription.updated")
+    )
     assert subscription(conn, tenant).scheduled_price_amount == D("299.00")
 
 
 def test_a_catalog_missing_only_the_scheduled_plan(conn: Connection) -> None:
     tenant = l_std(conn)
-    apply(conn, FakeStripe(scheduled_plan=Plan.Premium, catalog_plans=(Plan.Standard,)), event=webhook("customer.subscription.updated"))
+    apply(
+        conn,
+        FakeStripe(scheduled_plan=Plan.Premium, catalog_plans=(Plan.Standard,)),
+        event=webhook("customer.subscription.updated"),
+    )
     assert subscription(conn, tenant).scheduled_price_amount is None
 
 
@@ -265,7 +305,11 @@ def test_detect_reports_a_mismatch_and_changes_nothing_else(conn: Connection) ->
     after = subscription(conn, tenant)
     assert after.has_drift_detected and after.drift_checked_at == NOW
     assert "SubscriptionStateMismatch" in kinds(conn, tenant)
-    assert (after.plan, after.current_price_amount, after.last_synced_stripe_event_created_at) == ("Premium", D("149.00"), None)
+    assert (after.plan, after.current_price_amount, after.last_synced_stripe_event_created_at) == (
+        "Premium",
+        D("149.00"),
+        None,
+    )
     assert after.modified_at == before.modified_at  # a column-only drift write
     assert count(conn, BillingEvent) == 0 and count(conn, StripeEvent) == 0
 
@@ -293,7 +337,12 @@ def test_detect_on_a_deleted_customer_with_unlogged_payments(conn: Connection) -
     row = subscription(conn, tenant)
     assert row.has_drift_detected
     [missing] = row.drift_discrepancies
-    assert (missing["Kind"], missing["Severity"], missing["ExpectedValue"], missing["ActualValue"]) == ("MissingEvent", "Warning", "2", "0")
+    assert (missing["Kind"], missing["Severity"], missing["ExpectedValue"], missing["ActualValue"]) == (
+        "MissingEvent",
+        "Warning",
+        "2",
+        "0",
+    )
 
 
 # -- LedgerCorrectness ---------------------------------------------------------------------
@@ -312,12 +361,17 @@ def test_a_partial_events_list_does_not_move_the_anchor(conn: Connection) -> Non
 
 
 def test_a_clamped_transaction_is_reported(conn: Connection) -> None:
-    clamped = factories.payment_transaction(amount_excluding_tax="0", tax="16.11", Amount=10.0, date=datetime(2026, 1, 1, tzinfo=NOW.tzinfo))
+    clamped = factories.payment_transaction(
+        amount_excluding_tax="0", tax="16.11", Amount=10.0, date=datetime(2026, 1, 1, tzinfo=NOW.tzinfo)
+    )
     tenant = l_std(conn, payment_transactions=[clamped])
     detect(conn, FakeStripe())
     found = {d["Kind"]: d for d in subscription(conn, tenant).drift_discrepancies}
     assert set(found) == {"MissingEvent", "AmountExcludingTaxClamped"}
-    assert (found["AmountExcludingTaxClamped"]["ExpectedValue"], found["AmountExcludingTaxClamped"]["ActualValue"]) == ("10.00", "16.11")
+    assert (found["AmountExcludingTaxClamped"]["ExpectedValue"], found["AmountExcludingTaxClamped"]["ActualValue"]) == (
+        "10.00",
+        "16.11",
+    )
 
 
 # -- EventLogReconciliation --------------------------------------------------------------
@@ -325,28 +379,82 @@ def test_a_clamped_transaction_is_reported(conn: Connection) -> None:
 
 def test_an_out_of_order_recovery_reports_the_stale_row_and_never_rewrites_it(conn: Connection) -> None:
     tenant = l_std(conn)
-    created = event("customer.subscription.created", id="evt_mock_subscription_created_seed", created=NOW - timedelta(hours=2), obj={"items": items("price_mock_standard")}, api_version=API_VERSION)
-    deleted = event("customer.subscription.deleted", id="evt_mock_subscription_deleted_seed", created=NOW - timedelta(minutes=30), obj={"status": "canceled", "cancel_at_period_end": False}, api_version=API_VERSION)
-    updated = event("customer.updated", id="evt_mock_billing_info_updated_after_deleted", created=NOW - timedelta(minutes=5), obj={"name": "Renamed"}, api_version=API_VERSION)
-    factories.billing_event(conn, tenant, "SubscriptionImmediatelyCancelled", occurred_at=NOW - timedelta(minutes=30), stripe_event_id=deleted["id"], previous_amount="0", new_amount="0", to_plan="Basis", committed_mrr="0")
-    factories.billing_event(conn, tenant, "BillingInfoUpdated", occurred_at=NOW - timedelta(minutes=5), stripe_event_id=updated["id"], currency=None, committed_mrr="0")
+    created = event(
+        "customer.subscription.created",
+        id="evt_mock_subscription_created_seed",
+        created=NOW - timedelta(hours=2),
+        obj={"items": items("price_mock_standard")},
+        api_version=API_VERSION,
+    )
+    deleted = event(
+        "customer.subscription.deleted",
+        id="evt_mock_subscription_deleted_seed",
+        created=NOW - timedelta(minutes=30),
+        obj={"status": "canceled", "cancel_at_period_end": False},
+        api_version=API_VERSION,
+    )
+    updated = event(
+        "customer.updated",
+        id="evt_mock_billing_info_updated_after_deleted",
+        created=NOW - timedelta(minutes=5),
+        obj={"name": "Renamed"},
+        api_version=API_VERSION,
+    )
+    factories.billing_event(
+        conn,
+        tenant,
+        "SubscriptionImmediatelyCancelled",
+        occurred_at=NOW - timedelta(minutes=30),
+        stripe_event_id=deleted["id"],
+        previous_amount="0",
+        new_amount="0",
+        to_plan="Basis",
+        committed_mrr="0",
+    )
+    factories.billing_event(
+        conn,
+        tenant,
+        "BillingInfoUpdated",
+        occurred_at=NOW - timedelta(minutes=5),
+        stripe_event_id=updated["id"],
+        currency=None,
+        committed_mrr="0",
+    )
     apply(conn, FakeStripe(extra_events=[created, deleted, updated]), event=webhook("customer.subscription.updated"))
     [kept] = rows(conn, tenant, T.SubscriptionImmediatelyCancelled)
     assert kept.amount_delta == 0
-    [stale] = [d for d in subscription(conn, tenant).drift_discrepancies if d["Kind"] == "BillingEventDenormalizationStale"]
+    [stale] = [
+        d for d in subscription(conn, tenant).drift_discrepancies if d["Kind"] == "BillingEventDenormalizationStale"
+    ]
     assert (stale["Severity"], stale["ExpectedEventType"]) == ("Warning", "SubscriptionImmediatelyCancelled")
     assert datetime.fromisoformat(stale["OccurredAt"]) == NOW - timedelta(minutes=30)
     assert len(rows(conn, tenant, T.SubscriptionCreated)) == 2  # the seed one and E2
 
 
 def upgraded_at(at: datetime, id: str) -> dict:
-    return event("customer.subscription.updated", id=id, created=at, obj={"items": items("price_mock_premium")}, api_version=API_VERSION)
+    return event(
+        "customer.subscription.updated",
+        id=id,
+        created=at,
+        obj={"items": items("price_mock_premium")},
+        api_version=API_VERSION,
+    )
 
 
 def test_a_re_pulled_boundary_event_is_not_stale(conn: Connection) -> None:
     tenant = l_std(conn, last_synced_stripe_event_created_at=NOW - timedelta(days=1))
     boundary = upgraded_at(NOW - timedelta(days=1), "evt_mock_boundary_upgraded")
-    factories.billing_event(conn, tenant, "SubscriptionUpgraded", occurred_at=NOW - timedelta(days=1), stripe_event_id=boundary["id"], previous_amount="149", new_amount="299", from_plan="Standard", to_plan="Premium")
+    factories.billing_event(
+        conn,
+        tenant,
+        "SubscriptionUpgraded",
+        occurred_at=NOW - timedelta(days=1),
+        stripe_event_id=boundary["id"],
+        previous_amount="149",
+        new_amount="299",
+        from_plan="Standard",
+        to_plan="Premium",
+    )
     stripe = FakeStripe(extra_events=[boundary])
     apply(conn, stripe, event=webhook("customer.subscription.updated"))
     assert "BillingEventDenormalizationStale" not in kinds(conn, tenant)
@@ -359,9 +467,33 @@ def test_same_second_siblings_of_the_seed_are_not_stale(conn: Connection) -> Non
     pre = event("customer.updated", id="evt_mock_cluster_noop_pre", created=at, obj={}, api_version=API_VERSION)
     upgraded = upgraded_at(at, "evt_mock_cluster_upgraded")
     post = event("customer.updated", id="evt_mock_cluster_noop_post", created=at, obj={}, api_version=API_VERSION)
-    factories.billing_event(conn, tenant, "BillingInfoUpdated", occurred_at=at, stripe_event_id=pre["id"], currency=None, committed_mrr="149")
-    factories.billing_event(conn, tenant, "SubscriptionUpgraded", occurred_at=at, stripe_event_id=upgraded["id"], previous_amount="149", new_amount="299")
-    factories.billing_event(conn, tenant, "BillingInfoUpdated", occurred_at=at, stripe_event_id=post["id"], currency=None, committed_mrr="299")
+    factories.billing_event(
+        conn,
+        tenant,
+        "BillingInfoUpdated",
+        occurred_at=at,
+        stripe_event_id=pre["id"],
+        currency=None,
+        committed_mrr="149",
+    )
+    factories.billing_event(
+        conn,
+        tenant,
+        "SubscriptionUpgraded",
+        occurred_at=at,
+        stripe_event_id=upgraded["id"],
+        previous_amount="149",
+        new_amount="299",
+    )
+    factories.billing_event(
+        conn,
+        tenant,
+        "BillingInfoUpdated",
+        occurred_at=at,
+        stripe_event_id=post["id"],
+        currency=None,
+        committed_mrr="299",
+    )
     apply(conn, FakeStripe(extra_events=[pre, upgraded, post]), event=webhook("customer.subscription.updated"))
     assert "BillingEventDenormalizationStale" not in kinds(conn, tenant)
     assert not subscription(conn, tenant).has_drift_detected
@@ -371,15 +503,32 @@ def test_listed_events_never_received_are_archived_as_recovered(conn: Connection
     l_free(conn)
     apply(conn, FakeStripe(), event=webhook("checkout.session.completed"))
     row = conn.execute(select(StripeEvent.__table__).where(StripeEvent.id == "evt_mock_subscription_created")).one()
-    assert (row.recovery_source, row.status, row.recovered_at, row.processed_at) == ("events_list", "Processed", NOW, NOW)
+    assert (row.recovery_source, row.status, row.recovered_at, row.processed_at) == (
+        "events_list",
+        "Processed",
+        NOW,
+        NOW,
+    )
     assert row.stripe_created_at == NOW - timedelta(minutes=5)
     assert row.tenant_id is None and len(row.payload_hash) == 64
 
 
 def test_billing_events_occur_at_stripe_time_not_ingestion_time(conn: Connection) -> None:
     tenant = l_std(conn)
-    created = event("customer.subscription.created", id="evt_stripe_created_subscription_created", created=NOW - timedelta(hours=3), obj={"items": items("price_mock_standard")}, api_version=API_VERSION)
-    renewed = event("invoice.payment_succeeded", id="evt_stripe_created_invoice_payment_succeeded", created=NOW - timedelta(hours=1), obj={"attempt_count": 1, "billing_reason": "subscription_cycle"}, api_version=API_VERSION)
+    created = event(
+        "customer.subscription.created",
+        id="evt_stripe_created_subscription_created",
+        created=NOW - timedelta(hours=3),
+        obj={"items": items("price_mock_standard")},
+        api_version=API_VERSION,
+    )
+    renewed = event(
+        "invoice.payment_succeeded",
+        id="evt_stripe_created_invoice_payment_succeeded",
+        created=NOW - timedelta(hours=1),
+        obj={"attempt_count": 1, "billing_reason": "subscription_cycle"},
+        api_version=API_VERSION,
+    )
     apply(conn, FakeStripe(extra_events=[created, renewed]), event=webhook("checkout.session.completed"))
     by_id = {r.stripe_event_id: r for r in rows(conn, tenant)}
     assert by_id[created["id"]].occurred_at == NOW - timedelta(hours=3)
@@ -404,7 +553,11 @@ def test_a_failed_payment_keeps_the_plan_and_the_first_failure_time(conn: Connec
     assert subscription(conn, tenant).first_payment_failed_at == NOW
     assert (tenant_row(conn, tenant).state, subscription(conn, tenant).plan) == ("Active", "Standard")
     # A later failure keeps the first failure time.
-    conn.execute(Subscription.__table__.update().where(Subscription.id == tenant.subscription_id).values(first_payment_failed_at=NOW - timedelta(hours=48)))
+    conn.execute(
+        Subscription.__table__.update()
+        .where(Subscription.id == tenant.subscription_id)
+        .values(first_payment_failed_at=NOW - timedelta(hours=48))
+    )
     apply(conn, FakeStripe(status="past_due"), event=webhook("invoice.payment_failed", "evt_again"))
     assert subscription(conn, tenant).first_payment_failed_at == NOW - timedelta(hours=48)
 
@@ -412,7 +565,10 @@ def test_a_failed_payment_keeps_the_plan_and_the_first_failure_time(conn: Connec
 def test_the_final_dunning_cancellation_suspends_the_tenant(conn: Connection) -> None:
     tenant = l_std(conn, first_payment_failed_at=NOW - timedelta(days=5))
     apply(conn, FakeStripe(subscription_deleted=True), event=webhook("customer.subscription.deleted"))
-    assert (tenant_row(conn, tenant).state, tenant_row(conn, tenant).suspension_reason) == ("Suspended", "PaymentFailed")
+    assert (tenant_row(conn, tenant).state, tenant_row(conn, tenant).suspension_reason) == (
+        "Suspended",
+        "PaymentFailed",
+    )
     row = subscription(conn, tenant)
     assert (row.plan, row.stripe_subscription_id, row.first_payment_failed_at) == ("Basis", None, None)
 
@@ -422,14 +578,23 @@ def test_a_cancellation_resets_to_free_and_keeps_the_tenant_active(conn: Connect
     apply(conn, FakeStripe(subscription_deleted=True), event=webhook("customer.subscription.deleted"))
     assert tenant_row(conn, tenant).state == "Active"
     row = subscription(conn, tenant)
-    assert (row.plan, row.current_price_amount, row.current_price_currency, row.cancellation_reason) == ("Basis", None, None, None)
+    assert (row.plan, row.current_price_amount, row.current_price_currency, row.cancellation_reason) == (
+        "Basis",
+        None,
+        None,
+        None,
+    )
     assert row.current_period_end == NOW + timedelta(days=30)  # kept as the expiry date
     assert (tenant_row(conn, tenant).plan, row.stripe_customer_id) == ("Basis", CUSTOMER)
 
 
 def test_a_new_subscription_reactivates_a_suspended_tenant(conn: Connection) -> None:
     tenant = l_free(conn, state="Suspended")
-    conn.execute(Tenant.__table__.update().where(Tenant.id == tenant.id).values(suspension_reason="PaymentFailed", suspended_at=NOW - timedelta(days=3)))
+    conn.execute(
+        Tenant.__table__.update()
+        .where(Tenant.id == tenant.id)
+        .values(suspension_reason="PaymentFailed", suspended_at=NOW - timedelta(days=3))
+    )
     apply(conn, FakeStripe(), event=webhook("checkout.session.completed"))
     row = tenant_row(conn, tenant)
     assert (row.state, row.suspension_reason, row.plan) == ("Active", None, "Standard")
@@ -444,16 +609,32 @@ def test_a_deleted_customer_suspends_the_tenant(conn: Connection) -> None:
 
 def test_an_existing_suspension_is_not_re_reasoned(conn: Connection) -> None:
     tenant = l_std(conn, cancellation_reason="NoLongerNeeded", first_payment_failed_at=NOW - timedelta(days=1))
-    conn.execute(Tenant.__table__.update().where(Tenant.id == tenant.id).values(state="Suspended", suspension_reason="CustomerDeleted", suspended_at=NOW - timedelta(days=2)))
+    conn.execute(
+        Tenant.__table__.update()
+        .where(Tenant.id == tenant.id)
+        .values(state="Suspended", suspension_reason="CustomerDeleted", suspended_at=NOW - timedelta(days=2))
+    )
     apply(conn, FakeStripe(subscription_deleted=True), event=webhook("customer.subscription.deleted"))
     row = tenant_row(conn, tenant)
-    assert (row.state, row.suspension_reason, row.suspended_at) == ("Suspended", "CustomerDeleted", NOW - timedelta(days=2))
+    assert (row.state, row.suspension_reason, row.suspended_at) == (
+        "Suspended",
+        "CustomerDeleted",
+        NOW - timedelta(days=2),
+    )
 
 
 def test_the_customer_deleted_path_wins_over_the_subscription_deleted_one(conn: Connection) -> None:
     tenant = l_std(conn, cancellation_reason="NoLongerNeeded")
-    factories.stripe_event(conn, {"id": "evt_mock_12345_customer_deleted", "type": "customer.deleted", "created": int(NOW.timestamp())}, customer_id=CUSTOMER)
-    apply(conn, FakeStripe(customer_deleted=True, subscription_deleted=True), event=webhook("customer.subscription.deleted"))
+    factories.stripe_event(
+        conn,
+        {"id": "evt_mock_12345_customer_deleted", "type": "customer.deleted", "created": int(NOW.timestamp())},
+        customer_id=CUSTOMER,
+    )
+    apply(
+        conn,
+        FakeStripe(customer_deleted=True, subscription_deleted=True),
+        event=webhook("customer.subscription.deleted"),
+    )
     assert tenant_row(conn, tenant).suspension_reason == "CustomerDeleted"
 
 
@@ -474,7 +655,9 @@ def test_a_customer_deleted_while_on_basis_is_handled(conn: Connection) -> None:
         (FakeStripe(currency="USD", catalog_plans=(Plan.Standard, Plan.Premium)), CurrencyMismatch),
     ],
 )
-def test_a_stripe_error_or_currency_mismatch_changes_nothing(conn: Connection, stripe: FakeStripe, error: type[Exception]) -> None:
+def test_a_stripe_error_or_currency_mismatch_changes_nothing(
+    conn: Connection, stripe: FakeStripe, error: type[Exception]
+) -> None:
     tenant = l_std(conn, subscribed_since=NOW - timedelta(days=90))
     if error is CurrencyMismatch:
         stripe.price_catalog = lambda: FakeStripe().price_catalog()  # platform DKK, subscription USD
@@ -493,7 +676,13 @@ def test_a_stripe_error_or_currency_mismatch_changes_nothing(conn: Connection, s
 
 def test_unsupported_api_versions_are_reported_until_no_longer_seen(conn: Connection) -> None:
     tenant = l_std(conn)
-    old = event("invoice.payment_succeeded", id="evt_old_version", created=NOW - timedelta(minutes=10), obj={"billing_reason": "subscription_cycle"}, api_version="2019-12-03")
+    old = event(
+        "invoice.payment_succeeded",
+        id="evt_old_version",
+        created=NOW - timedelta(minutes=10),
+        obj={"billing_reason": "subscription_cycle"},
+        api_version="2019-12-03",
+    )
     apply(conn, FakeStripe(extra_events=[old]))
     assert "evt_old_version" not in {r.stripe_event_id for r in rows(conn, tenant)}
     [found] = [d for d in subscription(conn, tenant).drift_discrepancies if d["Kind"] == "UnsupportedStripeApiVersion"]
@@ -508,7 +697,13 @@ def test_an_older_webhook_event_never_moves_the_anchor_back(conn: Connection) ->
     apply(conn, stripe)
     anchor = subscription(conn, tenant).last_synced_stripe_event_created_at
     assert anchor == NOW - timedelta(minutes=4)
-    old = event("charge.refunded", id="evt_old_refund", created=NOW - timedelta(days=3), obj={"currency": "dkk"}, api_version=API_VERSION)
+    old = event(
+        "charge.refunded",
+        id="evt_old_refund",
+        created=NOW - timedelta(days=3),
+        obj={"currency": "dkk"},
+        api_version=API_VERSION,
+    )
     apply(conn, stripe, event=old)
     assert subscription(conn, tenant).last_synced_stripe_event_created_at == anchor
     assert stripe.list_calls[-1] == anchor  # inclusive: created >= anchor
@@ -552,7 +747,16 @@ def test_a_sync_covering_several_changes_computes_each_from_the_state_before_it(
     priced before the cancellation (the seed comes from the ledger, not from
     Stripe's state after both)."""
     tenant = l_std(conn, last_synced_stripe_event_created_at=NOW - timedelta(days=10))
-    factories.billing_event(conn, tenant, "SubscriptionCreated", occurred_at=NOW - timedelta(days=10), stripe_event_id="evt_created_before", previous_amount="0", new_amount="149", to_plan="Standard")
+    factories.billing_event(
+        conn,
+        tenant,
+        "SubscriptionCreated",
+        occurred_at=NOW - timedelta(days=10),
+        stripe_event_id="evt_created_before",
+        previous_amount="0",
+        new_amount="149",
+        to_plan="Standard",
+    )
     upgrade = event(
         "customer.subscription.updated",
         id="evt_multi_upgrade",
@@ -561,12 +765,24 @@ def test_a_sync_covering_several_changes_computes_each_from_the_state_before_it(
         previous={"items": items("price_mock_standard")},
         api_version=API_VERSION,
     )
-    cancel = event("customer.subscription.updated", id="evt_multi_cancel", created=NOW - timedelta(hours=1), obj={"currency": "dkk"}, previous={"cancel_at_period_end": False}, api_version=API_VERSION)
+    cancel = event(
+        "customer.subscription.updated",
+        id="evt_multi_cancel",
+        created=NOW - timedelta(hours=1),
+        obj={"currency": "dkk"},
+        previous={"cancel_at_period_end": False},
+        api_version=API_VERSION,
+    )
     stripe = FakeStripe(plan=Plan.Premium, cancel_at_period_end=True, extra_events=[upgrade, cancel])
-    stripe.list_events = lambda customer, since: FakeStripe.list_events(stripe, customer, since).__class__([upgrade, cancel], True)  # type: ignore[method-assign]
+    stripe.list_events = lambda customer, since: FakeStripe.list_events(stripe, customer, since).__class__(
+        [upgrade, cancel], True
+    )  # type: ignore[method-assign]
     apply(conn, stripe)
     upgraded, cancelled = rows(conn, tenant)[1:]
-    assert (upgraded.event_type, amounts(upgraded)) == (T.SubscriptionUpgraded, (D("149.00"), D("299.00"), D("150.00"), D("299.00")))
+    assert (upgraded.event_type, amounts(upgraded)) == (
+        T.SubscriptionUpgraded,
+        (D("149.00"), D("299.00"), D("150.00"), D("299.00")),
+    )
     assert (cancelled.event_type, amounts(cancelled)) == (T.SubscriptionCancelled, (D("299.00"), 0, D("-299.00"), 0))
     assert upgraded.days_on_previous_plan == 9
 
@@ -582,13 +798,26 @@ def test_a_customer_missing_in_stripe_is_critical_drift_and_changes_nothing_else
     assert result is not None and result.state is None
     after = subscription(conn, tenant)
     [found] = after.drift_discrepancies
-    assert (found["Kind"], found["Severity"], found["ExpectedValue"]) == ("CustomerMissingInStripe", "Critical", CUSTOMER)
+    assert (found["Kind"], found["Severity"], found["ExpectedValue"]) == (
+        "CustomerMissingInStripe",
+        "Critical",
+        CUSTOMER,
+    )
     assert after.has_drift_detected and after.drift_checked_at == NOW
     # Never read as "customer deleted": no reset, no suspension, no billing event, the events wait.
-    assert (after.plan, after.stripe_subscription_id, after.current_price_amount) == (before.plan, before.stripe_subscription_id, before.current_price_amount)
+    assert (after.plan, after.stripe_subscription_id, after.current_price_amount) == (
+        before.plan,
+        before.stripe_subscription_id,
+        before.current_price_amount,
+    )
     assert (tenant_row(conn, tenant).state, count(conn, BillingEvent)) == ("Active", 0)
     assert [status for status, _, _ in statuses(conn)] == ["Pending", "Pending"]
-    assert conn.execute(select(func.count()).select_from(StripeEvent).where(StripeEvent.recovery_source.is_not(None))).scalar_one() == 0
+    assert (
+        conn.execute(
+            select(func.count()).select_from(StripeEvent).where(StripeEvent.recovery_source.is_not(None))
+        ).scalar_one()
+        == 0
+    )
 
 
 # -- currencies ---------------------------------------------------------------------------

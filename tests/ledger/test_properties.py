@@ -33,7 +33,20 @@ from tests.ledger.stripe_events import event, items
 
 PRICE_IDS = {Plan.Standard: "price_mock_standard", Plan.Premium: "price_mock_premium"}
 START = NOW - timedelta(days=60)
-STEPS = ("renew", "recover", "fail", "past_due", "change_plan", "toggle_cancel", "schedule", "release", "refund", "billing_info", "noop", "delete")
+STEPS = (
+    "renew",
+    "recover",
+    "fail",
+    "past_due",
+    "change_plan",
+    "toggle_cancel",
+    "schedule",
+    "release",
+    "refund",
+    "billing_info",
+    "noop",
+    "delete",
+)
 
 
 @st.composite
@@ -46,15 +59,33 @@ def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
     alive = True
     at = START
     events: list[dict[str, Any]] = []
-    ids = draw(st.lists(st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=6, max_size=6), min_size=40, max_size=40, unique=True))
+    ids = draw(
+        st.lists(
+            st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=6, max_size=6),
+            min_size=40,
+            max_size=40,
+            unique=True,
+        )
+    )
 
     def add(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
-        events.append(event(event_type, id=f"evt_{ids[len(events)]}", created=at, obj={"currency": "dkk", **obj}, previous=previous, api_version=API_VERSION))
+        events.append(
+            event(
+                event_type,
+                id=f"evt_{ids[len(events)]}",
+                created=at,
+                obj={"currency": "dkk", **obj},
+                previous=previous,
+                api_version=API_VERSION,
+            )
+        )
 
     add("customer.subscription.created", {"items": items(PRICE_IDS[plan])})
     for step_number in range(draw(st.integers(0, 14))):
         # The creation stays first: nothing shares its second.
-        at += timedelta(seconds=draw(st.sampled_from([1, 3600, 86400 * 3] if step_number == 0 else [0, 1, 3600, 86400 * 3])))
+        at += timedelta(
+            seconds=draw(st.sampled_from([1, 3600, 86400 * 3] if step_number == 0 else [0, 1, 3600, 86400 * 3]))
+        )
         step = draw(st.sampled_from(STEPS)) if alive else draw(st.sampled_from(["recreate", "billing_info", "refund"]))
         if step == "recreate":
             plan, cancelling, alive = draw(st.sampled_from([Plan.Standard, Plan.Premium])), False, True
@@ -69,7 +100,11 @@ def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
             add("customer.subscription.updated", {"items": items(PRICE_IDS[new])}, {"items": items(PRICE_IDS[plan])})
             plan = new
         elif step == "toggle_cancel":
-            add("customer.subscription.updated", {"cancel_at_period_end": not cancelling}, {"cancel_at_period_end": cancelling})
+            add(
+                "customer.subscription.updated",
+                {"cancel_at_period_end": not cancelling},
+                {"cancel_at_period_end": cancelling},
+            )
             cancelling = not cancelling
         elif step == "schedule":
             phases = [{"items": [{"price": PRICE_IDS[plan]}]}, {"items": [{"price": PRICE_IDS[Plan.Standard]}]}]
@@ -100,25 +135,40 @@ class HistoryStripe(FakeStripe):
     scramble: list[int] = field(default_factory=list)
 
     def state(self) -> ReplayState:
-        return replay(self.history[: self.visible], tenant_id=0, subscription_id="sub", catalog=self.price_catalog()).state
+        return replay(
+            self.history[: self.visible], tenant_id=0, subscription_id="sub", catalog=self.price_catalog()
+        ).state
 
     def customer(self, customer_id: str) -> CustomerSnapshot:
         return CustomerSnapshot(customer_id, deleted=False, billing_info=BILLING_INFO, payment_method=VISA)
 
-    def subscription(self, customer_id: str, catalog: PriceCatalog, *, customer: CustomerSnapshot | None = None) -> SubscriptionSnapshot | None:
+    def subscription(
+        self, customer_id: str, catalog: PriceCatalog, *, customer: CustomerSnapshot | None = None
+    ) -> SubscriptionSnapshot | None:
         state = self.state()
         if state.plan in (None, Plan.Basis):
             return None
         return SubscriptionSnapshot(
-            "sub_mock_12345", state.plan, state.scheduled_plan, PRICES[state.plan], "DKK", NOW + timedelta(days=30),
-            state.cancel_at_period_end, None, None, VISA, "active",
+            "sub_mock_12345",
+            state.plan,
+            state.scheduled_plan,
+            PRICES[state.plan],
+            "DKK",
+            NOW + timedelta(days=30),
+            state.cancel_at_period_end,
+            None,
+            None,
+            VISA,
+            "active",
         )
 
     def payment_transactions(self, customer_id: str, catalog: PriceCatalog) -> list[dict[str, Any]]:
         return []
 
     def list_events(self, customer_id: str, created_gte: datetime | None) -> EventsList:
-        shown = [e for e in self.history[: self.visible] if created_gte is None or e["created"] >= created_gte.timestamp()]
+        shown = [
+            e for e in self.history[: self.visible] if created_gte is None or e["created"] >= created_gte.timestamp()
+        ]
         if shown:
             shown = shown + [shown[i % len(shown)] for i in self.scramble]  # ids repeated
             random.Random(sum(self.scramble)).shuffle(shown)
@@ -130,12 +180,18 @@ def stored_rows(conn: Connection, subscription_id: str) -> list[tuple]:
     return [
         tuple(row)
         for row in conn.execute(
-            select(*columns).where(BillingEvent.subscription_id == subscription_id).order_by(BillingEvent.occurred_at, BillingEvent.stripe_event_id.collate("C"))
+            select(*columns)
+            .where(BillingEvent.subscription_id == subscription_id)
+            .order_by(BillingEvent.occurred_at, BillingEvent.stripe_event_id.collate("C"))
         )
     ]
 
 
-@settings(max_examples=int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", "30")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     history=histories(),
     cuts=st.lists(st.integers(1, 15), min_size=1, max_size=4),
@@ -158,7 +214,12 @@ def test_any_delivery_gives_one_row_per_event_and_the_same_log_as_a_replay(
                 process_customer(conn, stripe, CUSTOMER, now=now, force=True, webhook_event=webhook_event)
 
         live = stored_rows(conn, tenant.subscription_id)
-        ids = [row.stripe_event_id for row in conn.execute(select(BillingEvent.stripe_event_id).where(BillingEvent.subscription_id == tenant.subscription_id))]
+        ids = [
+            row.stripe_event_id
+            for row in conn.execute(
+                select(BillingEvent.stripe_event_id).where(BillingEvent.subscription_id == tenant.subscription_id)
+            )
+        ]
         assert len(ids) == len(set(ids)) == len(history)
 
         expected = replay(
@@ -173,4 +234,3 @@ def test_any_delivery_gives_one_row_per_event_and_the_same_log_as_a_replay(
         columns = [c.name for c in BillingEvent.__table__.c if c.name not in ("created_at", "modified_at")]
         assert live == [tuple(row.as_row(NOW)[name] for name in columns) for row in expected]
         savepoint.rollback()
-

@@ -51,7 +51,12 @@ def d(value: str | int) -> Decimal:
 
 
 def test_a_first_failed_payment_attempt_counts() -> None:
-    failed = event("invoice.payment_failed", id="evt_failed", created=FEB, obj={"attempt_count": 1, "billing_reason": "subscription_cycle"})
+    failed = event(
+        "invoice.payment_failed",
+        id="evt_failed",
+        created=FEB,
+        obj={"attempt_count": 1, "billing_reason": "subscription_cycle"},
+    )
     [row] = a_usd([failed]).rows
     assert (row.event_type, row.stripe_event_id) == (T.PaymentFailed, "evt_failed")
 
@@ -69,14 +74,25 @@ def test_an_update_of_only_the_latest_invoice_is_a_noop() -> None:
 
 
 def test_a_first_cycle_payment_is_a_renewal() -> None:
-    paid = event("invoice.payment_succeeded", id="evt_paid", created=FEB, obj={"attempt_count": 1, "billing_reason": "subscription_cycle"})
+    paid = event(
+        "invoice.payment_succeeded",
+        id="evt_paid",
+        created=FEB,
+        obj={"attempt_count": 1, "billing_reason": "subscription_cycle"},
+    )
     [row] = a_usd([paid]).rows
     assert row.event_type == T.SubscriptionRenewed
 
 
 @pytest.mark.parametrize("status", ["past_due", "unpaid"])
 def test_active_to_past_due_or_unpaid_is_past_due(status: str) -> None:
-    update = event("customer.subscription.updated", id=f"evt_{status}", created=FEB, obj={"status": status}, previous={"status": "active"})
+    update = event(
+        "customer.subscription.updated",
+        id=f"evt_{status}",
+        created=FEB,
+        obj={"status": status},
+        previous={"status": "active"},
+    )
     [row] = a_usd([update]).rows
     assert (row.event_type, row.stripe_event_id) == (T.SubscriptionPastDue, f"evt_{status}")
 
@@ -93,7 +109,12 @@ def test_the_payload_currency_wins_on_a_reset_subscription() -> None:
 
 
 def test_the_item_price_currency_is_used_without_a_top_level_one() -> None:
-    created = event("customer.subscription.created", id="evt_created", created=JAN, obj={"items": items(price("price_standard", currency="dkk"))})
+    created = event(
+        "customer.subscription.created",
+        id="evt_created",
+        created=JAN,
+        obj={"items": items(price("price_standard", currency="dkk"))},
+    )
     [row] = run([created]).rows
     assert (row.event_type, row.currency) == (T.SubscriptionCreated, "DKK")
 
@@ -127,13 +148,23 @@ def test_a_deletion_after_a_scheduled_cancellation_is_an_expiry() -> None:
 
 
 def test_a_deletion_for_failed_payment_is_a_suspension() -> None:
-    deleted = event("customer.subscription.deleted", id="evt_del", created=FEB, obj={"cancellation_details": {"reason": "payment_failed"}})
+    deleted = event(
+        "customer.subscription.deleted",
+        id="evt_del",
+        created=FEB,
+        obj={"cancellation_details": {"reason": "payment_failed"}},
+    )
     [row] = a_usd([deleted]).rows
     assert (row.event_type, row.suspension_reason) == (T.SubscriptionSuspended, SuspensionReason.PaymentFailed)
 
 
 def test_a_deletion_without_a_scheduled_cancellation_is_immediate() -> None:
-    deleted = event("customer.subscription.deleted", id="evt_del", created=FEB, obj={"cancellation_details": {"reason": "cancellation_requested"}})
+    deleted = event(
+        "customer.subscription.deleted",
+        id="evt_del",
+        created=FEB,
+        obj={"cancellation_details": {"reason": "cancellation_requested"}},
+    )
     [row] = a_usd([deleted]).rows
     assert (row.event_type, row.suspension_reason) == (T.SubscriptionImmediatelyCancelled, None)
 
@@ -153,7 +184,12 @@ def test_the_payload_price_beats_the_catalog_on_an_upgrade() -> None:
 
 
 def test_the_catalog_price_is_the_fallback_without_a_unit_amount() -> None:
-    created = event("customer.subscription.created", id="evt_created", created=JAN, obj={"items": items(price("price_standard", currency="usd"))})
+    created = event(
+        "customer.subscription.created",
+        id="evt_created",
+        created=JAN,
+        obj={"items": items(price("price_standard", currency="usd"))},
+    )
     [row] = run([created], catalog=catalog(standard="29.99")).rows
     assert row.new_amount == d("29.99")
 
@@ -181,7 +217,12 @@ def test_the_seed_takes_the_scheduled_plan_from_the_latest_persisted_row() -> No
         latest_to_plan="Standard",
         latest_committed_mrr=d("299.00"),
     )
-    released = event("subscription_schedule.released", id="evt_released", created=at("2026-02-02T10:00:00"), obj={"status": "released"})
+    released = event(
+        "subscription_schedule.released",
+        id="evt_released",
+        created=at("2026-02-02T10:00:00"),
+        obj={"status": "released"},
+    )
     [row] = run([released], state=state, currency_override="USD").rows
     assert row.event_type == T.SubscriptionDowngradeCancelled
     assert amounts(row) == (d("299.00"), d("299.00"), None, d("299.00"))
@@ -193,12 +234,36 @@ def test_the_seed_takes_the_scheduled_plan_from_the_latest_persisted_row() -> No
 
 def test_customer_lifecycle_rows() -> None:
     created = event("customer.created", id="evt_c1", created=JAN, obj={"id": "cus_1"})
-    named = event("customer.updated", id="evt_c2", created=JAN + timedelta(minutes=1), obj={"id": "cus_1"}, previous={"name": "Old"})
-    taxed = event("customer.updated", id="evt_c3", created=JAN + timedelta(minutes=2), obj={"id": "cus_1"}, previous={"tax_ids": {}})
-    other = event("customer.updated", id="evt_c4", created=JAN + timedelta(minutes=3), obj={"id": "cus_1"}, previous={"balance": 0})
+    named = event(
+        "customer.updated",
+        id="evt_c2",
+        created=JAN + timedelta(minutes=1),
+        obj={"id": "cus_1"},
+        previous={"name": "Old"},
+    )
+    taxed = event(
+        "customer.updated",
+        id="evt_c3",
+        created=JAN + timedelta(minutes=2),
+        obj={"id": "cus_1"},
+        previous={"tax_ids": {}},
+    )
+    other = event(
+        "customer.updated",
+        id="evt_c4",
+        created=JAN + timedelta(minutes=3),
+        obj={"id": "cus_1"},
+        previous={"balance": 0},
+    )
     no_previous = event("customer.updated", id="evt_c5", created=JAN + timedelta(minutes=4), obj={"id": "cus_1"})
     rows = run([created, named, taxed, other, no_previous]).rows
-    assert [r.event_type for r in rows] == [T.BillingInfoAdded, T.BillingInfoUpdated, T.BillingInfoUpdated, T.NoOp, T.NoOp]
+    assert [r.event_type for r in rows] == [
+        T.BillingInfoAdded,
+        T.BillingInfoUpdated,
+        T.BillingInfoUpdated,
+        T.NoOp,
+        T.NoOp,
+    ]
     assert all(amounts(r) == (None, None, None, 0) for r in rows)
     assert rows[0].stripe_reference == "cus_1"
 
@@ -252,7 +317,12 @@ def test_reactivation_restores_the_plan_price() -> None:
 
 
 def test_a_downgrade_by_update_and_an_upgrade_while_cancelling() -> None:
-    premium = event("customer.subscription.created", id="evt_1", created=JAN, obj={"currency": "usd", "items": items("price_premium")})
+    premium = event(
+        "customer.subscription.created",
+        id="evt_1",
+        created=JAN,
+        obj={"currency": "usd", "items": items("price_premium")},
+    )
     downgrade = event(
         "customer.subscription.updated",
         id="evt_2",
@@ -260,7 +330,13 @@ def test_a_downgrade_by_update_and_an_upgrade_while_cancelling() -> None:
         obj={"currency": "usd", "items": items("price_standard")},
         previous={"items": items("price_premium")},
     )
-    cancel = event("customer.subscription.updated", id="evt_3", created=JAN + timedelta(days=11), obj={"currency": "usd"}, previous={"cancel_at_period_end": False})
+    cancel = event(
+        "customer.subscription.updated",
+        id="evt_3",
+        created=JAN + timedelta(days=11),
+        obj={"currency": "usd"},
+        previous={"cancel_at_period_end": False},
+    )
     upgrade = event(
         "customer.subscription.updated",
         id="evt_4",
@@ -269,7 +345,12 @@ def test_a_downgrade_by_update_and_an_upgrade_while_cancelling() -> None:
         previous={"items": items("price_standard")},
     )
     rows = run([premium, downgrade, cancel, upgrade]).rows
-    assert [r.event_type for r in rows] == [T.SubscriptionCreated, T.SubscriptionDowngraded, T.SubscriptionCancelled, T.SubscriptionUpgraded]
+    assert [r.event_type for r in rows] == [
+        T.SubscriptionCreated,
+        T.SubscriptionDowngraded,
+        T.SubscriptionCancelled,
+        T.SubscriptionUpgraded,
+    ]
     assert amounts(rows[1]) == (d("99.00"), d("29.00"), d("-70.00"), d("29.00"))
     assert rows[1].days_on_previous_plan == 10
     assert amounts(rows[3]) == (0, 0, 0, 0)  # still cancelling: stays at 0
@@ -277,7 +358,12 @@ def test_a_downgrade_by_update_and_an_upgrade_while_cancelling() -> None:
 
 def test_a_two_phase_schedule_is_a_downgrade_at_the_catalog_price() -> None:
     history = [
-        event("customer.subscription.created", id="evt_1", created=at("2026-01-15T10:00:00"), obj={"currency": "dkk", "items": items("price_premium")}),
+        event(
+            "customer.subscription.created",
+            id="evt_1",
+            created=at("2026-01-15T10:00:00"),
+            obj={"currency": "dkk", "items": items("price_premium")},
+        ),
         recorded("subscription_schedule.updated"),
     ]
     created, scheduled = run(history).rows
@@ -293,14 +379,31 @@ def test_a_two_phase_schedule_is_a_downgrade_at_the_catalog_price() -> None:
     "schedule",
     [
         {"status": "active", "phases": [{"items": [{"price": "price_standard"}]}]},  # one phase
-        {"status": "active", "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_premium"}]}]},  # current plan
-        {"status": "canceled", "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_standard"}]}]},
-        {"status": "released", "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_standard"}]}]},
-        {"status": "completed", "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_standard"}]}]},
+        {
+            "status": "active",
+            "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_premium"}]}],
+        },  # current plan
+        {
+            "status": "canceled",
+            "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_standard"}]}],
+        },
+        {
+            "status": "released",
+            "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_standard"}]}],
+        },
+        {
+            "status": "completed",
+            "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_standard"}]}],
+        },
     ],
 )
 def test_schedule_updates_that_schedule_nothing_are_noops(schedule: dict) -> None:
-    created = event("customer.subscription.created", id="evt_1", created=JAN, obj={"currency": "usd", "items": items("price_premium")})
+    created = event(
+        "customer.subscription.created",
+        id="evt_1",
+        created=JAN,
+        obj={"currency": "usd", "items": items("price_premium")},
+    )
     updated = event("subscription_schedule.updated", id="evt_2", created=FEB, obj={"currency": "usd", **schedule})
     rows = run([created, updated]).rows
     assert rows[1].event_type == T.NoOp
@@ -308,7 +411,12 @@ def test_schedule_updates_that_schedule_nothing_are_noops(schedule: dict) -> Non
 
 
 def test_the_same_scheduled_target_twice_is_scheduled_once() -> None:
-    created = event("customer.subscription.created", id="evt_1", created=JAN, obj={"currency": "dkk", "items": items("price_premium")})
+    created = event(
+        "customer.subscription.created",
+        id="evt_1",
+        created=JAN,
+        obj={"currency": "dkk", "items": items("price_premium")},
+    )
     first = recorded("subscription_schedule.updated", id="evt_2")
     again = recorded("subscription_schedule.updated", id="evt_3", created=1770000500)
     rows = run([created, first, again]).rows
@@ -316,16 +424,32 @@ def test_the_same_scheduled_target_twice_is_scheduled_once() -> None:
 
 
 def test_releasing_a_schedule_cancels_the_downgrade_only_when_one_is_tracked() -> None:
-    created = event("customer.subscription.created", id="evt_1", created=JAN, obj={"currency": "dkk", "items": items("price_premium")})
+    created = event(
+        "customer.subscription.created",
+        id="evt_1",
+        created=JAN,
+        obj={"currency": "dkk", "items": items("price_premium")},
+    )
     released_early = recorded("subscription_schedule.released", id="evt_0", created=JAN - timedelta(days=1))
-    rows = run([released_early, created, recorded("subscription_schedule.updated"), recorded("subscription_schedule.released")]).rows
-    assert [r.event_type for r in rows] == [T.NoOp, T.SubscriptionCreated, T.SubscriptionDowngradeScheduled, T.SubscriptionDowngradeCancelled]
+    rows = run(
+        [released_early, created, recorded("subscription_schedule.updated"), recorded("subscription_schedule.released")]
+    ).rows
+    assert [r.event_type for r in rows] == [
+        T.NoOp,
+        T.SubscriptionCreated,
+        T.SubscriptionDowngradeScheduled,
+        T.SubscriptionDowngradeCancelled,
+    ]
     assert amounts(rows[3]) == (d("29.00"), d("99.00"), d("70.00"), d("99.00"))
 
 
 @pytest.mark.parametrize(
     "event_type",
-    ["subscription_schedule.created", "customer.subscription.pending_update_applied", "customer.subscription.pending_update_expired"],
+    [
+        "subscription_schedule.created",
+        "customer.subscription.pending_update_applied",
+        "customer.subscription.pending_update_expired",
+    ],
 )
 def test_paired_events_are_noops(event_type: str) -> None:
     [row] = a_usd([event(event_type, id="evt_x", created=FEB, obj={"status": "active"})]).rows
@@ -333,7 +457,12 @@ def test_paired_events_are_noops(event_type: str) -> None:
 
 
 def test_a_cancel_toggle_with_a_plan_change_is_unclassified_and_changes_nothing() -> None:
-    created = event("customer.subscription.created", id="evt_1", created=JAN, obj={"currency": "usd", "items": items("price_standard")})
+    created = event(
+        "customer.subscription.created",
+        id="evt_1",
+        created=JAN,
+        obj={"currency": "usd", "items": items("price_standard")},
+    )
     both = event(
         "customer.subscription.updated",
         id="evt_2",
@@ -364,15 +493,26 @@ def test_empty_and_malformed_payloads_read_as_no_data() -> None:
 def test_customer_deleted_suspends_from_the_tracked_plan() -> None:
     rows = run([recorded("customer.subscription.created"), recorded("customer.deleted")]).rows
     suspended = rows[1]
-    assert (suspended.event_type, suspended.suspension_reason) == (T.SubscriptionSuspended, SuspensionReason.CustomerDeleted)
+    assert (suspended.event_type, suspended.suspension_reason) == (
+        T.SubscriptionSuspended,
+        SuspensionReason.CustomerDeleted,
+    )
     assert (suspended.from_plan, suspended.to_plan) == (SubscriptionPlan.Standard, SubscriptionPlan.Basis)
     assert amounts(suspended) == (d("149.00"), 0, d("-149.00"), 0)
 
 
 def test_the_cancellation_reason_comes_from_the_payload_then_the_subscription() -> None:
-    from_payload = run([recorded("customer.subscription.updated.cancel")], live_cancellation_reason="TooExpensive").rows[0]
+    from_payload = run(
+        [recorded("customer.subscription.updated.cancel")], live_cancellation_reason="TooExpensive"
+    ).rows[0]
     assert from_payload.cancellation_reason == CancellationReason.FoundAlternative
-    bare = event("customer.subscription.updated", id="evt_c", created=FEB, obj={"currency": "usd"}, previous={"cancel_at_period_end": False})
+    bare = event(
+        "customer.subscription.updated",
+        id="evt_c",
+        created=FEB,
+        obj={"currency": "usd"},
+        previous={"cancel_at_period_end": False},
+    )
     from_live = run([bare], live_cancellation_reason="NoLongerNeeded").rows[0]
     assert from_live.cancellation_reason == CancellationReason.NoLongerNeeded
 
@@ -388,14 +528,24 @@ def test_a_cancellation_without_feedback_was_an_operators(feedback: str | None) 
 
 
 def test_no_unit_amount_and_no_catalog_price_is_zero() -> None:
-    created = event("customer.subscription.created", id="evt_1", created=JAN, obj={"currency": "usd", "items": items("price_premium")})
+    created = event(
+        "customer.subscription.created",
+        id="evt_1",
+        created=JAN,
+        obj={"currency": "usd", "items": items("price_premium")},
+    )
     [row] = run([created], catalog=catalog(premium=None)).rows
     assert row.to_plan is None
     assert amounts(row) == (0, 0, 0, 0)
 
 
 def test_an_unmapped_price_falls_back_to_the_live_plan() -> None:
-    created = event("customer.subscription.created", id="evt_1", created=JAN, obj={"currency": "usd", "items": items(price("price_legacy", 1900))})
+    created = event(
+        "customer.subscription.created",
+        id="evt_1",
+        created=JAN,
+        obj={"currency": "usd", "items": items(price("price_legacy", 1900))},
+    )
     [row] = run([created], live_plan=SubscriptionPlan.Standard).rows
     assert (row.to_plan, row.new_amount) == (SubscriptionPlan.Standard, d("19.00"))
 
@@ -406,7 +556,10 @@ def test_legacy_plan_objects_are_read_like_prices() -> None:
         id="evt_legacy",
         created=JAN,
         api_version="2017-08-15",
-        obj={"items": {"data": [{"plan": {"id": "price_premium", "amount": 29900, "currency": "eur"}}]}, "plan": {"id": "price_premium"}},
+        obj={
+            "items": {"data": [{"plan": {"id": "price_premium", "amount": 29900, "currency": "eur"}}]},
+            "plan": {"id": "price_premium"},
+        },
     )
     [row] = run([created]).rows
     assert (row.to_plan, row.new_amount, row.currency) == (SubscriptionPlan.Premium, d("299.00"), "EUR")
@@ -420,22 +573,46 @@ def lifecycle() -> list[dict]:
     start = at("2026-01-01T00:00:00")
 
     def update(n: int, obj: dict, previous: dict) -> dict:
-        return event("customer.subscription.updated", id=f"evt_{n:02d}", created=start + timedelta(days=n), obj={"currency": "usd", **obj}, previous=previous)
+        return event(
+            "customer.subscription.updated",
+            id=f"evt_{n:02d}",
+            created=start + timedelta(days=n),
+            obj={"currency": "usd", **obj},
+            previous=previous,
+        )
 
     return [
-        event("customer.subscription.created", id="evt_00", created=start, obj={"currency": "usd", "items": items("price_standard")}),
+        event(
+            "customer.subscription.created",
+            id="evt_00",
+            created=start,
+            obj={"currency": "usd", "items": items("price_standard")},
+        ),
         update(1, {"items": items("price_premium")}, {"items": items("price_standard")}),
         event(
             "subscription_schedule.updated",
             id="evt_02",
             created=start + timedelta(days=2),
-            obj={"status": "active", "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_standard"}]}]},
+            obj={
+                "status": "active",
+                "phases": [{"items": [{"price": "price_premium"}]}, {"items": [{"price": "price_standard"}]}],
+            },
         ),
-        event("subscription_schedule.released", id="evt_03", created=start + timedelta(days=3), obj={"currency": "usd", "status": "released"}),
+        event(
+            "subscription_schedule.released",
+            id="evt_03",
+            created=start + timedelta(days=3),
+            obj={"currency": "usd", "status": "released"},
+        ),
         update(4, {"cancel_at_period_end": True}, {"cancel_at_period_end": False}),
         update(5, {"cancel_at_period_end": False}, {"cancel_at_period_end": True}),
         update(6, {"cancel_at_period_end": True}, {"cancel_at_period_end": False}),
-        event("customer.subscription.deleted", id="evt_07", created=start + timedelta(days=30), obj={"currency": "usd", "status": "canceled"}),
+        event(
+            "customer.subscription.deleted",
+            id="evt_07",
+            created=start + timedelta(days=30),
+            obj={"currency": "usd", "status": "canceled"},
+        ),
     ]
 
 
@@ -471,15 +648,34 @@ def test_shuffled_input_gives_identical_rows() -> None:
 
 def test_same_second_events_are_ordered_by_ordinal_id() -> None:
     # Ordinal: "evt_B" < "evt_a"; a culture-aware comparison would put evt_a first.
-    cancel = event("customer.subscription.updated", id="evt_B", created=FEB, obj={"currency": "usd"}, previous={"cancel_at_period_end": False})
+    cancel = event(
+        "customer.subscription.updated",
+        id="evt_B",
+        created=FEB,
+        obj={"currency": "usd"},
+        previous={"cancel_at_period_end": False},
+    )
     deleted = event("customer.subscription.deleted", id="evt_a", created=FEB, obj={"currency": "usd"})
     rows = a_usd([deleted, cancel]).rows
-    assert [(r.stripe_event_id, r.event_type) for r in rows] == [("evt_B", T.SubscriptionCancelled), ("evt_a", T.SubscriptionExpired)]
+    assert [(r.stripe_event_id, r.event_type) for r in rows] == [
+        ("evt_B", T.SubscriptionCancelled),
+        ("evt_a", T.SubscriptionExpired),
+    ]
 
 
 def test_an_id_given_twice_is_replayed_once_and_the_first_copy_wins() -> None:
-    listed = event("invoice.payment_succeeded", id="evt_dup", created=FEB, obj={"currency": "usd", "billing_reason": "subscription_cycle"})
-    webhook = event("invoice.payment_succeeded", id="evt_dup", created=FEB, obj={"currency": "usd", "billing_reason": "subscription_create"})
+    listed = event(
+        "invoice.payment_succeeded",
+        id="evt_dup",
+        created=FEB,
+        obj={"currency": "usd", "billing_reason": "subscription_cycle"},
+    )
+    webhook = event(
+        "invoice.payment_succeeded",
+        id="evt_dup",
+        created=FEB,
+        obj={"currency": "usd", "billing_reason": "subscription_create"},
+    )
     rows = a_usd([listed, webhook, listed]).rows
     assert [(r.stripe_event_id, r.event_type) for r in rows] == [("evt_dup", T.SubscriptionRenewed)]
 
@@ -501,7 +697,9 @@ def test_ids_are_deterministic_and_path_independent() -> None:
 
 
 def test_unsupported_api_versions_are_left_out_and_reported() -> None:
-    old = event("invoice.payment_succeeded", id="evt_old", created=FEB, obj={"currency": "usd"}, api_version="2020-08-27")
+    old = event(
+        "invoice.payment_succeeded", id="evt_old", created=FEB, obj={"currency": "usd"}, api_version="2020-08-27"
+    )
     none = event("invoice.payment_succeeded", id="evt_none", created=FEB, obj={"currency": "usd"}, api_version="")
     ok = event("invoice.payment_succeeded", id="evt_ok", created=FEB, obj={"currency": "usd"})
     result = a_usd([old, none, ok], supported_api_versions={"2025-10-29.clover"})

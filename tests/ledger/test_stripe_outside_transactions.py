@@ -17,10 +17,10 @@ from db.enums import SubscriptionPlan
 from db.models import BillingEvent, StripeEvent, Subscription
 from stripe_sync import archive, drift_worker, processing, sync
 from tests import factories
+from tests.cli_run import run_cli_captured
 from tests.factories import NOW
 from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
 from tests.ledger.held_connections import GuardedStripe, HeldConnections, watching_connections
-from tests.cli_run import run_cli_captured
 from tests.ledger.test_sync import CONFIGURED, archived, archived_created, cust_only, url_of
 
 
@@ -61,7 +61,11 @@ def test_the_drift_worker(engine: Engine, held: HeldConnections) -> None:
 def test_processing_pending_events(engine: Engine, held: HeldConnections) -> None:
     tenant = cust_only(engine)
     with engine.begin() as conn:
-        factories.stripe_event(conn, {"id": "evt_pending", "type": "customer.updated", "created": int(NOW.timestamp())}, customer_id=CUSTOMER)
+        factories.stripe_event(
+            conn,
+            {"id": "evt_pending", "type": "customer.updated", "created": int(NOW.timestamp())},
+            customer_id=CUSTOMER,
+        )
     stripe = GuardedStripe(FakeStripe(), held)
     result = processing.process_pending(engine, stripe, CUSTOMER, now=NOW)  # type: ignore[arg-type]
     assert result is not None and (result.tenant_id, result.processed_events) == (tenant.id, 1)
@@ -74,7 +78,9 @@ def test_the_poll_command(
     cust_only(engine)
     stripe = GuardedStripe(FakeStripe(), held)
     monkeypatch.setattr("console.cli.stripe_cli.client_from_settings", lambda settings: stripe)
-    code, out, err = run_cli_captured(["--database-url", url_of(engine), "stripe", "poll"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, out, err = run_cli_captured(
+        ["--database-url", url_of(engine), "stripe", "poll"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x"
+    )
     assert code == 0, err
     assert "1 customers with new events: 1 processed" in out
     assert "events" in stripe.calls and "list_events" in stripe.calls
@@ -96,7 +102,9 @@ class ChangesMeanwhile(FakeStripe):
     def __init__(self, engine: Engine, tenant_id: int) -> None:
         super().__init__()
         self._other = threading.Thread(
-            target=lambda: sync.sync_tenant(engine, CONFIGURED, tenant_id, now=NOW, client=FakeStripe(plan=SubscriptionPlan.Premium))
+            target=lambda: sync.sync_tenant(
+                engine, CONFIGURED, tenant_id, now=NOW, client=FakeStripe(plan=SubscriptionPlan.Premium)
+            )
         )
         self._changed = False
 
@@ -117,8 +125,16 @@ def test_a_sync_whose_answers_went_stale_while_it_read_stripe_reads_again(engine
     result = sync.sync_tenant(engine, CONFIGURED, tenant.id, now=NOW, client=stripe)
     assert len(stripe.list_calls) == 2  # read again after the other sync wrote the subscription
     with engine.connect() as conn:
-        row = conn.execute(select(Subscription.plan, Subscription.current_price_amount).where(Subscription.id == tenant.subscription_id)).one()
-        events = conn.execute(select(BillingEvent.stripe_event_id).where(BillingEvent.tenant_id == tenant.id)).scalars().all()
+        row = conn.execute(
+            select(Subscription.plan, Subscription.current_price_amount).where(
+                Subscription.id == tenant.subscription_id
+            )
+        ).one()
+        events = (
+            conn.execute(select(BillingEvent.stripe_event_id).where(BillingEvent.tenant_id == tenant.id))
+            .scalars()
+            .all()
+        )
         stored = conn.execute(select(StripeEvent.id)).scalars().all()
     assert tuple(row) == ("Premium", Decimal("299.00"))  # never overwritten with the older Standard answer
     assert result.billing_events_appended == 0 and len(events) == len(set(events)) == 3

@@ -39,7 +39,9 @@ def billing_rows(engine: Engine, tenant: factories.TenantRef) -> list[Any]:
     with engine.connect() as conn:
         return list(
             conn.execute(
-                select(BillingEvent.__table__).where(BillingEvent.tenant_id == tenant.id).order_by(BillingEvent.occurred_at, BillingEvent.stripe_event_id)
+                select(BillingEvent.__table__)
+                .where(BillingEvent.tenant_id == tenant.id)
+                .order_by(BillingEvent.occurred_at, BillingEvent.stripe_event_id)
             )
         )
 
@@ -143,7 +145,13 @@ def test_archived_events_awaiting_confirmation(engine: Engine) -> None:
     what still awaits confirmation is what can never make a billing row."""
     tenant = cust_only(engine)
     archived(engine, archived_created("evt_archive_created", NOW - timedelta(days=45)), NOW - timedelta(days=45))
-    checkout = event("checkout.session.completed", id="evt_archive_checkout", created=NOW - timedelta(days=40), obj={"customer": CUSTOMER}, api_version=API_VERSION)
+    checkout = event(
+        "checkout.session.completed",
+        id="evt_archive_checkout",
+        created=NOW - timedelta(days=40),
+        obj={"customer": CUSTOMER},
+        api_version=API_VERSION,
+    )
     archived(engine, checkout, NOW - timedelta(days=40))
     result = sync.sync_tenant(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe())
     assert result.billing_events_appended == 4  # the archived creation and E1-E3
@@ -167,18 +175,32 @@ def test_sync_all_reports_each_tenant_and_continues_after_a_failure(engine: Engi
     assert [(f.tenant_id, "cannot reach Stripe" in f.error) for f in result.failures] == [(second.id, True)]
     # One call as each tenant finishes, in whatever order the workers finish.
     assert sorted(done for done, _, _, _ in seen) == [1, 2] and {total for _, total, _, _ in seen} == {2}
-    assert sorted((tenant, outcome) for _, _, tenant, outcome in seen) == [(first.id, "synced"), (second.id, "failed (Stripe unavailable)")]
+    assert sorted((tenant, outcome) for _, _, tenant, outcome in seen) == [
+        (first.id, "synced"),
+        (second.id, "failed (Stripe unavailable)"),
+    ]
     assert (result.to_json()["failed"], result.to_json()["not_tried"], result.stopped) == (1, 0, None)
 
 
 def test_a_sync_of_a_customer_missing_in_stripe_reports_drift_and_keeps_the_tenant(engine: Engine) -> None:
     with engine.begin() as conn:
         tenant = factories.tenant(conn, plan="Standard", stripe_customer_id=CUSTOMER)
-    result = sync.sync_tenant(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe(missing_customers=frozenset({CUSTOMER})))
-    assert (result.has_drift_detected, result.drift_discrepancy_count, result.billing_events_appended, result.changes) == (True, 1, 0, ())
+    result = sync.sync_tenant(
+        engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe(missing_customers=frozenset({CUSTOMER}))
+    )
+    assert (
+        result.has_drift_detected,
+        result.drift_discrepancy_count,
+        result.billing_events_appended,
+        result.changes,
+    ) == (True, 1, 0, ())
     with engine.connect() as conn:
         row = conn.execute(select(Subscription.__table__).where(Subscription.id == tenant.subscription_id)).one()
-    assert (row.plan, row.stripe_subscription_id, row.drift_discrepancies[0]["Kind"]) == ("Standard", f"sub_stripe_{tenant.id}", "CustomerMissingInStripe")
+    assert (row.plan, row.stripe_subscription_id, row.drift_discrepancies[0]["Kind"]) == (
+        "Standard",
+        f"sub_stripe_{tenant.id}",
+        "CustomerMissingInStripe",
+    )
 
 
 # -- archive replay --------------------------------------------------------------------
@@ -190,10 +212,20 @@ def test_an_archived_creation_is_replayed_once(engine: Engine) -> None:
     result = archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe())
     assert (result.billing_events_appended, result.replayed_at) == (1, NOW)
     [created] = billing_rows(engine, tenant)
-    assert (created.event_type, created.currency, created.occurred_at) == ("SubscriptionCreated", "DKK", NOW - timedelta(days=45))
-    assert (created.previous_amount, created.new_amount, created.committed_mrr) == (0, Decimal("29.99"), Decimal("29.99"))
+    assert (created.event_type, created.currency, created.occurred_at) == (
+        "SubscriptionCreated",
+        "DKK",
+        NOW - timedelta(days=45),
+    )
+    assert (created.previous_amount, created.new_amount, created.committed_mrr) == (
+        0,
+        Decimal("29.99"),
+        Decimal("29.99"),
+    )
     with engine.connect() as conn:
-        since = conn.execute(select(Subscription.subscribed_since).where(Subscription.id == tenant.subscription_id)).scalar_one()
+        since = conn.execute(
+            select(Subscription.subscribed_since).where(Subscription.id == tenant.subscription_id)
+        ).scalar_one()
     assert since == NOW - timedelta(days=45)
     with pytest.raises(OperatorError, match="No archived events"):
         archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe())
@@ -202,7 +234,15 @@ def test_an_archived_creation_is_replayed_once(engine: Engine) -> None:
 def test_archive_replay_is_seeded_from_the_persisted_history(engine: Engine) -> None:
     tenant = cust_only(engine, current_price_currency="DKK")
     with engine.begin() as conn:
-        factories.billing_event(conn, tenant, "SubscriptionCreated", occurred_at=NOW - timedelta(days=90), previous_amount="0", new_amount="299", to_plan="Standard")
+        factories.billing_event(
+            conn,
+            tenant,
+            "SubscriptionCreated",
+            occurred_at=NOW - timedelta(days=90),
+            previous_amount="0",
+            new_amount="299",
+            to_plan="Standard",
+        )
     cancel = event(
         "customer.subscription.updated",
         id="evt_archive_cancel",
@@ -212,25 +252,43 @@ def test_archive_replay_is_seeded_from_the_persisted_history(engine: Engine) -> 
         api_version=API_VERSION,
     )
     archived(engine, cancel, NOW - timedelta(days=45))
-    assert archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe()).billing_events_appended == 1
+    assert (
+        archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe()).billing_events_appended == 1
+    )
     cancelled = [row for row in billing_rows(engine, tenant) if row.event_type == "SubscriptionCancelled"]
     assert [(r.previous_amount, r.amount_delta, r.committed_mrr) for r in cancelled] == [(299, -299, 0)]
 
 
 def test_events_stripe_still_lists_are_not_replayed_from_the_archive(engine: Engine) -> None:
     tenant = cust_only(engine)
-    archived(engine, archived_created("evt_mock_subscription_created", NOW - timedelta(days=1)), NOW - timedelta(days=1))
+    archived(
+        engine, archived_created("evt_mock_subscription_created", NOW - timedelta(days=1)), NOW - timedelta(days=1)
+    )
     archived(engine, archived_created("evt_archive_old", NOW - timedelta(days=90)), NOW - timedelta(days=90))
     with engine.begin() as conn:  # neither a Pending row nor one without a Stripe time is a candidate
-        factories.stripe_event(conn, archived_created("evt_archive_pending", NOW - timedelta(days=80)), customer_id=CUSTOMER)
-        conn.execute(StripeEvent.__table__.update().where(StripeEvent.id == "evt_archive_old").values(api_version="2015-01-01"))
-    assert archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe()).billing_events_appended == 1
-    assert [row.stripe_event_id for row in billing_rows(engine, tenant)] == ["evt_archive_old"]  # no version filter here
+        factories.stripe_event(
+            conn, archived_created("evt_archive_pending", NOW - timedelta(days=80)), customer_id=CUSTOMER
+        )
+        conn.execute(
+            StripeEvent.__table__.update().where(StripeEvent.id == "evt_archive_old").values(api_version="2015-01-01")
+        )
+    assert (
+        archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe()).billing_events_appended == 1
+    )
+    assert [row.stripe_event_id for row in billing_rows(engine, tenant)] == [
+        "evt_archive_old"
+    ]  # no version filter here
 
 
 def test_an_archived_event_in_another_currency_fails_the_replay(engine: Engine) -> None:
     tenant = cust_only(engine, current_price_currency="DKK")
-    refund = event("charge.refunded", id="evt_archive_refund_eur", created=NOW - timedelta(days=45), obj={"customer": CUSTOMER, "currency": "eur"}, api_version=API_VERSION)
+    refund = event(
+        "charge.refunded",
+        id="evt_archive_refund_eur",
+        created=NOW - timedelta(days=45),
+        obj={"customer": CUSTOMER, "currency": "eur"},
+        api_version=API_VERSION,
+    )
     archived(engine, refund, NOW - timedelta(days=45))
     with pytest.raises(CurrencyMismatch, match="evt_archive_refund_eur .* is in EUR, the platform currency is DKK"):
         archive.replay_archive(engine, CONFIGURED, tenant.id, now=NOW, client=FakeStripe())
@@ -259,7 +317,11 @@ def url_of(engine: Engine) -> str:
     [["sync", "{id}"], ["sync", "--all"], ["drift", "ack", "{id}"], ["stripe", "replay-archive", "{id}"]],
 )
 def test_a_reader_gets_exit_3_before_configuration_is_checked(
-    command: list[str], engine: Engine, reader: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: list[str],
+    engine: Engine,
+    reader: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     tenant = cust_only(engine)
     args = [part.format(id=tenant.id) for part in command]
@@ -279,9 +341,13 @@ def test_without_a_stripe_key_admin_actions_exit_4(
     assert err.strip() == "error: Stripe is not configured: set STRIPE_API_KEY to sync with Stripe" and out == ""
 
 
-def test_cli_not_found_usage_and_acknowledge(engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_not_found_usage_and_acknowledge(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     database = ["--database-url", url_of(engine)]
-    code, _, err = run_cli_captured([*database, "sync", "4242", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, _, err = run_cli_captured(
+        [*database, "sync", "4242", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x"
+    )
     assert (code, err.strip()) == (1, "error: tenant 4242 not found")
     code, _, _ = run_cli_captured([*database, "sync"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
     assert code == 2
@@ -294,10 +360,20 @@ def test_cli_not_found_usage_and_acknowledge(engine: Engine, monkeypatch: pytest
             .where(Subscription.id == tenant.subscription_id)
             .values(has_drift_detected=True, drift_discrepancies=[{"Kind": "MissingEvent", "Severity": "Warning"}])
         )
-    code, out, err = run_cli_captured([*database, "--operator", "alice", "drift", "ack", str(tenant.id), "--json"], monkeypatch, capsys)
+    code, out, err = run_cli_captured(
+        [*database, "--operator", "alice", "drift", "ack", str(tenant.id), "--json"], monkeypatch, capsys
+    )
     assert code == 0, err
     result = json.loads(out)
-    assert (result["tenant_id"], result["acknowledged_by"], result["drift_discrepancy_count"]) == (str(tenant.id), "alice", 1)
+    assert (result["tenant_id"], result["acknowledged_by"], result["drift_discrepancy_count"]) == (
+        str(tenant.id),
+        "alice",
+        1,
+    )
     with engine.connect() as conn:
-        row = conn.execute(select(Subscription.has_drift_detected, Subscription.drift_discrepancies).where(Subscription.id == tenant.subscription_id)).one()
+        row = conn.execute(
+            select(Subscription.has_drift_detected, Subscription.drift_discrepancies).where(
+                Subscription.id == tenant.subscription_id
+            )
+        ).one()
     assert (row.has_drift_detected, len(row.drift_discrepancies)) == (False, 1)

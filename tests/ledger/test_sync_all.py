@@ -18,9 +18,9 @@ from stripe_sync.catalog import PriceCatalog
 from stripe_sync.errors import StripeUnavailable
 from stripe_sync.tenant_pass import STOP_AFTER, WORKERS, run_pass
 from tests import factories
+from tests.cli_run import run_cli_captured
 from tests.factories import NOW
 from tests.ledger.fake_stripe import FakeStripe
-from tests.cli_run import run_cli_captured
 from tests.ledger.test_sync import CONFIGURED, url_of
 from tests.stripe_emulator import free_port
 
@@ -44,7 +44,10 @@ def test_sync_all_stops_after_a_run_of_unavailable_stripe(engine: Engine) -> Non
     assert STOP_AFTER <= tried < STOP_AFTER + WORKERS  # the ones already started finish
     assert [f.tenant_id for f in result.failures] == sorted(f.tenant_id for f in result.failures)
     assert sorted([f.tenant_id for f in result.failures] + result.not_tried) == ids
-    assert result.stopped == f"Stripe unreachable: stopped after {STOP_AFTER} consecutive connection failures; 0 synced, {40 - tried} not tried"
+    assert (
+        result.stopped
+        == f"Stripe unreachable: stopped after {STOP_AFTER} consecutive connection failures; 0 synced, {40 - tried} not tried"
+    )
     assert result.to_json()["not_tried"] == 40 - tried
 
 
@@ -103,7 +106,9 @@ def test_sync_all_prints_a_line_per_tenant_and_one_line_per_failure(
 ) -> None:
     tenants(engine, 3)
     monkeypatch.setattr("stripe_sync.sync.stripe_client_for", lambda settings: StripeDown())
-    code, out, err = run_cli_captured(["--database-url", url_of(engine), "sync", "--all"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, out, err = run_cli_captured(
+        ["--database-url", url_of(engine), "sync", "--all"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x"
+    )
     assert (code, out) == (1, "")
     lines = err.splitlines()
     progress, failures, last = lines[:3], lines[3:6], lines[6:]
@@ -120,11 +125,20 @@ def test_sync_all_against_a_refusing_stripe_stops_within_seconds(engine: Engine,
     tenants(engine, 60)
     env = {**os.environ, "STRIPE_API_KEY": "sk_test_x", "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}"}
     env.pop("BACKOFFICE_DATABASE_URL", None)
-    command = [str(Path(sys.executable).parent / "backoffice"), "--database-url", url_of(engine), "sync", "--all", "--json"]
+    command = [
+        str(Path(sys.executable).parent / "backoffice"),
+        "--database-url",
+        url_of(engine),
+        "sync",
+        "--all",
+        "--json",
+    ]
     started = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     took = time.monotonic() - started
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"error: Stripe unreachable: stopped after {STOP_AFTER} consecutive connection failures; 0 synced, ")
+    assert last.startswith(
+        f"error: Stripe unreachable: stopped after {STOP_AFTER} consecutive connection failures; 0 synced, "
+    )
     assert took < 15, f"{took:.1f} s"

@@ -22,7 +22,19 @@ DATA_PREFIX = "share/backoffice"
 def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[str]]:
     out = tmp_path_factory.mktemp("wheel")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         capture_output=True,
         text=True,
     )
@@ -47,7 +59,11 @@ def test_the_wheel_carries_every_catalog_and_the_stylesheet(wheel_names: set[str
 
 @pytest.mark.slow
 def test_the_wheel_carries_the_migrations(wheel_names: set[str]) -> None:
-    migrations = {path.relative_to(ROOT).as_posix() for path in (ROOT / "db/migrations").rglob("*") if path.is_file() and path.suffix != ".pyc"}
+    migrations = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "db/migrations").rglob("*")
+        if path.is_file() and path.suffix != ".pyc"
+    }
     assert "db/migrations/env.py" in migrations and "db/migrations/script.py.mako" in migrations
     assert migrations <= wheel_names
 

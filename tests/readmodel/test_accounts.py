@@ -156,7 +156,9 @@ def every_status(conn: Connection) -> None:
         ([AccountStatus.Active, AccountStatus.Canceling], ["Acme Corp", "Beta Industries"]),
     ],
 )
-def test_status_filter(conn: Connection, every_status: None, statuses: list[AccountStatus], expected: list[str]) -> None:
+def test_status_filter(
+    conn: Connection, every_status: None, statuses: list[AccountStatus], expected: list[str]
+) -> None:
     page = list_accounts(conn, statuses=statuses)
     assert names(page) == expected
     assert all(row.status in statuses for row in page.items)
@@ -254,9 +256,7 @@ def test_an_account_without_a_subscription_row_comes_last(
 ) -> None:
     f.tenant(conn, name="subscribed", plan="Standard")
     f.tenant(conn, name="free")
-    conn.execute(
-        insert(Tenant).values(id=7, created_at=NOW, name="orphan", state="Active", plan="Basis")
-    )
+    conn.execute(insert(Tenant).values(id=7, created_at=NOW, name="orphan", state="Active", plan="Basis"))
     whole = list_accounts(conn, sort=sort, descending=descending)
     assert whole.total == 3 and names(whole)[-1] == "orphan"
     last_page = list_accounts(conn, sort=sort, descending=descending, page=PageRequest(3, 1))
@@ -306,7 +306,15 @@ def test_owner_is_the_earliest_owner(conn: Connection) -> None:
     ref = f.tenant(conn, name="Acme")
     f.user(conn, ref.id, email="member@acme.com", role="Member", created_at=NOW - timedelta(days=50))
     f.user(conn, ref.id, email="second@acme.com", role="Owner", created_at=NOW - timedelta(days=10))
-    f.user(conn, ref.id, email="first@acme.com", role="Owner", first_name="Ada", last_name=None, created_at=NOW - timedelta(days=20))
+    f.user(
+        conn,
+        ref.id,
+        email="first@acme.com",
+        role="Owner",
+        first_name="Ada",
+        last_name=None,
+        created_at=NOW - timedelta(days=20),
+    )
     f.user(conn, ref.id, email="gone@acme.com", role="Owner", created_at=NOW - timedelta(days=90), deleted_at=NOW)
     owner = list_accounts(conn).items[0].owner
     assert owner is not None and (owner.email, owner.display_name) == ("first@acme.com", "Ada")

@@ -16,7 +16,9 @@ D = Decimal
 
 
 def created(conn: Connection, tenant: f.TenantRef, amount: str) -> None:
-    f.billing_event(conn, tenant, "SubscriptionCreated", occurred_at=NOW - timedelta(days=3), previous_amount="0", new_amount=amount)
+    f.billing_event(
+        conn, tenant, "SubscriptionCreated", occurred_at=NOW - timedelta(days=3), previous_amount="0", new_amount=amount
+    )
 
 
 def test_kpi_and_trend_agree_when_the_log_matches(conn: Connection) -> None:
@@ -52,7 +54,9 @@ def test_divergence_is_reported_with_both_figures(conn: Connection) -> None:
 def test_trend_latest_takes_each_subscriptions_last_row_without_a_day_cut_off(conn: Connection) -> None:
     paid = f.tenant(conn, plan="Premium")
     created(conn, paid, "149")
-    f.billing_event(conn, paid, "SubscriptionUpgraded", occurred_at=NOW + timedelta(days=2), previous_amount="149", new_amount="299")
+    f.billing_event(
+        conn, paid, "SubscriptionUpgraded", occurred_at=NOW + timedelta(days=2), previous_amount="149", new_amount="299"
+    )
     f.billing_event(conn, paid, "NoOp", occurred_at=NOW + timedelta(days=3))
 
     assert mrr_consistency(conn, "DKK").trend_latest_monthly_recurring_revenue == D("299")
@@ -90,4 +94,7 @@ def test_banners_bundle_all_three(conn: Connection) -> None:
 
     assert result.drift.subscriptions_with_drift_count == 1
     assert result.unsynced.unsynced_subscriptions_count == 1
-    assert (result.mrr_consistency.kpi_monthly_recurring_revenue, result.mrr_consistency.consistent) == (D("149"), False)
+    assert (result.mrr_consistency.kpi_monthly_recurring_revenue, result.mrr_consistency.consistent) == (
+        D("149"),
+        False,
+    )

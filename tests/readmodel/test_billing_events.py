@@ -21,7 +21,9 @@ HOUR = timedelta(hours=1)
 def test_newest_first_with_plans_and_mrr_impact(conn: Connection) -> None:
     acme = f.tenant(conn, name="Acme", plan="Standard", billing_info={"Address": {"Country": "DK"}})
     bravo = f.tenant(conn, name="Bravo", plan="Premium")
-    f.billing_event(conn, acme, "SubscriptionCreated", occurred_at=NOW - 3 * HOUR, new_amount="149", previous_amount="0")
+    f.billing_event(
+        conn, acme, "SubscriptionCreated", occurred_at=NOW - 3 * HOUR, new_amount="149", previous_amount="0"
+    )
     f.billing_event(
         conn,
         bravo,
@@ -44,7 +46,11 @@ def test_newest_first_with_plans_and_mrr_impact(conn: Connection) -> None:
         "Premium",
         Decimal("30.00"),
     )
-    assert (first.committed_mrr, first.new_amount, first.tenant_id) == (Decimal("299.00"), Decimal("299.00"), str(bravo.id))
+    assert (first.committed_mrr, first.new_amount, first.tenant_id) == (
+        Decimal("299.00"),
+        Decimal("299.00"),
+        str(bravo.id),
+    )
     assert (last.event_type, last.country) == (T.SubscriptionCreated, "DK")
 
 

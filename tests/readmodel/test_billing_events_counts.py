@@ -35,7 +35,9 @@ def test_period_totals_match_counting_every_event(conn: Connection) -> None:
         f.billing_event(conn, acme, "SubscriptionRenewed", occurred_at=NOW - offset * HOUR)
         f.billing_event(conn, gone, "PaymentFailed", occurred_at=NOW - offset * HOUR)
     f.billing_event(conn, acme, "NoOp", occurred_at=NOW - 30 * HOUR)
-    f.billing_event(conn, acme, "SubscriptionCreated", occurred_at=NOW - timedelta(days=7))  # the period's first instant
+    f.billing_event(
+        conn, acme, "SubscriptionCreated", occurred_at=NOW - timedelta(days=7)
+    )  # the period's first instant
     everything_but_noop = ("SubscriptionRenewed", "PaymentFailed", "SubscriptionCreated")
     for days in (7, 30, 90):
         page = list_billing_events(conn, now=NOW, period_days=days)

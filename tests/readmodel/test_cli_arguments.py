@@ -51,7 +51,9 @@ def usage_error(run: Run, message: str) -> None:
     assert run.err.startswith("Usage: ") and message in run.err and run.out == "", run
 
 
-@pytest.mark.parametrize("term", ["²", "٣", "１２", "-1", "0", "99999999999999999999999", "9" * 5000, "a\x01b", "%_\\", "'; --"])
+@pytest.mark.parametrize(
+    "term", ["²", "٣", "１２", "-1", "0", "99999999999999999999999", "9" * 5000, "a\x01b", "%_\\", "'; --"]
+)
 @pytest.mark.parametrize("command", SEARCHES)
 def test_a_search_is_any_text(url: str, command: list[str], term: str) -> None:
     run = cli(url, *command, "--search", term, "--json")
@@ -91,7 +93,10 @@ def test_a_tenant_id_that_is_no_positive_64_bit_number_is_a_usage_error(
 
 @pytest.mark.parametrize("command", TENANT_ID_COMMANDS)
 def test_a_plausible_tenant_id_that_is_absent_is_not_found(url: str, command: list[str]) -> None:
-    assert one_error_line(cli(url, *command, "9223372036854775807", env=STRIPE)) == "error: tenant 9223372036854775807 not found"
+    assert (
+        one_error_line(cli(url, *command, "9223372036854775807", env=STRIPE))
+        == "error: tenant 9223372036854775807 not found"
+    )
 
 
 @pytest.mark.parametrize(

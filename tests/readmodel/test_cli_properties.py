@@ -36,8 +36,33 @@ any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 numbers = st.integers(min_value=-(10**30), max_value=10**30).map(str)
 digits = st.text(st.sampled_from("0123456789²³¹٣٠١２９߀০"), min_size=1, max_size=30)
 tricky = st.sampled_from(
-    ["", " ", "\x00", "a\x00b", "\n", "\x1b[2J", "1.0", "+1", " 1", "1e1", "0x10", "1_0", "-0", "٣", "²",
-     "9223372036854775807", "9223372036854775808", "9" * 5000, "x" * 20000, "%", "_", "\\", "'", '"', ";--"]
+    [
+        "",
+        " ",
+        "\x00",
+        "a\x00b",
+        "\n",
+        "\x1b[2J",
+        "1.0",
+        "+1",
+        " 1",
+        "1e1",
+        "0x10",
+        "1_0",
+        "-0",
+        "٣",
+        "²",
+        "9223372036854775807",
+        "9223372036854775808",
+        "9" * 5000,
+        "x" * 20000,
+        "%",
+        "_",
+        "\\",
+        "'",
+        '"',
+        ";--",
+    ]
 )
 values = st.one_of(any_text, numbers, digits, tricky)
 
@@ -48,8 +73,12 @@ def escaped(value: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argument", ARGUMENTS, ids=lambda argument: " ".join(part for part in argument if part != "--"))
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@pytest.mark.parametrize(
+    "argument", ARGUMENTS, ids=lambda argument: " ".join(part for part in argument if part != "--")
+)
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(value=values)
 def test_any_text_gets_an_answer_of_the_contract(database_url: str, argument: list[str], value: str) -> None:
     run = run_cli("--database-url", database_url, *argument, value, env=STRIPE)

@@ -52,7 +52,13 @@ def test_counts_users_sessions_and_new_tenants(conn: Connection) -> None:
     first = f.tenant(conn, name="First Tenant", created_at=NOW - timedelta(days=10))
     first_user = f.user(conn, first.id, created_at=NOW - timedelta(days=5))
     f.session(conn, first.id, first_user, created_at=NOW - timedelta(hours=3))
-    second = f.tenant(conn, name="Second Tenant", plan="Standard", created_at=NOW - timedelta(days=40), current_price_amount=D("100.00"))
+    second = f.tenant(
+        conn,
+        name="Second Tenant",
+        plan="Standard",
+        created_at=NOW - timedelta(days=40),
+        current_price_amount=D("100.00"),
+    )
     second_user = f.user(conn, second.id, created_at=NOW - timedelta(days=35))
     f.session(conn, second.id, second_user, created_at=NOW - timedelta(hours=2))
     f.session(conn, second.id, second_user, created_at=NOW - timedelta(hours=1), revoked_at=NOW - timedelta(minutes=30))
@@ -67,10 +73,28 @@ def test_counts_users_sessions_and_new_tenants(conn: Connection) -> None:
 
 def test_mrr_delta_compares_the_reconstructed_mrr_across_the_period(conn: Connection) -> None:
     for name, plan in (("Old Premium", "Premium"), ("Old Standard", "Standard")):
-        old = f.tenant(conn, name=name, plan=plan, created_at=NOW - timedelta(days=90), current_price_amount=D("100.00"))
-        f.billing_event(conn, old, "SubscriptionCreated", occurred_at=NOW - timedelta(days=90), previous_amount="0", new_amount="100.00")
-    new_paid = f.tenant(conn, name="New Paid", plan="Standard", created_at=NOW - timedelta(days=5), current_price_amount=D("49.99"))
-    f.billing_event(conn, new_paid, "SubscriptionCreated", occurred_at=NOW - timedelta(days=5), previous_amount="0", new_amount="49.99")
+        old = f.tenant(
+            conn, name=name, plan=plan, created_at=NOW - timedelta(days=90), current_price_amount=D("100.00")
+        )
+        f.billing_event(
+            conn,
+            old,
+            "SubscriptionCreated",
+            occurred_at=NOW - timedelta(days=90),
+            previous_amount="0",
+            new_amount="100.00",
+        )
+    new_paid = f.tenant(
+        conn, name="New Paid", plan="Standard", created_at=NOW - timedelta(days=5), current_price_amount=D("49.99")
+    )
+    f.billing_event(
+        conn,
+        new_paid,
+        "SubscriptionCreated",
+        occurred_at=NOW - timedelta(days=5),
+        previous_amount="0",
+        new_amount="49.99",
+    )
     f.tenant(conn, name="Free One", created_at=NOW - timedelta(days=3))
     f.tenant(conn, name="Free Two", created_at=NOW - timedelta(days=2))
 
@@ -82,14 +106,18 @@ def test_mrr_delta_compares_the_reconstructed_mrr_across_the_period(conn: Connec
 
 def test_mrr_delta_is_none_when_the_period_starts_at_zero(conn: Connection) -> None:
     paying = f.tenant(conn, plan="Standard", created_at=NOW - timedelta(days=5))
-    f.billing_event(conn, paying, "SubscriptionCreated", occurred_at=NOW - timedelta(days=5), previous_amount="0", new_amount="149")
+    f.billing_event(
+        conn, paying, "SubscriptionCreated", occurred_at=NOW - timedelta(days=5), previous_amount="0", new_amount="149"
+    )
 
     assert kpis(conn, 30, NOW, "DKK").blended_monthly_recurring_revenue_delta_percent is None
 
 
 def test_blended_mrr_is_forward_looking(conn: Connection) -> None:
     f.tenant(conn, name="Premium stable", plan="Premium")
-    f.tenant(conn, name="Premium downgrading", plan="Premium", scheduled_plan="Standard", scheduled_price_amount=D("149.00"))
+    f.tenant(
+        conn, name="Premium downgrading", plan="Premium", scheduled_plan="Standard", scheduled_price_amount=D("149.00")
+    )
     f.tenant(conn, name="Standard cancelling", plan="Standard", cancel_at_period_end=True)
 
     assert kpis(conn, 30, NOW, "DKK").blended_monthly_recurring_revenue == D("448.00")
@@ -106,7 +134,9 @@ def test_soft_deleted_tenants_leave_the_counts(conn: Connection) -> None:
 def test_soft_deleted_tenants_keep_their_mrr(conn: Connection) -> None:
     f.original_seed_tenant(conn)
     f.tenant(conn, name="Active Inc", plan="Standard", current_price_amount=D("49.99"))
-    f.tenant(conn, name="Churned Co", plan="Premium", current_price_amount=D("99.00"), deleted_at=NOW - timedelta(days=1))
+    f.tenant(
+        conn, name="Churned Co", plan="Premium", current_price_amount=D("99.00"), deleted_at=NOW - timedelta(days=1)
+    )
 
     result = kpis(conn, 30, NOW, "DKK")
 
@@ -156,7 +186,9 @@ def test_total_revenue_counts_clean_successes_of_every_account(conn: Connection)
     odd = f.tenant(conn, plan="Basis", payment_transactions=[f.payment_transaction(amount_excluding_tax="7.00")])
     f.update_subscription(conn, odd.id, plan="Standard")
     # A soft-deleted tenant on Basis: money stays, as in the revenue trend (R46, R78).
-    f.tenant(conn, plan="Basis", deleted_at=NOW, payment_transactions=[f.payment_transaction(amount_excluding_tax="5.00")])
+    f.tenant(
+        conn, plan="Basis", deleted_at=NOW, payment_transactions=[f.payment_transaction(amount_excluding_tax="5.00")]
+    )
 
     assert kpis(conn, 30, NOW, "DKK").total_revenue == D("132.00")
 
@@ -172,7 +204,9 @@ def test_the_revenue_tile_is_the_revenue_trends_last_point(conn: Connection) -> 
     f.tenant(
         conn,
         plan="Standard",
-        payment_transactions=[f.payment_transaction(amount_excluding_tax="49.00", RefundedAt=(NOW - timedelta(days=2)).isoformat())],
+        payment_transactions=[
+            f.payment_transaction(amount_excluding_tax="49.00", RefundedAt=(NOW - timedelta(days=2)).isoformat())
+        ],
     )
 
     tile = kpis(conn, 30, NOW, "DKK").total_revenue

@@ -34,7 +34,9 @@ def test_rows_follow_the_array_on_insert_update_and_delete(conn: Connection) -> 
         (paid["Id"], D("186.25"), D("149.00"), "DKK", "Standard")
     ]
 
-    refunded = f.payment_transaction(date=NOW - timedelta(days=5), status="Refunded", RefundedAt=(NOW - timedelta(days=1)).isoformat())
+    refunded = f.payment_transaction(
+        date=NOW - timedelta(days=5), status="Refunded", RefundedAt=(NOW - timedelta(days=1)).isoformat()
+    )
     f.set_payment_transactions(conn, acme.id, [paid, refunded])
     assert [(r.position, r.status) for r in rows(conn, acme)] == [(1, "Succeeded"), (2, "Refunded")]
 
@@ -50,9 +52,15 @@ def test_rows_carry_the_revenue_rules(conn: Connection) -> None:
     transactions = [
         f.payment_transaction(date=NOW - timedelta(days=9)),
         f.payment_transaction(date=NOW - timedelta(days=8), status="Failed"),
-        f.payment_transaction(date=NOW - timedelta(days=7), status="Refunded", RefundedAt=(NOW - timedelta(days=2)).isoformat()),
+        f.payment_transaction(
+            date=NOW - timedelta(days=7), status="Refunded", RefundedAt=(NOW - timedelta(days=2)).isoformat()
+        ),
         f.payment_transaction(date=NOW - timedelta(days=6), CreditNoteUrl="https://cn"),
-        f.payment_transaction(date=NOW - timedelta(days=5), CreditNoteUrl="https://cn", CreditNotedAt=(NOW - timedelta(days=1)).isoformat()),
+        f.payment_transaction(
+            date=NOW - timedelta(days=5),
+            CreditNoteUrl="https://cn",
+            CreditNotedAt=(NOW - timedelta(days=1)).isoformat(),
+        ),
         f.payment_transaction(date=NOW - timedelta(days=4), status="Cancelled", CreditNoteUrl="https://cn"),
     ]
     acme = f.tenant(conn, plan="Standard", payment_transactions=transactions)

@@ -74,7 +74,11 @@ def test_percentages_round_half_to_even_and_are_zero_without_tenants(conn: Conne
 
 def test_recent_signups_are_the_newest_paid_subscriptions(conn: Connection) -> None:
     newest = NOW + timedelta(days=365)
-    for name, since in (("Oldest", newest - timedelta(days=2)), ("Newest", newest), ("Middle", newest - timedelta(days=1))):
+    for name, since in (
+        ("Oldest", newest - timedelta(days=2)),
+        ("Newest", newest),
+        ("Middle", newest - timedelta(days=1)),
+    ):
         f.tenant(conn, name=name, plan="Standard", subscribed_since=since)
     f.tenant(conn, name="Free", plan="Basis", created_at=NOW)
     f.tenant(conn, name="Deleted", plan="Premium", subscribed_since=newest, deleted_at=NOW)
@@ -93,7 +97,11 @@ def test_recent_signups_show_plan_and_first_owner(conn: Connection) -> None:
 
     items = recent_signups(conn).items
 
-    assert (items[0].tenant_id, items[0].plan, items[0].owner.email) == (str(acme.id), SubscriptionPlan.Premium, "first@acme.com")
+    assert (items[0].tenant_id, items[0].plan, items[0].owner.email) == (
+        str(acme.id),
+        SubscriptionPlan.Premium,
+        "first@acme.com",
+    )
     assert items[1].owner is None
 
 
@@ -118,17 +126,37 @@ def test_recent_cards_reject_a_limit_out_of_range(conn: Connection, limit: int) 
 
 def test_recent_billing_events_newest_first_with_mrr_after(conn: Connection) -> None:
     stripe_co = f.tenant(conn, name="Stripe Co", plan="Premium")
-    f.billing_event(conn, stripe_co, "SubscriptionCreated", occurred_at=NOW - timedelta(hours=3), to_plan="Standard", previous_amount="0", new_amount="149")
     f.billing_event(
-        conn, stripe_co, "SubscriptionUpgraded", occurred_at=NOW - timedelta(hours=1),
-        from_plan="Standard", to_plan="Premium", previous_amount="149", new_amount="179", amount_delta="30",
+        conn,
+        stripe_co,
+        "SubscriptionCreated",
+        occurred_at=NOW - timedelta(hours=3),
+        to_plan="Standard",
+        previous_amount="0",
+        new_amount="149",
+    )
+    f.billing_event(
+        conn,
+        stripe_co,
+        "SubscriptionUpgraded",
+        occurred_at=NOW - timedelta(hours=1),
+        from_plan="Standard",
+        to_plan="Premium",
+        previous_amount="149",
+        new_amount="179",
+        amount_delta="30",
     )
 
     items = recent_billing_events(conn, limit=10).items
 
     assert len(items) == 2
     first, last = items
-    assert (first.type, first.from_plan, first.to_plan, first.amount_delta) == ("SubscriptionUpgraded", "Standard", "Premium", D("30"))
+    assert (first.type, first.from_plan, first.to_plan, first.amount_delta) == (
+        "SubscriptionUpgraded",
+        "Standard",
+        "Premium",
+        D("30"),
+    )
     assert first.committed_mrr == D("179")
     assert last.type == "SubscriptionCreated"
     assert {item.tenant_name for item in items} == {"Stripe Co"}
@@ -140,7 +168,10 @@ def test_recent_billing_events_honour_the_limit(conn: Connection) -> None:
     for hours, event_type in ((5, "SubscriptionCreated"), (3, "SubscriptionRenewed"), (1, "SubscriptionUpgraded")):
         f.billing_event(conn, acme, event_type, occurred_at=NOW - timedelta(hours=hours), new_amount="149")
 
-    assert [item.type for item in recent_billing_events(conn, limit=2).items] == ["SubscriptionUpgraded", "SubscriptionRenewed"]
+    assert [item.type for item in recent_billing_events(conn, limit=2).items] == [
+        "SubscriptionUpgraded",
+        "SubscriptionRenewed",
+    ]
 
 
 def test_recent_billing_events_skip_noop_and_soft_deleted_tenants(conn: Connection) -> None:
@@ -169,11 +200,17 @@ def test_recent_payments_are_raw_transactions_newest_first(conn: Connection) -> 
         ],
     )
     f.tenant(conn, name="Gone", deleted_at=NOW, payment_transactions=[f.payment_transaction(date=NOW)])
-    f.tenant(conn, name="Bravo", payment_transactions=[f.payment_transaction(date=NOW - timedelta(days=2), status="Failed")])
+    f.tenant(
+        conn, name="Bravo", payment_transactions=[f.payment_transaction(date=NOW - timedelta(days=2), status="Failed")]
+    )
 
     items = recent_payments(conn).items
 
-    assert [(item.tenant_name, item.status) for item in items] == [("Acme", "Succeeded"), ("Bravo", "Failed"), ("Acme", "Refunded")]
+    assert [(item.tenant_name, item.status) for item in items] == [
+        ("Acme", "Succeeded"),
+        ("Bravo", "Failed"),
+        ("Acme", "Refunded"),
+    ]
     assert items[0].plan == SubscriptionPlan.Premium
     assert items[0].amount == D("186.25")  # gross, what the card paid
     assert items[0].date == NOW - timedelta(days=1)
@@ -195,7 +232,10 @@ def test_recent_logins_resolve_the_first_live_user_with_the_email(conn: Connecti
 
     items = recent_logins(conn, NOW).items
 
-    assert [(item.email, item.method) for item in items] == [("ada@example.com", "OneTimePassword"), ("nobody@example.com", "Google")]
+    assert [(item.email, item.method) for item in items] == [
+        ("ada@example.com", "OneTimePassword"),
+        ("nobody@example.com", "Google"),
+    ]
     first_user = min(ada_ids)
     assert (items[0].user_id, items[0].tenant_name) == (first_user, ada_ids[first_user])
     assert (items[1].user_id, items[1].tenant_id) == (None, None)

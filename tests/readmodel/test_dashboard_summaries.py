@@ -466,9 +466,10 @@ def assert_mrr_exact(conn: Connection) -> None:
     assert latest_mrr(conn) == conn.execute(REFERENCE_LATEST_MRR_SQL).scalar_one()
     # The daily totals are the per-subscription changes summed, day by day.
     per_day = "SELECT day, SUM(change) FROM {} GROUP BY day HAVING SUM(change) <> 0 ORDER BY day"
-    assert conn.execute(text(per_day.format("mrr_days"))).all() == conn.execute(
-        text(per_day.format("mrr_day_changes"))
-    ).all()
+    assert (
+        conn.execute(text(per_day.format("mrr_days"))).all()
+        == conn.execute(text(per_day.format("mrr_day_changes"))).all()
+    )
     unsynced = conn.execute(REFERENCE_UNSYNCED_COUNT_SQL).scalar_one()
     assert unsynced_summary(conn).unsynced_subscriptions_count == unsynced
 
@@ -513,9 +514,13 @@ def test_daily_mrr_matches_the_ledger_through_inserts_updates_and_deletes(conn: 
     conn.execute(delete(BillingEvent).where(BillingEvent.subscription_id == tenants[2].subscription_id))
     assert_mrr_exact(conn)
     # A subscription whose last billing event went is unsynced again.
-    assert conn.execute(
-        text("SELECT count(*) FROM ledger_subscriptions WHERE subscription_id = :s"), {"s": tenants[2].subscription_id}
-    ).scalar_one() == 0
+    assert (
+        conn.execute(
+            text("SELECT count(*) FROM ledger_subscriptions WHERE subscription_id = :s"),
+            {"s": tenants[2].subscription_id},
+        ).scalar_one()
+        == 0
+    )
 
 
 def test_a_row_dated_in_the_future_moves_only_the_latest_figure(conn: Connection) -> None:
@@ -661,8 +666,7 @@ def _waiting_for_a_lock(engine: Engine, application_name: str) -> bool:
         return bool(
             watcher.execute(
                 text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE application_name = :name AND wait_event_type = 'Lock'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name AND wait_event_type = 'Lock'"
                 ),
                 {"name": application_name},
             ).scalar_one()

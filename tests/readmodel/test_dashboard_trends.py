@@ -33,7 +33,14 @@ def mrr_values(points: tuple) -> list[Decimal]:
 
 def test_mrr_trend_reconstructs_each_day_from_the_event_log(conn: Connection) -> None:
     paying = f.tenant(conn, name="Paying Co", plan="Standard", current_price_amount=D("49.99"))
-    f.billing_event(conn, paying, "SubscriptionCreated", occurred_at=NOW - timedelta(days=5), previous_amount="0", new_amount="49.99")
+    f.billing_event(
+        conn,
+        paying,
+        "SubscriptionCreated",
+        occurred_at=NOW - timedelta(days=5),
+        previous_amount="0",
+        new_amount="49.99",
+    )
 
     trend = mrr_trend(conn, 7, NOW, "DKK")
 
@@ -46,16 +53,27 @@ def test_mrr_trend_reconstructs_each_day_from_the_event_log(conn: Connection) ->
 
 def test_mrr_trend_keeps_soft_deleted_tenants_in_the_history(conn: Connection) -> None:
     paying = f.tenant(conn, plan="Standard", deleted_at=NOW)
-    f.billing_event(conn, paying, "SubscriptionCreated", occurred_at=NOW - timedelta(days=5), previous_amount="0", new_amount="49.99")
+    f.billing_event(
+        conn,
+        paying,
+        "SubscriptionCreated",
+        occurred_at=NOW - timedelta(days=5),
+        previous_amount="0",
+        new_amount="49.99",
+    )
 
     assert mrr_values(mrr_trend(conn, 7, NOW, "DKK").points).count(D("49.99")) == 6
 
 
 def test_mrr_day_ends_at_midnight_utc(conn: Connection) -> None:
     late = f.tenant(conn, plan="Standard")
-    f.billing_event(conn, late, "SubscriptionCreated", occurred_at=at(3, 23, 59, 59), previous_amount="0", new_amount="100")
+    f.billing_event(
+        conn, late, "SubscriptionCreated", occurred_at=at(3, 23, 59, 59), previous_amount="0", new_amount="100"
+    )
     midnight = f.tenant(conn, plan="Standard")
-    f.billing_event(conn, midnight, "SubscriptionCreated", occurred_at=at(2, 0, 0, 0), previous_amount="0", new_amount="10")
+    f.billing_event(
+        conn, midnight, "SubscriptionCreated", occurred_at=at(2, 0, 0, 0), previous_amount="0", new_amount="10"
+    )
 
     points = daily_mrr(conn, TODAY - timedelta(days=4), TODAY - timedelta(days=2))
 
@@ -68,7 +86,9 @@ def test_mrr_follows_upgrades_cancellations_and_null_amounts(conn: Connection) -
     f.billing_event(conn, sub, "SubscriptionUpgraded", occurred_at=at(4), previous_amount="149", new_amount="299")
     f.billing_event(conn, sub, "SubscriptionRenewed", occurred_at=at(3), new_amount=None, amount_delta="0")
     f.billing_event(conn, sub, "PaymentMethodUpdated", occurred_at=at(2), amount_delta=None, new_amount="999")
-    f.billing_event(conn, sub, "SubscriptionCancelled", occurred_at=at(1), previous_amount="0", new_amount="0", amount_delta="-299")
+    f.billing_event(
+        conn, sub, "SubscriptionCancelled", occurred_at=at(1), previous_amount="0", new_amount="0", amount_delta="-299"
+    )
 
     points = mrr_values(mrr_trend(conn, 7, NOW, "DKK").points)
 
@@ -81,8 +101,24 @@ def test_same_instant_rows_follow_the_ordinal_stripe_event_id(conn: Connection) 
     sub = f.tenant(conn, plan="Standard")
     instant = at(1, 10)
     # Ordinally "evt_B" < "evt_a" (a case-insensitive order would say the opposite).
-    f.billing_event(conn, sub, "SubscriptionCreated", occurred_at=instant, stripe_event_id="evt_B", previous_amount="0", new_amount="149")
-    f.billing_event(conn, sub, "SubscriptionCancelled", occurred_at=instant, stripe_event_id="evt_a", previous_amount="149", new_amount="0")
+    f.billing_event(
+        conn,
+        sub,
+        "SubscriptionCreated",
+        occurred_at=instant,
+        stripe_event_id="evt_B",
+        previous_amount="0",
+        new_amount="149",
+    )
+    f.billing_event(
+        conn,
+        sub,
+        "SubscriptionCancelled",
+        occurred_at=instant,
+        stripe_event_id="evt_a",
+        previous_amount="149",
+        new_amount="0",
+    )
 
     assert mrr_values(tuple(daily_mrr(conn, TODAY, TODAY))) == [D("0")]
     assert latest_mrr(conn) == D("0")
@@ -97,14 +133,24 @@ def test_daily_mrr_matches_a_day_by_day_replay(conn: Connection) -> None:
             occurred = at(rng.randint(0, 40), rng.randint(0, 23), rng.randint(0, 59))
             amount = rng.choice([None, D("0"), D("49.99"), D("149.00"), D("299.00")])
             event_id = f"evt_{index}_{event:02d}"
-            f.billing_event(conn, sub, "SubscriptionRenewed", occurred_at=occurred, stripe_event_id=event_id, new_amount=amount, amount_delta="1")
+            f.billing_event(
+                conn,
+                sub,
+                "SubscriptionRenewed",
+                occurred_at=occurred,
+                stripe_event_id=event_id,
+                new_amount=amount,
+                amount_delta="1",
+            )
             rows.append((sub.subscription_id, occurred, event_id, amount))
     first, last = TODAY - timedelta(days=30), TODAY
 
     def replay(day_end: datetime) -> Decimal:
         latest: dict[str, tuple[datetime, str, Decimal | None]] = {}
         for subscription_id, occurred, event_id, amount in rows:
-            if occurred < day_end and (subscription_id not in latest or (occurred, event_id) > latest[subscription_id][:2]):
+            if occurred < day_end and (
+                subscription_id not in latest or (occurred, event_id) > latest[subscription_id][:2]
+            ):
                 latest[subscription_id] = (occurred, event_id, amount)
         return sum((amount or D(0) for _, _, amount in latest.values()), D(0))
 
@@ -151,7 +197,9 @@ def test_a_credit_note_falls_back_to_the_refund_date(conn: Connection) -> None:
         f.payment_transaction(date=at(5), CreditNoteUrl="https://cn", RefundedAt=at(1).isoformat()),
     )
 
-    assert revenue_values(revenue_trend(conn, 7, NOW, "DKK").points) == [D(v) for v in (0, 298, 298, 298, 298, 149, 149)]
+    assert revenue_values(revenue_trend(conn, 7, NOW, "DKK").points) == [
+        D(v) for v in (0, 298, 298, 298, 298, 149, 149)
+    ]
 
 
 def test_failed_payments_add_nothing(conn: Connection) -> None:

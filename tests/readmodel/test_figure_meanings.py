@@ -114,9 +114,18 @@ def test_the_plans_an_event_shows(event: T, from_plan: str | None, to_plan: str,
 def test_the_command_line_shows_a_cancellation_as_the_console_does(database_url: str, engine: Engine) -> None:
     now = utcnow()
     with engine.begin() as conn:
-        birk = f.tenant(conn, name="Birk", plan="Premium", cancel_at_period_end=True, current_period_end=now + timedelta(days=20))
-        f.billing_event(conn, birk, "SubscriptionCancelled", occurred_at=now - timedelta(hours=2), to_plan="Premium",
-                        previous_amount="299", new_amount="0")
+        birk = f.tenant(
+            conn, name="Birk", plan="Premium", cancel_at_period_end=True, current_period_end=now + timedelta(days=20)
+        )
+        f.billing_event(
+            conn,
+            birk,
+            "SubscriptionCancelled",
+            occurred_at=now - timedelta(hours=2),
+            to_plan="Premium",
+            previous_amount="299",
+            new_amount="0",
+        )
         f.billing_event(conn, birk, "BillingInfoUpdated", occurred_at=now - timedelta(hours=3), to_plan="Premium")
 
     code, output = run(database_url, "billing-events")
@@ -131,7 +140,12 @@ def test_the_command_line_shows_a_cancellation_as_the_console_does(database_url:
 def test_the_mrr_impact_view_is_what_moves_mrr_and_both_views_hold_every_end(engine: Engine) -> None:
     demo_seed.seed(engine, tenants=120, seed=3, now=NOW)
     with engine.connect() as conn:
-        moving = {T(row[0]) for row in conn.execute(text("SELECT DISTINCT event_type FROM billing_events WHERE amount_delta IS NOT NULL"))}
+        moving = {
+            T(row[0])
+            for row in conn.execute(
+                text("SELECT DISTINCT event_type FROM billing_events WHERE amount_delta IS NOT NULL")
+            )
+        }
 
     assert moving <= set(MRR_MOVING_TYPES)
     assert {T.SubscriptionSuspended, T.SubscriptionCancelled} <= moving
@@ -175,10 +189,19 @@ def test_drift_findings_read_in_words_with_both_values(conn: Connection) -> None
 
 
 def test_a_finding_stored_before_now_reads_the_same(conn: Connection) -> None:
-    old = {"Kind": "SubscriptionStateMismatch", "Description": "Currency differs between local subscription and Stripe.",
-           "Severity": "Warning", "ExpectedValue": "EUR", "ActualValue": "DKK"}
+    old = {
+        "Kind": "SubscriptionStateMismatch",
+        "Description": "Currency differs between local subscription and Stripe.",
+        "Severity": "Warning",
+        "ExpectedValue": "EUR",
+        "ActualValue": "DKK",
+    }
     unknown = {"Kind": "FieldDisagree", "Description": "Something else.", "Severity": "Warning"}
-    without_values = {"Kind": "MissingEvent", "Description": "Stripe invoice.paid has no billing event", "Severity": "Warning"}
+    without_values = {
+        "Kind": "MissingEvent",
+        "Description": "Stripe invoice.paid has no billing event",
+        "Severity": "Warning",
+    }
     paying = f.tenant(conn, plan="Premium")
     f.update_subscription(conn, paying.id, has_drift_detected=True, drift_discrepancies=[old, unknown, without_values])
 
@@ -196,7 +219,9 @@ def test_the_command_line_prints_the_findings_and_counts_in_the_right_number(dat
     with engine.begin() as conn:
         paying = f.tenant(conn, name="Solo", plan="Premium", current_price_amount=D("299.00"))
         f.user(conn, paying.id, last_seen_at=utcnow())
-        f.update_subscription(conn, paying.id, has_drift_detected=True, drift_discrepancies=[d.to_json() for d in found])
+        f.update_subscription(
+            conn, paying.id, has_drift_detected=True, drift_discrepancies=[d.to_json() for d in found]
+        )
 
     code, shown = run(database_url, "accounts", "show", str(paying.id))
     assert code == 0, shown
@@ -211,8 +236,11 @@ def test_the_command_line_prints_the_findings_and_counts_in_the_right_number(dat
 def test_an_invoice_has_its_lines_credit_applied_and_its_reversal_negative(conn: Connection) -> None:
     partly = f.payment_transaction(amount_excluding_tax="149.00", tax="37.25", Amount=161.25, AmountFromCredit=25.0)
     noted = f.payment_transaction(
-        amount_excluding_tax="299.00", tax="74.75", date=NOW - timedelta(days=40),
-        CreditNoteUrl="https://pay.stripe.test/cn/pdf", CreditNotedAt=(NOW - timedelta(days=38)).isoformat(),
+        amount_excluding_tax="299.00",
+        tax="74.75",
+        date=NOW - timedelta(days=40),
+        CreditNoteUrl="https://pay.stripe.test/cn/pdf",
+        CreditNotedAt=(NOW - timedelta(days=38)).isoformat(),
     )
     acme = f.tenant(conn, name="Acme", plan="Premium", payment_transactions=[partly, noted])
 

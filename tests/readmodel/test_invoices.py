@@ -132,7 +132,11 @@ def test_search_sorts_and_soft_deleted_accounts(conn: Connection) -> None:
     f.tenant(conn, name="Gone", deleted_at=NOW - timedelta(days=1), payment_transactions=[usd(day(6, 1))])
     assert [r.tenant_name for r in list_invoices(conn, search="BRAV").items] == ["Bravo"]
     by_name = list_invoices(conn, sort=InvoiceSort.tenant_name, descending=False).items
-    assert [(r.tenant_name, r.date) for r in by_name] == [("Acme", day(3, 1)), ("Acme", day(1, 1)), ("Bravo", day(2, 1))]
+    assert [(r.tenant_name, r.date) for r in by_name] == [
+        ("Acme", day(3, 1)),
+        ("Acme", day(1, 1)),
+        ("Bravo", day(2, 1)),
+    ]
     by_total = list_invoices(conn, sort=InvoiceSort.total).items
     assert by_total[0].tenant_name == "Bravo"
     by_status = list_invoices(conn, sort=InvoiceSort.status, descending=False).items
@@ -183,8 +187,11 @@ def test_newest_first_view_agrees_with_unpacking_every_array(conn: Connection) -
         name="Bravo",
         payment_transactions=[
             usd(start + timedelta(days=2, hours=1)),
-            usd(start + timedelta(days=4), CreditNoteUrl="https://stripe/cn2.pdf",
-                CreditNotedAt=(start + timedelta(days=9, hours=5)).isoformat()),
+            usd(
+                start + timedelta(days=4),
+                CreditNoteUrl="https://stripe/cn2.pdf",
+                CreditNotedAt=(start + timedelta(days=9, hours=5)).isoformat(),
+            ),
             usd(start + timedelta(days=7), status="Failed"),
         ],
     )

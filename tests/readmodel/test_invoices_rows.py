@@ -19,7 +19,9 @@ def day(month: int, date: int) -> datetime:
 
 def counters(conn: Connection) -> dict[tuple[str, str], int]:
     rows = conn.execute(
-        text("SELECT row_kind, row_status, sum(invoice_rows) FROM invoice_row_counts GROUP BY 1, 2 HAVING sum(invoice_rows) <> 0")
+        text(
+            "SELECT row_kind, row_status, sum(invoice_rows) FROM invoice_row_counts GROUP BY 1, 2 HAVING sum(invoice_rows) <> 0"
+        )
     )
     return {(kind, status): int(count) for kind, status, count in rows}
 

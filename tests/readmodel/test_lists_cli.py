@@ -42,13 +42,25 @@ def seeded(pg_server_url: str, template_url: str) -> Iterator[dict[str, Any]]:
             name="Acme",
             plan="Standard",
             created_at=now - timedelta(days=40),
-            payment_transactions=[f.payment_transaction(date=now - timedelta(days=9), InvoiceUrl="https://stripe/in.pdf")],
+            payment_transactions=[
+                f.payment_transaction(date=now - timedelta(days=9), InvoiceUrl="https://stripe/in.pdf")
+            ],
         )
-        owner = f.user(conn, acme.id, email="owner@acme.com", role="Owner", first_name="Olga", last_name="Owner", last_seen_at=now)
+        owner = f.user(
+            conn, acme.id, email="owner@acme.com", role="Owner", first_name="Olga", last_name="Owner", last_seen_at=now
+        )
         f.user(conn, acme.id, email="member@acme.com", last_seen_at=now - timedelta(days=2))
         f.session(conn, acme.id, owner, created_at=now - timedelta(hours=1))
         f.email_login(conn, "owner@acme.com", created_at=now - timedelta(hours=1))
-        f.billing_event(conn, acme, "SubscriptionCreated", occurred_at=now - timedelta(days=3), to_plan="Standard", previous_amount="0", new_amount="149")
+        f.billing_event(
+            conn,
+            acme,
+            "SubscriptionCreated",
+            occurred_at=now - timedelta(days=3),
+            to_plan="Standard",
+            previous_amount="0",
+            new_amount="149",
+        )
         f.billing_event(conn, acme, "NoOp", occurred_at=now - timedelta(days=2))
         f.tenant(conn, name="Bravo", plan="Premium", cancel_at_period_end=True)
         f.tenant(conn, name="Cyrus")
@@ -157,7 +169,11 @@ def test_accounts_show_table(seeded: dict[str, Any]) -> None:
     ],
 )
 def test_what_is_not_found_exits_1_with_one_line(
-    seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    seeded: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["backoffice", "--database-url", seeded["url"], *args])
     with pytest.raises(SystemExit) as exited:
@@ -211,7 +227,12 @@ def test_invoices_json(seeded: dict[str, Any]) -> None:
     document = run_json(seeded, "invoices")
     assert set(document) == PAGED and document["total"] == 1
     row = document["items"][0]
-    assert (row["row_kind"], row["status"], row["tenant_name"], row["amount"]) == ("Invoice", "Succeeded", "Acme", 186.25)
+    assert (row["row_kind"], row["status"], row["tenant_name"], row["amount"]) == (
+        "Invoice",
+        "Succeeded",
+        "Acme",
+        186.25,
+    )
     assert run_json(seeded, "invoices", "--status", "hascreditnote")["total"] == 0
     assert run_json(seeded, "invoices", "--search", "acme", "--sort", "total", "--asc")["total"] == 1
     code, output = run(seeded, "invoices")

@@ -43,10 +43,20 @@ def seeded_url(pg_server_url: str, template_url: str) -> Iterator[str]:
             subscribed_since=now - timedelta(days=3),
             payment_transactions=[f.payment_transaction(date=now - timedelta(days=2))],
         )
-        owner = f.user(conn, acme.id, email="owner@acme.com", role="Owner", created_at=now - timedelta(days=3), last_seen_at=now)
+        owner = f.user(
+            conn, acme.id, email="owner@acme.com", role="Owner", created_at=now - timedelta(days=3), last_seen_at=now
+        )
         f.session(conn, acme.id, owner, created_at=now - timedelta(hours=1))
         f.email_login(conn, "owner@acme.com", created_at=now - timedelta(hours=1))
-        f.billing_event(conn, acme, "SubscriptionCreated", occurred_at=now - timedelta(days=3), to_plan="Standard", previous_amount="0", new_amount="149")
+        f.billing_event(
+            conn,
+            acme,
+            "SubscriptionCreated",
+            occurred_at=now - timedelta(days=3),
+            to_plan="Standard",
+            previous_amount="0",
+            new_amount="149",
+        )
         f.tenant(conn, name="Waiting", plan="Premium", has_drift_detected=True)
     engine.dispose()
     yield url
@@ -71,7 +81,11 @@ def test_kpis_json_has_the_contract_keys(seeded_url: str) -> None:
     assert document["total_revenue"] == 149.0
     assert document["currency"] == "DKK"
     assert document["sessions_started_last_24_hours"] == 1
-    assert {"blended_monthly_recurring_revenue_delta_percent", "new_tenants_delta_percent", "active_users_in_period"} <= document.keys()
+    assert {
+        "blended_monthly_recurring_revenue_delta_percent",
+        "new_tenants_delta_percent",
+        "active_users_in_period",
+    } <= document.keys()
 
 
 def test_mrr_trend_json_has_points_and_prior_points(seeded_url: str) -> None:
@@ -138,7 +152,11 @@ def test_banners_json(seeded_url: str) -> None:
     assert document["unsynced"]["unsynced_subscriptions_count"] == 1
     assert document["unsynced"]["accounts"][0]["name"] == "Waiting"
     mrr = document["mrr_consistency"]
-    assert (mrr["kpi_monthly_recurring_revenue"], mrr["trend_latest_monthly_recurring_revenue"], mrr["consistent"]) == (448.0, 149.0, False)
+    assert (mrr["kpi_monthly_recurring_revenue"], mrr["trend_latest_monthly_recurring_revenue"], mrr["consistent"]) == (
+        448.0,
+        149.0,
+        False,
+    )
 
 
 @pytest.mark.parametrize("report", PERIOD_REPORTS)
@@ -176,4 +194,3 @@ def test_every_table_report_runs(seeded_url: str) -> None:
         code, output = run(seeded_url, "report", report)
         assert code == 0, (report, output)
         assert output.strip()
-

@@ -95,7 +95,9 @@ async def running_server(
         default_locale="en-US",
         config_root=tmp_path / "preferences",
         limits=limits or Limits(failure_delay=0.05, failure_delay_cap=0.2, stop_grace=2.0),
-        base_environment={name: value for name, value in os.environ.items() if not name.startswith(("STRIPE_", "BACKOFFICE_"))},
+        base_environment={
+            name: value for name, value in os.environ.items() if not name.startswith(("STRIPE_", "BACKOFFICE_"))
+        },
         reload_seconds=0.2,
     )
     server = ConsoleServer(settings, OperatorsWatcher(operators_path), engine)
@@ -147,7 +149,9 @@ class Screen(asyncssh.SSHClientSession[bytes]):
                 pass
 
 
-async def connect(server: ConsoleServer, key: asyncssh.SSHKey | None = None, **options: Any) -> asyncssh.SSHClientConnection:
+async def connect(
+    server: ConsoleServer, key: asyncssh.SSHKey | None = None, **options: Any
+) -> asyncssh.SSHClientConnection:
     return await asyncssh.connect(
         "127.0.0.1",
         server.port,

@@ -34,7 +34,16 @@ from tests.cli_run import run_cli_captured
 from tests.console.lists_fixtures import quiet_dashboard, settled  # noqa: F401
 from tests.factories import NOW
 from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
-from tests.ssh.support import LOADED, apply, connect, libpq, make_operator, open_console, running_server, write_operators
+from tests.ssh.support import (
+    LOADED,
+    apply,
+    connect,
+    libpq,
+    make_operator,
+    open_console,
+    running_server,
+    write_operators,
+)
 
 DRIFT = [{"Kind": "MissingEvent", "Severity": "Warning"}, {"Kind": "PriceMismatch", "Severity": "Critical"}]
 
@@ -104,7 +113,9 @@ def test_every_admin_command_leaves_exactly_one_row(
     assert acked.details == {"discrepancy_count": 2}
     failed = one(["drift", "ack", str(tenant.id)], ("drift-ack", tenant.id, "failed"), exit_code=1)
     assert failed.details == {"error": "Subscription has no drift to acknowledge."}
-    replay = one(["stripe", "replay-archive", str(tenant.id)], ("replay-archive", tenant.id, "failed"), exit_code=1, **key)
+    replay = one(
+        ["stripe", "replay-archive", str(tenant.id)], ("replay-archive", tenant.id, "failed"), exit_code=1, **key
+    )
     assert replay.details["error"].startswith("No archived events")
     # Refused for want of a Stripe key: recorded as failed.
     before = len(actions(engine))
@@ -113,22 +124,41 @@ def test_every_admin_command_leaves_exactly_one_row(
 
 
 def test_demo_seed_and_operators_apply_are_recorded(
-    engine: Engine, role_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    engine: Engine,
+    role_prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     base = ["--database-url", engine.url.render_as_string(hide_password=False), "--operator", "olga"]
-    code, _, err = run_cli_captured([*base, "demo", "seed", "--tenants", "3", "--history-days", "90"], monkeypatch, capsys)
+    code, _, err = run_cli_captured(
+        [*base, "demo", "seed", "--tenants", "3", "--history-days", "90"], monkeypatch, capsys
+    )
     assert code == 0, err
     (seeded,) = actions(engine)
-    assert (seeded.action, seeded.outcome, seeded.details["tenants"], seeded.details["rows"]["tenants"]) == ("demo-seed", "succeeded", 3, 3)
+    assert (seeded.action, seeded.outcome, seeded.details["tenants"], seeded.details["rows"]["tenants"]) == (
+        "demo-seed",
+        "succeeded",
+        3,
+        3,
+    )
     alice, bob = make_operator("alice", OperatorRole.admin), make_operator("bob", OperatorRole.reader)
     path = tmp_path / "operators.toml"
     write_operators(path, [alice, bob])
-    code, out, err = run_cli_captured([*base, "operators", "apply", "--operators", str(path), "--json"], monkeypatch, capsys)
+    code, out, err = run_cli_captured(
+        [*base, "operators", "apply", "--operators", str(path), "--json"], monkeypatch, capsys
+    )
     assert code == 0, err
     assert json.loads(out)["created"] == [role_name("alice"), role_name("bob")]
     write_operators(path, [bob])
-    code, out, err = run_cli_captured([*base, "operators", "apply", "--operators", str(path), "--json"], monkeypatch, capsys)
-    assert (code, json.loads(out)["dropped"], json.loads(out)["unchanged"]) == (0, [role_name("alice")], [role_name("bob")])
+    code, out, err = run_cli_captured(
+        [*base, "operators", "apply", "--operators", str(path), "--json"], monkeypatch, capsys
+    )
+    assert (code, json.loads(out)["dropped"], json.loads(out)["unchanged"]) == (
+        0,
+        [role_name("alice")],
+        [role_name("bob")],
+    )
     rows = actions(engine)
     assert [(row.action, row.outcome) for row in rows[1:]] == [("operators-apply", "succeeded")] * 2
     assert rows[-1].details["dropped"] == [role_name("alice")]
@@ -155,9 +185,16 @@ def test_the_audit_command_pages_newest_first(
                 ),
                 {"at": NOW - timedelta(hours=hours), "operator": actor.operator, "action": action, "tenant": tenant.id},
             )
-        conn.execute(text("INSERT INTO operator_actions (at, operator, path, action, outcome) VALUES (:at, 'pia', 'ssh', 'poll', 'failed')"), {"at": NOW})
+        conn.execute(
+            text(
+                "INSERT INTO operator_actions (at, operator, path, action, outcome) VALUES (:at, 'pia', 'ssh', 'poll', 'failed')"
+            ),
+            {"at": NOW},
+        )
     url = engine.url.render_as_string(hide_password=False)
-    code, out, err = run_cli_captured(["--database-url", url, "audit", "--tenant", str(tenant.id), "--json", "--page-size", "2"], monkeypatch, capsys)
+    code, out, err = run_cli_captured(
+        ["--database-url", url, "audit", "--tenant", str(tenant.id), "--json", "--page-size", "2"], monkeypatch, capsys
+    )
     assert code == 0, err
     page = json.loads(out)
     assert (page["total"], page["page"], page["page_size"]) == (3, 1, 2)
@@ -165,7 +202,11 @@ def test_the_audit_command_pages_newest_first(
     first = page["items"][0]
     assert first["tenant_id"] == str(tenant.id) and isinstance(first["id"], str) and first["tenant_name"] == "Kunde ApS"
     assert first["at"] == (NOW - timedelta(hours=1)).isoformat()
-    code, out, _ = run_cli_captured(["--database-url", url, "audit", "--operator", "pia", "--since", NOW.date().isoformat(), "--json"], monkeypatch, capsys)
+    code, out, _ = run_cli_captured(
+        ["--database-url", url, "audit", "--operator", "pia", "--since", NOW.date().isoformat(), "--json"],
+        monkeypatch,
+        capsys,
+    )
     assert [item["operator"] for item in json.loads(out)["items"]] == ["pia"]
     code, out, _ = run_cli_captured(["--database-url", url, "audit"], monkeypatch, capsys)
     assert code == 0 and "Kunde ApS" in out and "Page 1 of 1 (4 actions)" in out
@@ -189,7 +230,9 @@ def admin_login(database_url: str) -> Iterator[str]:
 
 def test_no_role_may_change_or_delete_a_row(database_url: str, admin_login: str) -> None:
     with psycopg.connect(admin_login, autocommit=True) as admin:
-        admin.execute("INSERT INTO operator_actions (operator, path, action, outcome) VALUES ('olga', 'cli', 'sync', 'succeeded')")
+        admin.execute(
+            "INSERT INTO operator_actions (operator, path, action, outcome) VALUES ('olga', 'cli', 'sync', 'succeeded')"
+        )
         for statement in (
             "UPDATE operator_actions SET outcome = 'failed'",
             "DELETE FROM operator_actions",
@@ -200,7 +243,11 @@ def test_no_role_may_change_or_delete_a_row(database_url: str, admin_login: str)
         assert admin.execute("SELECT db_role FROM operator_actions").fetchall() == [(make_url(admin_login).username,)]
     # Not even the owner, a superuser: the trigger refuses what privileges allow.
     with psycopg.connect(libpq(database_url), autocommit=True) as owner:
-        for statement in ("UPDATE operator_actions SET operator = 'x'", "DELETE FROM operator_actions", "TRUNCATE operator_actions"):
+        for statement in (
+            "UPDATE operator_actions SET operator = 'x'",
+            "DELETE FROM operator_actions",
+            "TRUNCATE operator_actions",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 owner.execute(statement)
         assert owner.execute("SELECT count(*) FROM operator_actions").fetchone() == (1,)
@@ -211,7 +258,9 @@ def test_no_role_may_change_or_delete_a_row(database_url: str, admin_login: str)
 
 def app_for(engine: Engine, **settings: Any) -> BackofficeApp:
     return BackofficeApp(
-        settings=Settings(locale="en-US", operator="carla", stripe_api_key="sk_test_console", **settings), engine=engine, now=NOW
+        settings=Settings(locale="en-US", operator="carla", stripe_api_key="sk_test_console", **settings),
+        engine=engine,
+        now=NOW,
     )
 
 
@@ -225,9 +274,15 @@ async def open_account(pilot: Any, tenant: factories.TenantRef, tab: str = "over
 
 
 @pytest.mark.parametrize(("ssh", "path"), [(False, "console"), (True, "ssh")])
-async def test_the_console_s_actions_leave_one_row_each(engine: Engine, stripe: FakeStripe, ssh: bool, path: str) -> None:
+async def test_the_console_s_actions_leave_one_row_each(
+    engine: Engine, stripe: FakeStripe, ssh: bool, path: str
+) -> None:
     tenant = customer_tenant(engine)
-    for key, expected in (("s", ("sync", "succeeded")), ("A", ("drift-ack", "succeeded")), ("R", ("replay-archive", "failed"))):
+    for key, expected in (
+        ("s", ("sync", "succeeded")),
+        ("A", ("drift-ack", "succeeded")),
+        ("R", ("replay-archive", "failed")),
+    ):
         if key == "A":
             with engine.begin() as conn:
                 set_drift(conn, tenant)
@@ -255,7 +310,9 @@ async def test_the_activity_tab_lists_the_account_s_actions(engine: Engine) -> N
     tenant = customer_tenant(engine)
     other = customer_tenant(engine, name="Andet ApS", customer="cus_other")
     with engine.begin() as conn:
-        Actor("carla", ActionPath.console).record(conn, "sync", tenant_id=tenant.id, details={"billing_events_appended": 3, "drift_discrepancy_count": 0})
+        Actor("carla", ActionPath.console).record(
+            conn, "sync", tenant_id=tenant.id, details={"billing_events_appended": 3, "drift_discrepancy_count": 0}
+        )
         Actor("alice", ActionPath.ssh).record(conn, "drift-ack", tenant_id=tenant.id, details={"discrepancy_count": 2})
         Actor("olga", ActionPath.cli).record(conn, "sync", tenant_id=other.id)
     app = app_for(engine)
@@ -266,7 +323,9 @@ async def test_the_activity_tab_lists_the_account_s_actions(engine: Engine) -> N
         assert listed.result is not None and listed.result.total == 2
         assert [item.operator for item in listed.result.items] == ["alice", "carla"]
         cells = [str(cell) for cell in listed.cells(listed.result.items[0])]
-        assert cells[1:5] == ["alice", "Acknowledge drift", "SSH", "Succeeded"] and cells[5] == "2 finding(s) acknowledged"
+        assert (
+            cells[1:5] == ["alice", "Acknowledge drift", "SSH", "Succeeded"] and cells[5] == "2 finding(s) acknowledged"
+        )
     with engine.connect() as conn:
         assert list_actions(conn, tenant_id=other.id, page=PageRequest(1, 10)).total == 1
 
@@ -304,11 +363,18 @@ async def test_an_acknowledgement_over_ssh_is_the_operator_s_own(
                     await asyncio.sleep(0.05)
         (row,) = actions(engine)
         assert (row.operator, row.path, row.db_role, row.action, row.tenant_id, row.outcome) == (
-            "alice", "ssh", role_name("alice"), "drift-ack", tenant.id, "succeeded",
+            "alice",
+            "ssh",
+            role_name("alice"),
+            "drift-ack",
+            tenant.id,
+            "succeeded",
         )
         with engine.connect() as conn:
             acknowledged_by = conn.execute(text("SELECT acknowledged_by FROM billing_drift_checks")).scalars().all()
-            flag = conn.execute(select(Subscription.has_drift_detected).where(Subscription.id == tenant.subscription_id)).scalar()
+            flag = conn.execute(
+                select(Subscription.has_drift_detected).where(Subscription.id == tenant.subscription_id)
+            ).scalar()
         assert flag is False and all(who == "alice" for who in acknowledged_by)
     finally:
         engine.dispose()

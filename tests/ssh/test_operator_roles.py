@@ -44,7 +44,9 @@ def test_the_server_role_may_become_each_operator_and_is_admin_only_as_an_admin(
     path = tmp_path / "operators.toml"
     write_operators(path, [make_operator("alice", OperatorRole.admin), make_operator("bob", OperatorRole.reader)])
     # Not an admin: refused before the file is read.
-    code, _, err = run_cli_captured(["--database-url", server_url, "operators", "apply", "--operators", str(path)], monkeypatch, capsys)
+    code, _, err = run_cli_captured(
+        ["--database-url", server_url, "operators", "apply", "--operators", str(path)], monkeypatch, capsys
+    )
     assert code == 3 and "backoffice_admin" in err
     code, _, err = run_cli_captured(
         ["--database-url", database_url, "operators", "apply", "--operators", str(path), "--server-role", server],
@@ -67,7 +69,9 @@ def test_the_server_role_may_become_each_operator_and_is_admin_only_as_an_admin(
         engine.dispose()
     # A bad file changes nothing and says where.
     path.write_text('[[operators]]\nname = "Alice"\nrole = "admin"\nkeys = []\n')
-    code, _, err = run_cli_captured(["--database-url", database_url, "operators", "apply", "--operators", str(path)], monkeypatch, capsys)
+    code, _, err = run_cli_captured(
+        ["--database-url", database_url, "operators", "apply", "--operators", str(path)], monkeypatch, capsys
+    )
     assert code == 1 and "line 2: name 'Alice' is not valid" in err
     with psycopg.connect(libpq(database_url)) as conn:
         assert conn.execute(

@@ -52,7 +52,13 @@ keys = [
 """
     )
     alice, bob = config.operators
-    assert (alice.name, alice.role, alice.locale, bob.role, bob.locale) == ("alice", OperatorRole.admin, "da-DK", OperatorRole.reader, None)
+    assert (alice.name, alice.role, alice.locale, bob.role, bob.locale) == (
+        "alice",
+        OperatorRole.admin,
+        "da-DK",
+        OperatorRole.reader,
+        None,
+    )
     assert config.operator_for(asyncssh.import_public_key(BOB).public_data) is bob
     assert config.operator_for(asyncssh.import_public_key(key_line()).public_data) is None
     assert alice.keys[0].fingerprint.startswith("SHA256:")
@@ -90,7 +96,10 @@ keys = [
         (f'name = "{"a" * 42}"', "line 2: name"),
         ('name = "x"\nrole = "root"', "line 3: role 'root' is not valid: admin or reader"),
         ('name = "x"\nlocale = "fr-FR"', "line 3: locale 'fr-FR' is not shipped"),
-        ('name = "x"\nkeys = ["ssh-ed25519-cert-v01@openssh.com AAAA x"]', "line 3: malformed key: certificates are not accepted"),
+        (
+            'name = "x"\nkeys = ["ssh-ed25519-cert-v01@openssh.com AAAA x"]',
+            "line 3: malformed key: certificates are not accepted",
+        ),
         ('name = "x"\nkeys = ["from=\\"10.0.0.1\\" ssh-ed25519 AAAA"]', "line 3: malformed key: not a public key line"),
         ('name = "x"\nkeys = "one"', "line 3: keys must be a list"),
     ],
@@ -108,7 +117,7 @@ def test_not_toml_a_missing_field_a_twice_listed_name_and_stray_tables() -> None
     assert problems('[[operators]]\nname = "alice"\nrole = "admin"\n') == ["line 1: operator #1 has no 'keys'"]
     twice = f'[[operators]]\nname = "a"\nrole = "admin"\nkeys = []\n[[operators]]\nname = "a"\nrole = "reader"\nkeys = ["{BOB}"]\n'
     assert problems(twice) == ["line 6: operator 'a' is listed twice (first on line 2)"]
-    assert problems('[server]\nport = 22\n') == ["line 1: unknown field 'server' (only [[operators]] tables)"]
+    assert problems("[server]\nport = 22\n") == ["line 1: unknown field 'server' (only [[operators]] tables)"]
 
 
 def test_a_role_name_is_the_prefix_and_the_validated_name(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +151,14 @@ def test_the_watcher_keeps_the_last_good_file(tmp_path: Path, caplog: pytest.Log
 
 
 def test_durations() -> None:
-    assert [parse_duration(text) for text in ("8h", "30m", "45s", "90", "1d", "1.5h")] == [28800, 1800, 45, 90, 86400, 5400]
+    assert [parse_duration(text) for text in ("8h", "30m", "45s", "90", "1d", "1.5h")] == [
+        28800,
+        1800,
+        45,
+        90,
+        86400,
+        5400,
+    ]
     for bad in ("", "0", "8 hours", "-1h", "h"):
         with pytest.raises(ValueError):
             parse_duration(bad)

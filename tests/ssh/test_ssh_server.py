@@ -104,9 +104,13 @@ async def test_an_admin_sees_the_admin_badge_and_a_reader_neither_badge_nor_writ
         conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role_name("bob"))))
         assert conn.execute("SELECT current_user").fetchone() == (role_name("bob"),)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("INSERT INTO tenants (id, created_at, name, state, plan) VALUES (77, now(), 'x', 'Active', 'Basis')")
+            conn.execute(
+                "INSERT INTO tenants (id, created_at, name, state, plan) VALUES (77, now(), 'x', 'Active', 'Basis')"
+            )
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("INSERT INTO operator_actions (operator, path, action, outcome) VALUES ('bob', 'ssh', 'sync', 'succeeded')")
+            conn.execute(
+                "INSERT INTO operator_actions (operator, path, action, outcome) VALUES ('bob', 'ssh', 'sync', 'succeeded')"
+            )
 
 
 async def test_what_is_refused(
@@ -192,7 +196,11 @@ async def test_editing_the_operators_file_takes_effect_for_the_next_login(
             _, screen = await open_console(conn)
             await screen.wait_for(LOADED["en-US"])
             # A bad file: refused with its line, the last good one stays, the open session too.
-            write_operators(path, [alice, bob, carol], extra='[[operators]]\nname = "dave"\nrole = "admin"\nshell = "/bin/sh"\nkeys = []\n')
+            write_operators(
+                path,
+                [alice, bob, carol],
+                extra='[[operators]]\nname = "dave"\nrole = "admin"\nshell = "/bin/sh"\nkeys = []\n',
+            )
             await wait_for_log(caplog, "operators file refused")
             assert any("line 20: unknown field 'shell'" in record.getMessage() for record in caplog.records)
             with pytest.raises(asyncssh.PermissionDenied):
@@ -256,8 +264,19 @@ async def test_the_command_serves_reloads_on_sighup_and_stops_on_sigterm(
     host_key.chmod(0o600)
     env = {name: value for name, value in os.environ.items() if not name.startswith("STRIPE_")}
     command = [
-        sys.executable, "-c", "import sys; sys.argv[0] = 'backoffice'; from console.cli import main; main()",
-        "--database-url", database_url, "ssh", "serve", "--port", "0", "--host-key", str(host_key), "--operators", str(path),
+        sys.executable,
+        "-c",
+        "import sys; sys.argv[0] = 'backoffice'; from console.cli import main; main()",
+        "--database-url",
+        database_url,
+        "ssh",
+        "serve",
+        "--port",
+        "0",
+        "--host-key",
+        str(host_key),
+        "--operators",
+        str(path),
     ]
     process = await asyncio.create_subprocess_exec(*command, env=env, stderr=asyncio.subprocess.PIPE)
     try:

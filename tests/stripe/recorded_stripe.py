@@ -46,7 +46,10 @@ class RecordedStripe(ThreadingHTTPServer):
         """`route` is "GET /v1/path" or "GET /v1/path?customer=cus_x". Answers
         are given in order, the last one repeats; each is a body (200), a
         (status, body) pair, or a function of the query."""
-        self._answers[route] = [a if callable(a) or (isinstance(a, tuple) and len(a) == 2 and isinstance(a[0], int)) else (200, a) for a in answers]
+        self._answers[route] = [
+            a if callable(a) or (isinstance(a, tuple) and len(a) == 2 and isinstance(a[0], int)) else (200, a)
+            for a in answers
+        ]
 
     def calls(self, path: str) -> int:
         return sum(1 for _, requested, _ in self.requests if requested == path)

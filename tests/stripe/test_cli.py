@@ -22,7 +22,9 @@ from tests.stripe_emulator import Emulator
 
 
 @pytest.mark.parametrize("command", ["poll", "webhook"])
-def test_not_configured_exits_4(command: str, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_not_configured_exits_4(
+    command: str, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run_cli_captured(["--database-url", database_url, "stripe", command], monkeypatch, capsys)
     assert code == 4
     assert "Stripe is not configured" in err and out == ""
@@ -42,7 +44,9 @@ def test_poll_json_against_the_emulator(
 ) -> None:
     localstripe.customer_with_card(name="Acme")
     env = {"STRIPE_API_KEY": localstripe.api_key, "STRIPE_API_BASE": localstripe.url}
-    code, out, err = run_cli_captured(["--database-url", database_url, "stripe", "poll", "--json"], monkeypatch, capsys, **env)
+    code, out, err = run_cli_captured(
+        ["--database-url", database_url, "stripe", "poll", "--json"], monkeypatch, capsys, **env
+    )
     assert code == 0, err
     result = json.loads(out)
     assert result["listed"] == result["stored"] == 2 and result["skipped"] == 0 and result["complete"] is True
@@ -53,11 +57,15 @@ def test_poll_json_against_the_emulator(
     code, out, _ = run_cli_captured(["--database-url", database_url, "stripe", "poll"], monkeypatch, capsys, **env)
     assert code == 0
     # The cursor's second is read again (1 or 2 events, by timing); nothing is stored twice.
-    again = re.fullmatch(r"(\d) listed: 0 stored, 0 ignored \(no customer\), 0 malformed, (\d) already stored", out.strip())
+    again = re.fullmatch(
+        r"(\d) listed: 0 stored, 0 ignored \(no customer\), 0 malformed, (\d) already stored", out.strip()
+    )
     assert again and again.group(1) == again.group(2) and again.group(1) in "12"
 
 
-def test_poll_with_stripe_down_exits_1_with_one_line(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_poll_with_stripe_down_exits_1_with_one_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from tests.stripe_emulator import free_port
 
     env = {"STRIPE_API_KEY": "sk_test_secret_value", "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}"}
@@ -76,7 +84,15 @@ def test_webhook_server_stores_and_stops_cleanly_on_sigterm(database_url: str, t
     stderr_path = tmp_path / "stderr.txt"
     with stderr_path.open("wb") as stderr_file:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "backoffice"), "--database-url", database_url, "stripe", "webhook", "--port", "0"],
+            [
+                str(Path(sys.executable).parent / "backoffice"),
+                "--database-url",
+                database_url,
+                "stripe",
+                "webhook",
+                "--port",
+                "0",
+            ],
             stdout=subprocess.PIPE,
             stderr=stderr_file,
             env=env,
@@ -106,7 +122,9 @@ def test_webhook_server_stores_and_stops_cleanly_on_sigterm(database_url: str, t
     engine.dispose()
 
 
-def test_webhook_on_a_busy_port_exits_1(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_webhook_on_a_busy_port_exits_1(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import socket
 
     with socket.socket() as busy:
@@ -114,7 +132,10 @@ def test_webhook_on_a_busy_port_exits_1(database_url: str, monkeypatch: pytest.M
         busy.listen()
         port = busy.getsockname()[1]
         code, _, err = run_cli_captured(
-            ["--database-url", database_url, "stripe", "webhook", "--port", str(port)], monkeypatch, capsys, STRIPE_WEBHOOK_SECRET=SECRET
+            ["--database-url", database_url, "stripe", "webhook", "--port", str(port)],
+            monkeypatch,
+            capsys,
+            STRIPE_WEBHOOK_SECRET=SECRET,
         )
     assert code == 1 and f"cannot listen on 127.0.0.1:{port}" in err
 
@@ -137,7 +158,9 @@ def test_poll_processes_the_customers_it_stored_events_for(
     assert "1 customers with new events: 1 processed, 0 without a subscription yet, 0 failed" in out
     with engine.connect() as conn:
         row = conn.execute(select(Subscription).where(Subscription.tenant_id == tenant.id)).one()
-        statuses = set(conn.execute(select(StripeEvent.status).where(StripeEvent.stripe_customer_id == customer_id)).scalars())
+        statuses = set(
+            conn.execute(select(StripeEvent.status).where(StripeEvent.stripe_customer_id == customer_id)).scalars()
+        )
     engine.dispose()
     assert (row.plan, row.stripe_subscription_id) == ("Standard", subscription_id)
     assert statuses == {"Processed"}

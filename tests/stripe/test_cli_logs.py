@@ -16,7 +16,9 @@ def _record(message: str, *args: object, exc_info: object = None) -> logging.Log
 
 
 def test_control_characters_are_escaped_in_the_whole_line() -> None:
-    line = logs.OneLineFormatter("%(message)s").format(_record("%s %s", "evt_x\n2026-01-01 forged\x1b[31m", "a\rb\tc\x7fd\x85e\u2028f\x00g\ud800"))
+    line = logs.OneLineFormatter("%(message)s").format(
+        _record("%s %s", "evt_x\n2026-01-01 forged\x1b[31m", "a\rb\tc\x7fd\x85e\u2028f\x00g\ud800")
+    )
     assert line == "evt_x\\n2026-01-01 forged\\x1b[31m a\\rb\\tc\\x7fd\\x85e\\u2028f\\x00g\\ud800"
     line.encode("utf-8")  # always writable
 
@@ -48,5 +50,8 @@ def test_install_is_once_and_writes_to_the_current_stderr(monkeypatch: pytest.Mo
 
 
 def test_an_exception_whose_first_line_only_introduces_the_next_keeps_both() -> None:
-    assert logs.describe_exception(ValueError("400, message:\n  Invalid header value char\n  b'raw'")) == "ValueError: 400, message: Invalid header value char"
+    assert (
+        logs.describe_exception(ValueError("400, message:\n  Invalid header value char\n  b'raw'"))
+        == "ValueError: 400, message: Invalid header value char"
+    )
     assert logs.describe_exception(ValueError()) == "ValueError"

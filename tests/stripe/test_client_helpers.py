@@ -49,9 +49,25 @@ def _invoice(*lines: dict[str, Any]) -> dict[str, Any]:
         (_invoice(_line(100, "price_standard"), _line(100, "price_premium")), BOTH, SubscriptionPlan.Standard),
         (_invoice(_line(-50, "price_premium"), _line(-10, "price_standard")), BOTH, SubscriptionPlan.Premium),
         (_invoice({"amount": 14900, "price": {"id": "price_standard"}}), BOTH, SubscriptionPlan.Standard),
-        (_invoice({"amount": 29900, "plan": {"id": "price_premium", "object": "plan"}}), BOTH, SubscriptionPlan.Premium),
+        (
+            _invoice({"amount": 29900, "plan": {"id": "price_premium", "object": "plan"}}),
+            BOTH,
+            SubscriptionPlan.Premium,
+        ),
     ],
-    ids=["standard", "premium", "archived-price", "empty-map", "no-lines", "proration", "no-pricing", "tie", "all-negative", "price-object", "legacy-plan"],
+    ids=[
+        "standard",
+        "premium",
+        "archived-price",
+        "empty-map",
+        "no-lines",
+        "proration",
+        "no-pricing",
+        "tie",
+        "all-negative",
+        "price-object",
+        "legacy-plan",
+    ],
 )
 def test_plan_of_an_invoice(invoice: dict[str, Any], catalog: PriceCatalog, plan: SubscriptionPlan | None) -> None:
     assert plan_of_invoice(invoice, catalog) is plan
@@ -68,15 +84,23 @@ def test_plan_of_an_invoice(invoice: dict[str, Any], catalog: PriceCatalog, plan
 )
 def test_invoice_amounts(status: str, paid: int, total: int, tax: int, expected: tuple[Any, ...]) -> None:
     amounts = invoice_amounts({"status": status, "amount_paid": paid, "total": total, "total_taxes": [{"amount": tax}]})
-    got = tuple(amounts[key] for key in ("Amount", "AmountExcludingTax", "TaxAmount", "InvoiceTotal", "AmountFromCredit"))
+    got = tuple(
+        amounts[key] for key in ("Amount", "AmountExcludingTax", "TaxAmount", "InvoiceTotal", "AmountFromCredit")
+    )
     assert got == tuple(Decimal(value) for value in expected[:5])
     assert amounts["clamped"] is expected[5]
 
 
 def test_taxes_sum_over_every_tax_entry_and_older_shapes() -> None:
-    assert invoice_amounts({"status": "paid", "amount_paid": 1000, "total": 1000, "total_taxes": [{"amount": 101}, {"amount": 99}]})["TaxAmount"] == Decimal("2.00")
-    assert invoice_amounts({"status": "paid", "amount_paid": 1000, "total": 1000, "total_tax_amounts": [{"amount": 150}]})["TaxAmount"] == Decimal("1.50")
-    assert invoice_amounts({"status": "paid", "amount_paid": 1000, "total": 1000, "tax": 250})["TaxAmount"] == Decimal("2.50")
+    assert invoice_amounts(
+        {"status": "paid", "amount_paid": 1000, "total": 1000, "total_taxes": [{"amount": 101}, {"amount": 99}]}
+    )["TaxAmount"] == Decimal("2.00")
+    assert invoice_amounts(
+        {"status": "paid", "amount_paid": 1000, "total": 1000, "total_tax_amounts": [{"amount": 150}]}
+    )["TaxAmount"] == Decimal("1.50")
+    assert invoice_amounts({"status": "paid", "amount_paid": 1000, "total": 1000, "tax": 250})["TaxAmount"] == Decimal(
+        "2.50"
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,7 +127,10 @@ LINK = {"Brand": "link", "Last4": "****", "ExpMonth": 0, "ExpYear": 0}
     ("method", "expected"),
     [
         (None, None),
-        ({"type": "card", "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}}, {"Brand": "visa", "Last4": "4242", "ExpMonth": 12, "ExpYear": 2030}),
+        (
+            {"type": "card", "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}},
+            {"Brand": "visa", "Last4": "4242", "ExpMonth": 12, "ExpYear": 2030},
+        ),
         ({"type": "link", "link": {"email": "x@y.z"}}, LINK),
         ({"type": "link", "link": {"email": "very.long.address@example.com"}}, LINK),
         ({"type": "link", "link": {}}, LINK),

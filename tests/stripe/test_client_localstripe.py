@@ -38,7 +38,14 @@ def test_customer_billing_info_and_card(localstripe: Emulator) -> None:
     assert snapshot.deleted is False
     assert snapshot.billing_info == {
         "Name": "Acme ApS",
-        "Address": {"Line1": "Vestergade 12", "Line2": None, "PostalCode": "1456", "City": "København K", "State": None, "Country": "DK"},
+        "Address": {
+            "Line1": "Vestergade 12",
+            "Line2": None,
+            "PostalCode": "1456",
+            "City": "København K",
+            "State": None,
+            "Country": "DK",
+        },
         "Email": "billing@acme.dk",
         "TaxId": None,
     }
@@ -62,7 +69,11 @@ def test_subscription_snapshot_follows_plan_change_and_cancel_at_period_end(loca
     created = client.subscription(customer_id, catalog)
     assert created is not None
     assert created.stripe_subscription_id == subscription_id
-    assert (created.plan, created.current_price_amount, created.currency) == (SubscriptionPlan.Standard, Decimal("149.00"), "DKK")
+    assert (created.plan, created.current_price_amount, created.currency) == (
+        SubscriptionPlan.Standard,
+        Decimal("149.00"),
+        "DKK",
+    )
     assert created.status == "active"
     assert created.cancel_at_period_end is False and created.cancellation_reason is None
     assert created.scheduled_plan is None
@@ -71,7 +82,9 @@ def test_subscription_snapshot_follows_plan_change_and_cancel_at_period_end(loca
     assert timedelta(days=27) < created.current_period_end - datetime.now(UTC) < timedelta(days=32)
 
     item_id = localstripe.sdk.v1.subscriptions.retrieve(subscription_id)["items"].data[0].id
-    localstripe.sdk.v1.subscriptions.update(subscription_id, params={"items": [{"id": item_id, "plan": "premium_monthly"}]})
+    localstripe.sdk.v1.subscriptions.update(
+        subscription_id, params={"items": [{"id": item_id, "plan": "premium_monthly"}]}
+    )
     upgraded = client.subscription(customer_id, catalog)
     assert upgraded is not None
     assert (upgraded.plan, upgraded.current_price_amount) == (SubscriptionPlan.Premium, Decimal("299.00"))
@@ -98,7 +111,9 @@ def test_no_live_subscription_is_none(localstripe: Emulator) -> None:
 def test_price_in_another_currency_is_a_mismatch_not_no_subscription(localstripe: Emulator) -> None:
     localstripe.standard_catalog(currency="dkk")
     product = localstripe.sdk.v1.products.create(params={"name": "Euro", "type": "service"})
-    localstripe.sdk.v1.plans.create(params={"id": "euro_plan", "product": product.id, "amount": 1000, "currency": "eur", "interval": "month"})
+    localstripe.sdk.v1.plans.create(
+        params={"id": "euro_plan", "product": product.id, "amount": 1000, "currency": "eur", "interval": "month"}
+    )
     customer_id = localstripe.customer_with_card()
     localstripe.subscribe(customer_id, "euro_plan")
     client = localstripe.client()
@@ -115,7 +130,13 @@ def test_invoices_become_payment_transactions_and_a_full_refund_is_refunded(loca
 
     [paid] = client.payment_transactions(customer_id, catalog)
     assert paid["Status"] == "Succeeded"
-    assert (paid["Amount"], paid["InvoiceTotal"], paid["TaxAmount"], paid["AmountExcludingTax"], paid["AmountFromCredit"]) == (149.0, 149.0, 0.0, 149.0, 0.0)
+    assert (
+        paid["Amount"],
+        paid["InvoiceTotal"],
+        paid["TaxAmount"],
+        paid["AmountExcludingTax"],
+        paid["AmountFromCredit"],
+    ) == (149.0, 149.0, 0.0, 149.0, 0.0)
     assert paid["Currency"] == "DKK" and paid["Plan"] == "Standard"
     assert paid["Id"].startswith("pymnt_") and paid["RefundedAt"] is None
 
@@ -143,7 +164,9 @@ def test_events_list_pages_filters_by_customer_and_sorts(localstripe: Emulator) 
     types = [event["type"] for event in listed.events]
     assert {"customer.created", "customer.subscription.created", "invoice.payment_succeeded"} <= set(types)
     assert "plan.created" not in types and "invoice.created" not in types  # not one of the 14 ledger types
-    assert all(event["data"]["object"].get("customer", event["data"]["object"]["id"]) == mine for event in listed.events)
+    assert all(
+        event["data"]["object"].get("customer", event["data"]["object"]["id"]) == mine for event in listed.events
+    )
     keys = [(event["created"], event["id"]) for event in listed.events]
     assert keys == sorted(keys)
 

@@ -43,18 +43,31 @@ def test_catalog_from_prices_by_lookup_key(recorded_stripe: RecordedStripe) -> N
     catalog = _client(recorded_stripe).price_catalog()
     assert catalog.plan_for_price("price_standard") is SubscriptionPlan.Standard
     assert catalog.plan_for_product("prod_premium") is SubscriptionPlan.Premium
-    assert (catalog.price_of("Standard"), catalog.price_of("Premium"), catalog.currency) == (Decimal("149.00"), Decimal("299.00"), "DKK")
+    assert (catalog.price_of("Standard"), catalog.price_of("Premium"), catalog.currency) == (
+        Decimal("149.00"),
+        Decimal("299.00"),
+        "DKK",
+    )
     [(_, _, query)] = recorded_stripe.requests
     assert sorted(query["lookup_keys[0]"] + query["lookup_keys[1]"]) == ["premium_monthly", "standard_monthly"]
     assert recorded_stripe.calls("/v1/plans") == 0
 
 
-def test_customer_address_falls_back_to_the_first_payment_method_and_link_is_a_sentinel(recorded_stripe: RecordedStripe) -> None:
+def test_customer_address_falls_back_to_the_first_payment_method_and_link_is_a_sentinel(
+    recorded_stripe: RecordedStripe,
+) -> None:
     _arrange_nordlys(recorded_stripe)
     snapshot = _client(recorded_stripe).customer("cus_nordlys")
     assert snapshot.billing_info == {
         "Name": "Nordlys ApS",
-        "Address": {"Line1": "Åboulevarden 1", "Line2": "2. sal", "PostalCode": "8000", "City": "Aarhus C", "State": None, "Country": "DK"},
+        "Address": {
+            "Line1": "Åboulevarden 1",
+            "Line2": "2. sal",
+            "PostalCode": "8000",
+            "City": "Aarhus C",
+            "State": None,
+            "Country": "DK",
+        },
         "Email": "finance@nordlys.dk",
         "TaxId": "DK12345678",
     }
@@ -73,7 +86,11 @@ def test_subscription_with_a_scheduled_downgrade(recorded_stripe: RecordedStripe
     client = _client(recorded_stripe)
     snapshot = client.subscription("cus_nordlys", client.price_catalog())
     assert snapshot is not None
-    assert (snapshot.stripe_subscription_id, snapshot.plan, snapshot.scheduled_plan) == ("sub_nordlys", SubscriptionPlan.Premium, SubscriptionPlan.Standard)
+    assert (snapshot.stripe_subscription_id, snapshot.plan, snapshot.scheduled_plan) == (
+        "sub_nordlys",
+        SubscriptionPlan.Premium,
+        SubscriptionPlan.Standard,
+    )
     assert (snapshot.current_price_amount, snapshot.currency, snapshot.status) == (Decimal("299.00"), "DKK", "active")
     assert snapshot.current_period_end == datetime(2026, 6, 1, tzinfo=UTC)  # the item's period end
     assert snapshot.cancel_at_period_end is False and snapshot.cancellation_reason is None
@@ -81,7 +98,9 @@ def test_subscription_with_a_scheduled_downgrade(recorded_stripe: RecordedStripe
     assert snapshot.payment_method == {"Brand": "mastercard", "Last4": "4444", "ExpMonth": 3, "ExpYear": 2029}
 
 
-def test_cancelling_subscription_maps_feedback_and_falls_back_to_the_customer_method(recorded_stripe: RecordedStripe) -> None:
+def test_cancelling_subscription_maps_feedback_and_falls_back_to_the_customer_method(
+    recorded_stripe: RecordedStripe,
+) -> None:
     _arrange_nordlys(recorded_stripe)
     recorded_stripe.answer("GET /v1/subscriptions?customer=cus_cancelling", fixture("subscriptions_cancelling.json"))
     recorded_stripe.answer("GET /v1/customers/cus_cancelling", fixture("customer_cancelling.json"))
@@ -97,16 +116,29 @@ def test_cancelling_subscription_maps_feedback_and_falls_back_to_the_customer_me
 def test_payment_transactions_from_recorded_invoices(recorded_stripe: RecordedStripe) -> None:
     _arrange_nordlys(recorded_stripe)
     client = _client(recorded_stripe)
-    transactions = {t["InvoiceUrl"] or t["Date"]: t for t in client.payment_transactions("cus_nordlys", client.price_catalog())}
+    transactions = {
+        t["InvoiceUrl"] or t["Date"]: t for t in client.payment_transactions("cus_nordlys", client.price_catalog())
+    }
     assert len(transactions) == 7
     proration = transactions["https://pay.stripe.com/invoice/acct_1/in_proration/pdf"]
     assert proration["Plan"] == "Premium"  # the largest positive line decides
     assert proration["Status"] == "Refunded"  # charge found through the invoice payment's payment intent
     assert proration["RefundedAt"] == "2026-05-03T09:20:00+00:00"  # the latest refund
-    assert (proration["Amount"], proration["AmountExcludingTax"], proration["TaxAmount"], proration["InvoiceTotal"]) == (184.4, 147.52, 36.88, 184.4)
+    assert (
+        proration["Amount"],
+        proration["AmountExcludingTax"],
+        proration["TaxAmount"],
+        proration["InvoiceTotal"],
+    ) == (184.4, 147.52, 36.88, 184.4)
 
     credit = transactions["https://pay.stripe.com/invoice/acct_1/in_credit_balance/pdf"]
-    assert (credit["Amount"], credit["AmountExcludingTax"], credit["TaxAmount"], credit["InvoiceTotal"], credit["AmountFromCredit"]) == (0.0, 64.45, 16.11, 80.56, 80.56)
+    assert (
+        credit["Amount"],
+        credit["AmountExcludingTax"],
+        credit["TaxAmount"],
+        credit["InvoiceTotal"],
+        credit["AmountFromCredit"],
+    ) == (0.0, 64.45, 16.11, 80.56, 80.56)
     assert credit["Status"] == "Succeeded"
 
     created = transactions["https://pay.stripe.com/invoice/acct_1/in_create/pdf"]
@@ -116,7 +148,11 @@ def test_payment_transactions_from_recorded_invoices(recorded_stripe: RecordedSt
     assert (created["Plan"], created["Currency"], created["Date"]) == ("Standard", "DKK", "2026-01-01T00:00:00+00:00")
 
     uncollectible = transactions["https://pay.stripe.com/invoice/acct_1/in_uncollectible/pdf"]
-    assert (uncollectible["Status"], uncollectible["FailureReason"], uncollectible["Amount"]) == ("Failed", "Payment failed.", 186.25)
+    assert (uncollectible["Status"], uncollectible["FailureReason"], uncollectible["Amount"]) == (
+        "Failed",
+        "Payment failed.",
+        186.25,
+    )
 
     by_status = sorted(t["Status"] for t in transactions.values())
     assert by_status == ["Cancelled", "Failed", "Pending", "Refunded", "Succeeded", "Succeeded", "Succeeded"]
@@ -127,7 +163,9 @@ def test_payment_transactions_from_recorded_invoices(recorded_stripe: RecordedSt
     assert invoice_query["expand[0]"] == ["data.payments"]
 
 
-def test_events_list_keeps_the_ledger_types_of_one_customer_in_created_then_id_order(recorded_stripe: RecordedStripe) -> None:
+def test_events_list_keeps_the_ledger_types_of_one_customer_in_created_then_id_order(
+    recorded_stripe: RecordedStripe,
+) -> None:
     recorded_stripe.answer("GET /v1/events", fixture("events_page.json"))
     listed = _client(recorded_stripe).list_events("cus_nordlys", datetime(2026, 1, 1, tzinfo=UTC))
     assert listed.complete
@@ -140,7 +178,9 @@ def test_events_list_keeps_the_ledger_types_of_one_customer_in_created_then_id_o
     ]
     [(_, _, query)] = recorded_stripe.requests
     assert query["created[gte]"] == ["1767225600"]
-    assert "customer.subscription.updated" in [value for key, values in query.items() if key.startswith("types[") for value in values]
+    assert "customer.subscription.updated" in [
+        value for key, values in query.items() if key.startswith("types[") for value in values
+    ]
 
 
 def test_events_list_failing_part_way_is_partial(recorded_stripe: RecordedStripe) -> None:
@@ -162,14 +202,21 @@ def test_events_list_failing_on_the_first_page_raises(recorded_stripe: RecordedS
 
 
 def test_5xx_is_retried_with_backoff_then_succeeds(recorded_stripe: RecordedStripe) -> None:
-    recorded_stripe.answer("GET /v1/prices", stripe_error(500, "boom", "api_error"), stripe_error(503, "busy", "api_error"), fixture("prices.json"))
+    recorded_stripe.answer(
+        "GET /v1/prices",
+        stripe_error(500, "boom", "api_error"),
+        stripe_error(503, "busy", "api_error"),
+        fixture("prices.json"),
+    )
     catalog = _client(recorded_stripe, max_retries=2).price_catalog()
     assert catalog.currency == "DKK"
     assert recorded_stripe.calls("/v1/prices") == 3
 
 
 def test_429_is_retried(recorded_stripe: RecordedStripe) -> None:
-    recorded_stripe.answer("GET /v1/prices", stripe_error(429, "Too many requests", "rate_limit_error"), fixture("prices.json"))
+    recorded_stripe.answer(
+        "GET /v1/prices", stripe_error(429, "Too many requests", "rate_limit_error"), fixture("prices.json")
+    )
     assert _client(recorded_stripe, max_retries=1).price_catalog().currency == "DKK"
     assert recorded_stripe.calls("/v1/prices") == 2
 
@@ -182,7 +229,9 @@ def test_5xx_after_the_retries_is_unavailable(recorded_stripe: RecordedStripe) -
 
 
 def test_refused_key_is_unavailable_without_the_key(recorded_stripe: RecordedStripe) -> None:
-    recorded_stripe.answer("GET /v1/subscriptions", stripe_error(401, f"Invalid API Key provided: {KEY}", "invalid_request_error"))
+    recorded_stripe.answer(
+        "GET /v1/subscriptions", stripe_error(401, f"Invalid API Key provided: {KEY}", "invalid_request_error")
+    )
     with pytest.raises(StripeUnavailable) as raised:
         _client(recorded_stripe).subscription("cus_x", PriceCatalog())
     assert "refused the API key" in str(raised.value)
@@ -206,7 +255,10 @@ def test_unknown_customer_is_missing_never_unavailable_or_deleted(recorded_strip
 
 def test_a_customer_of_the_other_mode_is_a_wrong_key_not_a_missing_customer(recorded_stripe: RecordedStripe) -> None:
     message = "No such customer: 'cus_live'; a similar object exists in live mode, but a test mode key was used to make this request."
-    recorded_stripe.answer("GET /v1/customers/cus_live", (404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": message}}))
+    recorded_stripe.answer(
+        "GET /v1/customers/cus_live",
+        (404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": message}}),
+    )
     with pytest.raises(StripeUnavailable, match="similar object exists in live mode"):
         _client(recorded_stripe).customer("cus_live")
 

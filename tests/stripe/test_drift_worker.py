@@ -78,13 +78,22 @@ def test_a_pass_checks_the_stale_and_writes_only_the_drift_status(localstripe: E
     assert (result.checked, result.drift_detected, result.skipped_stripe_unavailable, result.failures) == (3, 2, 0, [])
     assert sorted(done for done, _, _, _ in seen) == [1, 2, 3] and {total for _, total, _, _ in seen} == {3}
     assert sorted((tenant, outcome) for _, _, tenant, outcome in seen) == [
-        (drifted.id, "drift detected"), (matching.id, "no drift"), (missing.id, "drift detected")
+        (drifted.id, "drift detected"),
+        (matching.id, "no drift"),
+        (missing.id, "drift detected"),
     ]
     row = subscription(engine, drifted)
     assert (row.has_drift_detected, row.drift_checked_at, row.modified_at) == (True, now, LONG_AGO)
     assert "SubscriptionStateMismatch" in [d["Kind"] for d in row.drift_discrepancies]
-    assert (row.plan, row.current_price_amount, row.last_synced_stripe_event_created_at) == ("Premium", Decimal("299.00"), None)
-    assert (subscription(engine, matching).has_drift_detected, subscription(engine, matching).drift_checked_at) == (False, now)
+    assert (row.plan, row.current_price_amount, row.last_synced_stripe_event_created_at) == (
+        "Premium",
+        Decimal("299.00"),
+        None,
+    )
+    assert (subscription(engine, matching).has_drift_detected, subscription(engine, matching).drift_checked_at) == (
+        False,
+        now,
+    )
     assert subscription(engine, recent).drift_checked_at == now - timedelta(hours=1)
     # Stripe's 404 for the customer is a finding, not an outage; the subscription is left as it is.
     gone = subscription(engine, missing)
@@ -108,7 +117,9 @@ class CurrencyRefusing:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def subscription(self, customer_id: str, catalog: PriceCatalog, *, customer: CustomerSnapshot | None = None) -> SubscriptionSnapshot | None:
+    def subscription(
+        self, customer_id: str, catalog: PriceCatalog, *, customer: CustomerSnapshot | None = None
+    ) -> SubscriptionSnapshot | None:
         if customer_id == self._refused:
             raise CurrencyMismatch(customer_id, "EUR", "DKK")
         return self._client.subscription(customer_id, catalog, customer=customer)
@@ -133,25 +144,46 @@ def test_json_result_and_exit_1_when_a_tenant_failed(
     localstripe.standard_catalog()
     drifted = subscribed_tenant(engine, localstripe, plan="Premium")
     database = ["--database-url", engine.url.render_as_string(hide_password=False)]
-    code, out, err = run_cli_captured([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, err = run_cli_captured(
+        [*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe)
+    )
     assert code == 0, err
     result = json.loads(out)
-    assert set(result) == {"checked", "drift_detected", "skipped_stripe_unavailable", "failures", "checked_at", "not_tried", "stopped"}
+    assert set(result) == {
+        "checked",
+        "drift_detected",
+        "skipped_stripe_unavailable",
+        "failures",
+        "checked_at",
+        "not_tried",
+        "stopped",
+    }
     assert (result["not_tried"], result["stopped"]) == (0, None)
-    assert (result["checked"], result["drift_detected"], result["skipped_stripe_unavailable"], result["failures"]) == (1, 1, 0, [])
+    assert (result["checked"], result["drift_detected"], result["skipped_stripe_unavailable"], result["failures"]) == (
+        1,
+        1,
+        0,
+        [],
+    )
     assert datetime.fromisoformat(result["checked_at"]) == subscription(engine, drifted).drift_checked_at
 
     # Checked a moment ago: only --staleness 0 checks it again.
-    code, out, _ = run_cli_captured([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, _ = run_cli_captured(
+        [*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe)
+    )
     assert (code, json.loads(out)["checked"]) == (0, 0)
-    code, out, _ = run_cli_captured([*database, "drift", "check", "--staleness", "0"], monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, _ = run_cli_captured(
+        [*database, "drift", "check", "--staleness", "0"], monkeypatch, capsys, **stripe_env(localstripe)
+    )
     assert code == 0 and "Drift check at" in out
     cells = [cell.strip() for cell in out.splitlines()[-2].strip("│").split("│")]
     assert cells == ["1", "1", "0", "0"]  # checked, drift detected, skipped, failed
 
     failing = subscribed_tenant(engine, localstripe)
     monkeypatch.setattr("stripe_sync.drift_worker.run_customer", _failing_process)
-    code, out, err = run_cli_captured([*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe))
+    code, out, err = run_cli_captured(
+        [*database, "drift", "check", "--json"], monkeypatch, capsys, **stripe_env(localstripe)
+    )
     assert code == 1
     assert json.loads(out)["failures"] == [{"tenant_id": str(failing.id), "error": "RuntimeError: replay failed"}]
     assert err.strip().splitlines()[-1] == "error: 1 tenant(s) failed the drift check"
@@ -171,11 +203,16 @@ def test_a_pass_that_skipped_a_tenant_exits_1(
     engine.dispose()
     stripe = FakeStripe(unreachable_customers=frozenset({"cus_unreachable"}))
     monkeypatch.setattr("stripe_sync.drift_worker.stripe_client_for", lambda settings: stripe)
-    code, out, err = run_cli_captured(["--database-url", database_url, "drift", "check", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, out, err = run_cli_captured(
+        ["--database-url", database_url, "drift", "check", "--json"], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x"
+    )
     assert code == 1
     assert (json.loads(out)["checked"], json.loads(out)["skipped_stripe_unavailable"]) == (1, 1)
     *progress, last = err.splitlines()
-    assert {line.split("] ", 1)[1] for line in progress} == {f"tenant {reachable.id}: no drift", f"tenant {skipped.id}: skipped (Stripe unavailable)"}
+    assert {line.split("] ", 1)[1] for line in progress} == {
+        f"tenant {reachable.id}: no drift",
+        f"tenant {skipped.id}: skipped (Stripe unavailable)",
+    }
     assert last == "error: 1 tenant(s) skipped, Stripe unavailable (retried next pass)"
 
 
@@ -191,7 +228,9 @@ def test_a_reader_gets_exit_3_before_configuration_is_checked(
     assert "checking drift needs an admin" in err and "backoffice_admin" in err
 
 
-def test_without_a_stripe_key_exit_4(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_a_stripe_key_exit_4(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run_cli_captured(["--database-url", database_url, "drift", "check", "--json"], monkeypatch, capsys)
     assert (code, out) == (4, "")
     assert err.strip() == "error: Stripe is not configured: set STRIPE_API_KEY to sync with Stripe"
@@ -202,9 +241,15 @@ def test_without_a_stripe_key_exit_4(database_url: str, monkeypatch: pytest.Monk
     [(["--staleness", "-1"], "staleness must be 0 or more hours"), (["--watch", "0"], "more than 0 seconds")],
 )
 def test_bad_values_are_usage_errors(
-    option: list[str], message: str, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    option: list[str],
+    message: str,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = run_cli_captured(["--database-url", database_url, "drift", "check", *option], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x")
+    code, out, err = run_cli_captured(
+        ["--database-url", database_url, "drift", "check", *option], monkeypatch, capsys, STRIPE_API_KEY="sk_test_x"
+    )
     assert (code, out) == (2, "")
     assert message in err
 
@@ -232,7 +277,16 @@ def test_ctrl_c_stops_the_watch_cleanly(localstripe: Emulator, database_url: str
     env = {**os.environ, **stripe_env(localstripe)}
     env.pop("BACKOFFICE_DATABASE_URL", None)
     stderr_path = tmp_path / "stderr.txt"
-    command = [str(Path(sys.executable).parent / "backoffice"), "--database-url", database_url, "drift", "check", "--watch", "0.05", "--json"]
+    command = [
+        str(Path(sys.executable).parent / "backoffice"),
+        "--database-url",
+        database_url,
+        "drift",
+        "check",
+        "--watch",
+        "0.05",
+        "--json",
+    ]
     with stderr_path.open("wb") as stderr_file:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr_file, env=env)
         try:

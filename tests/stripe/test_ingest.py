@@ -97,7 +97,13 @@ def test_malformed_bodies_are_stored_failed_under_a_hash_id(conn: Connection) ->
     digest = hashlib.sha256(body).hexdigest()
     assert outcome.outcome is Outcome.malformed and outcome.event_id == f"evt_malformed_{digest[:24]}"
     row = _row(conn, outcome.event_id)
-    assert (row.status, row.error, row.payload, row.payload_hash, row.event_type) == ("Failed", "body is not JSON", None, digest, "unknown")
+    assert (row.status, row.error, row.payload, row.payload_hash, row.event_type) == (
+        "Failed",
+        "body is not JSON",
+        None,
+        digest,
+        "unknown",
+    )
     assert _store(conn, body).event_id == outcome.event_id  # the same bad body is stored once
     assert conn.execute(select(StripeEvent.id).where(StripeEvent.status == "Failed")).all() == [(outcome.event_id,)]
 
@@ -106,7 +112,11 @@ def test_json_without_id_or_type_is_malformed(conn: Connection) -> None:
     no_id = _store(conn, {"type": "customer.created", "data": {}})
     no_type = _store(conn, {"id": "evt_notype", "data": {}})
     array = _store(conn, [1, 2])
-    assert [o.error for o in (no_id, no_type, array)] == ["event has no evt_ id", "event has no type", "body is not a JSON object"]
+    assert [o.error for o in (no_id, no_type, array)] == [
+        "event has no evt_ id",
+        "event has no type",
+        "body is not a JSON object",
+    ]
     assert _row(conn, no_id.event_id).event_type == "customer.created"
     assert _row(conn, array.event_id).payload == [1, 2]
 

@@ -30,7 +30,9 @@ def _wait_for(engine: Engine, expected_types: set[str], customer_id: str | None,
     deadline = time.monotonic() + seconds
     while True:
         rows = _stored(engine)
-        arrived = {row.event_type for row in rows.values() if customer_id is None or row.stripe_customer_id == customer_id}
+        arrived = {
+            row.event_type for row in rows.values() if customer_id is None or row.stripe_customer_id == customer_id
+        }
         if expected_types <= arrived or time.monotonic() > deadline:
             return rows
         time.sleep(0.1)

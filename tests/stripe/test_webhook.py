@@ -29,7 +29,12 @@ def test_signed_event_is_stored_pending(engine: Engine) -> None:
     with running_server(engine) as server:
         assert post(server.url, body, [sign(body)]) == (200, "")
     [row] = _rows(engine)
-    assert (row.id, row.status, row.stripe_customer_id, row.event_type) == ("evt_ok", "Pending", "cus_1", "customer.subscription.updated")
+    assert (row.id, row.status, row.stripe_customer_id, row.event_type) == (
+        "evt_ok",
+        "Pending",
+        "cus_1",
+        "customer.subscription.updated",
+    )
     assert row.payload_hash == hashlib.sha256(body).hexdigest()
 
 
@@ -107,7 +112,10 @@ def test_processing_is_triggered_per_customer_after_the_reply(engine: Engine) ->
         done.set()
 
     runs = CustomerRuns(process)
-    body, ignored = event_body("evt_trigger", customer="cus_9"), event_body("evt_none", "product.created", customer=None)
+    body, ignored = (
+        event_body("evt_trigger", customer="cus_9"),
+        event_body("evt_none", "product.created", customer=None),
+    )
     try:
         with running_server(engine, on_stored=runs.submit) as server:
             assert post(server.url, ignored, [sign(ignored)])[0] == 200

@@ -51,10 +51,23 @@ def stripe_api() -> Iterator[str]:
 
 @pytest.fixture
 def receiver(database_url: str, stripe_api: str, tmp_path: Path) -> Iterator[Receiver]:
-    env = {**os.environ, "STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_API_KEY": "sk_test_hanging", "STRIPE_API_BASE": stripe_api}
+    env = {
+        **os.environ,
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "STRIPE_API_KEY": "sk_test_hanging",
+        "STRIPE_API_BASE": stripe_api,
+    }
     env.pop("BACKOFFICE_DEBUG", None)
     stderr_path = tmp_path / "stderr.txt"
-    command = [str(Path(sys.executable).parent / "backoffice"), "--database-url", database_url, "stripe", "webhook", "--port", "0"]
+    command = [
+        str(Path(sys.executable).parent / "backoffice"),
+        "--database-url",
+        database_url,
+        "stripe",
+        "webhook",
+        "--port",
+        "0",
+    ]
     with stderr_path.open("wb") as stderr_file:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr_file, env=env)
     try:
@@ -89,7 +102,13 @@ def test_deliveries_are_answered_at_once_and_stored_once_while_stripe_hangs(rece
     assert [status for status, _ in results] == [200] * 200
     assert max(seconds for _, seconds in results) < 2
     with engine.connect() as conn:
-        stored = dict(conn.execute(select(StripeEvent.status, func.count()).where(StripeEvent.id.like("evt_hang_%")).group_by(StripeEvent.status)).all())
+        stored = dict(
+            conn.execute(
+                select(StripeEvent.status, func.count())
+                .where(StripeEvent.id.like("evt_hang_%"))
+                .group_by(StripeEvent.status)
+            ).all()
+        )
     assert stored == {"Pending": 200}  # Stripe never answered: nothing processed, nothing lost
 
     code, seconds = receiver.stop()
@@ -131,7 +150,12 @@ def test_hostile_deliveries_leave_no_traceback(receiver: Receiver, engine: Engin
     assert sum(" malformed: " in line for line in lines) == 3
     assert not any("Traceback" in line for line in lines)
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(StripeEvent).where(StripeEvent.status == "Failed")).scalar_one() == 3
+        assert (
+            conn.execute(
+                select(func.count()).select_from(StripeEvent).where(StripeEvent.status == "Failed")
+            ).scalar_one()
+            == 3
+        )
 
 
 def test_the_receivers_own_pools_are_made_like_every_engine(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,4 +170,8 @@ def test_the_receivers_own_pools_are_made_like_every_engine(monkeypatch: pytest.
     pooled = _pooled_engine(base, 3, overflow=2)
     assert pooled.url == base.url and pooled.url.password == "p@ss"
     assert (pooled.pool.size(), pooled.pool._max_overflow) == (3, 2)
-    assert len(pooled.pool.dispatch.connect) == len(base.pool.dispatch.connect) == len(without_role.pool.dispatch.connect) + 1
+    assert (
+        len(pooled.pool.dispatch.connect)
+        == len(base.pool.dispatch.connect)
+        == len(without_role.pool.dispatch.connect) + 1
+    )

@@ -44,9 +44,15 @@ def _hash_id(body: bytes) -> str:
 
 MALFORMED = {
     "NUL in the event id": (json.dumps(_event(id="evt_a\u0000b")).encode(), "event id is not a Stripe event id"),
-    "an id thousands of characters long": (json.dumps(_event(id="evt_" + "x" * 5000)).encode(), "event id is not a Stripe event id"),
+    "an id thousands of characters long": (
+        json.dumps(_event(id="evt_" + "x" * 5000)).encode(),
+        "event id is not a Stripe event id",
+    ),
     "a lone surrogate in the id": (json.dumps(_event(id="evt_\ud800")).encode(), "event id is not a Stripe event id"),
-    "JSON nested deeper than the parser goes": (b'{"id": "evt_x", "type": "t", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "body is not JSON"),
+    "JSON nested deeper than the parser goes": (
+        b'{"id": "evt_x", "type": "t", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "body is not JSON",
+    ),
     "an event nested too deeply": (json.dumps(_nested(200)).encode(), "event is nested too deeply"),
     "created far in the future": (json.dumps(_event(created=10**20)).encode(), "event created is not a time"),
     "created before 1970": (json.dumps(_event(created=-(10**15))).encode(), "event created is not a time"),
@@ -57,9 +63,18 @@ MALFORMED = {
     "a JSON string": (b'"evt_just_a_string"', "body is not a JSON object"),
     "an empty body": (b"", "body is not JSON"),
     "data that is a list": (json.dumps(_event(data=[1])).encode(), "event data is not an object"),
-    "a type with a newline": (json.dumps(_event(type="customer.updated\nforged")).encode(), "event type is not a Stripe event type"),
-    "a customer id with a NUL": (json.dumps(_event(data={"object": {"object": "subscription", "customer": "cus_\u0000"}})).encode(), "event customer is not a Stripe customer id"),
-    "an api_version with an escape": (json.dumps(_event(api_version="2025\x1b[31m")).encode(), "event api_version is not a Stripe API version"),
+    "a type with a newline": (
+        json.dumps(_event(type="customer.updated\nforged")).encode(),
+        "event type is not a Stripe event type",
+    ),
+    "a customer id with a NUL": (
+        json.dumps(_event(data={"object": {"object": "subscription", "customer": "cus_\u0000"}})).encode(),
+        "event customer is not a Stripe customer id",
+    ),
+    "an api_version with an escape": (
+        json.dumps(_event(api_version="2025\x1b[31m")).encode(),
+        "event api_version is not a Stripe API version",
+    ),
 }
 
 
@@ -70,7 +85,12 @@ def test_every_signed_body_is_stored_once_as_failed_under_its_hash(engine: Engin
         assert post(server.url, body, [sign(body)])[0] == 200
         assert post(server.url, body, [sign(body)])[0] == 200  # a redelivery: still one row
     [row] = _rows(engine)
-    assert (row.id, row.status, row.error, row.payload_hash) == (_hash_id(body), "Failed", reason, hashlib.sha256(body).hexdigest())
+    assert (row.id, row.status, row.error, row.payload_hash) == (
+        _hash_id(body),
+        "Failed",
+        reason,
+        hashlib.sha256(body).hexdigest(),
+    )
 
 
 def test_a_payload_postgres_cannot_store_keeps_its_id_and_stays_signed_evidence(engine: Engine) -> None:
@@ -78,11 +98,18 @@ def test_a_payload_postgres_cannot_store_keeps_its_id_and_stays_signed_evidence(
     with running_server(engine) as server:
         assert post(server.url, body, [sign(body)])[0] == 200
     [row] = _rows(engine)
-    assert (row.id, row.status, row.payload, row.payload_hash) == ("evt_nul_value", "Failed", None, hashlib.sha256(body).hexdigest())
+    assert (row.id, row.status, row.payload, row.payload_hash) == (
+        "evt_nul_value",
+        "Failed",
+        None,
+        hashlib.sha256(body).hexdigest(),
+    )
     assert row.error.startswith("payload not storable")
 
 
-def test_a_value_postgres_refuses_that_the_checks_miss_is_still_kept(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_value_postgres_refuses_that_the_checks_miss_is_still_kept(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ingest, "_unstorable", lambda event: None)
     body = event_body("evt_unforeseen", note="a\u0000b")
     with running_server(engine) as server:
@@ -95,8 +122,13 @@ def test_a_value_postgres_refuses_that_the_checks_miss_is_still_kept(engine: Eng
 def test_a_signature_from_the_future_is_refused(engine: Engine) -> None:
     body = event_body("evt_future")
     with running_server(engine) as server:
-        assert post(server.url, body, [sign(body, timestamp=int(time.time()) + 600)]) == (400, "Invalid webhook signature.")
-        assert post(server.url, body, [sign(body, timestamp=int(time.time()) + 60)])[0] == 200  # clock skew within the tolerance
+        assert post(server.url, body, [sign(body, timestamp=int(time.time()) + 600)]) == (
+            400,
+            "Invalid webhook signature.",
+        )
+        assert (
+            post(server.url, body, [sign(body, timestamp=int(time.time()) + 60)])[0] == 200
+        )  # clock skew within the tolerance
     assert [row.id for row in _rows(engine)] == ["evt_future"]
 
 
@@ -127,10 +159,24 @@ def test_garbled_signature_headers_are_400(engine: Engine, header: str) -> None:
         (b"TRACE /stripe/webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"405"),
         (b"HEAD /stripe/webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"405"),
         (b"POST /stripe/webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"411"),
-        pytest.param(b"POST /stripe/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n", b"413", marks=pytest.mark.slow),
+        pytest.param(
+            b"POST /stripe/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n",
+            b"413",
+            marks=pytest.mark.slow,
+        ),
         (b"GARBAGE\r\n\r\n", b"400"),
     ],
-    ids=["negative length", "two lengths", "double slash", "trailing slash", "TRACE", "HEAD", "no length", "too long", "garbage"],
+    ids=[
+        "negative length",
+        "two lengths",
+        "double slash",
+        "trailing slash",
+        "TRACE",
+        "HEAD",
+        "no length",
+        "too long",
+        "garbage",
+    ],
 )
 def test_bad_framing_is_refused(engine: Engine, request_bytes: bytes, status: bytes) -> None:
     with running_server(engine) as server:
@@ -145,7 +191,11 @@ def test_a_chunked_body_over_a_mebibyte_is_413(engine: Engine) -> None:
     chunk = b"x" * 65536
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(17)) + b"0\r\n\r\n"
     with running_server(engine) as server:
-        answer, _ = exchange(server.url, b"POST /stripe/webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nStripe-Signature: t=1,v1=0\r\n\r\n" + body)
+        answer, _ = exchange(
+            server.url,
+            b"POST /stripe/webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nStripe-Signature: t=1,v1=0\r\n\r\n"
+            + body,
+        )
     assert answer.startswith(b"HTTP/1.1 413")
     assert _rows(engine) == []
 
@@ -186,7 +236,10 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(engine: 
 @pytest.mark.slow
 def test_a_trickled_body_is_cut_off_with_408(engine: Engine) -> None:
     with running_server(engine, limits=SHORT) as server:
-        answer, closed_after = exchange(server.url, b"POST /stripe/webhook HTTP/1.1\r\nHost: x\r\nStripe-Signature: t=1,v1=0\r\nContent-Length: 100\r\n\r\n{")
+        answer, closed_after = exchange(
+            server.url,
+            b"POST /stripe/webhook HTTP/1.1\r\nHost: x\r\nStripe-Signature: t=1,v1=0\r\nContent-Length: 100\r\n\r\n{",
+        )
     assert answer.startswith(b"HTTP/1.1 408") and closed_after < 3
     assert _rows(engine) == []
 
@@ -210,7 +263,9 @@ def test_a_malformed_delivery_is_one_log_line(engine: Engine, caplog: pytest.Log
     with caplog.at_level(logging.DEBUG, logger="stripe_sync"), running_server(engine) as server:
         assert post(server.url, body, [sign(body)])[0] == 200
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("stripe_sync") and r.levelno >= logging.INFO]
-    assert lines == [f'{_hash_id(body)} customer.subscription.updated malformed: event id is not a Stripe event id (its id: "evt_x\n2026-01-01 forged")']
+    assert lines == [
+        f'{_hash_id(body)} customer.subscription.updated malformed: event id is not a Stripe event id (its id: "evt_x\n2026-01-01 forged")'
+    ]
 
 
 def test_a_lone_surrogate_in_a_claimed_id_is_logged_escaped(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:

@@ -31,7 +31,9 @@ def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str
         return sign_payload(body, secret, timestamp)
 
 
-def event_body(event_id: str, event_type: str = "customer.subscription.updated", customer: str | None = "cus_1", **obj: Any) -> bytes:
+def event_body(
+    event_id: str, event_type: str = "customer.subscription.updated", customer: str | None = "cus_1", **obj: Any
+) -> bytes:
     payload = {
         "id": event_id,
         "object": "event",
@@ -67,7 +69,9 @@ def post(
 
 
 @contextmanager
-def running_server(engine: Engine, secret: str = SECRET, *, limits: Limits | None = None, **receiver_options: Any) -> Iterator[WebhookServer]:
+def running_server(
+    engine: Engine, secret: str = SECRET, *, limits: Limits | None = None, **receiver_options: Any
+) -> Iterator[WebhookServer]:
     """The receiver on a free loopback port, its event loop on a thread of its own."""
     server = WebhookServer(WebhookReceiver(engine, secret, **receiver_options), "127.0.0.1", 0, limits=limits)
     loop = asyncio.new_event_loop()

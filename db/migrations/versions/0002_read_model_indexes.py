@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 HAS_EVER_SUBSCRIBED = (
-    "jsonb_path_exists(payment_transactions, '$[*] ? (@.Status == \"Succeeded\" || @.Status == \"Refunded\")')"
+    'jsonb_path_exists(payment_transactions, \'$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")\')'
 )
 
 INDEXES = {
@@ -32,9 +32,7 @@ INDEXES = {
     "ix_tenants_deleted": "tenants (id) WHERE deleted_at IS NOT NULL",
     "ix_subscriptions_mrr_tenant_id": "subscriptions ((COALESCE(current_price_amount, 0)), tenant_id)",
     "ix_subscriptions_renewal_tenant_id": "subscriptions (current_period_end, tenant_id)",
-    "ix_subscriptions_renewal_desc_tenant_id": (
-        "subscriptions (current_period_end DESC NULLS LAST, tenant_id DESC)"
-    ),
+    "ix_subscriptions_renewal_desc_tenant_id": ("subscriptions (current_period_end DESC NULLS LAST, tenant_id DESC)"),
     "ix_subscriptions_country_tenant_id": (
         "subscriptions ((COALESCE(billing_info->'Address'->>'Country', '')), tenant_id)"
     ),

@@ -41,7 +41,7 @@ INDEXES = {
     # Daily MRR reconstruction: each subscription's last MRR-moving row before
     # a day, in replay order (occurred_at, then Stripe event id ordinally).
     "ix_billing_events_mrr_moves_by_subscription": (
-        "billing_events (subscription_id, occurred_at, stripe_event_id COLLATE \"C\")"
+        'billing_events (subscription_id, occurred_at, stripe_event_id COLLATE "C")'
         " INCLUDE (new_amount) WHERE amount_delta IS NOT NULL"
     ),
     # Daily MRR reconstruction: the MRR-moving rows inside a trend window.

@@ -255,12 +255,12 @@ AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM login_counts_add(ARRAY(
-            SELECT {_login_change(table, 'n')} FROM new_rows AS n WHERE {_login_outcome(table, 'n')}));
+            SELECT {_login_change(table, "n")} FROM new_rows AS n WHERE {_login_outcome(table, "n")}));
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM login_counts_add(ARRAY(
-            SELECT {_login_change(table, 'o', '-')} FROM old_rows AS o WHERE {_login_outcome(table, 'o')}));
+            SELECT {_login_change(table, "o", "-")} FROM old_rows AS o WHERE {_login_outcome(table, "o")}));
     ELSE
-        PERFORM login_counts_add(ARRAY[{_login_change(table, 'OLD', '-')}, {_login_change(table, 'NEW')}]);
+        PERFORM login_counts_add(ARRAY[{_login_change(table, "OLD", "-")}, {_login_change(table, "NEW")}]);
     END IF;
     RETURN NULL;
 END
@@ -372,14 +372,14 @@ AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM live_user_days_add(ARRAY(
-            SELECT c FROM new_rows AS n, unnest(ARRAY[{_user_changes('n')}]) AS c WHERE n.deleted_at IS NULL));
+            SELECT c FROM new_rows AS n, unnest(ARRAY[{_user_changes("n")}]) AS c WHERE n.deleted_at IS NULL));
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM live_user_days_add(ARRAY(
-            SELECT c FROM old_rows AS o, unnest(ARRAY[{_user_changes('o', '-')}]) AS c WHERE o.deleted_at IS NULL));
+            SELECT c FROM old_rows AS o, unnest(ARRAY[{_user_changes("o", "-")}]) AS c WHERE o.deleted_at IS NULL));
     ELSIF TG_OP = 'UPDATE' THEN
         PERFORM live_user_days_add(
-            CASE WHEN OLD.deleted_at IS NULL THEN ARRAY[{_user_changes('OLD', '-')}] ELSE '{{}}' END
-            || CASE WHEN NEW.deleted_at IS NULL THEN ARRAY[{_user_changes('NEW')}] ELSE '{{}}' END);
+            CASE WHEN OLD.deleted_at IS NULL THEN ARRAY[{_user_changes("OLD", "-")}] ELSE '{{}}' END
+            || CASE WHEN NEW.deleted_at IS NULL THEN ARRAY[{_user_changes("NEW")}] ELSE '{{}}' END);
     ELSE
         TRUNCATE live_user_days;
     END IF;
@@ -407,9 +407,9 @@ LIVE_USER_DAYS_BACKFILL_SQL = f"""
 INSERT INTO live_user_days (day, shard, created, last_seen)
 SELECT day, 0, SUM(created), SUM(last_seen)
 FROM (
-    SELECT {utc_day('created_at')} AS day, 1 AS created, 0 AS last_seen FROM users WHERE deleted_at IS NULL
+    SELECT {utc_day("created_at")} AS day, 1 AS created, 0 AS last_seen FROM users WHERE deleted_at IS NULL
     UNION ALL
-    SELECT {utc_day('last_seen_at')}, 0, 1 FROM users WHERE deleted_at IS NULL AND last_seen_at IS NOT NULL
+    SELECT {utc_day("last_seen_at")}, 0, 1 FROM users WHERE deleted_at IS NULL AND last_seen_at IS NOT NULL
 ) AS live
 GROUP BY day
 """
@@ -509,15 +509,15 @@ BEGIN
     END IF;
     IF TG_OP = 'INSERT' THEN
         SELECT array_agg(subscription_id), array_agg(from_day) INTO subscription_ids, from_days
-        FROM ({_ledger_rows('new_rows')}) AS affected;
+        FROM ({_ledger_rows("new_rows")}) AS affected;
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(subscription_id), array_agg(from_day) INTO subscription_ids, from_days
-        FROM ({_ledger_rows('old_rows')}) AS affected;
+        FROM ({_ledger_rows("old_rows")}) AS affected;
     ELSE
         SELECT array_agg(subscription_id), array_agg(from_day) INTO subscription_ids, from_days
         FROM (
             SELECT subscription_id, MIN(from_day) AS from_day
-            FROM ({_ledger_rows('old_rows')} UNION ALL {_ledger_rows('new_rows')}) AS both_sides
+            FROM ({_ledger_rows("old_rows")} UNION ALL {_ledger_rows("new_rows")}) AS both_sides
             GROUP BY subscription_id
         ) AS affected;
     END IF;
@@ -543,7 +543,7 @@ BILLING_EVENTS_TRIGGERS_SQL = [
 
 LEDGER_BACKFILL_SQL = f"""
 SELECT ledger_summaries_refresh(array_agg(subscription_id), array_agg(from_day))
-FROM ({_ledger_rows('billing_events')}) AS every_subscription
+FROM ({_ledger_rows("billing_events")}) AS every_subscription
 """
 
 # --- revenue -------------------------------------------------------------------
@@ -576,7 +576,6 @@ BEGIN
 END
 $$
 """
-
 
 
 def _revenue_days_add(*sources: tuple[str, int]) -> str:
@@ -663,17 +662,23 @@ FUNCTIONS = [
     "login_counts_add(login_count_change[])",
 ]
 
-TRIGGERS = [
-    (f"trg_payment_transaction_rows_revenue_{op_name}", "payment_transaction_rows")
-    for op_name in ("insert", "update", "delete", "truncate")
-] + [("trg_subscriptions_revenue_update", "subscriptions"), ("trg_tenants_revenue_update", "tenants")] + [
-    (f"trg_billing_events_ledger_summaries_{op_name}", "billing_events")
-    for op_name in ("insert", "update", "delete", "truncate")
-] + [(f"trg_users_count_live_days_{op_name}", "users") for op_name in ("insert", "delete", "update", "truncate")] + [
-    (f"trg_{table}_count_logins_{op_name}", table)
-    for table in LOGIN_OUTCOMES
-    for op_name in ("insert", "delete", "update", "truncate")
-]
+TRIGGERS = (
+    [
+        (f"trg_payment_transaction_rows_revenue_{op_name}", "payment_transaction_rows")
+        for op_name in ("insert", "update", "delete", "truncate")
+    ]
+    + [("trg_subscriptions_revenue_update", "subscriptions"), ("trg_tenants_revenue_update", "tenants")]
+    + [
+        (f"trg_billing_events_ledger_summaries_{op_name}", "billing_events")
+        for op_name in ("insert", "update", "delete", "truncate")
+    ]
+    + [(f"trg_users_count_live_days_{op_name}", "users") for op_name in ("insert", "delete", "update", "truncate")]
+    + [
+        (f"trg_{table}_count_logins_{op_name}", table)
+        for table in LOGIN_OUTCOMES
+        for op_name in ("insert", "delete", "update", "truncate")
+    ]
+)
 
 
 def upgrade() -> None:

@@ -166,7 +166,12 @@ INVOICE_ROWS = (
 EVENT_DAY = "(occurred_at AT TIME ZONE 'UTC')::date"
 EVENT_DAYS = f"SELECT {EVENT_DAY} AS day, event_type, {{sign}}1 AS delta FROM {{rows}}"
 COUNTED = {
-    "payment_transaction_rows": ("invoice_row_counts_apply", "invoice_row_counts", "row_kind, row_status", INVOICE_ROWS),
+    "payment_transaction_rows": (
+        "invoice_row_counts_apply",
+        "invoice_row_counts",
+        "row_kind, row_status",
+        INVOICE_ROWS,
+    ),
     "billing_events": ("billing_event_day_counts_apply", "billing_event_day_counts", "day, event_type", EVENT_DAYS),
 }
 
@@ -214,9 +219,7 @@ INDEXES = {
     "ix_payment_transaction_rows_tenant_id": "payment_transaction_rows (tenant_id)",
     # Billing events of some tenants (a search, deleted tenants) counted by
     # type without visiting the table.
-    "ix_billing_events_tenant_id_occurred_at_type": (
-        "billing_events (tenant_id, occurred_at) INCLUDE (event_type)"
-    ),
+    "ix_billing_events_tenant_id_occurred_at_type": ("billing_events (tenant_id, occurred_at) INCLUDE (event_type)"),
 }
 
 

@@ -79,12 +79,12 @@ def _login_changes_body(succeeded: str, failed: str) -> str:
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM public.login_counts_add(ARRAY(
-            SELECT {change('n')} FROM new_rows AS n WHERE {counted('n')}));
+            SELECT {change("n")} FROM new_rows AS n WHERE {counted("n")}));
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM public.login_counts_add(ARRAY(
-            SELECT {change('o', '-')} FROM old_rows AS o WHERE {counted('o')}));
+            SELECT {change("o", "-")} FROM old_rows AS o WHERE {counted("o")}));
     ELSE
-        PERFORM public.login_counts_add(ARRAY[{change('OLD', '-')}, {change('NEW')}]);
+        PERFORM public.login_counts_add(ARRAY[{change("OLD", "-")}, {change("NEW")}]);
     END IF;
     RETURN NULL;
 END
@@ -111,14 +111,14 @@ USERS_COUNT_LIVE_DAYS = f"""
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM public.live_user_days_add(ARRAY(
-            SELECT c FROM new_rows AS n, unnest(ARRAY[{_user_changes('n')}]) AS c WHERE n.deleted_at IS NULL));
+            SELECT c FROM new_rows AS n, unnest(ARRAY[{_user_changes("n")}]) AS c WHERE n.deleted_at IS NULL));
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM public.live_user_days_add(ARRAY(
-            SELECT c FROM old_rows AS o, unnest(ARRAY[{_user_changes('o', '-')}]) AS c WHERE o.deleted_at IS NULL));
+            SELECT c FROM old_rows AS o, unnest(ARRAY[{_user_changes("o", "-")}]) AS c WHERE o.deleted_at IS NULL));
     ELSIF TG_OP = 'UPDATE' THEN
         PERFORM public.live_user_days_add(
-            CASE WHEN OLD.deleted_at IS NULL THEN ARRAY[{_user_changes('OLD', '-')}] ELSE '{{}}' END
-            || CASE WHEN NEW.deleted_at IS NULL THEN ARRAY[{_user_changes('NEW')}] ELSE '{{}}' END);
+            CASE WHEN OLD.deleted_at IS NULL THEN ARRAY[{_user_changes("OLD", "-")}] ELSE '{{}}' END
+            || CASE WHEN NEW.deleted_at IS NULL THEN ARRAY[{_user_changes("NEW")}] ELSE '{{}}' END);
     ELSE
         TRUNCATE public.live_user_days;
     END IF;
@@ -147,15 +147,15 @@ BEGIN
     END IF;
     IF TG_OP = 'INSERT' THEN
         SELECT array_agg(subscription_id), array_agg(from_day) INTO subscription_ids, from_days
-        FROM ({_ledger_rows('new_rows')}) AS affected;
+        FROM ({_ledger_rows("new_rows")}) AS affected;
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(subscription_id), array_agg(from_day) INTO subscription_ids, from_days
-        FROM ({_ledger_rows('old_rows')}) AS affected;
+        FROM ({_ledger_rows("old_rows")}) AS affected;
     ELSE
         SELECT array_agg(subscription_id), array_agg(from_day) INTO subscription_ids, from_days
         FROM (
             SELECT subscription_id, MIN(from_day) AS from_day
-            FROM ({_ledger_rows('old_rows')} UNION ALL {_ledger_rows('new_rows')}) AS both_sides
+            FROM ({_ledger_rows("old_rows")} UNION ALL {_ledger_rows("new_rows")}) AS both_sides
             GROUP BY subscription_id
         ) AS affected;
     END IF;
