@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench soak install clean-venv
+.PHONY: run test check bench soak install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/backoffice console --seed-demo-if-empty
 
-test: $(STAMP)
+# Lint, format, the import layers (pyproject.toml [tool.importlinter]) and types.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	@echo "mypy: run by hand until the tree is clean"
+
+test: check
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 bench: $(STAMP)

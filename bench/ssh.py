@@ -62,7 +62,7 @@ def _tenants() -> int:
 def _seeded_database(tenants: int) -> str:
     """A fresh demo database on the benchmark's server; its SQLAlchemy URL."""
     from bench import dataset
-    from db.demo import seed
+    from demo import seed
 
     return dataset.scratch_database(DATABASE, lambda engine: seed.seed(engine, tenants=tenants, seed=1))
 

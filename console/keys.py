@@ -39,7 +39,7 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    # Everywhere (contract section 5).
+    # Everywhere (docs/rules.md R99).
     Key("global", "d", "navigate('dashboard')", "keys.go_dashboard"),
     Key("global", "a", "navigate('accounts')", "keys.go_accounts"),
     Key("global", "u", "navigate('users')", "keys.go_users"),
@@ -88,7 +88,7 @@ KEYS: tuple[Key, ...] = (
     Key("tabs", "2", "tab(2)", "keys.tab_2", show=False),
     Key("tabs", "3", "tab(3)", "keys.tab_3", show=False),
     Key("tabs", "4", "tab(4)", "keys.tab_4", show=False),
-    # An account (admin actions, contract section 5).
+    # An account (admin actions, docs/rules.md R99, R103).
     Key("account", "s", "sync", "keys.sync", admin=True),
     Key("account", "A", "acknowledge_drift", "keys.acknowledge_drift", admin=True),
     Key("account", "R", "replay_archived", "keys.replay_archived", admin=True),

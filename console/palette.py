@@ -15,13 +15,14 @@ from textual.widgets.option_list import Option
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from console import keys
+from console.app_access import backoffice
 from console.i18n import has_key, t
 from console.themes import THEMES
 
 if TYPE_CHECKING:
     from console.app import BackofficeApp
 
-MIN_SEARCH_LENGTH = 2  # decisions.md: user search needs two characters
+MIN_SEARCH_LENGTH = 2  # docs/rules.md R94: user search needs two characters
 JUMP_LIMIT = 8
 
 
@@ -56,7 +57,7 @@ class JumpProvider(Provider):
 
     @property
     def backoffice(self) -> BackofficeApp:
-        return self.app  # type: ignore[return-value]
+        return backoffice(self)
 
     async def search(self, query: str) -> Hits:
         query = query.strip()

@@ -1,5 +1,5 @@
 """One account: the side pane, the detail page with its tiles, its payment
-history and activity (backoffice.md 1.17, 1.20, 1.21, 4.2, 4.3; decisions.md).
+history and activity (docs/figures.md#account, docs/figures.md#side-pane, docs/rules.md R49).
 Its users are in core.account_users."""
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class Payment:
 
 @dataclass(frozen=True)
 class AccountDetail:
-    """The original's tenant detail (backoffice.md 1.17), the derived status and
+    """The original's tenant detail (docs/figures.md#account), the derived status and
     the health tiles' figures (users, lifetime value since, MRR renewing)."""
 
     id: str

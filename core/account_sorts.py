@@ -1,6 +1,6 @@
 """The sorts of the accounts list, and the ways a page of tenant ids is found
 in their order: few matches sorted outright, many met by walking an index that
-matches the sort (backoffice.md 2.1; decisions.md). Each takes the filter's
+matches the sort (docs/rules.md R73, R95). Each takes the filter's
 condition over ACCOUNTS_SQL and its parameters with the page's :limit and
 :offset."""
 
@@ -17,7 +17,7 @@ from core.account_status import ACCOUNTS_SQL, STATUS_PREDICATES, STATUS_SQL, Acc
 
 
 class AccountSort(StrEnum):
-    """The original's sort names in kebab-case (contract.md 8)."""
+    """The original's sort names in kebab-case (docs/rules.md R95)."""
 
     name = "name"
     plan = "plan"

@@ -1,5 +1,5 @@
 """The derived status of an account and what a planned change does to its MRR
-(backoffice.md 2.1, 2.4): as SQL for lists and filters, and as rules for a
+(docs/rules.md R36, R73): as SQL for lists and filters, and as rules for a
 row already read."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from core import money
 
 
 class AccountStatus(StrEnum):
-    """Derived status of an account (backoffice.md 2.1), in the order the status sort uses."""
+    """Derived status of an account (docs/rules.md R73), in the order the status sort uses."""
 
     Active = "Active"
     Downgrading = "Downgrading"
@@ -48,7 +48,7 @@ def renewal(status: AccountStatus, renewal_date: datetime | None, now: datetime)
 ACCOUNTS_SQL = "tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id"
 HAS_EVER_SUBSCRIBED_SQL = money.has_ever_subscribed_sql("s")
 
-# First match wins (backoffice.md 2.1). A tenant without a subscription row has
+# First match wins (docs/rules.md R73). A tenant without a subscription row has
 # no planned change and never paid.
 STATUS_SQL = (
     "CASE WHEN s.cancel_at_period_end THEN 'Canceling'"

@@ -1,6 +1,6 @@
 """The users of one account: their counts for the health tile and side pane,
-the paged Users tab, and the most recently seen few (backoffice.md 1.18, 1.19;
-decisions.md: active / total with activation %, top three users)."""
+the paged Users tab, and the most recently seen few (docs/rules.md R87;
+docs/rules.md R87: active / total with activation %, top three users)."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def tenant_users(
     page: PageRequest = PageRequest(),
 ) -> Page[TenantUser]:
     """The account's users: named ones first, by first then last name, then
-    e-mail (backoffice.md 1.19). The search is case-insensitive."""
+    e-mail (docs/rules.md R93, R95). The search is case-insensitive."""
     tenant = require_account(conn, tenant_id)
     conditions = ["u.tenant_id = :id", "u.deleted_at IS NULL"]
     params: dict[str, Any] = {"id": tenant, "limit": page.page_size, "offset": page.offset}

@@ -1,5 +1,5 @@
 """The accounts list: search, plan and status filters, sorts, paged in SQL
-(backoffice.md 1.16, 2.1, 2.4, 4.2; decisions.md).
+(docs/figures.md#accounts-list, docs/rules.md R36, R73, R95).
 
 A page is found in two steps: the ordered tenant ids of the page (sorted
 outright when the matches are few, else a short walk over an index that
@@ -67,7 +67,7 @@ class AccountRow:
     status: AccountStatus
     monthly_recurring_revenue: Decimal | None  # the current price, as the original
     forward_monthly_recurring_revenue: Decimal | None
-    mrr_changes_at_renewal: bool  # shown struck through (backoffice.md 2.4)
+    mrr_changes_at_renewal: bool  # shown struck through (docs/rules.md R36)
     scheduled_price_amount: Decimal | None
     currency: str | None
     renewal_date: datetime | None
@@ -101,7 +101,7 @@ def list_accounts(
     descending: bool = False,
     page: PageRequest = PageRequest(),
 ) -> Page[AccountRow]:
-    """Non-deleted accounts, filtered, sorted and paged (backoffice.md 1.16)."""
+    """Non-deleted accounts, filtered, sorted and paged (docs/figures.md#accounts-list)."""
     where = AccountFilter(search or "", tuple(plans), tuple(statuses), unsynced, drift_detected)
     total = count_accounts(conn, where)
     if page.offset >= total:

@@ -1,4 +1,4 @@
-"""The three data-quality banners (backoffice.md 3, 1.11-1.13; domain.md 6.9, 7.4).
+"""The three data-quality banners (docs/figures.md#banners, docs/rules.md R34, R37, R56).
 
 Each summary is shaped like the original's summary endpoint; drift and
 unsynced also name a few accounts so an operator can jump straight to one.
@@ -19,7 +19,7 @@ SAMPLE_SIZE = 5
 CONSISTENCY_TOLERANCE = Decimal("0.01")
 
 # A subscription with a price and not a single billing event row (any type,
-# NoOp included): the MRR trend cannot see it (domain.md 1.13). Every
+# NoOp included): the MRR trend cannot see it (docs/rules.md R37). Every
 # subscription with a billing event has a ledger_subscriptions row (migration
 # 0005, kept by a trigger): one index entry each, not one per event.
 UNSYNCED_SQL = (
@@ -98,7 +98,7 @@ def unsynced_summary(conn: Connection) -> UnsyncedSummary:
 
 
 def mrr_consistency(conn: Connection, currency: str | None) -> MrrConsistency:
-    """The KPI's forward MRR against the trend's latest figure (domain.md 7.4):
+    """The KPI's forward MRR against the trend's latest figure (docs/rules.md R34):
     within a cent the trend takes the KPI's value, so equal means consistent."""
     kpi = blended_mrr(conn)
     trend = latest_mrr(conn)

@@ -1,5 +1,5 @@
-"""The platform-wide billing event log, newest first (backoffice.md 1.14, 4.6;
-decisions.md: the PR's search, type multi-select and period, plus the merged
+"""The platform-wide billing event log, newest first (docs/figures.md#billing-events;
+docs/rules.md R11, R83, R97: the PR's search, type multi-select and period, plus the merged
 view presets; NoOp is hidden unless asked for)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class BillingEventPreset(StrEnum):
     other = "other"
 
 
-# The presets overlap on purpose (backoffice.md 4.6). "MRR impact" is the MRR
+# The presets overlap on purpose (docs/rules.md R97). "MRR impact" is the MRR
 # trend's own definition; "subscription state" every change of plan or of
 # whether the subscription continues.
 PRESET_TYPES: dict[BillingEventPreset, tuple[T, ...]] = {

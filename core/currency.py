@@ -1,4 +1,4 @@
-"""The platform currency (contract.md section 8).
+"""The platform currency (docs/rules.md R39).
 
 One currency for the whole platform, never converted: the Stripe price
 catalog's when Stripe is configured, otherwise the single currency found on

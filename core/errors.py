@@ -1,10 +1,8 @@
-"""Failures an operator can act on, each with the CLI exit code of the contract."""
+"""Failures an operator can act on, each with docs/rules.md R99."""
 
+from db.errors import BadDatabaseUrl, OperatorError
 
-class OperatorError(Exception):
-    """A clear, one-line failure (exit 1)."""
-
-    exit_code = 1
+__all__ = ["BadDatabaseUrl", "Forbidden", "NotFound", "OperatorError", "StripeNotConfigured"]
 
 
 class NotFound(OperatorError):
@@ -24,7 +22,3 @@ class StripeNotConfigured(OperatorError):
 
     def __init__(self, message: str = "Stripe is not configured: set STRIPE_API_KEY") -> None:
         super().__init__(message)
-
-
-class BadDatabaseUrl(OperatorError):
-    """The database URL is not a PostgreSQL one (a usage error when it is a flag)."""

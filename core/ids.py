@@ -1,5 +1,5 @@
-"""Identifier formats of the original (domain.md 1.2) and the deterministic
-billing event id (decisions.md)."""
+"""Identifier formats of the original (docs/rules.md R13) and the deterministic
+billing event id (docs/rules.md R7)."""
 
 from __future__ import annotations
 

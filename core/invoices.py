@@ -1,5 +1,5 @@
-"""Invoices: the platform-wide list (backoffice.md 1.15, 0.6) and an account's
-payment history (decisions.md: one row per Stripe transaction, with its refund
+"""Invoices: the platform-wide list (docs/rules.md R48) and an account's
+payment history (docs/rules.md R49: one row per Stripe transaction, with its refund
 and credit-note status on the row). The list pages over payment_transaction_rows,
 the history reads the subscription's payment_transactions JSONB."""
 
@@ -28,7 +28,7 @@ class InvoiceRowKind(StrEnum):
 
 class InvoiceStatusFilter(StrEnum):
     """Paid/Failed/Pending pick invoice rows by outcome; Refunded the refund rows;
-    HasCreditNote the credit-note rows (backoffice.md 1.15)."""
+    HasCreditNote the credit-note rows (docs/rules.md R48)."""
 
     Paid = "Paid"
     Refunded = "Refunded"

@@ -1,4 +1,4 @@
-"""Turn core results into the contract's JSON (section 6)."""
+"""Turn core results into docs/rules.md R98."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 TWO_PLACES = Decimal("0.01")
-# Field metadata: a field the contract's shapes gained later, shown only when set.
+# Field metadata: a field docs/rules.md R98 gained later, shown only when set.
 OMIT_WHEN_DEFAULT = "omit_when_default"
 
 

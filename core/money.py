@@ -1,4 +1,4 @@
-"""The money rules, each written once (domain.md section 7, decisions.md).
+"""The money rules, each written once (docs/rules.md R30, R35, R45, R50, R71).
 
 Every caller (KPI tiles, banners, account rows, drift checks) goes through these:
 the Python functions for one subscription in memory, the SQL fragments for
@@ -26,7 +26,7 @@ def forward_mrr(
     cancel_at_period_end: bool,
     scheduled_price_amount: Decimal | None,
 ) -> Decimal:
-    """Forward MRR of one subscription (domain.md 7.1)."""
+    """Forward MRR of one subscription (docs/rules.md R30)."""
     if current_price_amount is None or cancel_at_period_end:
         return ZERO
     if scheduled_price_amount is not None:
@@ -44,7 +44,7 @@ def forward_mrr_sql(alias: str = "s") -> str:
 
 def is_revenue_transaction(transaction: Mapping[str, Any]) -> bool:
     """A transaction that counts as revenue (LTV, total revenue): succeeded,
-    not credit-noted, not refunded (decisions.md: the merged rule)."""
+    not credit-noted, not refunded (docs/rules.md R45: the merged rule)."""
     return (
         transaction.get("Status") == "Succeeded"
         and transaction.get("CreditNoteUrl") is None
@@ -53,7 +53,7 @@ def is_revenue_transaction(transaction: Mapping[str, Any]) -> bool:
 
 
 def lifetime_value(transactions: Iterable[Mapping[str, Any]]) -> Decimal:
-    """Sum of AmountExcludingTax over revenue transactions (domain.md 7.6)."""
+    """Sum of AmountExcludingTax over revenue transactions (docs/rules.md R50)."""
     total = sum(
         (Decimal(str(t["AmountExcludingTax"])) for t in transactions if is_revenue_transaction(t)),
         ZERO,
@@ -78,7 +78,7 @@ def lifetime_value_sql(alias: str = "s") -> str:
 
 
 def has_ever_subscribed_sql(alias: str = "s") -> str:
-    """Any Succeeded or Refunded payment (decisions.md: one rule everywhere)."""
+    """Any Succeeded or Refunded payment (docs/rules.md R71: one rule everywhere)."""
     return (
         f"jsonb_path_exists({alias}.payment_transactions,"
         ' \'$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")\')'

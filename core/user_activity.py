@@ -1,5 +1,5 @@
 """A person's sign-ins and sessions, across every account they belong to
-(domain.md 1.5-1.8; backoffice.md 1.24, 1.25, 4.5; decisions.md: the PR's
+(docs/rules.md R88-R92: the PR's
 Logins tab with method, outcome, IP, device, and Sessions tab)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from core.paging import Page, PageRequest
 from core.users import LOGIN_HISTORY_DAYS, SESSION_LIFETIME
 
 MAX_RETRIES = 3  # email_logins: a code wrong this often fails the attempt
-# A sign-in attempt is valid for 2 x 300 s (domain.md 1.6); the session it
+# A sign-in attempt is valid for 2 x 300 s (docs/rules.md R90); the session it
 # opens starts inside that window.
 SIGN_IN_WINDOW = timedelta(seconds=600)
 
@@ -81,7 +81,7 @@ _SYSTEMS = (
 
 
 def browser_of(user_agent: str) -> str:
-    """First match wins, in the original's order (backoffice.md 4.5)."""
+    """First match wins, in the original's order (docs/rules.md R92)."""
     return next((name for marker, name in _BROWSERS if marker in user_agent), "Unknown")
 
 
@@ -89,7 +89,7 @@ def operating_system_of(user_agent: str) -> str:
     return next((name for pattern, name in _SYSTEMS if pattern.search(user_agent)), "Unknown")
 
 
-# Both attempt tables in one shape (domain.md 1.8).
+# Both attempt tables in one shape (docs/rules.md R88).
 _ATTEMPTS_SQL = f"""
     SELECT id, 'Email' AS kind, 'OneTimePassword' AS method,
            CASE WHEN completed THEN 'Succeeded' WHEN retry_count >= {MAX_RETRIES} THEN 'Failed' ELSE 'Pending' END

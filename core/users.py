@@ -1,6 +1,6 @@
 """Users across every account: the list, and one person's detail with their
-memberships, sign-ins and sessions (backoffice.md 1.22-1.25, 4.4, 4.5;
-decisions.md: the PR's search minimum, columns, tiles and tabs)."""
+memberships, sign-ins and sessions (docs/figures.md#users, docs/figures.md#user;
+docs/rules.md R91, R94: the PR's search minimum, columns, tiles and tabs)."""
 
 from __future__ import annotations
 
@@ -36,13 +36,13 @@ from core.paging import Page, PageRequest
 from core.totals import EXACT_UP_TO, capped_count, estimated_rows, rounded_estimate, sample_of
 from db.enums import SubscriptionPlan, UserRole
 
-SEARCH_MINIMUM = 2  # shorter searches list everybody (decisions.md)
-SESSION_LIFETIME = timedelta(hours=2160)  # domain.md 1.5
+SEARCH_MINIMUM = 2  # shorter searches list everybody (docs/rules.md R94)
+SESSION_LIFETIME = timedelta(hours=2160)  # docs/rules.md R91
 LOGIN_HISTORY_DAYS = 30
 
 
 class UserStatus(StrEnum):
-    """Active once the e-mail is confirmed; Pending while invited (domain.md 1.12)."""
+    """Active once the e-mail is confirmed; Pending while invited (docs/rules.md R86)."""
 
     Active = "Active"
     Pending = "Pending"

@@ -15,8 +15,8 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from core.errors import BadDatabaseUrl
 from db import embedded
+from db.errors import BadDatabaseUrl
 
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 URL_SHAPE = "postgresql://user@host/database"

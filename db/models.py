@@ -1,8 +1,8 @@
 """Typed SQLAlchemy 2 models of every table the back office reads or writes.
 
-Names, types and indexes follow the original (domain.md section 1); the
+Names, types and indexes follow the original (ARCHITECTURE.md#where-state-lives); the
 billing_events table is the union of the pull request's and the merged design's
-columns (decisions.md).
+columns (docs/rules.md R12).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ TimestampTz = TIMESTAMP(timezone=True)
 metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
 
 # A payment transaction must carry a JSON number >= 0 in each amount key
-# (decisions.md: the merged, stricter CHECK).
+# (docs/rules.md R44: the merged, stricter CHECK).
 PAYMENT_AMOUNTS_PATH = (
     '$[*] ? (!(@.AmountExcludingTax.type() == "number") || @.AmountExcludingTax < 0'
     ' || !(@.TaxAmount.type() == "number") || @.TaxAmount < 0'
@@ -267,7 +267,7 @@ class BillingEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(TimestampTz)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     suspension_reason: Mapped[str | None] = mapped_column(Text)
-    # The pull request's metadata columns (decisions.md: the union).
+    # The pull request's metadata columns (docs/rules.md R12: the union).
     days_on_previous_plan: Mapped[int | None] = mapped_column(Integer)
     days_until_effective: Mapped[int | None] = mapped_column(Integer)
     days_since_cancelled: Mapped[int | None] = mapped_column(Integer)
@@ -298,7 +298,7 @@ class StripeSyncCursor(Base):
 
 class BillingDriftCheck(Base):
     """A drift check that found something or cleared earlier findings; the
-    subscription row holds only the latest (decisions.md: keep the history)."""
+    subscription row holds only the latest (docs/rules.md R53: keep the history)."""
 
     __tablename__ = "billing_drift_checks"
 

@@ -1,4 +1,4 @@
-"""Replaying archived Stripe events that Stripe no longer lists (domain.md 5.5).
+"""Replaying archived Stripe events that Stripe no longer lists (docs/rules.md R69).
 
 Stripe's events list reaches back about 30 days. Events older than that live
 only in our stripe_events archive; `replay_archive` (admin) turns the ones
@@ -53,7 +53,7 @@ def replay_archive(
 ) -> ArchiveReplayResult:
     """Admin: replay the tenant's archived events that Stripe no longer lists
     and that have no billing event yet, oldest first, seeded from the newest
-    persisted state. No API-version filter on this path (domain.md 5.5).
+    persisted state. No API-version filter on this path (docs/rules.md R28, R69).
     Stripe is read before the tenant is locked, with no transaction open.
     With an `actor` the replay is recorded in the audit trail in its own
     transaction (a failure in one of its own)."""

@@ -2,7 +2,7 @@
 
 Every call either answers or raises `StripeUnavailable` (network error,
 timeout, 5xx after retries, refused key); "no subscription" is only ever a
-real answer from Stripe (decisions.md), and a customer Stripe does not know
+real answer from Stripe (docs/rules.md R60), and a customer Stripe does not know
 raises `CustomerMissing`. The key is never logged or shown.
 
 The mapping of Stripe objects to stored shapes is in `stripe_sync/stripe_mapping.py`.
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 CATALOG_TTL_SECONDS = 60.0
 EVENTS_PAGE_SIZE = 100
 
-# The event types the ledger reads from Stripe's events list (domain.md 4.4).
+# The event types the ledger reads from Stripe's events list (docs/rules.md R6).
 LEDGER_EVENT_TYPES: tuple[str, ...] = (
     "customer.created",
     "customer.updated",

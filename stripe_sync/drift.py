@@ -1,9 +1,9 @@
-"""Drift between the local subscription, its ledger and Stripe (domain.md section 6).
+"""Drift between the local subscription, its ledger and Stripe (docs/rules.md R51-R56).
 
 `detect` is pure: two state snapshots, two counts, this pass's replay findings
 and the stored payment transactions in; discrepancies out, in the original's
 order and severities. `record` stores the latest result on the subscription
-and keeps the history in billing_drift_checks (decisions.md: findings are kept,
+and keeps the history in billing_drift_checks (docs/rules.md R53: findings are kept,
 not overwritten). `acknowledge_drift` clears the flag only.
 """
 
@@ -82,7 +82,7 @@ class Discrepancy:
     occurred_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The stored shape (domain.md 6.3): PascalCase, nulls written out."""
+        """The stored shape (docs/rules.md R53): PascalCase, nulls written out."""
         return {
             "Kind": self.kind.value,
             "Description": self.description,
@@ -116,7 +116,7 @@ def detect(
     findings: ReplayFindings = ReplayFindings(),
     transactions: Iterable[Mapping[str, Any]] = (),
 ) -> list[Discrepancy]:
-    """Every discrepancy, in the order of domain.md 6.2."""
+    """Every discrepancy, in the order of docs/rules.md R52."""
     found: list[Discrepancy] = []
     if transaction_count > 0 and billing_event_count == 0:
         found.append(
@@ -232,7 +232,7 @@ def _decimal_text(value: Decimal | None) -> str | None:
 
 
 def _clamped(transaction: Mapping[str, Any]) -> Discrepancy | None:
-    """A transaction whose tax exceeded what was paid (domain.md 7.8)."""
+    """A transaction whose tax exceeded what was paid (docs/rules.md R40, R52)."""
     amount = Decimal(str(transaction.get("Amount") or 0))
     tax = Decimal(str(transaction.get("TaxAmount") or 0))
     excluding_tax = Decimal(str(transaction.get("AmountExcludingTax") or 0))
@@ -329,7 +329,7 @@ class Acknowledgement:
 def acknowledge_drift(
     engine: Engine, tenant_id: int, operator: str, now: datetime, *, actor: Actor | None = None
 ) -> Acknowledgement:
-    """Admin: clear has_drift_detected (domain.md 6.4). The discrepancies stay
+    """Admin: clear has_drift_detected (docs/rules.md R54). The discrepancies stay
     on the subscription and in the history, marked acknowledged by `operator`;
     the next check that still finds drift raises the flag again. With an
     `actor` it is recorded in the audit trail in the same transaction (a

@@ -1,4 +1,4 @@
-"""The drift worker (domain.md 6.5, 4.3 Detect mode): check every subscription
+"""The drift worker (docs/rules.md R55): check every subscription
 whose last drift check is stale against Stripe, writing nothing but the drift
 status.
 

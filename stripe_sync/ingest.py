@@ -1,4 +1,4 @@
-"""Store each Stripe event once (domain.md 4.2, phase 1): the inbox and archive.
+"""Store each Stripe event once (docs/rules.md R1-R3): the inbox and archive.
 
 One path for every source (webhook, `stripe poll`): the event id is the key
 (`INSERT ... ON CONFLICT DO NOTHING`), so redeliveries and races store one

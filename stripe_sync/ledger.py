@@ -1,6 +1,6 @@
 """The billing event ledger: append-only, one row per Stripe event.
 
-Two idempotency layers (domain.md 5.4, decisions.md): rows whose Stripe event is
+Two idempotency layers (docs/rules.md R8): rows whose Stripe event is
 already recorded for the subscription are skipped before the insert, and the
 insert itself does nothing on a conflict of either the deterministic id or the
 unique stripe_event_id, so a concurrent writer can never fail the transaction.

@@ -1,4 +1,4 @@
-"""Live processing of one Stripe customer (domain.md 4.3-4.6, the original's
+"""Live processing of one Stripe customer (docs/rules.md R57-R64, the original's
 ProcessPendingStripeEvents).
 
 Apply: lock the subscription row, pull Stripe's events list since the anchor
@@ -189,7 +189,7 @@ def _replay_events(
 ) -> _Replayed:
     """Stripe's list, plus what we received or stored when it adds an event
     (a late or repeated delivery of a recorded event adds nothing); on the
-    first sync, the whole stored archive (decisions.md backfill)."""
+    first sync, the whole stored archive (docs/rules.md R59)."""
     stored = stored_events(conn, customer_id, include_processed=ledger.count_events(conn, live.id) == 0)
     recorded = ledger.recorded_stripe_event_ids(
         conn, live.id, (event["id"] for source in (listed, received, stored) for event in source)
@@ -533,8 +533,7 @@ def _stale_rows(
     replayed: list[BillingEventRow],
     seed: ledger.LatestEvent | None,
 ) -> list[StaleRow]:
-    """Recorded events that replay to other amounts than stored (domain.md 4.6
-    step 11). Events at the seed's exact instant are skipped: an inclusive
+    """Recorded events that replay to other amounts than stored (docs/rules.md R29). Events at the seed's exact instant are skipped: an inclusive
     anchor re-pulls same-second siblings, which replay differently by design."""
     candidates = [row for row in replayed if seed is None or row.occurred_at != seed.occurred_at]
     stored = ledger.persisted_amounts(conn, subscription_id, (row.stripe_event_id for row in candidates))

@@ -1,4 +1,4 @@
-"""The replayer: Stripe events in, billing events out (domain.md section 5).
+"""The replayer: Stripe events in, billing events out (docs/rules.md R15-R29).
 
 A pure state machine. It walks Stripe events in (created, event id) order and
 classifies each into one BillingEvent row, tracking the running plan, plan
@@ -55,7 +55,7 @@ NOOP_TYPES = frozenset(
 
 @dataclass(slots=True)
 class ReplayState:
-    """The running state between events (domain.md 5.2), plus two instants the
+    """The running state between events (docs/rules.md R16), plus two instants the
     PR's metadata columns need (when the plan started, when it was cancelled)."""
 
     plan: SubscriptionPlan | None = None
@@ -160,7 +160,7 @@ class BillingEventRow:
 
 
 class InvalidBillingEvent(ValueError):
-    """A row that breaks a construction invariant (domain.md 3.2): a bug."""
+    """A row that breaks a construction invariant (docs/rules.md R10): a bug."""
 
 
 def check_invariants(row: BillingEventRow) -> None:
@@ -263,7 +263,7 @@ _NO_CURRENCY = object()
 
 
 class _Replayer:
-    """One replay pass: the per-event rules of domain.md 5.3."""
+    """One replay pass: the per-event rules of docs/rules.md R18-R27."""
 
     __slots__ = (
         "tenant_id",

@@ -1,11 +1,11 @@
-"""Bring the local subscription and tenant to Stripe's state (domain.md 4.5).
+"""Bring the local subscription and tenant to Stripe's state (docs/rules.md R61-R66).
 
 Takes the customer as Stripe gave it, asks for its live subscription and
 invoices (answers read before the transaction), compares them with the locked
 local row, and writes what differs. It never writes billing events: those
 come only from the replayer. Any Stripe failure raises (the caller's
 transaction rolls back); only a real "no live subscription" answer from Stripe
-resets a tenant to Basis (decisions.md: never reset on error).
+resets a tenant to Basis (docs/rules.md R60: never reset on error).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ RESET_TO_FREE: dict[str, Any] = {
 
 
 class Transition(StrEnum):
-    """What a sync changed, for the operator. The values are the contract's
+    """What a sync changed, for the operator. The values are docs/rules.md R61
     `changes` texts; the console translates by member name."""
 
     BillingInfoAdded = "billing info added"

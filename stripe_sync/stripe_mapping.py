@@ -23,7 +23,7 @@ from stripe_sync.snapshots import JsonObject, SubscriptionSnapshot
 
 log = logging.getLogger(__name__)
 
-# Objects whose `customer` field says whose event it is (domain.md 4.4).
+# Objects whose `customer` field says whose event it is (docs/rules.md R6).
 _CUSTOMER_OWNED_OBJECTS = frozenset({"subscription", "subscription_schedule", "invoice", "charge", "payment_method"})
 
 CANCELLATION_FEEDBACK: dict[str, CancellationReason] = {
@@ -36,7 +36,7 @@ LINK_PAYMENT_METHOD: JsonObject = {"Brand": "link", "Last4": "****", "ExpMonth":
 
 
 def customer_of_event(event: Mapping[str, Any], *, strict: bool = True) -> str | None:
-    """The customer an event belongs to (domain.md 4.2): `data.object.customer`
+    """The customer an event belongs to (docs/rules.md R2): `data.object.customer`
     when it is a string, else the object's id when it is a customer; values
     not starting with `cus_` count as none. With strict=False (events list,
     4.4) only the object kinds the ledger follows are considered."""
@@ -179,7 +179,7 @@ def scheduled_plan_of(
 
 
 def cancellation_reason_of(feedback: str | None) -> CancellationReason:
-    """Stripe's cancellation feedback as the local reason (domain.md 4.5), for
+    """Stripe's cancellation feedback as the local reason (docs/rules.md R65), for
     the subscription row and the replayed ledger row alike. No feedback, None
     or empty, means nobody gave a reason: an operator cancelled it."""
     if not feedback:
@@ -210,7 +210,7 @@ def plan_of_invoice(invoice: Mapping[str, Any], catalog: PriceCatalog) -> Subscr
 
 
 def invoice_amounts(invoice: Mapping[str, Any]) -> dict[str, Decimal | bool]:
-    """Domain.md 7.8, in Decimal: total, paid, tax, ex-tax (clamped at 0), from
+    """docs/rules.md R40, in Decimal: total, paid, tax, ex-tax (clamped at 0), from
     credit. A stored element was clamped exactly when TaxAmount > InvoiceTotal."""
     total = _major(invoice.get("total"))
     paid = _major(invoice.get("amount_paid")) if invoice.get("status") == "paid" else total
@@ -238,7 +238,7 @@ def _tax_minor(invoice: Mapping[str, Any]) -> int:
 
 
 def transaction_status(invoice_status: str | None, amount_paid: int, refunded: int) -> PaymentTransactionStatus:
-    """Domain.md 7.9. A credit note alone leaves a paid invoice Succeeded."""
+    """docs/rules.md R41. A credit note alone leaves a paid invoice Succeeded."""
     if invoice_status == "paid":
         if amount_paid > 0 and refunded >= amount_paid:
             return PaymentTransactionStatus.Refunded
@@ -294,7 +294,7 @@ def transaction_from_invoice(
     *,
     now: datetime,
 ) -> JsonObject:
-    """One `payment_transactions` element (domain.md 1.9.1), money as JSON numbers."""
+    """One `payment_transactions` element (docs/rules.md R44), money as JSON numbers."""
     amounts = invoice_amounts(invoice)
     if amounts["clamped"]:
         log.warning("invoice %s: tax exceeds the total, AmountExcludingTax clamped to 0", invoice.get("id"))

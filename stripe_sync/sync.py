@@ -1,7 +1,7 @@
 """Sync with Stripe: the admin action behind `backoffice sync` and the console's
-`s` key (domain.md 6.6, decisions.md).
+`s` key (docs/rules.md R67).
 
-Refusals come in the contract's order: rights (Forbidden, exit 3), then
+Refusals come in docs/rules.md R101: rights (Forbidden, exit 3), then
 configuration (StripeNotConfigured, exit 4), then what is missing (exit 1).
 A sync processes the tenant's customer with force (even with nothing Pending,
 so the first sync backfills the ledger), then checks drift. Stripe is read
@@ -54,7 +54,7 @@ class SyncResult:
     changes: tuple[Transition, ...] = ()  # what the state sync did
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's result (ids as strings)."""
+        """docs/rules.md R67 (ids as strings)."""
         return {
             "tenant_id": str(self.tenant_id),
             "billing_events_appended": self.billing_events_appended,
@@ -119,7 +119,7 @@ def tenant_lock(conn: Connection, tenant_id: int) -> None:
 
 
 def locked_subscription(conn: Connection, settings: Settings, tenant_id: int, *, action: str) -> Row[Any]:
-    """The checks of an admin Stripe action, in the contract's order; returns
+    """The checks of an admin Stripe action, in docs/rules.md R101; returns
     the tenant's subscription (which has a Stripe customer)."""
     require_admin(conn, action)
     require_stripe(settings)
@@ -308,7 +308,7 @@ def _sync_outcome(outcome: TenantOutcome[SyncResult]) -> str:
 
 def archived_awaiting_confirmation(conn: Connection, customer_id: str, now: datetime) -> ArchivedAwaiting | None:
     """Processed archive rows older than Stripe's events-list window that have
-    no billing event (domain.md 5.5); None when there are none."""
+    no billing event (docs/rules.md R68); None when there are none."""
     count, oldest, newest = conn.execute(
         text(
             "SELECT count(*), min(e.stripe_created_at), max(e.stripe_created_at) FROM stripe_events e"

@@ -1,6 +1,6 @@
 """The webhook receiver: `POST /stripe/webhook`, verify, store, answer fast.
 
-Only storing happens before the answer (domain.md 4.2 phase 1). Processing
+Only storing happens before the answer (docs/rules.md R4). Processing
 of a customer's pending events, when a processor is given, runs after the
 answer on a small pool of worker threads, one run at a time per customer.
 

@@ -15,7 +15,7 @@ localstripe binds every interface: it runs only here, on a throwaway port.
 It posts each event to the webhooks configured about 1 s after the event, even
 after a reset: a receiver may get a few events of the previous test.
 What it lacks (Prices, schedules, `customer.subscription.updated`, credit notes,
-proration) is covered with recorded payloads under tests/stripe/fixtures/.
+proration) is covered with recorded payloads under tests/stripe_sync/fixtures/api/.
 """
 
 from __future__ import annotations

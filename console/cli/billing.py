@@ -2,7 +2,7 @@
 
 Each calls one core function (stripe_sync.sync / drift / archive), the same
 the console's keys call; the refusals (exit 3 not an admin, exit 4 Stripe not
-configured, exit 1 not found) are raised there, in the contract's order.
+configured, exit 1 not found) are raised there, in docs/rules.md R101.
 """
 
 from __future__ import annotations

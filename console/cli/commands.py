@@ -16,7 +16,7 @@ from console.cli.options import whole_number
 from console.cli.output import stdout
 from core.listing import BIGINT_MAX
 
-# db/demo/seed.py's MIN_HISTORY_DAYS (importing it here would load the whole
+# demo/seed.py's MIN_HISTORY_DAYS (importing it here would load the whole
 # generator for every command); ten years at most keeps every date plausible.
 HISTORY_DAYS = (90, 3650)
 
@@ -84,7 +84,7 @@ def _given(ctx: typer.Context, name: str) -> bool:
 def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool, rotate_seconds: float = 20) -> None:
     engine = context.engine()
     if seed_demo_if_empty:
-        from db.demo import seed as demo_seed
+        from demo import seed as demo_seed
 
         if demo_seed.database_is_empty(engine):
             stdout.print("First start: seeding demo data (500 tenants)...")
@@ -198,7 +198,7 @@ def demo_seed_command(
 
     from core.audit import Action, cli_actor, record_action_raw
     from db import migrate
-    from db.demo import seed as demo_seed
+    from demo import seed as demo_seed
 
     context = app_context(ctx)
     engine = context.engine()

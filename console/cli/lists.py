@@ -53,7 +53,7 @@ def email_status(user: Any) -> str:
 
 
 def mrr_cell(fmt: Formatter, row: Any) -> str:
-    """The current price, and what it becomes at renewal when it changes (backoffice.md 2.4)."""
+    """The current price, and what it becomes at renewal when it changes (docs/rules.md R36)."""
     if row.monthly_recurring_revenue is None or not row.currency:
         return DASH
     current = fmt.money(row.monthly_recurring_revenue, row.currency)

@@ -1,4 +1,4 @@
-"""Option parsing shared by commands: ids, text, periods, enum lists, paging (contract 8).
+"""Option parsing shared by commands: ids, text, periods, enum lists, paging (docs/rules.md R79, R96, R99).
 
 Numbers are plain ASCII digits, parsed here rather than by typer, whose int
 parsing also takes "1.0", "+1", " 1" and "1_0"; str.isdigit() alone also

@@ -1,4 +1,4 @@
-"""One account (backoffice.md 4.3; decisions.md): header, three health tiles,
+"""One account (docs/figures.md#account): header, three health tiles,
 and the tabs Overview / Users / Invoices / Billing events / Activity (the
 admin actions on the account, from the audit trail).
 

@@ -1,6 +1,6 @@
 """Admin actions on one account: Sync with Stripe (`s`), Acknowledge drift
 (`A`), Replay archived events (`R`), and the actions menu (`m`) that lists
-them (backoffice.md 1.26, 4.3; decisions.md).
+them (docs/rules.md R54, R67, R69, R103).
 
 The keys are declared admin in console/keys.py, so the base screen hides and
 disables them unless `app.can_admin` (an admin role, not in kiosk mode); the

@@ -112,7 +112,7 @@ class TenantUsersList(PagedList[TenantQuery, TenantUser]):
 
 class PaymentsList(PagedList[TenantQuery, Payment]):
     """Payment history: one row per Stripe transaction, its refund and credit
-    note shown on the row (decisions.md), with the tax breakdown."""
+    note shown on the row (docs/rules.md R49), with the tax breakdown."""
 
     COLUMNS = (
         Column("date", "account.invoices.column.date", width=datetime_width),

@@ -1,4 +1,4 @@
-"""The accounts list (backoffice.md 4.2): search, plan and status filters,
+"""The accounts list (docs/figures.md#accounts-list): search, plan and status filters,
 the banners' issue filters, sorts, pages, and the side pane.
 
 The filters, sort and page live on the screen, which lives in its own mode:
@@ -33,7 +33,11 @@ from db.enums import SubscriptionPlan
 
 __all__ = ["AccountScreen", "AccountsScreen"]
 
-PLAN_ORDER = (SubscriptionPlan.Premium, SubscriptionPlan.Standard, SubscriptionPlan.Basis)  # display order, 2.2
+PLAN_ORDER = (
+    SubscriptionPlan.Premium,
+    SubscriptionPlan.Standard,
+    SubscriptionPlan.Basis,
+)  # display order, docs/figures.md#accounts-list
 ISSUES = ("unsynced", "drift")
 
 

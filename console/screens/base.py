@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
 from console import keys
+from console.app_access import backoffice
 from console.i18n import t
 from console.widgets.banners import BannerStrip
 from console.widgets.footer import KeyFooter
@@ -43,7 +44,7 @@ class BackofficeScreen(Screen[None]):
 
     @property
     def backoffice(self) -> BackofficeApp:
-        return self.app  # type: ignore[return-value]
+        return backoffice(self)
 
     def screen_title(self) -> str:
         return t(self.TITLE_KEY) if self.TITLE_KEY else ""

@@ -1,4 +1,4 @@
-"""The platform-wide billing event log (backoffice.md 4.6; decisions.md: the
+"""The platform-wide billing event log (docs/figures.md#billing-events, docs/rules.md R97: the
 PR's search, type multi-select and period, plus the merged view presets).
 
 Toolbar: search by account, the view presets (`v`), the period (`p`, 7/30/90

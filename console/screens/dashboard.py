@@ -1,4 +1,4 @@
-"""The dashboard (backoffice.md 4.1, decisions.md: the union of both designs).
+"""The dashboard (docs/figures.md#dashboard: the union of both designs).
 
 The period (7/30/90 days, `p` cycles) drives every card. Cards load in their
 own workers; a refresh round starts them all with one `now` and, when the last

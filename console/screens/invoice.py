@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from console.app_access import backoffice
 from console.formatting import moment, money, short_date
 from console.i18n import t
 from console.operator_errors import operator_message
@@ -87,7 +88,7 @@ class InvoiceScreen(ModalScreen[None]):
     def _load(self) -> None:
         worker = get_current_worker()
         try:
-            with self.app.read_only() as conn:  # type: ignore[attr-defined]
+            with backoffice(self).read_only() as conn:
                 invoice = invoice_detail(conn, self.tenant_id, self.invoice_id)
         except Exception as error:  # shown in the dialog
             if not worker.is_cancelled:

@@ -1,4 +1,4 @@
-"""Platform-wide invoices (backoffice.md 4.7): every invoice, refund and credit
+"""Platform-wide invoices (docs/figures.md#invoices): every invoice, refund and credit
 note row of every account. Search by account, views All / Invoices / Refunds
 and credit notes (`v`), statuses (`f`); reversal rows are negative amounts.
 Enter opens the invoice (console/screens/invoice.py)."""

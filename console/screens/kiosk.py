@@ -30,6 +30,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Button, Static
 
+from console.app_access import backoffice
 from console.formatting import time_of_day
 from console.i18n import t
 from console.widgets.banners import Banner, BannerStrip
@@ -104,7 +105,7 @@ class KioskScreen(Screen[None]):
 
     @property
     def backoffice(self) -> BackofficeApp:
-        return self.app  # type: ignore[return-value]
+        return backoffice(self)
 
     def compose(self) -> ComposeResult:
         yield BannerStrip(id="banners", database=False)

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from console.app_access import backoffice
 from console.i18n import t
 from console.palette import theme_label
 from db.engine import describe
@@ -19,20 +20,20 @@ class OperatorMenu(ModalScreen[None]):
     BINDINGS = [Binding("escape,o", "dismiss", show=False)]
 
     def compose(self) -> ComposeResult:
-        app = self.app
-        settings = app.settings  # type: ignore[attr-defined]
+        app = backoffice(self)
+        settings = app.settings
         info = [
-            t("operator_menu.database", database=describe(app.engine)),  # type: ignore[attr-defined]
-            t("operator_menu.role_admin" if app.is_admin else "operator_menu.role_reader"),  # type: ignore[attr-defined]
+            t("operator_menu.database", database=describe(app.engine)),
+            t("operator_menu.role_admin" if app.is_admin else "operator_menu.role_reader"),
             t("operator_menu.locale", locale=settings.locale),
         ]
         options: list[Option | None] = [Option(Text(line, style="dim"), disabled=True) for line in info]
         options.append(None)
-        kiosk_label = "operator_menu.exit_kiosk" if app.kiosk else "operator_menu.enter_kiosk"  # type: ignore[attr-defined]
+        kiosk_label = "operator_menu.exit_kiosk" if app.kiosk else "operator_menu.enter_kiosk"
         options.append(Option(t(kiosk_label), id="kiosk"))
         options.append(Option(t("operator_menu.theme", name=theme_label(app.theme)), id="theme"))
         options.append(Option(t("operator_menu.help"), id="help"))
-        if not app.kiosk:  # type: ignore[attr-defined]
+        if not app.kiosk:
             options.append(Option(t("operator_menu.quit"), id="quit"))
         menu = OptionList(*options, id="operator-menu")
         menu.border_title = t("operator_menu.title", operator=settings.operator)
@@ -44,13 +45,13 @@ class OperatorMenu(ModalScreen[None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        app = self.app
+        app = backoffice(self)
         self.dismiss(None)
         if event.option_id == "kiosk":
-            app.action_toggle_kiosk()  # type: ignore[attr-defined]
+            app.action_toggle_kiosk()
         elif event.option_id == "theme":
             app.action_change_theme()
         elif event.option_id == "help":
-            app.action_help()  # type: ignore[attr-defined]
+            app.action_help()
         elif event.option_id == "quit":
             app.exit()

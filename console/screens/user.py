@@ -1,4 +1,4 @@
-"""One person (backoffice.md 4.5; decisions.md: tiles Tenant memberships,
+"""One person (docs/figures.md#user: tiles Tenant memberships,
 Active sessions, Logins in last 30 days; tabs Overview (memberships and
 recent logins) / Logins / Sessions).
 

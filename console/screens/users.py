@@ -1,4 +1,4 @@
-"""Users across every account (backoffice.md 4.4; decisions.md: search from
+"""Users across every account (docs/figures.md#users, docs/rules.md R94: search from
 two characters, columns Name + email, Account, Role, Last seen, Status).
 Most recently seen first; enter opens the person."""
 

@@ -103,7 +103,7 @@ class _Lines:
         self.lines = text.splitlines()
         starts = [number for number, line in enumerate(self.lines, 1) if OPERATORS_HEADER.match(line)]
         ends = [*starts[1:], len(self.lines) + 1]
-        self.spans = list(zip(starts, ends, strict=True))
+        self.spans = list(zip(starts, ends, strict=False))
 
     def span(self, index: int) -> tuple[int, int]:
         if index < len(self.spans):

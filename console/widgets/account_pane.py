@@ -1,4 +1,4 @@
-"""The accounts list's side pane (backoffice.md 4.2, decisions.md: top three
+"""The accounts list's side pane (docs/figures.md#side-pane: top three
 users plus the counts).
 
 The header shows at once, from the list row. The rest (plan and revenue,
@@ -24,6 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from console.app_access import backoffice
 from console.formatting import DASH, ago, money, short_date
 from console.i18n import t
 from console.widgets.badges import (
@@ -100,7 +101,7 @@ class AccountPane(VerticalScroll):
     def _load(self, tenant_id: str, now: datetime) -> None:
         worker = get_current_worker()
         try:
-            with self.app.read_only() as conn:  # type: ignore[attr-defined]
+            with backoffice(self).read_only() as conn:
                 summary = account_summary(conn, tenant_id, now)
         except Exception as error:
             if not worker.is_cancelled:

@@ -1,5 +1,5 @@
 """Small rendered facts shared by the list and detail screens: plan, status,
-event and payment badges, the row-level MRR (backoffice.md 2.4), plan
+event and payment badges, the row-level MRR (docs/rules.md R36), plan
 transitions and the side pane's relative phrase.
 
 Colours are Rich's named ones, so the 16-colour theme and NO_COLOR read well.
@@ -22,7 +22,7 @@ from db.enums import BillingEventType as E
 
 PLAN_STYLES = {"Premium": "magenta", "Standard": "blue", "Basis": "dim"}
 
-# backoffice.md 2.1: look and icon of each status.
+# docs/rules.md R73: look and icon of each status.
 STATUS_LOOK: dict[str, tuple[str, str]] = {
     AccountStatus.Active: ("green", "✓"),
     AccountStatus.Downgrading: ("yellow", "◷"),
@@ -102,7 +102,7 @@ def payment_status_badge(status: object, *, failure_reason: str | None = None) -
 
 
 def mrr_text(current: Decimal | None, forward: Decimal | None, changes_at_renewal: bool, currency: str | None) -> Text:
-    """Rule 2.4: the current price struck through, then the new value, when a
+    """docs/rules.md R36: the current price struck through, then the new value, when a
     downgrade is scheduled or the subscription cancels; else the price or "-"."""
     if current is None or not currency:
         return Text("-")

@@ -1,5 +1,5 @@
 """The banners at the top of every screen: the database out of reach, then
-the three data-quality banners (backoffice.md 3) in the original's order:
+the three data-quality banners (docs/figures.md#banners) in the original's order:
 unsynced, MRR mismatch, drift.
 
 The app loads the conditions (one worker, re-armed every 60 s) and publishes
@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from console.app_access import backoffice
 from console.formatting import money
 from console.i18n import t
 from console.widgets.kiosk_status import Problem, problem_text
@@ -66,7 +67,7 @@ class Banner(Horizontal):
 
     def action_open(self) -> None:
         if self.target is not None:
-            self.app.navigate(self.target, **self.target_params)  # type: ignore[attr-defined]
+            backoffice(self).navigate(self.target, **self.target_params)
 
     def on_click(self) -> None:
         self.action_open()

@@ -33,6 +33,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
+from console.app_access import backoffice
 from console.i18n import t
 from db.engine import Failure, failure, read_only
 
@@ -68,7 +69,7 @@ class CardLink(Static):
         self.params = params
 
     def action_open(self) -> None:
-        self.app.navigate(self.target, **self.params)  # type: ignore[attr-defined]
+        backoffice(self).navigate(self.target, **self.params)
 
     def on_click(self) -> None:
         self.action_open()
@@ -200,7 +201,7 @@ class DataCard(Card, Generic[RequestT, DataT]):
     def _load(self, request: RequestT) -> None:
         worker = get_current_worker()
         try:
-            with read_only(self.app.engine) as conn:  # type: ignore[attr-defined]
+            with read_only(backoffice(self).engine) as conn:
                 data = self.fetch(conn, request)
         except Exception as error:  # any failure becomes a message in the card
             if not worker.is_cancelled:

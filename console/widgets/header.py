@@ -8,13 +8,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from console.app_access import backoffice
 from console.i18n import t
 from db.engine import describe
 
 
 class OperatorBadge(Static):
     def on_click(self) -> None:
-        self.app.action_operator_menu()  # type: ignore[attr-defined]
+        backoffice(self).action_operator_menu()
 
 
 class AppHeader(Horizontal):
@@ -30,8 +31,8 @@ class AppHeader(Horizontal):
         self.watch(self.app, "is_admin", self._show_operator)
 
     def _show_operator(self, is_admin: bool) -> None:
-        app = self.app
-        text = f"{escape(app.settings.operator)} · {escape(describe(app.engine))}"  # type: ignore[attr-defined]
+        app = backoffice(self)
+        text = f"{escape(app.settings.operator)} · {escape(describe(app.engine))}"
         if is_admin:
             text += f"  [reverse] {escape(t('header.admin'))} [/reverse]"
         self.query_one("#header-operator", OperatorBadge).update(text)

@@ -38,6 +38,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
+from console.app_access import backoffice
 from console.formatting import number
 from console.i18n import t
 from console.operator_errors import operator_message
@@ -239,7 +240,7 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     def _fetch(self, request: int, query: QueryT, page: PageRequest) -> None:
         worker = get_current_worker()
         try:
-            with self.app.read_only() as conn:  # type: ignore[attr-defined]
+            with backoffice(self).read_only() as conn:
                 result = self.fetch(conn, query, page)
         except Exception as error:  # a failure is a message in the list, never a crash
             if not worker.is_cancelled:

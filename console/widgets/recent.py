@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
+from console.app_access import backoffice
 from console.formatting import DASH, ago, money, signed_money
 from console.i18n import t
 from console.widgets.cards import CardRequest, DataCard
@@ -114,7 +115,7 @@ class RecentCard(DataCard[CardRequest, RecentItems[ItemT]], Generic[ItemT]):
                 target = self.target(item)
                 if target is not None:
                     name, params = target
-                    self.app.navigate(name, **params)  # type: ignore[attr-defined]
+                    backoffice(self).navigate(name, **params)
                 return
 
     def row_key(self, item: ItemT) -> str:

@@ -1,4 +1,4 @@
-"""The side menu (decisions.md): Dashboard, Accounts, Users; Billing: Invoices,
+"""The side menu (docs/figures.md#header-side-menu-and-operator-menu): Dashboard, Accounts, Users; Billing: Invoices,
 Billing events; Coming soon: Feature flags, Support, Wait list.
 
 Folded (`app.menu_rail`: below 100 columns by itself, or ctrl+b) it is a rail
@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from console.app_access import backoffice
 from console.i18n import t
 
 # (group label key or None, [(screen name, label key, key hint)])
@@ -95,4 +96,4 @@ class SideMenu(OptionList):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option_id and not event.option_id.startswith("group:"):
-            self.app.navigate(event.option_id)  # type: ignore[attr-defined]
+            backoffice(self).navigate(event.option_id)

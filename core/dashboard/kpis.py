@@ -1,4 +1,4 @@
-"""The dashboard KPI tiles (backoffice.md 1.2, domain.md 7.2, 7.5, 7.11)."""
+"""The dashboard KPI tiles (docs/figures.md#kpi-tiles, docs/rules.md R31, R35, R81, R82)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from core.dashboard.trends import new_tenants_trend
 from core.money import forward_mrr_sql, has_ever_subscribed_sql, percent_change
 from core.users import counted_users
 
-# Live tenants by class (domain.md 1.13). "Ever paid" comes from the partial
+# Live tenants by class (docs/rules.md R74). "Ever paid" comes from the partial
 # index of subscriptions that ever paid (0002), so no payment JSON is read;
 # the tenants from their covering index (0005).
 TENANT_COUNTS_SQL = text(
@@ -61,12 +61,12 @@ class Kpis:
 
 
 def blended_mrr(conn: Connection) -> Decimal:
-    """Σ forward MRR over paid subscriptions (domain.md 7.2)."""
+    """Σ forward MRR over paid subscriptions (docs/rules.md R31)."""
     return Decimal(conn.execute(BLENDED_MRR_SQL).scalar_one())
 
 
 def mrr_delta_percent(conn: Connection, windows: DayWindows) -> Decimal | None:
-    """Change of the reconstructed MRR from the window's first day to today (7.5)."""
+    """Change of the reconstructed MRR from the window's first day to today (docs/rules.md R35)."""
     points = daily_mrr(conn, windows.start, windows.today)
     return percent_change(points[-1].monthly_recurring_revenue, points[0].monthly_recurring_revenue, places=1)
 

@@ -1,4 +1,4 @@
-"""The daily MRR reconstructed from the billing event log (domain.md 7.3-7.5).
+"""The daily MRR reconstructed from the billing event log (docs/rules.md R33-R35).
 
 MRR on a UTC day D: for every subscription take its last MRR-moving row
 (`amount_delta IS NOT NULL`, tenants soft-deleted or not) that occurred before
@@ -8,7 +8,7 @@ all read it from here.
 
 Rows at the same instant are ordered by their Stripe event id, compared
 ordinally (COLLATE "C"): the order the replayer applies them in
-(decisions.md), so the reconstruction ends on the row whose committed MRR the
+(docs/rules.md R15, R33), so the reconstruction ends on the row whose committed MRR the
 ledger ended on.
 
 The rule is applied where billing events are written (migration 0005): a
@@ -64,7 +64,7 @@ DAILY_MRR_SQL = text(
     """
 )
 
-# Each subscription's last MRR-moving row with no day cut-off (domain.md 7.4):
+# Each subscription's last MRR-moving row with no day cut-off (docs/rules.md R34):
 # every change ever made.
 LATEST_MRR_SQL = text("SELECT COALESCE(SUM(change), 0) FROM mrr_days")
 
@@ -97,7 +97,7 @@ def latest_mrr(conn: Connection) -> Decimal:
 
 
 def mrr_trend(conn: Connection, period_days: int, now: datetime, currency: str | None) -> MrrTrend:
-    """Daily MRR over the current window and the prior one (backoffice.md 1.4)."""
+    """Daily MRR over the current window and the prior one (docs/figures.md#charts)."""
     windows = DayWindows.ending(now, period_days)
     points = daily_mrr(conn, windows.prior_start, windows.today)
     return MrrTrend(

@@ -1,4 +1,4 @@
-"""Report periods and their day windows (backoffice.md 1.2-1.5, domain.md 7.3).
+"""Report periods and their day windows (docs/rules.md R79-R81).
 
 Two kinds of window, as in the original:
 - rolling instants for the KPI counts: [now - N days, now) and the N days before;

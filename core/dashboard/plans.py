@@ -1,7 +1,7 @@
-"""Accounts per plan, and paid / trial / canceled / free (decisions.md: both).
+"""Accounts per plan, and paid / trial / canceled / free (docs/rules.md R75: both).
 
 Live tenants only. paid + canceled + free = total; trial is the part of free
-whose tenant is Active (contract.md 8: trial = Active on Basis, never paid;
+whose tenant is Active (docs/rules.md R74, R75: trial = Active on Basis, never paid;
 free = on Basis, never paid; canceled = on Basis, ever paid).
 """
 

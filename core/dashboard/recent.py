@@ -1,5 +1,5 @@
-"""The dashboard's "recent" cards, newest first (backoffice.md 1.7-1.10,
-decisions.md: 5 paid signups with plan, 10 billing events with MRR after)."""
+"""The dashboard's "recent" cards, newest first (docs/figures.md#recent-cards,
+docs/rules.md R76, R84: 5 paid signups with plan, 10 billing events with MRR after)."""
 
 from __future__ import annotations
 

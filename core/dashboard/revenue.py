@@ -1,4 +1,4 @@
-"""Revenue from payment transactions (domain.md 7.7): the lifetime total and
+"""Revenue from payment transactions (docs/rules.md R46, R47): the lifetime total and
 the cumulative daily trend. Amounts exclude VAT.
 
 One set and one rule for both figures (docs/rules.md R46, R47): every
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 from core.dashboard.periods import DayWindows
 
 # Each charge adds its amount on its added_on day and takes it back on its
-# reversed_on day (the rule of domain.md 7.7, applied where the rows are
+# reversed_on day (the rule of docs/rules.md R47, applied where the rows are
 # written: migration 0004), summed per day in revenue_days (migration 0005).
 # Each point is the all-time running total at the end of its day.
 DAILY_REVENUE_SQL = text(
@@ -67,7 +67,7 @@ def daily_revenue(conn: Connection, first_day: date, last_day: date) -> list[Rev
 
 
 def revenue_trend(conn: Connection, period_days: int, now: datetime, currency: str | None) -> RevenueTrend:
-    """Cumulative daily revenue over the current and prior windows (backoffice.md 1.5)."""
+    """Cumulative daily revenue over the current and prior windows (docs/figures.md#charts)."""
     windows = DayWindows.ending(now, period_days)
     points = daily_revenue(conn, windows.prior_start, windows.today)
     return RevenueTrend(

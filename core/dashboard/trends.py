@@ -1,5 +1,5 @@
 """Account growth and user logins per UTC day, current and prior window
-(backoffice.md 1.3; decisions.md: logins add distinct users and failures)."""
+(docs/figures.md#charts, docs/rules.md R89: logins add distinct users and failures)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ NEW_USERS_SQL = text(
     """
 )
 
-# Login attempts by the UTC day the flow started (domain.md 1.8), counted in
+# Login attempts by the UTC day the flow started (docs/rules.md R89), counted in
 # login_day_counts (migration 0005, which holds the rule): successful and
 # failed attempts, and distinct users (by e-mail, login rows carry no user id)
 # with a successful one. Pending attempts count in neither.

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from bench import cases
 from bench.dataset import DATASET_NOW
 from bench.harness import measure
-from db.demo import seed as demo_seed
+from demo import seed as demo_seed
 
 
 def test_every_case_runs_and_has_a_sql_floor(engine: Engine) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bench import soak
 from bench.dataset import DATASET_NOW
-from db.demo import seed as demo_seed
+from demo import seed as demo_seed
 
 
 def test_a_short_soak_runs_and_is_judged(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

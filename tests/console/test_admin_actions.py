@@ -41,7 +41,7 @@ from tests.console.lists_fixtures import (  # noqa: F401
     settled,
 )
 from tests.factories import NOW
-from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
+from tests.stripe_sync.fake_stripe import CUSTOMER, FakeStripe
 
 ADMIN_KEYS = {"sync", "acknowledge_drift", "replay_archived", "account_actions"}
 

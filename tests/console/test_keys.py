@@ -1,4 +1,4 @@
-"""console/keys.py holds the contract's keys (section 5), once each."""
+"""console/keys.py holds docs/rules.md R99, once each."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from db.demo import seed as demo_seed
+from demo import seed as demo_seed
 
 NOW = datetime(2026, 5, 8, tzinfo=UTC)
 TENANTS = 30

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, text
 
 from core.errors import OperatorError
 from core.money import forward_mrr_sql
-from db.demo import seed as demo_seed
-from db.demo.people import device_type
 from db.enums import BillingEventType
+from demo import seed as demo_seed
+from demo.people import device_type
 from tests.demo.conftest import NOW, TENANTS
 
 TRANSACTION_KEYS = {

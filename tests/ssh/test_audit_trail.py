@@ -33,7 +33,6 @@ from tests import factories
 from tests.cli_run import run_cli_captured
 from tests.console.lists_fixtures import quiet_dashboard, settled  # noqa: F401
 from tests.factories import NOW
-from tests.ledger.fake_stripe import CUSTOMER, FakeStripe
 from tests.ssh.support import (
     LOADED,
     apply,
@@ -44,6 +43,7 @@ from tests.ssh.support import (
     running_server,
     write_operators,
 )
+from tests.stripe_sync.fake_stripe import CUSTOMER, FakeStripe
 
 DRIFT = [{"Kind": "MissingEvent", "Severity": "Warning"}, {"Kind": "PriceMismatch", "Severity": "Critical"}]
 

@@ -3,7 +3,7 @@
 Every list sorts by an indexed key with the id as the tie-break, so a page is a
 short index walk rather than a sort of the whole table. The SQL expressions here
 must stay identical to the ones in core/ (accounts, users, billing_events), or
-PostgreSQL will not use them; tests/readmodel checks that each sort is index-backed.
+PostgreSQL will not use them; tests/core checks that each sort is index-backed.
 
 Revision ID: 0002
 Revises: 0001
@@ -21,7 +21,7 @@ HAS_EVER_SUBSCRIBED = (
 )
 
 INDEXES = {
-    # Accounts: case-insensitive name sort, ties by id (decisions.md: no ICU collations).
+    # Accounts: case-insensitive name sort, ties by id (docs/rules.md R95: no ICU collations).
     "ix_tenants_lower_name_id": "tenants (lower(name), id)",
     "ix_tenants_lower_name_trgm": "tenants USING gin (lower(name) gin_trgm_ops)",
     "ix_tenants_plan_tier_id": (

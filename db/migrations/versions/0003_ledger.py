@@ -1,7 +1,7 @@
 """Billing ledger and Stripe reconciliation additions.
 
 - billing_drift_checks: every drift check that found something, or that
-  cleared earlier findings, with who acknowledged it (decisions.md: drift
+  cleared earlier findings, with who acknowledged it (docs/rules.md R53: drift
   findings are kept with their history; the subscription row holds the latest).
 - ix_billing_events_subscription_id_occurred_at: the replay seed (the latest
   event of a subscription) without a sort.

@@ -15,7 +15,7 @@ Each row also carries what the revenue rules say about it:
 - added_on / reversed_on: the UTC days on which the revenue trend adds the
   charge (Succeeded or Refunded) and takes it back (a credit note dated
   CreditNotedAt, else RefundedAt, else Date; otherwise a refund at RefundedAt),
-  domain.md 7.7.
+  docs/rules.md R47.
 A change to either rule needs a migration that replaces payment_transaction_rows_of.
 
 Revision ID: 0004

@@ -13,7 +13,7 @@ stale figure:
   are (the reference count that makes "distinct users" exact under updates
   and deletes; rows at zero are removed);
 - login_day_counts: per UTC day, successful and failed login attempts and
-  distinct users with a success (domain.md 1.8; the rule is written once,
+  distinct users with a success (docs/rules.md R88, R89; the rule is written once,
   in LOGIN_OUTCOMES below);
 - live_user_days: per UTC day, live users created that day and live users
   last seen that day;
@@ -23,16 +23,16 @@ stale figure:
   counting 0, of its last MRR-moving row in replay order: occurred_at, then
   Stripe event id ordinally) less the closing amount of the day before;
 - mrr_days: the same changes summed per UTC day, so MRR at the end of day D
-  (domain.md 7.3) is the sum of the changes of the days up to D, and the
-  newest MRR (7.4) the sum of them all;
+  (docs/rules.md R33) is the sum of the changes of the days up to D, and the
+  newest MRR (docs/rules.md R34) the sum of them all;
 - subscription_revenue: each subscription's net revenue (the LTV rule,
   payment_transaction_rows.counts_as_revenue) and whether the Total revenue
-  KPI counts it (domain.md 7.7: its plan is paid, or its tenant is live and
+  KPI counts it (docs/rules.md R46: its plan is paid, or its tenant is live and
   on Basis), refreshed when its payment rows, its plan or its tenant's plan
   or deletion change;
 - revenue_days: per UTC day, the revenue the revenue trend adds that day less
   what it takes back (payment_transaction_rows.added_on / reversed_on,
-  domain.md 7.7), so each point is the sum of the days up to it.
+  docs/rules.md R47), so each point is the sum of the days up to it.
 
 The per-day totals are spread over 16 rows per day (shard = backend pid
 mod 16): concurrent writers land on different rows, so no row is a counter
@@ -158,7 +158,7 @@ def utc_day(column: str) -> str:
 
 # --- logins ------------------------------------------------------------------
 
-# domain.md 1.8: a completed one-time-password login or a `Success` external
+# docs/rules.md R88: a completed one-time-password login or a `Success` external
 # login succeeded; an e-mail login out of retries or an external login with any
 # other result failed; the rest are pending and count in neither.
 LOGIN_OUTCOMES = {

@@ -2,13 +2,13 @@
 billing events): counts kept by triggers, and invoice rows that page from
 payment_transaction_rows without unpacking any JSON.
 
-- invoice_row_counts: the invoice-list rows (backoffice.md 0.6) by kind and
+- invoice_row_counts: the invoice-list rows (docs/rules.md R48) by kind and
   status, so a view's total is a sum of a few counters less the rows of
   deleted tenants.
 - billing_event_day_counts: billing events per UTC day and type. A period's total adds the
   whole days inside it and counts only the two partial days at its ends.
 - payment_transaction_rows gains the rest of a transaction's fields and its
-  invoice-row projection (backoffice.md 0.6): invoice_status (Refunded shows
+  invoice-row projection (docs/rules.md R48): invoice_status (Refunded shows
   as Succeeded), reversal_kind (CreditNote or Refund, the second row a
   transaction may have) and reversed_at (that row's date).
 
@@ -200,7 +200,7 @@ def _backfill_sql(table: str) -> list[str]:
 
 INDEXES = {
     # Invoices: one index walk per invoice status, merged in date or total
-    # order (non-date sorts tie on the date, newest first; backoffice.md 1.15).
+    # order (non-date sorts tie on the date, newest first; docs/rules.md R95).
     "ix_payment_transaction_rows_invoice_status_date": (
         "payment_transaction_rows (invoice_status, date DESC, tenant_id, transaction_id)"
     ),
