@@ -49,7 +49,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
 from textual import events, work
@@ -259,7 +259,7 @@ class BackofficeApp(App[None]):
     def action_navigate(self, name: str) -> None:
         self.navigate(name)
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if len(self.screen_stack) > 1:
             self.pop_screen()
             return
@@ -340,7 +340,7 @@ class BackofficeApp(App[None]):
         ]
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
             self.push_screen(Palette(id="--command-palette", placeholder=i18n.t("palette.search")))
 
     def search_themes(self) -> None:

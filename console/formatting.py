@@ -13,6 +13,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
@@ -22,7 +23,7 @@ DASH = "—"
 _CODE_BEFORE_NUMBER = re.compile(r"^(-?)([A-Z]{3})(?=[\d-])")
 
 
-def _locale():  # noqa: ANN202 - Babel's Locale
+def _locale() -> Locale:
     return babel_locale(current_locale())
 
 

@@ -155,7 +155,8 @@ class Palette(CommandPalette):
         super()._start_no_matches_countdown(search_value)
         if search_value:
             # Textual's timer would add its English line: ours adds the translated one.
-            self._no_matches_timer.stop()
+            if self._no_matches_timer is not None:
+                self._no_matches_timer.stop()
             self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, self._show_no_matches)
 
     def _show_no_matches(self) -> None:

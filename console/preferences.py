@@ -60,6 +60,6 @@ def save(preferences: Preferences) -> None:
 
 def update(**changes: object) -> Preferences:
     """Change some preferences and save them (raises OSError when the file cannot be written)."""
-    preferences = replace(load(), **changes)
+    preferences = replace(load(), **changes)  # type: ignore[arg-type]  # keyword names are the fields'
     save(preferences)
     return preferences

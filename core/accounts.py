@@ -112,7 +112,7 @@ def list_accounts(
 
 def count_accounts(conn: Connection, where: AccountFilter) -> int:
     condition, params = _where(where)
-    return conn.execute(text(f"SELECT count(*) FROM {ACCOUNTS_SQL} WHERE {condition}"), params).scalar_one()
+    return int(conn.execute(text(f"SELECT count(*) FROM {ACCOUNTS_SQL} WHERE {condition}"), params).scalar_one())
 
 
 def account_ids_page(

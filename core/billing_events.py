@@ -197,10 +197,10 @@ def _period_total(conn: Connection, conditions: list[str], params: dict[str, Any
             f" WHERE t.deleted_at IS NULL AND {tenant_name_match(params)}"
             f" AND {_type_condition_of(params)} AND be.occurred_at BETWEEN :since AND :now"
         )
-        return conn.execute(text(sql), params).scalar_one()
+        return int(conn.execute(text(sql), params).scalar_one())
     if first_day >= last_day:
         where = " AND ".join([*conditions, "be.occurred_at BETWEEN :since AND :now"])
-        return conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one()
+        return int(conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one())
     where = " AND ".join(conditions)
     sql = (
         "SELECT (SELECT COALESCE(sum(c.events), 0)::bigint FROM billing_event_day_counts c"
@@ -220,7 +220,7 @@ def _period_total(conn: Connection, conditions: list[str], params: dict[str, Any
         "first_midnight": first_day,
         "last_midnight": last_day,
     }
-    return conn.execute(text(sql), {**params, **bounds}).scalar_one()
+    return int(conn.execute(text(sql), {**params, **bounds}).scalar_one())
 
 
 def _next_midnight(moment: datetime) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 SUPPORTED_LOCALES = ("en-US", "da-DK")
 SSH_SESSION_ENV = "BACKOFFICE_SSH_SESSION"
@@ -69,7 +70,7 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> Se
 
 def with_flags(settings: Settings, **flags: str | None) -> Settings:
     """Flags win over the environment; a flag left unset changes nothing."""
-    given = {name: value for name, value in flags.items() if value}
+    given: dict[str, Any] = {name: value for name, value in flags.items() if value}
     return replace(settings, **given)
 
 

@@ -17,16 +17,18 @@ SAMPLE_SEED = 0  # the same search gives the same estimate
 def capped_count(conn: Connection, rows_sql: str, params: dict[str, Any], cap: int) -> int | None:
     """How many rows `rows_sql` returns, or None when more than `cap`: the
     count stops at the first row past it."""
-    counted = conn.execute(text(f"SELECT count(*) FROM ({rows_sql} LIMIT {cap + 1}) capped"), params).scalar_one()
+    counted = int(conn.execute(text(f"SELECT count(*) FROM ({rows_sql} LIMIT {cap + 1}) capped"), params).scalar_one())
     return counted if counted <= cap else None
 
 
 def estimated_rows(conn: Connection, table: str) -> float:
     """The planner's own estimate of a table's size (-1 before its first
     ANALYZE): enough to choose a plan or a sample, free to read."""
-    return conn.execute(
-        text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": table}
-    ).scalar_one()
+    return float(
+        conn.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": table}
+        ).scalar_one()
+    )
 
 
 def sample_of(conn: Connection, table: str) -> str:
@@ -42,6 +44,6 @@ def rounded_estimate(estimate: Decimal, at_least: int) -> int:
     fewer than the rows already counted."""
     value = max(estimate, Decimal(at_least))
     rounded = int(value.quantize(Decimal(1)))
-    step = 10 ** max(0, len(str(rounded)) - 2)
+    step: int = 10 ** max(0, len(str(rounded)) - 2)
     down = rounded // step * step
     return down if down >= at_least else down + step

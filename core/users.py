@@ -203,11 +203,11 @@ def counted_users(conn: Connection, *, seen_since: datetime | None = None) -> in
     """The users who count (`_VISIBLE`); with `seen_since`, those last seen
     since that instant (the dashboard's active users)."""
     if seen_since is None:
-        return conn.execute(text(_COUNTED_USERS_SQL)).scalar_one()
+        return int(conn.execute(text(_COUNTED_USERS_SQL)).scalar_one())
     first_day = seen_since.astimezone(UTC).date()
     first_day_end = datetime.combine(first_day + timedelta(days=1), time.min, tzinfo=UTC)
     params = {"since": seen_since, "first_day": first_day, "first_day_end": first_day_end}
-    return conn.execute(text(_COUNTED_USERS_SEEN_SQL), params).scalar_one()
+    return int(conn.execute(text(_COUNTED_USERS_SEEN_SQL), params).scalar_one())
 
 
 def list_users(
@@ -246,7 +246,7 @@ def list_users(
 
 def _exact_total(conn: Connection, searched: _Search) -> int:
     own, by_account = searched.rows("count(*)")
-    return conn.execute(text(f"SELECT ({own}) + ({by_account})"), searched.params).scalar_one()
+    return int(conn.execute(text(f"SELECT ({own}) + ({by_account})"), searched.params).scalar_one())
 
 
 def _estimated_total(conn: Connection, searched: _Search) -> tuple[int, bool]:

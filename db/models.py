@@ -7,6 +7,7 @@ columns (docs/rules.md R12).
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -352,8 +353,9 @@ class PaymentTransactionRow(Base):
     currency: Mapped[str | None] = mapped_column(Text)
     plan: Mapped[str | None] = mapped_column(Text)
     counts_as_revenue: Mapped[bool] = mapped_column(Boolean)
-    added_on: Mapped[date | None] = mapped_column(Date)
-    reversed_on: Mapped[date | None] = mapped_column(Date)
+    # dt.date: the column `date` above shadows the type's name in this class.
+    added_on: Mapped[dt.date | None] = mapped_column(Date)
+    reversed_on: Mapped[dt.date | None] = mapped_column(Date)
     tax_amount: Mapped[Decimal | None] = mapped_column(Money)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     invoice_url: Mapped[str | None] = mapped_column(Text)

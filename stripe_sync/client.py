@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import stripe
+from stripe.params import EventListParams, InvoiceListParams
 
 from core.errors import StripeNotConfigured
 from core.settings import Settings
@@ -70,7 +71,7 @@ class _RetryingHttpClient(stripe.RequestsClient):
     ) -> bool:
         if response is not None and response[1] == 429 and num_retries < (max_network_retries or 0):
             return True
-        return super()._should_retry(response, api_connection_error, num_retries, max_network_retries)
+        return bool(super()._should_retry(response, api_connection_error, num_retries, max_network_retries))
 
 
 class StripeClient:
@@ -177,7 +178,7 @@ class StripeClient:
         return [transaction_from_invoice(invoice, charges, credit_notes, catalog, now=now) for invoice in invoices]
 
     def _invoices(self, customer_id: str) -> list[JsonObject]:
-        params: dict[str, Any] = {"customer": customer_id, "limit": 100, "expand": ["data.payments"]}
+        params: InvoiceListParams = {"customer": customer_id, "limit": 100, "expand": ["data.payments"]}
         try:
             listing = self._sdk.v1.invoices.list(params=params)
         except stripe.InvalidRequestError as error:
@@ -212,7 +213,7 @@ class StripeClient:
         types only, sorted by (created, id). A failure on the first page
         raises; a failure part-way returns what was read with complete=False."""
         wanted = frozenset(types) if types else None
-        params: dict[str, Any] = {"limit": EVENTS_PAGE_SIZE}
+        params: EventListParams = {"limit": EVENTS_PAGE_SIZE}
         if created_gte is not None:
             params["created"] = {"gte": int(created_gte.timestamp())}
         if wanted:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, exists, func, literal_column, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Text, exists, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.clock import utcnow
@@ -347,11 +347,11 @@ class _Local:
 
 
 def _read_local(conn: Connection, customer_id: str, *, lock: bool) -> _Local | None:
-    query = select(
+    query: Select[int, str, datetime | None, str] = select(
         Subscription.tenant_id,
         Subscription.id,
         Subscription.last_synced_stripe_event_created_at,
-        literal_column("subscriptions.xmin::text").label("version"),
+        literal_column("subscriptions.xmin::text", Text).label("version"),
     ).where(Subscription.stripe_customer_id == customer_id)
     row = conn.execute(query.with_for_update() if lock else query).one_or_none()
     if row is None:

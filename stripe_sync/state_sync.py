@@ -167,7 +167,10 @@ def _same_transactions(stored: list[dict[str, Any]], fresh: list[dict[str, Any]]
     """Equal but for the Id, which Stripe does not give (it is new on every read)."""
     if len(stored) != len(fresh):
         return False
-    strip = lambda transaction: {k: v for k, v in transaction.items() if k != "Id"}  # noqa: E731
+
+    def strip(transaction: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in transaction.items() if k != "Id"}
+
     return all(strip(a) == strip(b) for a, b in zip(stored, fresh, strict=True))
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from core import ids
 from core.jsonable import to_jsonable
@@ -73,7 +73,7 @@ def payment_method_of(method: Mapping[str, Any] | None) -> JsonObject | None:
     return None
 
 
-def has_address(address: Any) -> bool:
+def has_address(address: Any) -> TypeGuard[Mapping[str, Any]]:
     return isinstance(address, Mapping) and any(
         address.get(key) for key in ("line1", "line2", "postal_code", "city", "state", "country")
     )
@@ -275,9 +275,8 @@ def charge_of_invoice(invoice: Mapping[str, Any], charges: Iterable[Mapping[str,
     for charge in charges:
         if charge.get("invoice") == invoice.get("id"):
             return charge
-    if isinstance(invoice.get("charge"), Mapping):
-        return invoice["charge"]
-    return None
+    named = invoice.get("charge")
+    return named if isinstance(named, Mapping) else None
 
 
 def _latest_refund_at(charge: Mapping[str, Any] | None) -> datetime | None:
@@ -305,7 +304,7 @@ def transaction_from_invoice(
     latest_note = max(notes, key=lambda note: int(note.get("created") or 0)) if notes else None
     created = _timestamp(invoice.get("created")) or now
     plan = plan_of_invoice(invoice, catalog)
-    return to_jsonable(
+    transaction: dict[str, Any] = to_jsonable(
         {
             "Id": ids.prefixed("pymnt", now),
             "Amount": amounts["Amount"],
@@ -324,6 +323,7 @@ def transaction_from_invoice(
             "CreditNotedAt": _timestamp(latest_note.get("created")) if latest_note else None,
         }
     )
+    return transaction
 
 
 def _id_of(value: Any) -> str | None:

@@ -15,8 +15,8 @@ from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH, Formatter
 from console.findings import english_findings
 from core import account_detail, account_users, accounts, billing_events
-from core.account_status import Renewal
-from core.accounts import AccountSort, AccountStatus
+from core.account_sorts import AccountSort
+from core.account_status import AccountStatus, Renewal
 from core.clock import utcnow
 from core.jsonable import to_jsonable
 from core.paging import Page, PageRequest

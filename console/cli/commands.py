@@ -7,9 +7,10 @@ import atexit
 import os
 import signal
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
+from typer import _click as click
 
 from console.cli.context import AppContext, app_context, require_admin
 from console.cli.options import whole_number
@@ -59,7 +60,7 @@ def console(
     kiosk = kiosk or bool(given.get("kiosk"))
     seed_demo_if_empty = seed_demo_if_empty or bool(given.get("seed_demo_if_empty"))
     if "rotate" in given and not _given(ctx, "rotate"):
-        rotate = float(given["rotate"])
+        rotate = cast(float, given["rotate"])
     if locale:
         from core.settings import normalize_locale, with_flags
 
@@ -76,7 +77,7 @@ def root_console_options(ctx: typer.Context) -> dict[str, object]:
     return {name: root.params[name] for name in CONSOLE_OPTIONS if name in root.params and _given(root, name)}
 
 
-def _given(ctx: typer.Context, name: str) -> bool:
+def _given(ctx: click.Context, name: str) -> bool:
     source = ctx.get_parameter_source(name)
     return source is not None and source.name != "DEFAULT"
 

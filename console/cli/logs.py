@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 # Loggers of the back office's own code, plus the libraries that log for the
 # webhook server (aiohttp on bad requests, asyncio on stray task errors).
@@ -62,14 +63,14 @@ class OneLineFormatter(logging.Formatter):
         return escape_controls(line)
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever `sys.stderr` is at the time of the record."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: ANN201
+    @property
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter

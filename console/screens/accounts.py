@@ -27,7 +27,9 @@ from console.widgets.badges import mrr_text, plan_badge, status_badge
 from console.widgets.columns import TENANT_ID_WIDTH, ago_width, date_width, mrr_width, widest
 from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
-from core.accounts import AccountRow, AccountSort, AccountStatus, list_accounts
+from core.account_sorts import AccountSort
+from core.account_status import AccountStatus
+from core.accounts import AccountRow, list_accounts
 from core.paging import Page, PageRequest
 from db.enums import SubscriptionPlan
 
@@ -160,7 +162,7 @@ class AccountsScreen(ListScreen, AccountActionsScreen):
             statuses=tuple(status for status in AccountStatus if status in self.statuses),
             unsynced="unsynced" in self.issues,
             drift_detected="drift" in self.issues,
-            sort=AccountSort(self.sort),
+            sort=AccountSort(self.sort or AccountSort.name),
             descending=self.descending,
             now=self.backoffice.clock(),
         )

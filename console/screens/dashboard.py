@@ -56,7 +56,7 @@ class DashboardScreen(BackofficeScreen):
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
         self._round = 0
-        self._pending: set[DataCard] = set()  # type: ignore[type-arg]
+        self._pending: set[DataCard] = set()
         self._failed = False
         self._unreachable = False  # a card of this round could not reach the database
         self._stale = False
@@ -85,7 +85,7 @@ class DashboardScreen(BackofficeScreen):
         self.reload_all()
 
     @property
-    def cards(self) -> list[DataCard]:  # type: ignore[type-arg]
+    def cards(self) -> list[DataCard]:
         return list(self.query(DataCard))
 
     # -- refresh rounds ----------------------------------------------------
@@ -106,7 +106,7 @@ class DashboardScreen(BackofficeScreen):
         for card in self._pending:
             card.reload(request)
 
-    def _settled(self, card: DataCard, request: CardRequest, failed: bool) -> None:  # type: ignore[type-arg]
+    def _settled(self, card: DataCard, request: CardRequest, failed: bool) -> None:
         if request.round != self._round:
             return
         self._failed = self._failed or failed

@@ -27,7 +27,7 @@ from console.widgets.columns import PREFIXED_ID_WIDTH, TENANT_ID_WIDTH, date_wid
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.scroll import ScrollArea
 from console.widgets.tiles import Tile
-from core.accounts import AccountStatus
+from core.account_status import AccountStatus
 from core.paging import Page, PageRequest
 from core.user_activity import LoginAttempt, LoginOutcome, UserSession, login_history, sessions
 from core.users import Membership, UserDetail, memberships, user_detail

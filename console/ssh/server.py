@@ -252,9 +252,11 @@ class LoginHandler(asyncssh.SSHServer):
 
     def auth_completed(self) -> None:
         assert self._offered is not None and self._offered[0] is not None
-        self.operator, fingerprint, self.key = self._offered
+        operator, fingerprint, self.key = self._offered
+        assert operator is not None
+        self.operator = operator
         self.server.failures.succeeded(self.host)
-        self._log_login(self.operator.name, fingerprint, "accepted")
+        self._log_login(operator.name, fingerprint, "accepted")
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._logged:
@@ -306,7 +308,7 @@ class LoginHandler(asyncssh.SSHServer):
         return False
 
 
-class ConsoleSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
+class ConsoleSession(asyncssh.SSHServerSession):
     """One shell request: one console process, for as long as both last."""
 
     def __init__(self, server: ConsoleServer, login: LoginHandler, operator: Operator, key: bytes) -> None:
@@ -315,7 +317,7 @@ class ConsoleSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self.operator = operator
         self.key = key
         self.process: ConsoleProcess | None = None
-        self._channel: asyncssh.SSHServerChannel | None = None  # type: ignore[type-arg]
+        self._channel: asyncssh.SSHServerChannel | None = None
         self._term: str | None = None
         self._size = TerminalSize(80, 24)
         self._last_input = time.monotonic()
@@ -325,7 +327,7 @@ class ConsoleSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     # -- requests ------------------------------------------------------------------------
 
-    def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:  # type: ignore[type-arg]
+    def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self._channel = chan
 
     def pty_requested(

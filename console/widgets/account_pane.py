@@ -124,7 +124,7 @@ class AccountPane(VerticalScroll):
         self.query_one("#pane-body", Static).update(Text(t("list.error", error=message.error), style="red"))
 
     def _now(self) -> datetime:
-        return self.app.clock()  # type: ignore[attr-defined,no-any-return]
+        return backoffice(self).clock()
 
     # -- rendering -----------------------------------------------------------
 

@@ -15,8 +15,7 @@ from rich.text import Text
 
 from console.formatting import DASH, money, signed_money
 from console.i18n import babel_locale, current_locale, t
-from core.account_status import Renewal
-from core.accounts import AccountStatus
+from core.account_status import AccountStatus, Renewal
 from core.billing_events import plan_change
 from db.enums import BillingEventType as E
 

@@ -152,7 +152,7 @@ class BannerStrip(Vertical):
             t("banners.drift", count=drift) if drift > 0 else None, t("banners.view_accounts")
         )
         alerts = self.alerts
-        names = [t(f"banners.short.{banner.id.removeprefix('banner-').replace('-', '_')}") for banner in alerts]
+        names = [t(f"banners.short.{(banner.id or '').removeprefix('banner-').replace('-', '_')}") for banner in alerts]
         self.query_one(BannerSummary).show(
             t("banners.summary", count=len(alerts), names=", ".join(names)) if len(alerts) > 1 else None,
             t("banners.show_all"),

@@ -179,7 +179,7 @@ class DataCard(Card, Generic[RequestT, DataT]):
         """Runs in a worker thread: call core, return its result. No widgets here."""
         raise NotImplementedError
 
-    def is_empty(self, data: DataT) -> bool:
+    def shows_no_data(self, data: DataT) -> bool:
         return False
 
     def show_data(self, data: DataT) -> None:
@@ -224,7 +224,7 @@ class DataCard(Card, Generic[RequestT, DataT]):
             return
         self.data = message.data
         self._shown_request = message.request
-        if self.is_empty(message.data):
+        if self.shows_no_data(message.data):
             self.show_empty(*self.empty_message())
         else:
             self.show_content()

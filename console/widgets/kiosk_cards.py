@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -41,7 +41,7 @@ NO_FIGURE = "-"  # a big dash: Digits draws no em dash
 class WallCard:
     """Mixed in before a `DataCard` subclass (see the module docstring)."""
 
-    LINK = None  # no "View all" on a wall
+    LINK: ClassVar[tuple[str, dict[str, Any]] | None] = None  # no "View all" on a wall
     loaded_at: float | None
     data_from: datetime | None
     _painted: tuple[Any, datetime] | None = None  # the data shown, and the minute it was shown for

@@ -3,6 +3,7 @@ focusable and opens that screen on enter or click, like the original's link tile
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rich.markup import escape
@@ -89,7 +90,7 @@ def new_accounts_text(data: Kpis) -> str:
     return t("dashboard.kpi.new_vs_prior", count=count, delta=delta, days=data.period)
 
 
-def tone_of(delta: object) -> str | None:
+def tone_of(delta: Decimal | float | None) -> str | None:
     """Green above zero, red below, muted at zero; nothing when there is no delta."""
     if delta is None:
         return None

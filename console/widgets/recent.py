@@ -58,7 +58,7 @@ class RecentCard(DataCard[CardRequest, RecentItems[ItemT]], Generic[ItemT]):
     def compose_content(self) -> ComposeResult:
         yield DataTable(cursor_type="row", zebra_stripes=True, show_cursor=True)
 
-    def is_empty(self, data: RecentItems[ItemT]) -> bool:
+    def shows_no_data(self, data: RecentItems[ItemT]) -> bool:
         return not data.items
 
     def empty_message(self) -> tuple[str, str]:
@@ -136,7 +136,7 @@ def _plan(plan: object | None) -> str:
 
 
 class RecentSignupsCard(RecentCard[RecentSignup]):
-    LINK = ("accounts", {"sort": "created-at", "descending": True})
+    LINK: ClassVar[tuple[str, dict[str, Any]] | None] = ("accounts", {"sort": "created-at", "descending": True})
     COLUMNS = (
         "dashboard.column.account",
         "dashboard.column.plan",
@@ -164,7 +164,7 @@ class RecentSignupsCard(RecentCard[RecentSignup]):
 
 
 class RecentLoginsCard(RecentCard[RecentLogin]):
-    LINK = ("users", {})
+    LINK: ClassVar[tuple[str, dict[str, Any]] | None] = ("users", {})
     COLUMNS = ("dashboard.column.user", "dashboard.column.account", "dashboard.column.method", "dashboard.column.when")
     OPTIONAL = (1, 2)  # account, method
     EMPTY = ("dashboard.empty.logins", "dashboard.empty.logins_description")
@@ -191,7 +191,7 @@ class RecentLoginsCard(RecentCard[RecentLogin]):
 
 
 class RecentPaymentsCard(RecentCard[RecentPayment]):
-    LINK = ("invoices", {})
+    LINK: ClassVar[tuple[str, dict[str, Any]] | None] = ("invoices", {})
     COLUMNS = (
         "dashboard.column.account",
         "dashboard.column.plan",
@@ -228,7 +228,7 @@ class RecentPaymentsCard(RecentCard[RecentPayment]):
 
 
 class RecentBillingEventsCard(RecentCard[RecentBillingEvent]):
-    LINK = ("billing_events", {})
+    LINK: ClassVar[tuple[str, dict[str, Any]] | None] = ("billing_events", {})
     COLUMNS = (
         "dashboard.column.account",
         "dashboard.column.event",

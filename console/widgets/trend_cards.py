@@ -81,7 +81,7 @@ class MrrTrendCard(ChartCard[MrrTrend]):
     def fetch(self, conn: Connection, request: CardRequest) -> MrrTrend:
         return mrr_trend(conn, request.period, request.now, platform_currency(conn))
 
-    def is_empty(self, data: MrrTrend) -> bool:
+    def shows_no_data(self, data: MrrTrend) -> bool:
         return _all_zero(
             [p.monthly_recurring_revenue for p in data.points],
             [p.monthly_recurring_revenue for p in data.prior_points],
@@ -113,7 +113,7 @@ class RevenueCard(ChartCard[RevenueTrend]):
     def fetch(self, conn: Connection, request: CardRequest) -> RevenueTrend:
         return revenue_trend(conn, request.period, request.now, platform_currency(conn))
 
-    def is_empty(self, data: RevenueTrend) -> bool:
+    def shows_no_data(self, data: RevenueTrend) -> bool:
         return _all_zero([p.revenue for p in data.points], [p.revenue for p in data.prior_points])
 
     def show_data(self, data: RevenueTrend) -> None:
@@ -145,7 +145,7 @@ class AccountGrowthCard(ChartCard[Trend]):
     def fetch(self, conn: Connection, request: CardRequest) -> Trend:
         return new_tenants_trend(conn, request.period, request.now)
 
-    def is_empty(self, data: Trend) -> bool:
+    def shows_no_data(self, data: Trend) -> bool:
         return _all_zero([p.value for p in data.points], [p.value for p in data.prior_points])
 
     def show_data(self, data: Trend) -> None:
@@ -169,7 +169,7 @@ class UserLoginsCard(ChartCard[LoginTrend]):
     def fetch(self, conn: Connection, request: CardRequest) -> LoginTrend:
         return login_activity_trend(conn, request.period, request.now)
 
-    def is_empty(self, data: LoginTrend) -> bool:
+    def shows_no_data(self, data: LoginTrend) -> bool:
         return _all_zero([p.value for p in data.points], [p.failed for p in data.points])
 
     def show_data(self, data: LoginTrend) -> None:
@@ -211,7 +211,7 @@ class PlanDistributionCard(ChartCard[PlanDistribution]):
     def fetch(self, conn: Connection, request: CardRequest) -> PlanDistribution:
         return plan_distribution(conn)
 
-    def is_empty(self, data: PlanDistribution) -> bool:
+    def shows_no_data(self, data: PlanDistribution) -> bool:
         return data.total_tenants == 0
 
     def empty_message(self) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from db.enums import SubscriptionPlan
 PLAN_COUNTS_SQL = text(
     f"""
     SELECT t.plan,
-           count(*) AS count,
+           count(*) AS tenant_count,
            count(*) FILTER (WHERE paid.tenant_id IS NOT NULL) AS ever_paid,
            count(*) FILTER (WHERE paid.tenant_id IS NULL AND t.state = 'Active') AS active_never_paid
     FROM tenants AS t
@@ -57,7 +57,7 @@ def share(count: int, total: int) -> Decimal:
 
 def plan_distribution(conn: Connection) -> PlanDistribution:
     rows = {row.plan: row for row in conn.execute(PLAN_COUNTS_SQL)}
-    counts = {plan: row.count for plan, row in rows.items()}
+    counts: dict[str, int] = {plan: row.tenant_count for plan, row in rows.items()}
     total = sum(counts.values())
     basis = rows.get(SubscriptionPlan.Basis.value)
     canceled = basis.ever_paid if basis else 0
@@ -70,5 +70,5 @@ def plan_distribution(conn: Connection) -> PlanDistribution:
         paid_tenants=total - counts.get(SubscriptionPlan.Basis.value, 0),
         trial_tenants=basis.active_never_paid if basis else 0,
         canceled_tenants=canceled,
-        free_tenants=(basis.count - canceled) if basis else 0,
+        free_tenants=(basis.tenant_count - canceled) if basis else 0,
     )

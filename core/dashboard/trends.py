@@ -102,7 +102,7 @@ def _per_day(conn: Connection, query: TextClause, windows: DayWindows) -> dict[d
             "last_day": windows.today,
         },
     )
-    return {row.day: row._mapping for row in rows}
+    return {row.day: dict(row._mapping) for row in rows}
 
 
 def _count_trend(conn: Connection, metric: str, query: TextClause, windows: DayWindows) -> Trend:
