@@ -21,6 +21,8 @@ def test_core_stripe_sync_and_db_load_no_terminal_ui() -> None:
         "            importlib.import_module(module.name)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    loaded = json.loads(subprocess.run([sys.executable, "-c", program], check=True, capture_output=True, text=True).stdout)
+    loaded = json.loads(
+        subprocess.run([sys.executable, "-c", program], check=True, capture_output=True, text=True).stdout
+    )
     assert "core.money" in loaded and "stripe_sync.webhook" in loaded
     assert [name for name in loaded if name.split(".")[0] in UI_MODULES] == []

@@ -132,7 +132,11 @@ class InvoicesScreen(ListScreen):
         # Statuses picked with `f` replace the view's (picking them selects "All").
         chosen = tuple(status for status in InvoiceStatusFilter if status in self.statuses)
         return InvoiceQuery(
-            self.search, chosen or VIEWS[self.view], self.backoffice.clock(), InvoiceSort(self.sort or InvoiceSort.date), self.descending
+            self.search,
+            chosen or VIEWS[self.view],
+            self.backoffice.clock(),
+            InvoiceSort(self.sort or InvoiceSort.date),
+            self.descending,
         )
 
     def apply_navigation(self, params: dict[str, Any]) -> None:
