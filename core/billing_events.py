@@ -58,6 +58,33 @@ PRESET_TYPES: dict[BillingEventPreset, tuple[T, ...]] = {
 }
 VISIBLE_BY_DEFAULT = tuple(event_type for event_type in T if event_type is not T.NoOp)
 
+
+class BillingEventSort(StrEnum):
+    """The log's sorts (docs/rules.md R113): the date (the default, newest
+    first), the event type's name, or the account's name."""
+
+    date = "date"
+    event_type = "type"
+    tenant_name = "tenant-name"
+
+
+# Each sort's key, then newest first within a key, then the event id, so the
+# order is total and a page never repeats or skips a row (docs/rules.md R113).
+_SORT_KEYS: dict[BillingEventSort, str] = {
+    BillingEventSort.date: "be.occurred_at {d}, be.id {d}",
+    BillingEventSort.event_type: "be.event_type {d}, be.occurred_at DESC, be.id DESC",
+    # Events whose account row is missing sort as an empty name would.
+    BillingEventSort.tenant_name: (
+        "lower(t.name) {d} NULLS {empty}, be.tenant_id {d}, be.occurred_at DESC, be.id DESC"
+    ),
+}
+
+
+def sort_order(sort: BillingEventSort, descending: bool) -> str:
+    """The ORDER BY of a sort over `be` (billing_events) and `t` (its tenant)."""
+    return _SORT_KEYS[sort].format(d="DESC" if descending else "ASC", empty="LAST" if descending else "FIRST")
+
+
 # The types whose row names a plan it moves from, to, or stays on.
 _PLAN_TYPES = frozenset(
     {
@@ -130,11 +157,13 @@ def list_billing_events(
     preset: BillingEventPreset = BillingEventPreset.all,
     period_days: int | None = 30,
     tenant_id: int | str | None = None,
+    sort: BillingEventSort = BillingEventSort.date,
+    descending: bool = True,
     page: PageRequest = PageRequest(),
 ) -> Page[BillingEventRow]:
-    """Billing events, newest first (occurred_at, then id), without those of
-    soft-deleted tenants. `period_days=None` reads the whole history (an
-    account's own log)."""
+    """Billing events, newest first (occurred_at, then id) unless another
+    sort is asked for, without those of soft-deleted tenants.
+    `period_days=None` reads the whole history (an account's own log)."""
     # Conditions on the event row only, so a page and its count are walks over
     # the covering (occurred_at, id) index.
     conditions = [
@@ -160,17 +189,21 @@ def list_billing_events(
         total = conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one()
     if page.offset >= total:
         return Page([], total, page.page, page.page_size)
+    order = sort_order(sort, descending)
+    # Only the account-name sort reads the tenant row while it pages; the
+    # others walk (date) or sort (type) the covering (occurred_at, id) index.
+    named = " LEFT JOIN tenants t ON t.id = be.tenant_id" if sort is BillingEventSort.tenant_name else ""
     rows = conn.execute(
         text(
-            f"WITH page AS (SELECT be.id FROM billing_events be WHERE {where}"
-            "  ORDER BY be.occurred_at DESC, be.id DESC LIMIT :limit OFFSET :offset)"
+            f"WITH page AS (SELECT be.id FROM billing_events be{named} WHERE {where}"
+            f"  ORDER BY {order} LIMIT :limit OFFSET :offset)"
             " SELECT be.id, be.tenant_id, COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url,"
             " s.billing_info->'Address'->>'Country' AS country, be.event_type, be.from_plan, be.to_plan,"
             " be.amount_delta, be.previous_amount, be.new_amount, be.committed_mrr, be.currency, be.occurred_at"
             " FROM page JOIN billing_events be ON be.id = page.id"
             " LEFT JOIN tenants t ON t.id = be.tenant_id"
             " LEFT JOIN subscriptions s ON s.tenant_id = be.tenant_id"
-            " ORDER BY be.occurred_at DESC, be.id DESC"
+            f" ORDER BY {order}"
         ),
         {**params, "limit": page.page_size, "offset": page.offset},
     ).mappings()

@@ -4,6 +4,7 @@ docs/rules.md R91, R94: the PR's search minimum, columns, tiles and tabs)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -39,6 +40,65 @@ from db.enums import SubscriptionPlan, UserRole
 SEARCH_MINIMUM = 2  # shorter searches list everybody (docs/rules.md R94)
 SESSION_LIFETIME = timedelta(hours=2160)  # docs/rules.md R91
 LOGIN_HISTORY_DAYS = 30
+
+
+class UserActivity(StrEnum):
+    """The users list's activity filter (docs/rules.md R110): seen within the
+    last 24 hours, 7 or 30 days of the app's clock, or not seen in 30 days
+    (never seen included)."""
+
+    active_24h = "24h"
+    active_7d = "7d"
+    active_30d = "30d"
+    inactive = "inactive"
+
+
+ACTIVE_WITHIN = {
+    UserActivity.active_24h: timedelta(hours=24),
+    UserActivity.active_7d: timedelta(days=7),
+    UserActivity.active_30d: timedelta(days=30),
+}
+INACTIVE_AFTER = timedelta(days=30)
+ROLE_ORDER = (UserRole.Owner, UserRole.Admin, UserRole.Member)  # how the filters list the roles
+
+
+def active_since(activity: UserActivity, now: datetime) -> datetime:
+    """The instant an activity filter divides at: seen at or after it is active."""
+    return now - ACTIVE_WITHIN.get(activity, INACTIVE_AFTER)
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    """The users list's filters beside the search (docs/rules.md R110, R111)."""
+
+    roles: tuple[UserRole, ...] = ()
+    activity: UserActivity | None = None
+
+    @classmethod
+    def of(cls, roles: Sequence[UserRole] = (), activity: UserActivity | None = None) -> UserFilter:
+        # Every role chosen filters nothing.
+        chosen = tuple(role for role in ROLE_ORDER if role in roles)
+        return cls(() if len(chosen) == len(ROLE_ORDER) else chosen, activity)
+
+    def __bool__(self) -> bool:
+        return bool(self.roles) or self.activity is not None
+
+    def sql(self, now: datetime | None) -> tuple[str, dict[str, Any]]:
+        """The condition over `u` and its parameters ("TRUE" with no filter)."""
+        conditions: list[str] = []
+        params: dict[str, Any] = {}
+        if self.roles:
+            conditions.append("u.role = ANY(:roles)")
+            params["roles"] = [str(role) for role in self.roles]
+        if self.activity is not None:
+            if now is None:
+                raise ValueError("an activity filter needs the clock's now")
+            params["active_since"] = active_since(self.activity, now)
+            if self.activity is UserActivity.inactive:
+                conditions.append("(u.last_seen_at IS NULL OR u.last_seen_at < :active_since)")
+            else:
+                conditions.append("u.last_seen_at >= :active_since")
+        return " AND ".join(conditions) or "TRUE", params
 
 
 class UserStatus(StrEnum):
@@ -173,6 +233,7 @@ class _Search:
     their account's name (two disjoint, index-backed sets)."""
 
     params: dict[str, Any]
+    filtered: str = "TRUE"  # the filters' condition over `u` (UserFilter.sql)
 
     @property
     def own_fields(self) -> str:
@@ -189,13 +250,13 @@ class _Search:
     @property
     def matches(self) -> str:
         by_account = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {tenant_name_match(self.params)})"
-        return f"{_VISIBLE} AND ({self.own_fields} OR {by_account})"
+        return f"{_VISIBLE} AND {self.filtered} AND ({self.own_fields} OR {by_account})"
 
     def rows(self, columns: str) -> tuple[str, str]:
         return (
-            f"SELECT {columns} FROM users u WHERE {_VISIBLE} AND {self.own_fields}",
+            f"SELECT {columns} FROM users u WHERE {_VISIBLE} AND {self.filtered} AND {self.own_fields}",
             f"SELECT {columns} FROM tenants t JOIN users u ON u.tenant_id = t.id"
-            f" WHERE {tenant_name_match(self.params)} AND {_VISIBLE} AND NOT {self.own_fields}",
+            f" WHERE {tenant_name_match(self.params)} AND {_VISIBLE} AND {self.filtered} AND NOT {self.own_fields}",
         )
 
 
@@ -214,19 +275,29 @@ def list_users(
     conn: Connection,
     *,
     search: str | None = None,
+    roles: Sequence[UserRole] = (),
+    activity: UserActivity | None = None,
+    now: datetime | None = None,
     page: PageRequest = PageRequest(),
     estimate_large_total: bool = False,
 ) -> Page[UserRow]:
     """Users of non-deleted accounts, most recently seen first. A search of two
     characters or more matches e-mail, first and last name, or account name.
-    With `estimate_large_total`, a search matching more than a thousand users
-    gives a sampled estimate as its total (core/totals.py)."""
+    `roles` and `activity` narrow the list (with the search, if any); an
+    activity filter is relative to `now`, the app's clock (docs/rules.md R110).
+    With `estimate_large_total`, a search or role filter matching more than a
+    thousand users gives a sampled estimate as its total (core/totals.py,
+    docs/rules.md R111)."""
     term = normalized_search(search)
-    params: dict[str, Any] = {"limit": page.page_size, "offset": page.offset}
+    chosen = UserFilter.of(roles, activity)
+    filtered, filter_params = chosen.sql(now)
+    params: dict[str, Any] = {"limit": page.page_size, "offset": page.offset, **filter_params}
     if len(term) < SEARCH_MINIMUM:
-        total = conn.execute(text(_COUNTED_USERS_SQL)).scalar_one()
-        return _page(conn, f"SELECT u.id FROM users u WHERE {_VISIBLE}", params, total, page)
-    searched = _Search({**params, **search_params(term)})
+        if not chosen:
+            total = conn.execute(text(_COUNTED_USERS_SQL)).scalar_one()
+            return _page(conn, f"SELECT u.id FROM users u WHERE {_VISIBLE}", params, total, page)
+        return _filtered_page(conn, chosen, filtered, params, page, now, estimate_large_total=estimate_large_total)
+    searched = _Search({**params, **search_params(term)}, filtered)
     if estimate_large_total:
         total, estimated = _estimated_total(conn, searched)
     else:
@@ -242,6 +313,61 @@ def list_users(
         # Paged past the end of an estimate: the operator is owed the true count.
         return replace(result, total=_exact_total(conn, searched), total_is_estimate=False)
     return result
+
+
+def _filtered_page(
+    conn: Connection,
+    chosen: UserFilter,
+    filtered: str,
+    params: dict[str, Any],
+    page: PageRequest,
+    now: datetime | None,
+    *,
+    estimate_large_total: bool,
+) -> Page[UserRow]:
+    """Filters without a search, met on the recency index (an activity filter
+    is a range of it). An activity alone is counted exactly from the
+    live_user_days summary; a role count reads the users, so with
+    `estimate_large_total` it stops at EXACT_UP_TO and is sampled beyond
+    (docs/rules.md R111)."""
+    matching = f"SELECT u.id FROM users u WHERE {_VISIBLE} AND {filtered}"
+    estimated = False
+    if not chosen.roles and chosen.activity is not None and now is not None:
+        total = _activity_total(conn, chosen.activity, now)
+    elif estimate_large_total:
+        total, estimated = _estimated_filtered_total(conn, matching, filtered, params)
+    else:
+        total = _count(conn, matching, params)
+    result = _page(conn, matching, params, total, page, estimated=estimated)
+    if estimated and not result.items and page.offset:
+        return replace(result, total=_count(conn, matching, params), total_is_estimate=False)
+    return result
+
+
+def _count(conn: Connection, rows_sql: str, params: dict[str, Any]) -> int:
+    return int(conn.execute(text(f"SELECT count(*) FROM ({rows_sql}) matching"), params).scalar_one())
+
+
+def _activity_total(conn: Connection, activity: UserActivity, now: datetime) -> int:
+    """Users seen since the filter's instant, or everyone less those (inactive)."""
+    seen = counted_users(conn, seen_since=active_since(activity, now))
+    return counted_users(conn) - seen if activity is UserActivity.inactive else seen
+
+
+def _estimated_filtered_total(
+    conn: Connection, matching: str, filtered: str, params: dict[str, Any]
+) -> tuple[int, bool]:
+    counted = capped_count(conn, matching, params, EXACT_UP_TO)
+    if counted is not None:
+        return counted, False
+    share, everyone = conn.execute(
+        text(
+            f"SELECT (SELECT avg(CASE WHEN {filtered} THEN 1.0 ELSE 0 END)"
+            f"  FROM users u {sample_of(conn, 'users')} WHERE u.deleted_at IS NULL), ({_COUNTED_USERS_SQL})"
+        ),
+        params,
+    ).one()
+    return rounded_estimate(Decimal(share or 0) * everyone, at_least=EXACT_UP_TO + 1), True
 
 
 def _exact_total(conn: Connection, searched: _Search) -> int:
@@ -260,7 +386,8 @@ def _estimated_total(conn: Connection, searched: _Search) -> tuple[int, bool]:
     named = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {searched.tenant_name_check})"
     share, everyone = conn.execute(
         text(
-            f"SELECT (SELECT avg(CASE WHEN {searched.own_fields_check} THEN 1.0 WHEN {named} THEN 1.0 ELSE 0 END)"
+            f"SELECT (SELECT avg(CASE WHEN NOT ({searched.filtered}) THEN 0"
+            f"  WHEN {searched.own_fields_check} THEN 1.0 WHEN {named} THEN 1.0 ELSE 0 END)"
             f"  FROM users u {sample_of(conn, 'users')} WHERE u.deleted_at IS NULL), ({_COUNTED_USERS_SQL})"
         ),
         searched.params,
