@@ -21,6 +21,7 @@ from core import banners as banners_model
 from core import dashboard
 from core.clock import utcnow
 from core.currency import platform_currency
+from core.dashboard.movements import mrr_movements
 
 report_app = typer.Typer(
     help="Dashboard reports: KPIs, trends, distribution and recent activity.", no_args_is_help=True
@@ -137,6 +138,32 @@ def mrr_trend_command(ctx: typer.Context, period: int = PeriodOption, json: bool
         _series_rows(
             result.points, result.prior_points, lambda p: fmt.money(p.monthly_recurring_revenue, result.currency), fmt
         ),
+    )
+
+
+@report_app.command("mrr-movements")
+def mrr_movements_command(ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption) -> None:
+    """MRR at the period's start and end, and the new, expansion, reactivation,
+    contraction and churned MRR between them (docs/rules.md R150)."""
+    result, fmt = _read(ctx, lambda conn, _: mrr_movements(conn, period, utcnow(), _currency(conn)))
+    if json:
+        emit_json(result)
+        return
+    money = lambda amount: fmt.money(amount, result.currency)  # noqa: E731
+    gain = lambda amount: f"+{money(amount)}" if amount else money(amount)  # noqa: E731
+    loss = lambda amount: money(-amount) if amount else money(amount)  # noqa: E731
+    emit_table(
+        f"MRR movements, last {result.period} days",
+        ["Movement", "MRR"],
+        [
+            [f"MRR at the start of {fmt.day(result.first_day)}", money(result.start_monthly_recurring_revenue)],
+            ["New", gain(result.new_mrr)],
+            ["Expansion", gain(result.expansion_mrr)],
+            ["Reactivation", gain(result.reactivation_mrr)],
+            ["Contraction", loss(result.contraction_mrr)],
+            ["Churn", loss(result.churned_mrr)],
+            [f"MRR at the end of {fmt.day(result.last_day)}", money(result.end_monthly_recurring_revenue)],
+        ],
     )
 
 
