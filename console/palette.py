@@ -18,11 +18,11 @@ from console import keys
 from console.app_access import backoffice
 from console.i18n import has_key, t
 from console.themes import THEMES
+from core.users import SEARCH_MINIMUM
 
 if TYPE_CHECKING:
     from console.app import BackofficeApp
 
-MIN_SEARCH_LENGTH = 2  # docs/rules.md R94: user search needs two characters
 JUMP_LIMIT = 8
 
 
@@ -61,7 +61,7 @@ class JumpProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         query = query.strip()
-        if len(query) < MIN_SEARCH_LENGTH or self.backoffice.kiosk:
+        if len(query) < SEARCH_MINIMUM or self.backoffice.kiosk:
             return
         worker = self.app.run_worker(partial(self._find, query), thread=True, exclusive=True, group="palette-search")
         try:

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 import typer
 
+from core.dashboard.periods import PERIODS
 from core.listing import BIGINT_MAX
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-PERIODS = (7, 30, 90)
 E = TypeVar("E", bound=Enum)
 
 

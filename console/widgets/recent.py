@@ -30,6 +30,7 @@ from core.dashboard.recent import (
     recent_payments,
     recent_signups,
 )
+from core.listing import display_name
 
 ItemT = TypeVar("ItemT")
 
@@ -38,15 +39,10 @@ def _cell_width(cell: str | Text) -> int:
     return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
 
 
-def display_name(first_name: str | None, last_name: str | None, email: str) -> str:
-    """The original's rule: "First Last", else whichever exists, else the e-mail."""
-    return " ".join(part for part in (first_name, last_name) if part) or email
-
-
 class RecentCard(DataCard[CardRequest, RecentItems[ItemT]], Generic[ItemT]):
     COLUMNS: ClassVar[tuple[str, ...]] = ()  # translation keys of the column heads
     # Indexes of COLUMNS a narrow card leaves out, the most expendable first
-    # (the original hides the same columns on narrow screens).
+    # (each card lists its own).
     OPTIONAL: ClassVar[tuple[int, ...]] = ()
     EMPTY: ClassVar[tuple[str, str]] = ("", "")
     request_key_fields = ()  # recent rows do not depend on the period
