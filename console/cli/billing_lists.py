@@ -12,7 +12,7 @@ from console.cli.options import JsonOption, PageOption, PageSizeOption, PeriodOp
 from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH, Formatter
 from core import billing_events, invoices
-from core.billing_events import BillingEventPreset
+from core.billing_events import BillingEventPreset, BillingEventSort
 from core.clock import utcnow
 from core.invoices import InvoiceSort, InvoiceStatusFilter
 from core.jsonable import to_jsonable
@@ -53,13 +53,16 @@ def billing_events_command(
     ),
     preset: str = typer.Option("all", "--preset", help="all, mrr-impact, subscription-state, other."),
     period: int = PeriodOption,
+    sort: str = typer.Option("date", "--sort", help="date, type, tenant-name."),
+    desc: bool = typer.Option(True, "--desc/--asc", help="Newest (last in the alphabet) first, or the reverse."),
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
 ) -> None:
-    """The platform-wide billing event log, newest first."""
+    """The platform-wide billing event log, newest first unless sorted otherwise."""
     types = enum_values(BillingEventType, event_type, "--type")
     view = choice(BillingEventPreset, preset, "--preset")
+    order = choice(BillingEventSort, sort, "--sort")
     result, fmt = read(
         ctx,
         lambda conn: billing_events.list_billing_events(
@@ -69,6 +72,8 @@ def billing_events_command(
             types=types,
             preset=view,
             period_days=period,
+            sort=order,
+            descending=desc,
             page=PageRequest(page, page_size),
         ),
     )

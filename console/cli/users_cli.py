@@ -8,13 +8,14 @@ from typing import Any
 import typer
 
 from console.cli.lists import email_status, mrr_cell, page_line, read
-from console.cli.options import JsonOption, PageOption, PageSizeOption, identifier, search_option
-from console.cli.output import emit_json, emit_table
+from console.cli.options import JsonOption, PageOption, PageSizeOption, enum_values, identifier, search_option
+from console.cli.output import emit_json, emit_table, usage_error
 from console.cli.reports import DASH
 from core import user_activity, users
 from core.clock import utcnow
 from core.jsonable import to_jsonable
 from core.paging import PageRequest
+from db.enums import UserRole
 
 users_app = typer.Typer(help="Users across every account: the list and one user's detail.", no_args_is_help=True)
 
@@ -23,12 +24,23 @@ users_app = typer.Typer(help="Users across every account: the list and one user'
 def users_list(
     ctx: typer.Context,
     search: str | None = search_option("E-mail, first or last name, or account name (2 characters or more)."),
+    role: list[str] | None = typer.Option(None, "--role", help="Owner, Admin, Member; repeat or comma-separate."),
+    active_within: str | None = typer.Option(None, "--active-within", help="Seen within the last 24h, 7d or 30d."),
+    inactive: bool = typer.Option(False, "--inactive", help="Not seen in 30 days, or never."),
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
 ) -> None:
     """Users of every account, most recently seen first."""
-    result, fmt = read(ctx, lambda conn: users.list_users(conn, search=search, page=PageRequest(page, page_size)))
+    roles = enum_values(UserRole, role, "--role")
+    activity = _activity(active_within, inactive)
+    now = utcnow()
+    result, fmt = read(
+        ctx,
+        lambda conn: users.list_users(
+            conn, search=search, roles=roles, activity=activity, now=now, page=PageRequest(page, page_size)
+        ),
+    )
     if json:
         emit_json(result)
         return
@@ -41,6 +53,25 @@ def users_list(
         ],
     )
     page_line(result, "users", fmt)
+
+
+ACTIVE_WITHIN = {activity.value: activity for activity in users.ACTIVE_WITHIN}
+
+
+def _activity(active_within: str | None, inactive: bool) -> users.UserActivity | None:
+    """`--active-within` or `--inactive`, never both (a usage error)."""
+    if active_within is not None and inactive:
+        raise usage_error("--active-within and --inactive exclude each other; give one")
+    if inactive:
+        return users.UserActivity.inactive
+    if active_within is None:
+        return None
+    chosen = ACTIVE_WITHIN.get(active_within.strip().lower())
+    if chosen is None:
+        raise usage_error(
+            f"unknown value {active_within!r} for --active-within; use one of: {', '.join(ACTIVE_WITHIN)}"
+        )
+    return chosen
 
 
 @users_app.command("show")
