@@ -23,8 +23,8 @@ DASH = "—"
 _CODE_BEFORE_NUMBER = re.compile(r"^(-?)([A-Z]{3})(?=[\d-])")
 
 
-def _locale() -> Locale:
-    return babel_locale(current_locale())
+def _locale(locale: str | None = None) -> Locale:
+    return babel_locale(locale or current_locale())
 
 
 def number(value: int | Decimal | None) -> str:
@@ -39,12 +39,14 @@ def compact(value: int | float | Decimal) -> str:
     return babel_numbers.format_compact_decimal(value, format_type="short", fraction_digits=1, locale=_locale())
 
 
-def money(amount: Decimal | None, currency: str | None) -> str:
-    """Standard currency style with the code upper-cased; "—" without a currency."""
+def money(amount: Decimal | None, currency: str | None, *, locale: str | None = None) -> str:
+    """Standard currency style with the code upper-cased; "—" without a
+    currency (an amount whose currency is not known is not shown as money).
+    `locale` is the CLI's (the console's is the current one)."""
     if amount is None or not currency:
         return DASH
-    text = babel_numbers.format_currency(amount, currency.upper(), locale=_locale())
-    # Babel writes "DKK1,234.50"; a space reads better and matches the original.
+    text = babel_numbers.format_currency(amount, currency.upper(), locale=_locale(locale))
+    # Babel writes "DKK1,234.50"; a space after a leading code reads better.
     return _CODE_BEFORE_NUMBER.sub(r"\1\2 ", text)
 
 
