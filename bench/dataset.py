@@ -53,7 +53,7 @@ def sources_fingerprint() -> str:
     modules it runs (other stripe_sync modules cannot change the data).
     It digests their syntax trees, so reformatting or a comment does not
     force a rebuild of a dataset that takes minutes."""
-    import demo.seed  # noqa: F401  (loads every module the generator runs)
+    import demo.parallel  # noqa: F401  (loads every module the generator runs)
 
     folders = {ROOT / "demo", ROOT / "stripe_sync"}
     sources = sorted(
@@ -104,8 +104,9 @@ def _is_complete(admin: psycopg.Connection, name: str) -> bool:
     return bool(row and row[0] == COMPLETE)
 
 
-def ensure(tenants: int, seed: int = 1, *, log=print) -> Engine:
-    """The engine of a complete dataset, building it when missing."""
+def ensure(tenants: int, seed: int = 1, *, log=print, jobs: int | None = None) -> Engine:
+    """The engine of a complete dataset, building it when missing, in `jobs`
+    processes (default: one per CPU; the rows are the same, demo/parallel.py)."""
     server = _server_url()
     name = database_name(tenants, seed)
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
@@ -122,10 +123,16 @@ def ensure(tenants: int, seed: int = 1, *, log=print) -> Engine:
     migrate.upgrade(engine)
     from demo import seed as demo_seed
 
+    jobs = jobs or os.cpu_count() or 1
     started = datetime.now(UTC)
-    counts = demo_seed.seed(engine, tenants=tenants, seed=seed, progress=True, now=DATASET_NOW, history_days=1095)
+    counts = demo_seed.seed(
+        engine, tenants=tenants, seed=seed, progress=True, now=DATASET_NOW, history_days=1095, jobs=jobs
+    )
     seconds = (datetime.now(UTC) - started).total_seconds()
-    log(f"Seeded in {seconds:.0f} s: " + ", ".join(f"{table} {count:,}" for table, count in counts.items()))
+    log(
+        f"Seeded in {seconds:.0f} s ({jobs} jobs): "
+        + ", ".join(f"{table} {count:,}" for table, count in counts.items())
+    )
     with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as admin:
         with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as target:
             target.execute("VACUUM (ANALYZE)")

@@ -101,8 +101,8 @@ def company_name(rng: random.Random, country: Country) -> tuple[str, str]:
 class DomainRegistry:
     """Hands out unique company domains, so emails never collide across tenants."""
 
-    def __init__(self) -> None:
-        self._taken: dict[str, int] = {}
+    def __init__(self, taken: dict[str, int] | None = None) -> None:
+        self._taken: dict[str, int] = dict(taken or {})
 
     def claim(self, base: str, tld: str) -> str:
         stem = slug(base) or "company"
@@ -110,6 +110,11 @@ class DomainRegistry:
         seen = self._taken.get(candidate, 0)
         self._taken[candidate] = seen + 1
         return candidate if seen == 0 else f"{stem}{seen + 1}.{tld}"
+
+    def snapshot(self) -> DomainRegistry:
+        """A registry that goes on from here: what a process generating the
+        tenants after this point needs to claim the same domains."""
+        return DomainRegistry(self._taken)
 
 
 def tax_id(rng: random.Random, country: Country) -> str | None:

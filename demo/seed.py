@@ -59,6 +59,8 @@ ACCOUNT_TABLES = {
     "billing_events": tenants.BILLING_EVENT_COLUMNS,
     "billing_drift_checks": tenants.DRIFT_CHECK_COLUMNS,
 }
+ACCOUNTS_TASK = "Accounts and billing"
+PEOPLE_TASK = "Users, sessions and logins"
 PEOPLE_TABLES = {
     "users": people.USER_COLUMNS,
     "sessions": people.SESSION_COLUMNS,
@@ -87,12 +89,15 @@ def seed(
     replace: bool = False,
     history_days: int = HISTORY_DAYS,
     on_loaded: Callable[[psycopg.Connection, dict[str, int]], None] | None = None,
+    jobs: int = 1,
 ) -> dict[str, int]:
     """Generate and load the demo data; the row count of each table.
     Tenants sign up over the last `history_days`, so the oldest carry that
     much billing history. Refuses a database that has tenants unless
     `replace` is set. `on_loaded(connection, counts)` runs in the load's
-    transaction before it commits (the audit trail's row)."""
+    transaction before it commits (the audit trail's row). `jobs` above 1
+    generates and loads in that many processes (demo/parallel.py), with
+    the same rows."""
     if tenants < 1:
         raise OperatorError("--tenants must be at least 1")
     if history_days < MIN_HISTORY_DAYS:
@@ -114,16 +119,23 @@ def seed(
         )
         if fresh:
             connection.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-        connection.execute("SET LOCAL synchronous_commit = off")
-        # Trigram (GIN) indexes collect new entries and merge them once, in VACUUM below.
-        connection.execute("SET LOCAL gin_pending_list_limit = '1GB'")
         with _progress(progress) as bars, _quiet_pipeline():
-            writer = CopyWriter(connection, freeze=fresh)
-            try:
-                profiles = _accounts_phase(writer, plans, seed, now, history_days, bars, counts)
-                _people_phase(writer, profiles, now, bars, counts)
-            finally:
-                writer.close()
+            if min(jobs, tenants) > 1:
+                from demo import parallel
+
+                parallel.load(engine, connection, plans, seed, now, history_days, min(jobs, tenants), bars, counts)
+            else:
+                prepare_session(connection)
+                writer = CopyWriter(connection, freeze=fresh)
+                try:
+                    accounts = bars.add_task(ACCOUNTS_TASK, total=len(plans))
+                    profiles = _accounts_phase(
+                        writer, plans, seed, now, history_days, lambda n: bars.advance(accounts, n), counts
+                    )
+                    people_task = bars.add_task(PEOPLE_TASK, total=len(profiles))
+                    _people_phase(writer, profiles, now, lambda n: bars.advance(people_task, n), counts)
+                finally:
+                    writer.close()
             if on_loaded is not None:
                 on_loaded(connection, counts)
             connection.commit()
@@ -135,6 +147,13 @@ def seed(
         connection.autocommit = False
         raw.close()
     return counts
+
+
+def prepare_session(connection: psycopg.Connection) -> None:
+    """The loading transaction's settings."""
+    connection.execute("SET LOCAL synchronous_commit = off")
+    # Trigram (GIN) indexes collect new entries and merge them once, in VACUUM below.
+    connection.execute("SET LOCAL gin_pending_list_limit = '1GB'")
 
 
 def _vacuum(connection: psycopg.Connection, bars: Progress) -> None:
@@ -184,39 +203,58 @@ def _accounts_phase(
     seed: int,
     now: datetime,
     history_days: int,
-    bars: Progress,
+    advance: Callable[[int], None],
     counts: dict[str, int],
+    domains: DomainRegistry | None = None,
+    *,
+    run_events: bool = True,
+    drift_checks: list[str] | None = None,
 ) -> list[TenantProfile]:
-    task = bars.add_task("Accounts and billing", total=len(plans))
+    """Generate and load the tenants of `plans` (a contiguous run of them,
+    `domains` as the tenants before it left the registry). `run_events`: also
+    the run's account-level events. `drift_checks`: collect the drift-check
+    lines there instead of loading them (their ids come from an identity,
+    so a parallel build loads them once, in order)."""
     catalog = demo_catalog()
-    domains = DomainRegistry()
+    domains = domains or DomainRegistry()
     profiles: list[TenantProfile] = []
     for start in range(0, len(plans), ACCOUNTS_CHUNK):
         batch = Batch(ACCOUNT_TABLES)
-        if start == 0:
-            tenants.ignored_events(random.Random(seed ^ ACCOUNT_EVENTS_SALT), now, batch, history_days)
+        if start == 0 and run_events:
+            run_account_events(batch, seed, now, history_days)
         chunk = plans[start : start + ACCOUNTS_CHUNK]
         for plan in chunk:
             profiles.append(tenants.generate(random.Random(plan.seed), plan, now, catalog, domains, batch))
-        _load(writer, batch, counts)
-        bars.advance(task, len(chunk))
+        if drift_checks is not None:
+            drift_checks.extend(batch.lines["billing_drift_checks"])
+            batch.lines["billing_drift_checks"] = []
+        load(writer, batch, counts)
+        advance(len(chunk))
     return profiles
 
 
+def run_account_events(batch: Batch, seed: int, now: datetime, history_days: int) -> None:
+    """Stripe events of the account itself (payouts), drawn from the run's seed."""
+    tenants.ignored_events(random.Random(seed ^ ACCOUNT_EVENTS_SALT), now, batch, history_days)
+
+
 def _people_phase(
-    writer: CopyWriter, profiles: list[TenantProfile], now: datetime, bars: Progress, counts: dict[str, int]
+    writer: CopyWriter,
+    profiles: list[TenantProfile],
+    now: datetime,
+    advance: Callable[[int], None],
+    counts: dict[str, int],
 ) -> None:
-    task = bars.add_task("Users, sessions and logins", total=len(profiles))
     for start in range(0, len(profiles), PEOPLE_CHUNK):
         batch = Batch(PEOPLE_TABLES)
         chunk = profiles[start : start + PEOPLE_CHUNK]
         for profile in chunk:
             people.generate(random.Random(profile.seed ^ PEOPLE_SALT), profile, now, batch)
-        _load(writer, batch, counts)
-        bars.advance(task, len(chunk))
+        load(writer, batch, counts)
+        advance(len(chunk))
 
 
-def _load(writer: CopyWriter, batch: Batch, counts: dict[str, int]) -> None:
+def load(writer: CopyWriter, batch: Batch, counts: dict[str, int]) -> None:
     batch.sort_by_primary_key()
     for table, count in batch.counts().items():
         counts[table] += count

@@ -159,11 +159,24 @@ def signup_instant(rng: random.Random, now: datetime, history_days: int = HISTOR
     return now - timedelta(days=history_days * (1 - rng.random() ** SIGNUP_GROWTH))
 
 
-def make_profile(rng: random.Random, plan: TenantPlan, domains: DomainRegistry) -> TenantProfile:
-    created = plan.created_at
+def company(rng: random.Random) -> tuple[accounts.Country, str, str, str]:
+    """A tenant's first draws: country, legal name, domain base and top-level domain."""
     country = accounts.choose_country(rng)
     name, base = accounts.company_name(rng, country)
-    domain = domains.claim(base, rng.choice(country.tlds))
+    return country, name, base, rng.choice(country.tlds)
+
+
+def claim_domain(plan: TenantPlan, domains: DomainRegistry) -> None:
+    """Claim the domain the tenant will claim in `make_profile`, drawing
+    only what comes before it (the parallel build claims them in order)."""
+    _country, _name, base, tld = company(random.Random(plan.seed))
+    domains.claim(base, tld)
+
+
+def make_profile(rng: random.Random, plan: TenantPlan, domains: DomainRegistry) -> TenantProfile:
+    created = plan.created_at
+    country, name, base, tld = company(rng)
+    domain = domains.claim(base, tld)
     first, last = accounts.person_name(rng, country)
     local = accounts.email_local_part(first, last, rng.choices((0, 1, 2), cum_weights=(70, 90, 100))[0])
     return TenantProfile(

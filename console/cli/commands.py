@@ -193,6 +193,12 @@ def demo_seed_command(
         parser=whole_number("history days", *HISTORY_DAYS),
         help="How long the platform has operated: tenants sign up over these days.",
     ),
+    jobs: int = typer.Option(
+        os.cpu_count() or 1,
+        "--jobs",
+        parser=whole_number("jobs", 1, 256),
+        help="Processes that generate and load the data (default: one per CPU); the rows are the same.",
+    ),
 ) -> None:
     """Generate deterministic, realistic demo data through the real billing pipeline."""
     import time
@@ -227,6 +233,7 @@ def demo_seed_command(
             replace=replace,
             history_days=history_days,
             on_loaded=record,
+            jobs=jobs,
         )
     except Exception as error:
         actor.record_failure(engine, Action.demo_seed, error, details=asked)
