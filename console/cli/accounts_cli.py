@@ -9,6 +9,7 @@ import typer
 
 from console.cli.billing_lists import print_billing_events
 from console.cli.context import app_context
+from console.cli.export import AllOption, CsvOption, exported
 from console.cli.lists import choice, email_status, mrr_cell, page_line, read
 from console.cli.options import JsonOption, PageOption, PageSizeOption, enum_values, search_option, tenant_id_argument
 from console.cli.output import emit_json, emit_table
@@ -45,14 +46,16 @@ def accounts_list(
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
+    csv: bool = CsvOption,
+    all_pages: bool = AllOption,
 ) -> None:
     """The accounts table, sorted by name unless asked otherwise."""
     plans = enum_values(SubscriptionPlan, plan, "--plan")
     statuses = enum_values(AccountStatus, status, "--status")
     order = choice(AccountSort, sort, "--sort", SORT_ALIASES)
-    result, fmt = read(
-        ctx,
-        lambda conn: accounts.list_accounts(
+
+    def fetch(conn: Any, request: PageRequest) -> Page[accounts.AccountRow]:
+        return accounts.list_accounts(
             conn,
             search=search,
             plans=plans,
@@ -61,9 +64,13 @@ def accounts_list(
             drift_detected=drift,
             sort=order,
             descending=desc,
-            page=PageRequest(page, page_size),
-        ),
-    )
+            page=request,
+        )
+
+    request = PageRequest(page, page_size)
+    if exported(ctx, accounts.AccountRow, fetch, request, csv_output=csv, json_output=json, all_pages=all_pages):
+        return
+    result, fmt = read(ctx, lambda conn: fetch(conn, request))
     if json:
         emit_json(result)
         return

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time
+from typing import Any
 
 import typer
 
+from console.cli.export import AllOption, CsvOption, exported
 from console.cli.lists import page_line, read
 from console.cli.options import JsonOption, PageOption, PageSizeOption, text, whole_number
 from console.cli.output import emit_json, emit_table
 from console.cli.reports import DASH
 from core.audit import ActionRow, list_actions
 from core.listing import BIGINT_MAX
-from core.paging import PageRequest
+from core.paging import Page, PageRequest
 
 
 def register(app: typer.Typer) -> None:
@@ -53,14 +55,18 @@ def audit(
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json_output: bool = JsonOption,
+    csv_output: bool = CsvOption,
+    all_pages: bool = AllOption,
 ) -> None:
     """Who ran which admin action (sync, drift ack, replay, poll, drift check, demo seed, operators apply), how, and how it ended."""
-    result, fmt = read(
-        ctx,
-        lambda conn: list_actions(
-            conn, tenant_id=tenant, operator=operator, since=since, page=PageRequest(page, page_size)
-        ),
-    )
+
+    def fetch(conn: Any, request: PageRequest) -> Page[ActionRow]:
+        return list_actions(conn, tenant_id=tenant, operator=operator, since=since, page=request)
+
+    request = PageRequest(page, page_size)
+    if exported(ctx, ActionRow, fetch, request, csv_output=csv_output, json_output=json_output, all_pages=all_pages):
+        return
+    result, fmt = read(ctx, lambda conn: fetch(conn, request))
     if json_output:
         emit_json(result)
         return

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from console.cli.export import AllOption, CsvOption, exported
 from console.cli.lists import choice, page_line, read
 from console.cli.options import JsonOption, PageOption, PageSizeOption, PeriodOption, enum_values, search_option
 from console.cli.output import emit_json, emit_table
@@ -58,25 +59,33 @@ def billing_events_command(
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
+    csv: bool = CsvOption,
+    all_pages: bool = AllOption,
 ) -> None:
     """The platform-wide billing event log, newest first unless sorted otherwise."""
     types = enum_values(BillingEventType, event_type, "--type")
     view = choice(BillingEventPreset, preset, "--preset")
     order = choice(BillingEventSort, sort, "--sort")
-    result, fmt = read(
-        ctx,
-        lambda conn: billing_events.list_billing_events(
+    now = utcnow()
+
+    def fetch(conn: Any, request: PageRequest) -> Page[billing_events.BillingEventRow]:
+        return billing_events.list_billing_events(
             conn,
-            now=utcnow(),
+            now=now,
             search=search,
             types=types,
             preset=view,
             period_days=period,
             sort=order,
             descending=desc,
-            page=PageRequest(page, page_size),
-        ),
-    )
+            page=request,
+        )
+
+    request = PageRequest(page, page_size)
+    row_type = billing_events.BillingEventRow
+    if exported(ctx, row_type, fetch, request, csv_output=csv, json_output=json, all_pages=all_pages):
+        return
+    result, fmt = read(ctx, lambda conn: fetch(conn, request))
     if json:
         emit_json({**to_jsonable(result), "period": period})
         return
@@ -95,16 +104,20 @@ def invoices_command(
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
+    csv: bool = CsvOption,
+    all_pages: bool = AllOption,
 ) -> None:
     """Invoices, refunds and credit notes of every account."""
     statuses = enum_values(InvoiceStatusFilter, status, "--status")
     order = choice(InvoiceSort, sort, "--sort")
-    result, fmt = read(
-        ctx,
-        lambda conn: invoices.list_invoices(
-            conn, search=search, statuses=statuses, sort=order, descending=desc, page=PageRequest(page, page_size)
-        ),
-    )
+
+    def fetch(conn: Any, request: PageRequest) -> Page[invoices.InvoiceRow]:
+        return invoices.list_invoices(conn, search=search, statuses=statuses, sort=order, descending=desc, page=request)
+
+    request = PageRequest(page, page_size)
+    if exported(ctx, invoices.InvoiceRow, fetch, request, csv_output=csv, json_output=json, all_pages=all_pages):
+        return
+    result, fmt = read(ctx, lambda conn: fetch(conn, request))
     if json:
         emit_json(result)
         return

@@ -14,6 +14,7 @@ import typer
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
+from console.cli import export
 from console.cli.context import AppContext, app_context
 from console.cli.options import JsonOption, PeriodOption, limit
 from console.cli.output import emit_json, emit_table, stdout
@@ -92,9 +93,15 @@ def _series_rows(
 
 
 @report_app.command("kpis")
-def kpis_command(ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption) -> None:
+def kpis_command(
+    ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption, csv: bool = export.CsvOption
+) -> None:
     """Dashboard KPI tiles."""
+    export.check(ctx, csv_output=csv, json_output=json)
     result, fmt = _read(ctx, lambda conn, _: dashboard.kpis(conn, period, utcnow(), _currency(conn)))
+    if csv:
+        export.write_csv(dashboard.Kpis, [result])
+        return
     if json:
         emit_json(result)
         return
@@ -126,9 +133,15 @@ def kpis_command(ctx: typer.Context, period: int = PeriodOption, json: bool = Js
 
 
 @report_app.command("mrr-trend")
-def mrr_trend_command(ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption) -> None:
+def mrr_trend_command(
+    ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption, csv: bool = export.CsvOption
+) -> None:
     """Daily MRR, current and prior period, reconstructed from the billing event log."""
+    export.check(ctx, csv_output=csv, json_output=json)
     result, fmt = _read(ctx, lambda conn, _: dashboard.mrr_trend(conn, period, utcnow(), _currency(conn)))
+    if csv:
+        export.write_csv(export.MrrTrendRow, export.mrr_trend_rows(result))
+        return
     if json:
         emit_json(result)
         return
@@ -168,9 +181,15 @@ def mrr_movements_command(ctx: typer.Context, period: int = PeriodOption, json: 
 
 
 @report_app.command("revenue-trend")
-def revenue_trend_command(ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption) -> None:
+def revenue_trend_command(
+    ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption, csv: bool = export.CsvOption
+) -> None:
     """Daily all-time revenue (excluding VAT), current and prior period."""
+    export.check(ctx, csv_output=csv, json_output=json)
     result, fmt = _read(ctx, lambda conn, _: dashboard.revenue_trend(conn, period, utcnow(), _currency(conn)))
+    if csv:
+        export.write_csv(export.RevenueTrendRow, export.revenue_trend_rows(result))
+        return
     if json:
         emit_json(result)
         return
@@ -182,9 +201,13 @@ def revenue_trend_command(ctx: typer.Context, period: int = PeriodOption, json: 
 
 
 @report_app.command("plan-distribution")
-def plan_distribution_command(ctx: typer.Context, json: bool = JsonOption) -> None:
+def plan_distribution_command(ctx: typer.Context, json: bool = JsonOption, csv: bool = export.CsvOption) -> None:
     """Accounts per plan, and paid / trial / canceled / free."""
+    export.check(ctx, csv_output=csv, json_output=json)
     result, fmt = _read(ctx, lambda conn, _: dashboard.plan_distribution(conn))
+    if csv:
+        export.write_csv(dashboard.PlanShare, result.distribution)
+        return
     if json:
         emit_json(result)
         return
@@ -209,9 +232,15 @@ def plan_distribution_command(ctx: typer.Context, json: bool = JsonOption) -> No
 
 
 @report_app.command("trends")
-def trends_command(ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption) -> None:
+def trends_command(
+    ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption, csv: bool = export.CsvOption
+) -> None:
     """Account growth and user logins per day, current and prior period."""
+    export.check(ctx, csv_output=csv, json_output=json)
     result, fmt = _read(ctx, lambda conn, _: dashboard.trends(conn, period, utcnow()))
+    if csv:
+        export.write_csv(export.TrendsRow, export.trends_rows(result))
+        return
     if json:
         emit_json(result)
         return
@@ -247,6 +276,7 @@ class RecentReport(Generic[T]):
     help: str
     default_limit: int
     read: Callable[[Any, int], dashboard.RecentItems[T]]
+    row_type: type[T]
     title: str
     columns: tuple[str, ...]
     row: Callable[[T, Formatter], list[str]]
@@ -270,6 +300,7 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
         help="Latest paid signups, newest first.",
         default_limit=dashboard.recent.SIGNUPS_LIMIT,
         read=dashboard.recent_signups,
+        row_type=dashboard.RecentSignup,
         title="Recent paid signups",
         columns=("Account", "Tenant id", "Plan", "Owner", "Subscribed (UTC)"),
         row=lambda item, fmt: [
@@ -285,6 +316,7 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
         help="Latest billing events (NoOp left out), with the MRR after each.",
         default_limit=dashboard.recent.BILLING_EVENTS_LIMIT,
         read=dashboard.recent_billing_events,
+        row_type=dashboard.RecentBillingEvent,
         title="Recent billing events",
         columns=("Occurred (UTC)", "Account", "Event", "Plan", "MRR impact", "MRR after"),
         row=lambda item, fmt: [
@@ -301,6 +333,7 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
         help="Latest payments (gross amounts, raw status).",
         default_limit=dashboard.recent.PAYMENTS_LIMIT,
         read=dashboard.recent_payments,
+        row_type=dashboard.RecentPayment,
         title="Recent payments",
         columns=("Date (UTC)", "Account", "Plan", "Total", "Status"),
         row=lambda item, fmt: [
@@ -316,6 +349,7 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
         help="Latest successful logins of the last 30 days.",
         default_limit=dashboard.recent.LOGINS_LIMIT,
         read=lambda conn, limit: dashboard.recent_logins(conn, utcnow(), limit),
+        row_type=dashboard.RecentLogin,
         title="Recent logins",
         columns=("When (UTC)", "User", "Account", "Method"),
         row=lambda item, fmt: [
@@ -329,8 +363,17 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
 
 
 def _recent_command(report: RecentReport[Any]) -> Callable[..., None]:
-    def command(ctx: typer.Context, limit: int = _limit_option(report.default_limit), json: bool = JsonOption) -> None:
+    def command(
+        ctx: typer.Context,
+        limit: int = _limit_option(report.default_limit),
+        json: bool = JsonOption,
+        csv: bool = export.CsvOption,
+    ) -> None:
+        export.check(ctx, csv_output=csv, json_output=json)
         result, fmt = _read(ctx, lambda conn, _: report.read(conn, limit))
+        if csv:
+            export.write_csv(report.row_type, result.items)
+            return
         if json:
             emit_json(result)
             return

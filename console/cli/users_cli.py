@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from console.cli.export import AllOption, CsvOption, exported
 from console.cli.lists import email_status, mrr_cell, page_line, read
 from console.cli.options import JsonOption, PageOption, PageSizeOption, enum_values, identifier, search_option
 from console.cli.output import emit_json, emit_table, usage_error
@@ -14,7 +15,7 @@ from console.cli.reports import DASH
 from core import user_activity, users
 from core.clock import utcnow
 from core.jsonable import to_jsonable
-from core.paging import PageRequest
+from core.paging import Page, PageRequest
 from db.enums import UserRole
 
 users_app = typer.Typer(help="Users across every account: the list and one user's detail.", no_args_is_help=True)
@@ -30,17 +31,21 @@ def users_list(
     page: int = PageOption,
     page_size: int = PageSizeOption,
     json: bool = JsonOption,
+    csv: bool = CsvOption,
+    all_pages: bool = AllOption,
 ) -> None:
     """Users of every account, most recently seen first."""
     roles = enum_values(UserRole, role, "--role")
     activity = _activity(active_within, inactive)
     now = utcnow()
-    result, fmt = read(
-        ctx,
-        lambda conn: users.list_users(
-            conn, search=search, roles=roles, activity=activity, now=now, page=PageRequest(page, page_size)
-        ),
-    )
+
+    def fetch(conn: Any, request: PageRequest) -> Page[users.UserRow]:
+        return users.list_users(conn, search=search, roles=roles, activity=activity, now=now, page=request)
+
+    request = PageRequest(page, page_size)
+    if exported(ctx, users.UserRow, fetch, request, csv_output=csv, json_output=json, all_pages=all_pages):
+        return
+    result, fmt = read(ctx, lambda conn: fetch(conn, request))
     if json:
         emit_json(result)
         return
