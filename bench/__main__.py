@@ -1,8 +1,11 @@
-"""`make bench`: build (or reuse) the large dataset, time every query behind a
-screen, compare the MRR trend with the original's algorithm, measure the
-console, print a table and write bench/results.json.
+"""`make bench`: build (or reuse) the datasets, time every query behind a
+screen at each size and how it grows (bench/scaling.py), compare the MRR
+trend with the original's algorithm, measure the console, print the tables
+and write bench/results.json.
 
-Environment: BENCH_TENANTS (default 100000), BENCH_SEED (1), BENCH_RUNS (5),
+Arguments (make bench BENCH_ARGS="..."): --sizes 12500,25000 (the tenant
+counts; default 12500,25000,50000,100000), --jobs N (the build's processes).
+Environment: BENCH_SIZES (as --sizes), BENCH_TENANTS (one size), BENCH_SEED (1), BENCH_RUNS (5),
 BENCH_PGDATA (where the cached dataset server lives), BENCH_SKIP_CONSOLE=1,
 BENCH_SKIP_RECEIVER=1 (the webhook receiver's figures, bench/receiver.py),
 BENCH_SKIP_SSH=1 (the console over SSH, bench/ssh.py).
@@ -20,8 +23,8 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
-from bench import cases, dataset
-from bench.harness import Measurement, measure
+from bench import cases, dataset, scaling
+from bench.harness import Measurement
 from bench.results import RESULTS, verdict
 
 
@@ -53,17 +56,22 @@ def _query_table(measurements: list[Measurement], tenants: int) -> Table:
 
 def main() -> None:
     console = Console(width=max(120, Console().width))
-    tenants = _int_env("BENCH_TENANTS", 100_000)
+    sizes, jobs = scaling.sizes_from(sys.argv[1:])
+    tenants = max(sizes)
     seed = _int_env("BENCH_SEED", 1)
     runs = max(5, _int_env("BENCH_RUNS", 5))
-    engine = dataset.ensure(tenants, seed, log=console.print)
-
-    measurements = []
-    for case in cases.query_cases(engine):
-        measurement = measure(engine, case, runs=runs)
-        measurements.append(measurement)
-        console.print(f"  {case.group} / {case.name}: {measurement.median_ms:.1f} ms", highlight=False)
+    # Every query at every size (bench/scaling.py); the rest runs on the largest.
+    per_size, engine = scaling.measure_sizes(
+        sizes,
+        lambda size: dataset.ensure(size, seed, log=console.print, jobs=jobs),
+        cases.query_cases,
+        runs=runs,
+        log=lambda line: console.print(line, highlight=False),
+    )
+    measurements = per_size[tenants]
     console.print(_query_table(measurements, tenants))
+    growth = scaling.growth(per_size)
+    scaling.print_summary(console, growth)
 
     trend = cases.mrr_trend_comparison(engine, runs=min(runs, 3))
     console.print(
@@ -108,6 +116,8 @@ def main() -> None:
                 "seed": seed,
                 "runs": runs,
                 "queries": [asdict(m) | {"ratio": m.ratio, "within_budget": m.within_budget} for m in measurements],
+                "sizes": sizes,
+                "scaling": scaling.results(growth, sizes),
                 "mrr_trend_vs_original": trend,
                 "console": console_figures,
                 "soak": soak_figures,

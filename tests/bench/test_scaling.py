@@ -1,0 +1,71 @@
+"""The benchmark's growth figures (bench/scaling.py): the fitted line, the
+fourfold span, the verdict and the sizes a run measures."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import scaling
+from bench.harness import Measurement
+
+
+def _measured(size: int, ms: float, budget: float | None = 50) -> Measurement:
+    return Measurement("accounts", "first page", 5, ms, ms, ms, 1, budget)
+
+
+def test_the_least_squares_line_predicts_the_time_at_a_million_tenants() -> None:
+    per_size = {size: [_measured(size, 2 + size / 10_000)] for size in scaling.SIZES}
+    (row,) = scaling.growth(per_size)
+    assert row.median_ms == {12_500: 3.25, 25_000: 4.5, 50_000: 7.0, 100_000: 12.0}
+    assert row.predicted_1m_ms == pytest.approx(102.0)
+    assert row.factor == pytest.approx(12.0 / 4.5)
+    assert row.factor_span == (25_000, 100_000)
+    assert row.grows_within is False and row.predicted_within is False and row.within_budget is False
+
+
+def test_a_flat_query_is_within_budget_and_a_fast_growing_one_is_flagged() -> None:
+    flat = {size: [_measured(size, 3.0 + (0.1 if size == 100_000 else 0))] for size in scaling.SIZES}
+    (row,) = scaling.growth(flat)
+    assert row.factor == pytest.approx(3.1 / 3.0)
+    assert row.within_budget is True
+    # Grows 1.6x over the fourfold span, though its 1M time would fit: flagged.
+    growing = {12_500: [_measured(12_500, 1.0)], 25_000: [_measured(25_000, 1.0)], 100_000: [_measured(100_000, 1.6)]}
+    (row,) = scaling.growth(growing)
+    assert row.predicted_within is True and row.grows_within is False and row.within_budget is False
+    assert "MISSED" in scaling.verdict(row.within_budget)
+
+
+def test_without_a_budget_only_the_growth_counts_and_falling_times_predict_zero() -> None:
+    per_size = {25_000: [_measured(25_000, 9.0, None)], 100_000: [_measured(100_000, 3.0, None)]}
+    (row,) = scaling.growth(per_size)
+    assert row.predicted_1m_ms == 0.0
+    assert row.predicted_within is None and row.within_budget is True
+
+
+def test_one_size_has_no_line_and_sizes_without_a_fourfold_span_no_factor() -> None:
+    (row,) = scaling.growth({100_000: [_measured(100_000, 5.0)]})
+    assert row.predicted_1m_ms is None and row.factor is None and row.within_budget is None
+    (row,) = scaling.growth({10_000: [_measured(10_000, 5.0)], 30_000: [_measured(30_000, 6.0)]})
+    assert row.factor is None and row.predicted_1m_ms is not None
+
+
+def test_the_sizes_come_from_the_arguments_then_the_environment_then_the_default() -> None:
+    assert scaling.sizes_from([], {}) == (list(scaling.SIZES), None)
+    assert scaling.sizes_from(["--sizes", "50000,12500", "--jobs", "3"], {}) == ([12_500, 50_000], 3)
+    assert scaling.sizes_from([], {"BENCH_SIZES": "100, 400"}) == ([100, 400], None)
+    assert scaling.sizes_from([], {"BENCH_TENANTS": "5000"}) == ([5000], None)
+    with pytest.raises(SystemExit):
+        scaling.sizes_from(["--sizes", "many"], {})
+    with pytest.raises(SystemExit):
+        scaling.sizes_from(["--jobs", "0"], {})
+
+
+def test_the_table_names_every_size_and_says_the_million_is_an_extrapolation() -> None:
+    from rich.console import Console
+
+    per_size = {size: [_measured(size, 2 + size / 10_000)] for size in scaling.SIZES}
+    console = Console(width=200, record=True)
+    scaling.print_summary(console, scaling.growth(per_size))
+    shown = console.export_text()
+    for label in ("12.5k", "25k", "50k", "100k", "2.67x", "102", "extrapolat", "MISSED: accounts / first page"):
+        assert label in shown, label
