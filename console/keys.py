@@ -69,6 +69,14 @@ KEYS: tuple[Key, ...] = (
     # The row under a list's cursor (bound on the table), copied with OSC 52.
     Key("rows", "y", "copy_id", "keys.copy_id", show=False, palette=False),
     Key("rows", "Y", "copy_contact", "keys.copy_contact", show=False, palette=False),
+    # A focused dashboard chart (bound on its card; Tab focuses it): a cursor
+    # over the days or bars, read out under the chart, and the figures as a
+    # table (docs/rules.md R130).
+    Key("chart", "left,h", "chart_move(-1)", "keys.chart_previous", show=False, palette=False, key_display="← h"),
+    Key("chart", "right,l", "chart_move(1)", "keys.chart_next", show=False, palette=False, key_display="→ l"),
+    Key("chart", "home", "chart_first", "keys.chart_first", show=False, palette=False),
+    Key("chart", "end", "chart_last", "keys.chart_last", show=False, palette=False),
+    Key("chart", "t", "toggle_table", "keys.toggle_table", palette=False, footer="keys.toggle_table_short"),
     # Lists (accounts, users, billing events, invoices).
     Key("list", "slash", "focus_search", "keys.focus_search", key_display="/"),
     Key("list", "f", "open_filters", "keys.open_filters"),
@@ -76,6 +84,9 @@ KEYS: tuple[Key, ...] = (
     Key("list", "pageup", "previous_page", "keys.previous_page", show=False, palette=False, key_display="pgup"),
     Key("list", "pagedown", "next_page", "keys.next_page", show=False, palette=False, key_display="pgdn"),
     Key("list", "c", "clear_filters", "keys.clear_filters", show=False),
+    # Every list, bound on the list widget (docs/rules.md R143): the list as
+    # queried, every page, to a CSV file.
+    Key("export", "e", "export", "keys.export", palette=False, footer="keys.export_short"),
     # Lists whose query sorts (accounts, invoices); a header click sorts too.
     Key("sort", "greater_than_sign", "next_sort", "keys.next_sort", key_display=">", footer="keys.next_sort_short"),
     Key("sort", "less_than_sign", "previous_sort", "keys.previous_sort", show=False, key_display="<"),
@@ -99,7 +110,9 @@ SCOPE_ORDER = (
     "global",
     "period",
     "dashboard",
+    "chart",
     "list",
+    "export",
     "scroll",
     "rows",
     "sort",

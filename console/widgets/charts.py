@@ -13,6 +13,14 @@ A line chart's axis is scaled to its data when the data sit far above zero
 (a 1% change of MRR is then visible), and the plot says where the axis starts.
 Bars over days that would be thinner than two columns are drawn for groups of
 whole days, and the plot says how many days a bar holds.
+
+An interactive chart (the dashboard's; the wall's are not) takes the focus
+with Tab and has a cursor over its points (days, or a bar chart's bars): the
+card moves it with the chart keys of console/keys.py and reads the point out
+under the chart (docs/rules.md R130). The cursor is drawn only while the
+chart has the focus: a vertical marker in the cursor colour behind the
+series (the group of days holding the cursor's day, for bars over days), or
+a pointer before the bar's label for a horizontal bar chart.
 """
 
 from __future__ import annotations
@@ -21,13 +29,15 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from textual import events
 from textual.color import Color
+from textual.message import Message
 from textual_plotext import PlotextPlot
 
 from console.formatting import compact
 from console.i18n import t
 
-Role = Literal["current", "prior", "success", "failure", "plan-premium", "plan-standard", "plan-basis"]
+Role = Literal["current", "prior", "success", "failure", "plan-premium", "plan-standard", "plan-basis", "cursor"]
 Style = Literal["line", "dots", "crosses", "bars", "shaded"]
 
 # Theme variable for a role, and the theme colour to fall back to.
@@ -39,6 +49,7 @@ _ROLE_VARIABLES: dict[str, tuple[str, str]] = {
     "plan-premium": ("chart-plan-premium", "accent"),
     "plan-standard": ("chart-plan-standard", "primary"),
     "plan-basis": ("chart-plan-basis", "secondary"),
+    "cursor": ("chart-cursor", "warning"),
 }
 _ANSI_NAMES: dict[str, str] = {
     "current": "blue",
@@ -48,6 +59,7 @@ _ANSI_NAMES: dict[str, str] = {
     "plan-premium": "magenta",
     "plan-standard": "cyan",
     "plan-basis": "yellow",
+    "cursor": "white",
 }
 # What plotext draws a style with, and what its legend shows.
 _MARKERS: dict[str, str] = {"line": "braille", "dots": "•", "crosses": "x", "bars": "█", "shaded": "░"}
@@ -56,6 +68,7 @@ LEGEND_GLYPHS: dict[str, str] = {"line": "⠤⠤", "dots": "••", "crosses": 
 # A bar group is each series' bar (two columns) and a column between groups.
 _BAR_COLUMNS = 2
 _Y_LABEL_COLUMNS = 8  # the tick labels and the axis, left of the plot area
+CURSOR_POINTER = "▶"  # before the label of a horizontal bar under the cursor
 
 PlotColour = str | tuple[int, int, int]
 
@@ -72,19 +85,66 @@ class Chart(PlotextPlot):
 
     DEFAULT_CLASSES = "chart"
 
+    class CursorMoved(Message):
+        """The cursor's point (None: the chart lost the focus, no cursor shown)."""
+
+        def __init__(self, chart: Chart, index: int | None) -> None:
+            super().__init__()
+            self.chart = chart
+            self.index = index
+
     def __init__(
         self,
         kind: Literal["line", "bars", "hbars"],
         *,
         integer: bool = False,
+        interactive: bool = False,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.kind = kind
         self.integer = integer
+        self.can_focus = interactive
         self.labels: list[str] = []
         self.series: list[Series] = []
+        self.cursor: int | None = None  # index into `labels`, kept across refreshes
+        self._per_bar = 1  # days a bar holds (bars over days)
+
+    # -- the cursor ------------------------------------------------------------
+
+    @property
+    def cursor_shown(self) -> bool:
+        return self.has_focus and self.cursor is not None and bool(self.labels)
+
+    def move_cursor(self, step: int) -> None:
+        if not self.labels:
+            return
+        current = self.cursor if self.cursor is not None else len(self.labels) - 1
+        self.set_cursor(current + step)
+
+    def set_cursor(self, index: int) -> None:
+        if not self.labels:
+            return
+        self.cursor = max(0, min(index, len(self.labels) - 1))
+        self.replot()
+        self._announce()
+
+    def _announce(self) -> None:
+        self.post_message(self.CursorMoved(self, self.cursor if self.cursor_shown else None))
+
+    def on_focus(self, event: events.Focus) -> None:
+        if self.labels and self.cursor is None:
+            self.cursor = len(self.labels) - 1  # the latest day first
+        # After Textual's own handler has set `has_focus`.
+        self.call_later(self._focus_changed)
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.call_later(self._focus_changed)
+
+    def _focus_changed(self) -> None:
+        self.replot()
+        self._announce()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -93,7 +153,11 @@ class Chart(PlotextPlot):
     def plot(self, labels: list[str], series: list[Series]) -> None:
         self.labels = labels
         self.series = series
+        if self.cursor is not None:
+            self.cursor = min(self.cursor, len(labels) - 1) if labels else None
         self.replot()
+        if self.has_focus:
+            self._announce()
 
     def on_resize(self) -> None:
         self.replot()
@@ -128,6 +192,8 @@ class Chart(PlotextPlot):
     def _plot_lines(self) -> None:
         plt = self.plt
         positions = list(range(len(self.labels)))
+        if self.cursor_shown and self.cursor is not None:  # first: the series are drawn over the marker
+            plt.vline(self.cursor, color=self.colour("cursor"))
         for series in reversed(self.series):  # the current series drawn last, on top
             plt.plot(positions, series.values, color=self.colour(series.role), marker=_MARKERS[series.style])
         self._x_ticks(positions, self.labels)
@@ -149,6 +215,9 @@ class Chart(PlotextPlot):
         # Whole days summed into groups: the figures are core's, only their grouping is the chart's.
         grouped = [[sum(series.values[start : start + per_bar]) for start in starts] for series in self.series]
         positions = list(range(len(starts)))
+        self._per_bar = per_bar
+        if self.cursor_shown and self.cursor is not None:  # behind the bars: visible above them
+            plt.vline(self.cursor // per_bar, color=self.colour("cursor"))
         plt.multiple_bar(
             positions,
             grouped,
@@ -169,7 +238,11 @@ class Chart(PlotextPlot):
         positions = list(range(1, len(self.labels) + 1))
         for position, series in zip(positions, self.series, strict=False):
             plt.bar([position], series.values, orientation="horizontal", color=self.colour(series.role), width=0.6)
-        plt.yticks(positions, self.labels)
+        if self.cursor_shown:
+            pointed = [f"{CURSOR_POINTER if i == self.cursor else ' '}{label}" for i, label in enumerate(self.labels)]
+            plt.yticks(positions, pointed)
+        else:
+            plt.yticks(positions, self.labels)
         top = max((max(s.values, default=0) for s in self.series), default=0)
         values, labels = axis_ticks(0, top, integer=True)
         plt.xticks(values, labels)

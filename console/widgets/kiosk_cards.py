@@ -42,6 +42,7 @@ class WallCard:
     """Mixed in before a `DataCard` subclass (see the module docstring)."""
 
     LINK: ClassVar[tuple[str, dict[str, Any]] | None] = None  # no "View all" on a wall
+    INTERACTIVE = False  # a chart card's: no focus, cursor or table on a wall
     loaded_at: float | None
     data_from: datetime | None
     _painted: tuple[Any, datetime] | None = None  # the data shown, and the minute it was shown for
