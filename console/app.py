@@ -34,8 +34,11 @@ API for screens
     before leaving; navigation is refused and nothing can be changed.
 
 `app.read_only()`
-    A read-only connection context (db.engine.read_only) for worker threads.
-    The console runs no SQL of its own: workers call core functions with it.
+    A read-only connection context for worker threads, on the engine reads go
+    to (`app.engines`, db/engine.py `Engines`: the replica of
+    --read-database-url, else the primary). The console runs no SQL of its
+    own: workers call core functions with it. `app.engine` is the primary,
+    where admin actions write.
 
 Base screen: console/screens/base.py `BackofficeScreen` (banners, header, side
 menu, footer). Labels: console/i18n.py `t("key", **params)` with catalogs in
@@ -101,6 +104,7 @@ class BackofficeApp(App[None]):
         *,
         settings: Settings,
         engine: Engine,
+        engines: db_engine.Engines | None = None,
         kiosk: bool = False,
         now: datetime | None = None,
         kiosk_timing: KioskTiming | None = None,
@@ -109,6 +113,10 @@ class BackofficeApp(App[None]):
         super().__init__()
         self.settings = settings
         self.engine = engine
+        # Which engine reads go to; without a replica, the primary (docs/rules.md R160).
+        self.engines = engines or db_engine.Engines(engine)
+        self.engines.on_replica_change = self._replica_answered_from_worker
+        self.replica_changed: Signal[bool] = Signal(self, "replica-changed")
         self.now = now
         self.kiosk_timing = kiosk_timing or KioskTiming()
         # --kiosk: no key leaves kiosk mode during this run.
@@ -142,8 +150,31 @@ class BackofficeApp(App[None]):
 
     @contextmanager
     def read_only(self) -> Iterator[Connection]:
-        with db_engine.read_only(self.engine) as conn:
+        with self.engines.reading() as conn:
             yield conn
+
+    def _replica_answered_from_worker(self, reachable: bool) -> None:
+        if not self.is_running:
+            return
+        try:
+            self.call_from_thread(self._replica_answered, reachable)
+        except RuntimeError:  # on the UI thread already
+            self._replica_answered(reachable)
+
+    def _replica_answered(self, reachable: bool) -> None:
+        """Said once when the replica stops answering, and once when it is back
+        (docs/rules.md R162); the header shows it meanwhile."""
+        if reachable:
+            self.notify(i18n.t("replica.back"), title=i18n.t("replica.title"), timeout=6)
+        else:
+            seconds = round(self.engines.recheck_seconds)
+            self.notify(
+                i18n.t("replica.unreachable", seconds=seconds),
+                title=i18n.t("replica.title"),
+                severity="warning",
+                timeout=10,
+            )
+        self.replica_changed.publish(reachable)
 
     @property
     def can_admin(self) -> bool:

@@ -14,6 +14,8 @@ SSH_SESSION_ENV = "BACKOFFICE_SSH_SESSION"
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
+    # A streaming replica the console and the reports read from (None: the primary).
+    read_database_url: str | None = None
     stripe_api_key: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = field(default=None, repr=False)
@@ -31,6 +33,7 @@ class Settings:
         """For display: secrets are shown only as set or unset."""
         return {
             "database_url": _redact_url(self.database_url) if self.database_url else "embedded",
+            "read_database_url": _redact_url(self.read_database_url) if self.read_database_url else "primary",
             "stripe_api_key": "set" if self.stripe_api_key else "unset",
             "stripe_api_base": self.stripe_api_base or "Stripe",
             "stripe_webhook_secret": "set" if self.stripe_webhook_secret else "unset",
@@ -59,6 +62,7 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> Se
     env = os.environ if env is None else env
     return Settings(
         database_url=env.get("BACKOFFICE_DATABASE_URL") or None,
+        read_database_url=env.get("BACKOFFICE_READ_DATABASE_URL") or None,
         stripe_api_key=env.get("STRIPE_API_KEY") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,

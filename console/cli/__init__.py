@@ -57,6 +57,13 @@ def root(
         help="libpq URL of the database (default: embedded PostgreSQL).",
         show_default=False,
     ),
+    read_database_url: str | None = typer.Option(
+        None,
+        "--read-database-url",
+        callback=_database_url,
+        help="libpq URL of a streaming replica the console, reports and lists read from (default: the database).",
+        show_default=False,
+    ),
     stripe_api_base: str | None = typer.Option(None, "--stripe-api-base", help="Stripe API base URL."),
     locale: str | None = typer.Option(None, "--locale", callback=_locale, help="en-US or da-DK."),
     operator: str | None = typer.Option(None, "--operator", parser=text, help="Operator name shown in the console."),
@@ -67,6 +74,7 @@ def root(
     settings = settings_module.with_flags(
         settings_module.from_environment(),
         database_url=database_url,
+        read_database_url=read_database_url,
         stripe_api_base=stripe_api_base,
         locale=locale,
         operator=operator,

@@ -95,7 +95,13 @@ def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool, 
 
     kiosk_timing = KioskTiming(rotate=rotate_seconds)
     _run_until_signalled(
-        BackofficeApp(settings=context.settings, engine=engine, kiosk=kiosk, kiosk_timing=kiosk_timing)
+        BackofficeApp(
+            settings=context.settings,
+            engine=engine,
+            engines=context.engines(),
+            kiosk=kiosk,
+            kiosk_timing=kiosk_timing,
+        )
     )
 
 

@@ -18,25 +18,31 @@ from db import migrate
 @dataclass
 class AppContext:
     settings: Settings
-    _engine: Engine | None = field(default=None, repr=False)
+    _engines: db_engine.Engines | None = field(default=None, repr=False)
 
-    def engine(self) -> Engine:
-        if self._engine is None:
+    def engines(self) -> db_engine.Engines:
+        """The primary, and the replica of --read-database-url (db/engine.py `Engines`)."""
+        if self._engines is None:
             url = db_engine.resolve_database_url(self.settings.database_url)
-            self._engine = db_engine.make_engine(url)
+            self._engines = db_engine.Engines.from_urls(url, self.settings.read_database_url)
             if not self.settings.database_url:
                 # The embedded database is ours: keep it at the latest schema.
-                migrate.upgrade(self._engine)
-        return self._engine
+                migrate.upgrade(self._engines.primary)
+        return self._engines
+
+    def engine(self) -> Engine:
+        """The primary: every command that writes uses it."""
+        return self.engines().primary
 
     def close(self) -> None:
-        """Closes the connections of the engine (when the command ends)."""
-        if self._engine is not None:
-            self._engine.dispose()
+        """Closes the connections of the engines (when the command ends)."""
+        if self._engines is not None:
+            self._engines.dispose()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with db_engine.read_only(self.engine()) as conn:
+        """A read-only transaction where reads go (the replica, if any)."""
+        with self.engines().reading() as conn:
             yield conn
 
 

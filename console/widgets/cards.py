@@ -35,7 +35,7 @@ from textual.worker import get_current_worker
 
 from console.app_access import backoffice
 from console.i18n import t
-from db.engine import Failure, failure, read_only
+from db.engine import Failure, failure
 
 RequestT = TypeVar("RequestT")
 DataT = TypeVar("DataT")
@@ -201,7 +201,7 @@ class DataCard(Card, Generic[RequestT, DataT]):
     def _load(self, request: RequestT) -> None:
         worker = get_current_worker()
         try:
-            with read_only(backoffice(self).engine) as conn:
+            with backoffice(self).read_only() as conn:
                 data = self.fetch(conn, request)
         except Exception as error:  # any failure becomes a message in the card
             if not worker.is_cancelled:

@@ -1,16 +1,25 @@
 """One header line: where you are on the left; who you are and which database
-on the right (click it for the operator menu)."""
+on the right (click it for the operator menu). Reading from a replica, it also
+says when the replica is unreachable or more than 5 s behind (docs/rules.md
+R162, R163), loaded in a worker every LAG_REFRESH_SECONDS."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from babel.dates import format_timedelta
 from rich.markup import escape
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import Static
 
 from console.app_access import backoffice
-from console.i18n import t
-from db.engine import describe
+from console.i18n import babel_locale, current_locale, t
+from db.engine import ReplicaLag, describe
+
+LAG_REFRESH_SECONDS = 10.0
 
 
 class OperatorBadge(Static):
@@ -25,10 +34,55 @@ class AppHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(f"[b]{escape(t('app.title'))}[/b] · {escape(self.screen_title)}", id="header-title")
+        yield Static("", id="header-replica", markup=False)
         yield OperatorBadge("", id="header-operator")
 
     def on_mount(self) -> None:
+        self._lag_timer: Timer | None = None
+        self.query_one("#header-replica", Static).display = False
         self.watch(self.app, "is_admin", self._show_operator)
+        app = backoffice(self)
+        if app.engines.replica is not None:
+            app.replica_changed.subscribe(self, lambda _reachable: self.load_replica_state())
+            self.load_replica_state()
+
+    # -- the replica -----------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="replica-lag")
+    def load_replica_state(self) -> None:
+        engines = backoffice(self).engines
+        try:
+            lag = engines.lag()
+        except Exception:  # the primary is out of reach: the banners say so
+            lag = None
+        self.app.call_from_thread(self._show_replica_state, lag, engines.replica_down)
+
+    def _show_replica_state(self, lag: ReplicaLag | None, down: bool) -> None:
+        shown_over = backoffice(self).engines.lag_shown_over
+        text = ""
+        if down:
+            text = t("replica.header_unreachable")
+        elif lag is not None and lag.seconds is not None and lag.over(shown_over):
+            behind = format_timedelta(
+                timedelta(seconds=round(lag.seconds)),
+                threshold=1,
+                format="short",
+                locale=babel_locale(current_locale()),
+            )
+            text = t("replica.header_lag", behind=behind)
+        replica = self.query_one("#header-replica", Static)
+        replica.update(text)
+        replica.display = bool(text)
+        # Re-armed after each answer, so a slow replica never overlaps the next load.
+        if self._lag_timer is not None:
+            self._lag_timer.stop()
+        self._lag_timer = self.set_timer(LAG_REFRESH_SECONDS, self._refresh_replica_state)
+
+    def _refresh_replica_state(self) -> None:
+        if self.screen.is_current:
+            self.load_replica_state()
+        else:  # a hidden screen's header waits for its turn
+            self._lag_timer = self.set_timer(LAG_REFRESH_SECONDS, self._refresh_replica_state)
 
     def _show_operator(self, is_admin: bool) -> None:
         app = backoffice(self)

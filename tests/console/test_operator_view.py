@@ -272,7 +272,7 @@ async def test_with_the_database_down_one_banner_says_so_and_cards_keep_their_fi
         def unreachable(*args: object, **kwargs: object) -> Any:
             raise OperationalError(None, None, Exception("connection refused"))
 
-        monkeypatch.setattr("console.widgets.cards.read_only", unreachable)
+        monkeypatch.setattr(app, "read_only", unreachable)
         app.screen.reload_all()  # type: ignore[attr-defined]
         await settle(pilot)
         banner = app.screen.query_one("#banner-database")
