@@ -17,7 +17,6 @@ from core.audit import Action, Actor
 from core.clock import utcnow
 from core.errors import OperatorError
 from core.settings import Settings
-from db.enums import SubscriptionPlan
 from stripe_sync import ledger
 from stripe_sync.processing import event_of_row, require_currency
 from stripe_sync.replayer import replay
@@ -99,29 +98,11 @@ def _replay_archive(
         ).all()
         if not rows:
             raise OperatorError(NO_CANDIDATES)
-        seed, _ = ledger.replay_seed(
-            conn,
-            subscription.id,
-            live_plan=subscription.plan,
-            live_price=subscription.current_price_amount,
-            live_cancel_at_period_end=subscription.cancel_at_period_end,
-            live_scheduled_plan=subscription.scheduled_plan,
-            catalog=catalog,
-        )
         events = [event_of_row(row) for row in rows]
         currency = catalog.currency or subscription.current_price_currency
-        replayed = replay(
-            events,
-            tenant_id=subscription.tenant_id,
-            subscription_id=subscription.id,
-            catalog=catalog,
-            state=seed,
-            skip_stripe_event_ids=ledger.recorded_stripe_event_ids(conn, subscription.id, (e["id"] for e in events)),
-            currency_override=currency,
-            live_plan=SubscriptionPlan(subscription.plan),
-            live_cancellation_reason=subscription.cancellation_reason,
-            live_currency=subscription.current_price_currency,
-        )
+        recorded = ledger.recorded_stripe_event_ids(conn, subscription.id, (e["id"] for e in events))
+        setup = ledger.replay_setup(conn, subscription, catalog, recorded=recorded, currency=currency)
+        replayed = replay(events, state=setup.seed, **setup.context)
         require_currency(replayed.rows, currency, customer_id)
         appended = ledger.append(conn, replayed.rows, created_at=now)
         if actor is not None:

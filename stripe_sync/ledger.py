@@ -10,9 +10,11 @@ Rows are never updated or deleted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -159,6 +161,52 @@ _CANCEL_FLAG = {T.SubscriptionCancelled: True, T.SubscriptionReactivated: False,
 }
 _CLEARS_SCHEDULE = frozenset({T.SubscriptionDowngradeCancelled, T.SubscriptionCreated}) | _ENDS
 _PRICE_IN_NEW_AMOUNT = frozenset({T.SubscriptionCreated, T.SubscriptionReactivated, T.SubscriptionDowngradeCancelled})
+
+
+@dataclass(frozen=True)
+class ReplaySetup:
+    """Where a replay of a subscription's events starts (the ledger's seed
+    and its newest event) and `replay()`'s other keyword arguments: what the
+    live subscription tells the replayer."""
+
+    seed: ReplayState
+    latest: LatestEvent | None
+    context: dict[str, Any]
+
+
+def replay_setup(
+    conn: Connection,
+    live: Any,
+    catalog: PriceCatalog,
+    *,
+    recorded: AbstractSet[str],
+    currency: str | None,
+    supported_api_versions: AbstractSet[str] | None = None,
+) -> ReplaySetup:
+    """The one set-up of live processing and the archive replay. `live` is the
+    subscription row (id, tenant_id, plan, prices, cancellation fields);
+    `recorded` are the Stripe event ids already in the ledger."""
+    seed, latest = replay_seed(
+        conn,
+        live.id,
+        live_plan=live.plan,
+        live_price=live.current_price_amount,
+        live_cancel_at_period_end=live.cancel_at_period_end,
+        live_scheduled_plan=live.scheduled_plan,
+        catalog=catalog,
+    )
+    context: dict[str, Any] = dict(
+        tenant_id=live.tenant_id,
+        subscription_id=live.id,
+        catalog=catalog,
+        skip_stripe_event_ids=recorded,
+        currency_override=currency,
+        live_plan=SubscriptionPlan(live.plan),
+        live_cancellation_reason=live.cancellation_reason,
+        live_currency=live.current_price_currency,
+        supported_api_versions=supported_api_versions,
+    )
+    return ReplaySetup(seed, latest, context)
 
 
 def replay_seed(

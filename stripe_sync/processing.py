@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.clock import utcnow
 from core.errors import OperatorError
-from db.enums import StripeEventStatus, SubscriptionPlan
+from db.enums import StripeEventStatus
 from db.models import StripeEvent, Subscription
 from stripe_sync import drift, ledger
 from stripe_sync.catalog import PriceCatalog
@@ -199,27 +199,16 @@ def _replay_events(
         [event for event in received if event["id"] not in recorded],
         [event for event in stored if event["id"] not in recorded],
     )
-    seed, latest = ledger.replay_seed(
+    setup = ledger.replay_setup(
         conn,
-        live.id,
-        live_plan=live.plan,
-        live_price=live.current_price_amount,
-        live_cancel_at_period_end=live.cancel_at_period_end,
-        live_scheduled_plan=live.scheduled_plan,
-        catalog=catalog,
-    )
-    context: dict[str, Any] = dict(
-        tenant_id=live.tenant_id,
-        subscription_id=live.id,
-        catalog=catalog,
-        skip_stripe_event_ids=recorded,
-        currency_override=platform_currency(catalog, state),
-        live_plan=SubscriptionPlan(live.plan),
-        live_cancellation_reason=live.cancellation_reason,
-        live_currency=live.current_price_currency,
+        live,
+        catalog,
+        recorded=recorded,
+        currency=platform_currency(catalog, state),
         supported_api_versions=SUPPORTED_API_VERSIONS,
     )
-    # Everything in one pass from the seed, as the original: this classifies
+    seed, latest, context = setup.seed, setup.latest, setup.context
+    # Everything in one pass from the seed (docs/rules.md R29): this classifies
     # events older than the ledger's newest (a late recovery) and gives the
     # recorded ones to the stale-row check.
     everything = replay(events, state=replace(seed), **context)
