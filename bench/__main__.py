@@ -101,6 +101,13 @@ def main() -> None:
         ssh_figures = ssh.measure(log=console.print)
         ssh.print_table(console, ssh_figures)
 
+    export_figures = {}
+    if os.environ.get("BENCH_SKIP_EXPORT") != "1":
+        from bench import export_memory
+
+        export_figures = export_memory.measure(engine.url.render_as_string(hide_password=False), log=console.print)
+        export_memory.print_table(console, export_figures)
+
     soak_figures = {}
     if os.environ.get("BENCH_SKIP_SOAK") != "1":
         from bench import soak
@@ -121,6 +128,7 @@ def main() -> None:
                 "mrr_trend_vs_original": trend,
                 "console": console_figures,
                 "soak": soak_figures,
+                "export_memory": export_figures,
                 "receiver": receiver_figures,
                 "ssh": ssh_figures,
             },
