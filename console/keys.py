@@ -84,9 +84,6 @@ KEYS: tuple[Key, ...] = (
     Key("list", "pageup", "previous_page", "keys.previous_page", show=False, palette=False, key_display="pgup"),
     Key("list", "pagedown", "next_page", "keys.next_page", show=False, palette=False, key_display="pgdn"),
     Key("list", "c", "clear_filters", "keys.clear_filters", show=False),
-    # Every list, bound on the list widget (docs/rules.md R143): the list as
-    # queried, every page, to a CSV file.
-    Key("export", "e", "export", "keys.export", palette=False, footer="keys.export_short"),
     # Lists whose query sorts (accounts, invoices); a header click sorts too.
     Key("sort", "greater_than_sign", "next_sort", "keys.next_sort", key_display=">", footer="keys.next_sort_short"),
     Key("sort", "less_than_sign", "previous_sort", "keys.previous_sort", show=False, key_display="<"),
@@ -94,6 +91,9 @@ KEYS: tuple[Key, ...] = (
     Key("accounts", "space", "toggle_pane", "keys.toggle_pane", show=False, key_display="space"),
     # Lists with view presets (billing events, invoices).
     Key("views", "v", "cycle_view", "keys.cycle_view"),
+    # Every list, bound on the list widget (docs/rules.md R143): the list as
+    # queried, every page, to a CSV file; after the screens' own keys in the footer.
+    Key("export", "e", "export", "keys.export", palette=False, footer="keys.export_short"),
     # Detail screens with tabs (account, user).
     Key("tabs", "1", "tab(1)", "keys.tab_1", show=False),
     Key("tabs", "2", "tab(2)", "keys.tab_2", show=False),

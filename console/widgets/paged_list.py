@@ -20,11 +20,25 @@ The columns are fitted to the width once, from what each declares, and again
 only when the width changes (page_table.py). The status line says the order:
 the sort and its direction (`set_sort`), or the query's fixed ORDER. `y` and
 `Y` on a row copy its id and its CONTACT (an e-mail) with OSC 52.
+
+`e` exports the whole list, with the query on screen (search, filters,
+sort), to a CSV file (docs/rules.md R143): a thread worker walks the pages of
+`fetch` on one snapshot (core/export.py) and writes each as it comes, so the
+UI keeps working and memory stays flat; after EXPORT_DIALOG_DELAY seconds a
+dialog shows the rows written and can cancel. The file is written under a
+`.part` name and renamed when complete; a cancelled or failed export leaves
+nothing. A notification says where the file went.
 """
 
 from __future__ import annotations
 
+import csv
+import re
+import typing
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.markup import escape
@@ -36,13 +50,16 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, LoadingIndicator, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
+from console import keys
 from console.app_access import backoffice
 from console.formatting import number
 from console.i18n import t
 from console.operator_errors import operator_message
+from console.widgets.export_dialog import ExportDialog, export_path
 from console.widgets.page_table import Cell, Column, CursorPlace, PageTable, cell_width, fit, fitting_columns
+from core import export
 from core.errors import OperatorError
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
 from db.engine import Failure, failure
@@ -84,6 +101,8 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
     PAGEABLE: ClassVar[bool] = True
     # Seconds between tries of a failed load.
     RETRY_SECONDS: ClassVar[float] = 5.0
+    # An export still running after this many seconds shows its progress dialog.
+    EXPORT_DIALOG_DELAY: ClassVar[float] = 0.3
 
     class ItemMessage(Message):
         """Something happened to `item` of `paged_list`."""
@@ -126,6 +145,24 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
             self.error = error
             self.retry = retry
 
+    class ExportProgress(Message):
+        """`written` rows in the file so far, of `total` when the count is exact."""
+
+        def __init__(self, written: int, total: int | None) -> None:
+            super().__init__()
+            self.written = written
+            self.total = total
+
+    class ExportEnded(Message):
+        """The export is over: `path` written with `rows` rows, or stopped
+        (`error` says why when it failed, None when it was cancelled)."""
+
+        def __init__(self, path: Path | None, rows: int, error: str | None = None) -> None:
+            super().__init__()
+            self.path = path
+            self.rows = rows
+            self.error = error
+
     def __init__(self, *, id: str | None = None, classes: str | None = None, page_size: int | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.current_query: QueryT | None = None
@@ -145,6 +182,11 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         self._floors: dict[str, int] = {}
         self._highlighted_key: str | None = None
         self._retry: Timer | None = None
+        self._export: Worker[None] | None = None
+        self._export_dialog: ExportDialog | None = None
+        self._export_timer: Timer | None = None
+        self._export_progress: tuple[int, int | None] = (0, None)
+        keys.bind_scopes(self, "export")
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="list-loading", classes="list-body"):
@@ -500,6 +542,106 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
 
     def focus_table(self) -> None:
         self.table.focus()
+
+    # -- export (docs/rules.md R143) -------------------------------------------
+
+    @classmethod
+    def row_type(cls) -> type:
+        """The core row type the list shows (its second type argument): the CSV's columns."""
+        for klass in cls.__mro__:
+            for base in getattr(klass, "__orig_bases__", ()):
+                arguments = typing.get_args(base)
+                if typing.get_origin(base) is PagedList and len(arguments) == 2 and isinstance(arguments[1], type):
+                    return arguments[1]
+        raise TypeError(f"{cls.__name__} does not say its row type")
+
+    def export_name(self) -> str:
+        """The file name's stem: the list's class name in kebab case ("accounts", "account-events")."""
+        words = re.findall(r"[A-Z][a-z0-9]*", type(self).__name__.removesuffix("List"))
+        return "-".join(word.lower() for word in words) or "list"
+
+    @property
+    def exporting(self) -> bool:
+        return self._export is not None and self._export.is_running
+
+    def action_export(self) -> None:
+        """`e`: the list as it is queried now, every page, to a CSV file."""
+        if self.current_query is None:
+            return
+        if self.exporting:
+            self.notify(t("export.busy"), title=t("export.title"), severity="warning")
+            return
+        path = export_path(self.export_name(), datetime.now(UTC))
+        self._export_progress = (0, None)
+        self._export_timer = self.set_timer(self.EXPORT_DIALOG_DELAY, partial(self._show_export_dialog, path))
+        self._export = self._export_rows(self.current_query, path)
+
+    def _show_export_dialog(self, path: Path) -> None:
+        self._export_timer = None
+        if not self.exporting:
+            return
+        dialog = ExportDialog(path)
+        self._export_dialog = dialog
+        self.app.push_screen(dialog, self._export_dialog_closed)
+        dialog.progress(*self._export_progress)
+
+    def _export_dialog_closed(self, finished: bool | None) -> None:
+        """Cancel (or escape) stops the export; the worker removes the partial file."""
+        self._export_dialog = None
+        if not finished and self._export is not None and self._export.is_running:
+            self._export.cancel()
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export_rows(self, query: QueryT, path: Path) -> None:
+        worker = get_current_worker()
+        part = path.with_name(f"{path.name}.part")
+        written = 0
+        try:
+            with backoffice(self).read_only() as conn:
+                export.one_snapshot(conn)
+                with part.open("x", encoding="utf-8", newline="") as file:
+                    writer = csv.writer(file)
+                    writer.writerow(export.columns(self.row_type()))
+                    for page in export.pages(lambda request: self.fetch(conn, query, request)):
+                        if worker.is_cancelled:
+                            break
+                        writer.writerows(export.cells(item) for item in page.items)
+                        written += len(page.items)
+                        total = None if page.total_is_estimate else page.total
+                        self.post_message(self.ExportProgress(written, total))
+            if worker.is_cancelled:
+                part.unlink(missing_ok=True)
+                self.post_message(self.ExportEnded(None, written))
+                return
+            part.replace(path)
+        except Exception as error:  # a failure is a notification, never a crash
+            part.unlink(missing_ok=True)
+            self.post_message(self.ExportEnded(None, written, describe_load_error(error)))
+            return
+        self.post_message(self.ExportEnded(path, written))
+
+    def on_paged_list_export_progress(self, message: ExportProgress) -> None:
+        message.stop()
+        self._export_progress = (message.written, message.total)
+        if self._export_dialog is not None and self._export_dialog.is_attached:
+            self._export_dialog.progress(message.written, message.total)
+
+    def on_paged_list_export_ended(self, message: ExportEnded) -> None:
+        message.stop()
+        if self._export_timer is not None:
+            self._export_timer.stop()
+            self._export_timer = None
+        dialog, self._export_dialog = self._export_dialog, None
+        if dialog is not None and dialog.is_current:
+            dialog.dismiss(True)
+        if message.path is not None:
+            self.notify(
+                t("export.done", rows=number(message.rows), path=str(message.path)), title=t("export.title"), timeout=15
+            )
+        elif message.error is not None:
+            self.notify(t("export.failed", error=message.error), title=t("export.title"), severity="error")
+        else:
+            self.notify(t("export.cancelled"), title=t("export.title"), severity="warning")
 
 
 def arrow(descending: bool) -> str:
