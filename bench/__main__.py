@@ -116,6 +116,8 @@ def main() -> None:
         soak_figures = soak.measure()
         soak.print_table(console, soak_figures)
 
+    # A part skipped in this run keeps the figures of the run that measured it.
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     RESULTS.write_text(
         json.dumps(
             {
@@ -126,11 +128,11 @@ def main() -> None:
                 "sizes": sizes,
                 "scaling": scaling.results(growth, sizes),
                 "mrr_trend_vs_original": trend,
-                "console": console_figures,
-                "soak": soak_figures,
-                "export_memory": export_figures,
-                "receiver": receiver_figures,
-                "ssh": ssh_figures,
+                "console": console_figures or previous.get("console", {}),
+                "soak": soak_figures or previous.get("soak", {}),
+                "export_memory": export_figures or previous.get("export_memory", {}),
+                "receiver": receiver_figures or previous.get("receiver", {}),
+                "ssh": ssh_figures or previous.get("ssh", {}),
             },
             indent=2,
             default=str,
