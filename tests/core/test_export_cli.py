@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,8 +20,9 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from console.cli import export as cli_export
 from core import accounts as accounts_module
-from core import export
+from core import dashboard, export
 from core.accounts import AccountRow
 from core.audit import Action, ActionPath, ActionRow, record_action
 from core.billing_events import BillingEventRow
@@ -288,3 +291,36 @@ def test_non_ascii_is_utf8_on_the_wire(seeded: dict[str, Any], monkeypatch: pyte
     stream.flush()
     assert exit_.value.code in (0, None)
     assert NON_ASCII.encode("utf-8") in raw.getvalue()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+DOCUMENTED = {
+    "accounts list": AccountRow,
+    "users list": UserRow,
+    "billing-events": BillingEventRow,
+    "invoices": InvoiceRow,
+    "audit": ActionRow,
+    "report kpis": dashboard.Kpis,
+    "report mrr-trend": cli_export.MrrTrendRow,
+    "report revenue-trend": cli_export.RevenueTrendRow,
+    "report trends": cli_export.TrendsRow,
+    "report plan-distribution": dashboard.PlanShare,
+    "report recent-signups": dashboard.RecentSignup,
+    "report recent-stripe-events": dashboard.RecentBillingEvent,
+    "report recent-payments": dashboard.RecentPayment,
+    "report recent-logins": dashboard.RecentLogin,
+}
+
+
+def test_the_readme_documents_every_column_in_order() -> None:
+    """Stable columns (docs/rules.md R140): the README's are the first columns,
+    in order; a column may only be added after them."""
+    table = {}
+    for line in README.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"\| `([a-z -]+)` \| (`.*`) \|", line)
+        if match and match.group(1) in DOCUMENTED:
+            table[match.group(1)] = re.findall(r"`([^`]+)`", match.group(2))
+    assert set(table) == set(DOCUMENTED)
+    for command, row_type in DOCUMENTED.items():
+        columns = export.columns(row_type)
+        assert tuple(table[command]) == columns[: len(table[command])], command
