@@ -4,18 +4,24 @@ events tabs, with the short previews of the last two on the Overview."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Connection
+from textual.app import ComposeResult
+from textual.binding import BindingsMap
+from textual.widgets import Static
 
 from console.findings import finding_text, severity_text
 from console.formatting import DASH, ago, moment, money, short_date, short_datetime
 from console.i18n import t
+from console.keys import binding, keys_in
 from console.widgets.badges import (
     country_text,
     credit_applied,
@@ -42,12 +48,15 @@ from console.widgets.columns import (
     transition_width,
     widest,
 )
+from console.widgets.filter_dialog import FilterDialog, FilterGroup
+from console.widgets.page_table import CursorPlace
 from console.widgets.paged_list import Cell, Column, PagedList
 from core.account_detail import AccountDetail, Payment, payment_history
 from core.account_users import TenantUser, tenant_users
 from core.audit import Action, ActionRow, list_actions
 from core.billing_events import BillingEventRow, list_billing_events
 from core.paging import Page, PageRequest
+from core.users import ROLE_ORDER
 from db.enums import SubscriptionPlan, UserRole
 
 PREVIEW_ROWS = 3
@@ -58,12 +67,17 @@ class TenantQuery:
     tenant_id: str
     now: datetime
     search: str = ""
+    roles: tuple[UserRole, ...] = ()  # the Users tab's role filter
 
 
 # -- the tab lists -------------------------------------------------------------
 
 
 class TenantUsersList(PagedList[TenantQuery, TenantUser]):
+    """The Users tab's list. `f` picks roles (the lists' filter dialog), `c`
+    clears them; the line above the table names the roles chosen
+    (docs/rules.md R110). The roles stay with the list while the search changes."""
+
     COLUMNS = (
         Column("name", "account.users.column.name", width=24, flex=True),
         Column("email", "account.users.column.email", width=24, drop=2, flex=True),
@@ -81,8 +95,65 @@ class TenantUsersList(PagedList[TenantQuery, TenantUser]):
     ORDER = "list.order.by_name"
     CONTACT = "list.copy.email"
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.roles: frozenset[UserRole] = frozenset()
+        # The lists' own `f` and `c` (console/keys.py), bound here: the tab is not a list screen.
+        self._bindings = BindingsMap(
+            [
+                *(b for _, b in self._bindings),
+                *(binding(entry) for entry in keys_in("list") if entry.action in ROLE_FILTER_ACTIONS),
+            ]
+        )
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="account-users-filters", classes="list-filters")
+        yield from super().compose()
+
+    def on_mount(self) -> None:
+        self._show_roles()
+
+    def load(self, query: TenantQuery, *, page: int = 1, cursor: CursorPlace = "first") -> None:
+        roles = tuple(role for role in ROLE_ORDER if role in self.roles)
+        super().load(replace(query, roles=roles), page=page, cursor=cursor)
+
     def fetch(self, conn: Connection, query: TenantQuery, page: PageRequest) -> Page[TenantUser]:
-        return tenant_users(conn, query.tenant_id, search=query.search, page=page)
+        return tenant_users(conn, query.tenant_id, search=query.search, roles=query.roles, page=page)
+
+    def action_open_filters(self) -> None:
+        group = FilterGroup(
+            "roles",
+            t("users.filter.role"),
+            [(role.value, t(f"users.role.{role}")) for role in ROLE_ORDER],
+            frozenset(role.value for role in self.roles),
+        )
+        self.app.push_screen(FilterDialog(t("list.filters_title"), [group], self._roles_changed, self._roles_cleared))
+
+    def action_clear_filters(self) -> None:
+        self._roles_cleared()
+
+    def _roles_changed(self, key: str, values: frozenset[str]) -> None:
+        self.roles = frozenset(UserRole(value) for value in values)
+        self._reload_roles()
+
+    def _roles_cleared(self) -> None:
+        self.roles = frozenset()
+        self._reload_roles()
+
+    def _reload_roles(self) -> None:
+        self._show_roles()
+        if self.current_query is not None:
+            self.load(self.current_query)
+
+    def _show_roles(self) -> None:
+        line = self.query_one("#account-users-filters", Static)
+        if self.roles:
+            names = ", ".join(t(f"users.role.{role}") for role in ROLE_ORDER if role in self.roles)
+            line.update(
+                f"{escape(t('users.filter.role'))}: [b]{escape(names)}[/b]"
+                f"  [dim]{escape(t('accounts.filter.clear_hint'))}[/dim]"
+            )
+        line.display = bool(self.roles)
 
     def row_key(self, item: TenantUser) -> str:
         return item.id
@@ -107,7 +178,12 @@ class TenantUsersList(PagedList[TenantQuery, TenantUser]):
     def empty_message(self) -> tuple[str, str]:
         if self.current_query is not None and self.current_query.search:
             return (t("account.users.empty_filtered"), t("account.users.empty_filtered_hint"))
+        if self.current_query is not None and self.current_query.roles:
+            return (t("account.users.empty_roles"), t("account.users.empty_roles_hint"))
         return (t("account.users.empty"), t("account.users.empty_hint"))
+
+
+ROLE_FILTER_ACTIONS = ("open_filters", "clear_filters")
 
 
 class PaymentsList(PagedList[TenantQuery, Payment]):

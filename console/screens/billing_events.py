@@ -1,8 +1,11 @@
-"""The platform-wide billing event log (docs/figures.md#billing-events, docs/rules.md R97: the
-PR's search, type multi-select and period, plus the merged view presets).
+"""The platform-wide billing event log (docs/figures.md#billing-events, docs/rules.md R97:
+search, type multi-select and period, plus the view presets).
 
 Toolbar: search by account, the view presets (`v`), the period (`p`, 7/30/90
-days); `f` picks event types. Enter opens the account on its Billing events tab.
+days); `f` picks event types. Sorted by date (newest first), event type or
+account (docs/rules.md R113): `>`/`<` and `I`, or a header click; the header
+and the status line say the sort. Enter opens the account on its Billing
+events tab.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.period import DEFAULT_PERIOD, PeriodSelector, next_period
 from console.widgets.view_pills import ViewPills
-from core.billing_events import BillingEventPreset, BillingEventRow, list_billing_events
+from core.billing_events import BillingEventPreset, BillingEventRow, BillingEventSort, list_billing_events
 from core.paging import Page, PageRequest
 from db.enums import BillingEventType
 
@@ -44,13 +47,22 @@ class BillingEventQuery:
     preset: BillingEventPreset
     period: int
     now: datetime
+    sort: BillingEventSort = BillingEventSort.date
+    descending: bool = True
 
 
 class BillingEventsList(PagedList[BillingEventQuery, BillingEventRow]):
     COLUMNS = (
-        Column("occurred", "billing.column.date", width=datetime_width),
-        Column("event", "billing.column.event", width=17, max_width=event_width, flex=True),
-        Column("account", "billing.column.account", width=20, flex=True),
+        Column("occurred", "billing.column.date", width=datetime_width, sort=BillingEventSort.date),
+        Column(
+            "event",
+            "billing.column.event",
+            width=17,
+            max_width=event_width,
+            flex=True,
+            sort=BillingEventSort.event_type,
+        ),
+        Column("account", "billing.column.account", width=20, flex=True, sort=BillingEventSort.tenant_name),
         Column("plan", "billing.column.plan", width=transition_width, drop=2),
         Column("impact", "billing.column.impact", width=signed_money_width, justify="right", cut=False),
         Column("after", "billing.column.after", width=money_width, justify="right", drop=3, cut=False),
@@ -67,6 +79,8 @@ class BillingEventsList(PagedList[BillingEventQuery, BillingEventRow]):
             types=query.types,
             preset=query.preset,
             period_days=query.period,
+            sort=query.sort,
+            descending=query.descending,
             page=page,
         )
 
@@ -97,8 +111,10 @@ PRESETS = tuple(BillingEventPreset)
 class BillingEventsScreen(ListScreen):
     NAME = "billing_events"
     TITLE_KEY = "menu.billing_events"
-    KEY_SCOPES = ("list", "period", "views")
+    KEY_SCOPES = ("list", "sort", "period", "views")
     SEARCH_PLACEHOLDER = "billing.search"
+    DEFAULT_SORT = BillingEventSort.date
+    DEFAULT_DESCENDING = True
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -125,6 +141,8 @@ class BillingEventsScreen(ListScreen):
             preset=self.preset,
             period=self.period,
             now=self.backoffice.clock(),
+            sort=BillingEventSort(self.sort or BillingEventSort.date),
+            descending=self.descending,
         )
 
     def apply_navigation(self, params: dict[str, Any]) -> None:
@@ -134,6 +152,9 @@ class BillingEventsScreen(ListScreen):
             self.preset = BillingEventPreset(params["preset"])
         if "period" in params:
             self.period = int(params["period"])
+        if params.get("sort") in set(BillingEventSort):
+            self.sort = BillingEventSort(params["sort"])
+            self.descending = bool(params.get("descending", self.sort is BillingEventSort.date))
 
     def filter_groups(self) -> list[FilterGroup]:
         return [
