@@ -39,6 +39,7 @@ class Measurement:
     floor_ms: float
     statements: int
     budget_ms: float | None
+    min_ms: float | None = None  # the best run: what the growth figures use (bench/scaling.py)
 
     @property
     def ratio(self) -> float:
@@ -98,4 +99,5 @@ def measure(engine: Engine, case: Case, runs: int = 5) -> Measurement:
         floor_ms=statistics.median(floors),
         statements=len(statements),
         budget_ms=case.budget_ms,
+        min_ms=min(timings),
     )
