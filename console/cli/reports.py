@@ -155,10 +155,16 @@ def mrr_trend_command(
 
 
 @report_app.command("mrr-movements")
-def mrr_movements_command(ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption) -> None:
+def mrr_movements_command(
+    ctx: typer.Context, period: int = PeriodOption, json: bool = JsonOption, csv: bool = export.CsvOption
+) -> None:
     """MRR at the period's start and end, and the new, expansion, reactivation,
     contraction and churned MRR between them (docs/rules.md R150)."""
+    export.check(ctx, csv_output=csv, json_output=json)
     result, fmt = _read(ctx, lambda conn, _: mrr_movements(conn, period, utcnow(), _currency(conn)))
+    if csv:
+        export.write_csv(type(result), [result])
+        return
     if json:
         emit_json(result)
         return
@@ -386,9 +392,13 @@ for _report in RECENT_REPORTS:
     report_app.command(_report.name, help=_report.help)(_recent_command(_report))
 
 
-def banners_command(ctx: typer.Context, json: bool = JsonOption) -> None:
+def banners_command(ctx: typer.Context, json: bool = JsonOption, csv: bool = export.CsvOption) -> None:
     """The three data-quality banner conditions and their figures."""
+    export.check(ctx, csv_output=csv, json_output=json)
     result, fmt = _read(ctx, lambda conn, _: banners_model.banners(conn, _currency(conn)))
+    if csv:
+        export.write_csv(banners_model.Banners, [result])
+        return
     if json:
         emit_json(result)
         return

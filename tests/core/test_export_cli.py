@@ -25,8 +25,10 @@ from core import accounts as accounts_module
 from core import dashboard, export
 from core.accounts import AccountRow
 from core.audit import Action, ActionPath, ActionRow, record_action
+from core.banners import Banners
 from core.billing_events import BillingEventRow
 from core.clock import utcnow
+from core.dashboard.movements import MrrMovements
 from core.invoices import InvoiceRow
 from core.paging import PageRequest
 from core.users import UserRow
@@ -234,8 +236,10 @@ def test_csv_and_json_columns_agree(seeded: dict[str, Any], monkeypatch: pytest.
         ["report", "recent-stripe-events"],
         ["report", "recent-payments"],
         ["report", "recent-logins"],
+        ["report", "mrr-movements", "--period", "7"],
+        ["banners"],
     ],
-    ids=lambda args: args[1],
+    ids=lambda args: " ".join(args[:2]),
 )
 def test_every_report_prints_csv(
     seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: Any, report: list[str]
@@ -244,16 +248,24 @@ def test_every_report_prints_csv(
     assert code == 0, err
     header, rows = rows_of(out)
     assert header and len(set(header)) == len(header)
-    if report[1] in ("mrr-trend", "revenue-trend", "trends"):
+    name = report[1] if report[0] == "report" else report[0]
+    if name in ("mrr-trend", "revenue-trend", "trends"):
         assert len(rows) == 7 and rows[0]["date"] < rows[-1]["date"]
         assert rows[0]["prior_date"] < rows[0]["date"]
-    if report[1] == "kpis":
+    if name == "kpis":
         (kpis,) = rows
         assert kpis["total_tenants"] == "9" and kpis["currency"] == "DKK"
         assert Decimal(kpis["total_revenue"]) == Decimal("1234.50")
-    if report[1] == "plan-distribution":
+    if name == "banners":
+        (banners,) = rows
+        assert banners["mrr_consistency.currency"] == "DKK"
+        assert banners["mrr_consistency.consistent"] in ("true", "false")
+    if name == "mrr-movements":
+        (movements,) = rows
+        assert movements["currency"] == "DKK" and Decimal(movements["end_monthly_recurring_revenue"]) >= 0
+    if name == "plan-distribution":
         assert {row["plan"]: row["count"] for row in rows} == {"Basis": "7", "Standard": "1", "Premium": "1"}
-    if report[1] == "recent-payments":
+    if name == "recent-payments":
         assert [(row["amount"], row["currency"], row["tenant_name"]) for row in rows] == [("1543.13", "DKK", AWKWARD)]
 
 
@@ -265,6 +277,8 @@ def test_every_report_prints_csv(
         (["report", "kpis", "--csv", "--json"], "exclude each other"),
         (["report", "recent-logins", "--csv", "--json"], "exclude each other"),
         (["audit", "--csv", "--json"], "exclude each other"),
+        (["banners", "--csv", "--json"], "exclude each other"),
+        (["report", "mrr-movements", "--json", "--csv"], "exclude each other"),
         (["invoices", "--all"], "--csv or --json"),
         (["billing-events", "--all", "--csv", "--page", "2"], "leave out --page"),
         (["accounts", "list", "--all", "--csv", "--page-size", "0"], "page size"),
@@ -309,6 +323,8 @@ DOCUMENTED = {
     "report recent-stripe-events": dashboard.RecentBillingEvent,
     "report recent-payments": dashboard.RecentPayment,
     "report recent-logins": dashboard.RecentLogin,
+    "report mrr-movements": MrrMovements,
+    "banners": Banners,
 }
 
 
