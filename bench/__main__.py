@@ -5,7 +5,7 @@ and write bench/results.json.
 
 Arguments (make bench BENCH_ARGS="..."): --sizes 12500,25000 (the tenant
 counts; default 12500,25000,50000,100000), --jobs N (the build's processes).
-Environment: BENCH_SIZES (as --sizes), BENCH_TENANTS (one size), BENCH_SEED (1), BENCH_RUNS (5),
+Environment: BENCH_SIZES (as --sizes), BENCH_TENANTS (one size), BENCH_SEED (1), BENCH_RUNS (10),
 BENCH_PGDATA (where the cached dataset server lives), BENCH_SKIP_CONSOLE=1,
 BENCH_SKIP_RECEIVER=1 (the webhook receiver's figures, bench/receiver.py),
 BENCH_SKIP_SSH=1 (the console over SSH, bench/ssh.py).
@@ -59,7 +59,7 @@ def main() -> None:
     sizes, jobs = scaling.sizes_from(sys.argv[1:])
     tenants = max(sizes)
     seed = _int_env("BENCH_SEED", 1)
-    runs = max(5, _int_env("BENCH_RUNS", 5))
+    runs = max(5, _int_env("BENCH_RUNS", 10))
     # Every query at every size (bench/scaling.py); the rest runs on the largest.
     per_size, engine = scaling.measure_sizes(
         sizes,

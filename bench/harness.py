@@ -40,6 +40,7 @@ class Measurement:
     statements: int
     budget_ms: float | None
     min_ms: float | None = None  # the best run: what the growth figures use (bench/scaling.py)
+    pages: int | None = None  # shared buffers the statements' plans touched
 
     @property
     def ratio(self) -> float:
@@ -67,15 +68,24 @@ def _captured_statements(engine: Engine, query: Query) -> list[tuple[str, Any]]:
 
 
 def sql_floor_ms(engine: Engine, statements: list[tuple[str, Any]]) -> float:
-    total = 0.0
+    return sql_floor(engine, statements)[0]
+
+
+def sql_floor(engine: Engine, statements: list[tuple[str, Any]]) -> tuple[float, int]:
+    """The statements' planning plus execution ms, and the pages their plans
+    touched (shared buffers hit or read): a count of the work that, unlike a
+    time, does not depend on what else the machine is doing."""
+    total, pages = 0.0, 0
     with read_only(engine) as conn:
         for statement, parameters in statements:
             plan = conn.exec_driver_sql(
-                f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {statement}", parameters
+                f"EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) {statement}", parameters
             ).scalar_one()
             top = plan[0] if isinstance(plan, list) else plan
             total += float(top.get("Planning Time", 0.0)) + float(top["Execution Time"])
-    return total
+            node = top["Plan"]
+            pages += int(node.get("Shared Hit Blocks", 0)) + int(node.get("Shared Read Blocks", 0))
+    return total, pages
 
 
 def measure(engine: Engine, case: Case, runs: int = 5) -> Measurement:
@@ -89,7 +99,8 @@ def measure(engine: Engine, case: Case, runs: int = 5) -> Measurement:
             case.query(conn)
         timings.append((time.perf_counter() - started) * 1000)
     statements = _captured_statements(engine, case.query)
-    floors = [sql_floor_ms(engine, statements) for _ in range(min(runs, 3))]
+    explained = [sql_floor(engine, statements) for _ in range(min(runs, 3))]
+    floors = [floor for floor, _ in explained]
     return Measurement(
         group=case.group,
         name=case.name,
@@ -100,4 +111,5 @@ def measure(engine: Engine, case: Case, runs: int = 5) -> Measurement:
         statements=len(statements),
         budget_ms=case.budget_ms,
         min_ms=min(timings),
+        pages=explained[-1][1],
     )

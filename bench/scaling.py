@@ -60,6 +60,8 @@ class Growth:
     factor: float | None  # time at the larger size of the fourfold span / time at the smaller
     factor_span: tuple[int, int] | None
     predicted_1m_ms: float | None  # the fitted line at PREDICT_AT: an extrapolation
+    pages: dict[int, int] | None = None  # tenants -> shared buffers the plans touched
+    pages_factor: float | None = None  # the same span's growth in pages: the work, whatever the machine's load
 
     @property
     def grows_within(self) -> bool | None:
@@ -85,6 +87,8 @@ class Growth:
             "factor": self.factor,
             "factor_span": list(self.factor_span) if self.factor_span else None,
             "predicted_1m_ms": self.predicted_1m_ms,
+            "pages": None if self.pages is None else {str(size): pages for size, pages in self.pages.items()},
+            "pages_factor": self.pages_factor,
             "grows_within": self.grows_within,
             "predicted_within": self.predicted_within,
             "within_budget": self.within_budget,
@@ -129,6 +133,14 @@ def growth(per_size: dict[int, list[Measurement]]) -> list[Growth]:
         factor = None
         if span is not None and span[0] in times and times[span[0]] > 0:
             factor = times[span[1]] / times[span[0]]
+        pages = {
+            size: pages
+            for size in sorted(per_size)
+            if key in by_size[size] and (pages := by_size[size][key].pages) is not None
+        }
+        pages_factor = None
+        if span is not None and pages.get(span[0]) and span[1] in pages:
+            pages_factor = pages[span[1]] / pages[span[0]]
         result.append(
             Growth(
                 group=m.group,
@@ -139,6 +151,8 @@ def growth(per_size: dict[int, list[Measurement]]) -> list[Growth]:
                 factor_span=span if factor is not None else None,
                 # A line through falling times predicts less than nothing: a time is never below zero.
                 predicted_1m_ms=None if line is None else max(0.0, line[0] + line[1] * PREDICT_AT),
+                pages=pages or None,
+                pages_factor=pages_factor,
             )
         )
     return result
@@ -186,7 +200,7 @@ def table(rows: list[Growth]) -> Table:
     result.add_column("query")
     for size in sizes:
         result.add_column(_size_label(size), justify="right")
-    for column in ("factor", "1M (extrap.)", "budget", ""):
+    for column in ("factor", "pages factor", "1M (extrap.)", "budget", ""):
         result.add_column(column, justify="right")
     for row in rows:
         result.add_row(
@@ -194,6 +208,7 @@ def table(rows: list[Growth]) -> Table:
             row.name,
             *(f"{row.best_ms[size]:.1f}" if size in row.best_ms else "" for size in sizes),
             "" if row.factor is None else f"{row.factor:.2f}x",
+            "" if row.pages_factor is None else f"{row.pages_factor:.2f}x",
             "" if row.predicted_1m_ms is None else f"{row.predicted_1m_ms:.0f}",
             "" if row.budget_ms is None else f"{row.budget_ms:.0f}",
             verdict(row.within_budget),

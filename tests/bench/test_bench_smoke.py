@@ -30,6 +30,7 @@ def test_every_case_runs_at_every_size_and_has_a_sql_floor_and_a_growth(engine: 
     for measurement in query_cases:
         assert measurement.statements >= 1, measurement.name
         assert measurement.floor_ms > 0, measurement.name
+        assert measurement.pages is not None and measurement.pages >= 0, measurement.name
         assert measurement.median_ms > 0, measurement.name
         assert measurement.min_ms is not None and 0 < measurement.min_ms <= measurement.median_ms, measurement.name
 
@@ -43,6 +44,7 @@ def test_every_case_runs_at_every_size_and_has_a_sql_floor_and_a_growth(engine: 
             for size in (20, 80)
         }
         assert row.factor == row.best_ms[80] / row.best_ms[20]
+        assert row.pages is not None and set(row.pages) == {20, 80}
         assert row.predicted_1m_ms is not None and row.predicted_1m_ms >= 0
     document = scaling.results(rows, [20, 80])
     assert document["sizes"] == [20, 80] and document["factor_span"] == [20, 80]

@@ -10,7 +10,7 @@ from bench.harness import Measurement
 
 
 def _measured(size: int, ms: float, budget: float | None = 50) -> Measurement:
-    return Measurement("accounts", "first page", 5, ms + 1, ms + 2, ms, 1, budget, min_ms=ms)
+    return Measurement("accounts", "first page", 5, ms + 1, ms + 2, ms, 1, budget, min_ms=ms, pages=int(ms * 10))
 
 
 def test_the_least_squares_line_predicts_the_time_at_a_million_tenants() -> None:
@@ -21,6 +21,8 @@ def test_the_least_squares_line_predicts_the_time_at_a_million_tenants() -> None
     assert row.factor == pytest.approx(12.0 / 4.5)
     assert row.factor_span == (25_000, 100_000)
     assert row.grows_within is False and row.predicted_within is False and row.within_budget is False
+    assert row.pages == {12_500: 32, 25_000: 45, 50_000: 70, 100_000: 120}
+    assert row.pages_factor == pytest.approx(120 / 45)
 
 
 def test_a_flat_query_is_within_budget_and_a_fast_growing_one_is_flagged() -> None:
@@ -67,5 +69,15 @@ def test_the_table_names_every_size_and_says_the_million_is_an_extrapolation() -
     console = Console(width=200, record=True)
     scaling.print_summary(console, scaling.growth(per_size))
     shown = console.export_text()
-    for label in ("12.5k", "25k", "50k", "100k", "2.67x", "102", "extrapolat", "MISSED: accounts / first page"):
+    for label in (
+        "12.5k",
+        "25k",
+        "50k",
+        "100k",
+        "2.67x",
+        "pages factor",
+        "102",
+        "extrapolat",
+        "MISSED: accounts / first page",
+    ):
         assert label in shown, label
