@@ -108,7 +108,14 @@ class BackofficeApp(App[None]):
         kiosk: bool = False,
         now: datetime | None = None,
         kiosk_timing: KioskTiming | None = None,
+        locale_given: bool = True,
     ) -> None:
+        # `locale_given` (--locale, or a test): settings.locale for this run;
+        # otherwise the operator menu's remembered choice, if any (docs/rules.md R131).
+        self.locale_given = locale_given
+        remembered = "" if locale_given else preferences.load().locale
+        if remembered in SUPPORTED_LOCALES:
+            settings = replace(settings, locale=remembered)
         i18n.set_locale(settings.locale)
         super().__init__()
         self.settings = settings
@@ -395,6 +402,13 @@ class BackofficeApp(App[None]):
             i18n.t("palette.screenshot_help"),
             lambda: self.set_timer(0.1, self.deliver_screenshot),
         )
+
+    async def switch_locale(self, locale: str) -> None:
+        """The operator menu's language entry: every screen again in `locale`
+        (console/relocalize.py), remembered unless --locale chose this run's."""
+        from console.relocalize import switch_language
+
+        await switch_language(self, locale)
 
     def action_help(self) -> None:
         from console.screens.help import HelpScreen

@@ -11,6 +11,10 @@ A value is either a string with `{name}` placeholders, or a plural object
 plural rules of the locale (Babel). `#` in a plural form stands for the
 formatted count. A key missing in the active locale falls back to en-US, then
 to the key itself, so a missing translation shows up rather than crashing.
+
+The locale can change while the console runs (the operator menu's language
+entry, console/relocalize.py): every later `t()` and formatting call speaks
+the new one, and the screens are built again to use it.
 """
 
 from __future__ import annotations
@@ -65,6 +69,25 @@ def set_locale(locale: str) -> None:
 
 def current_locale() -> str:
     return _active
+
+
+def shipped_locales() -> tuple[str, ...]:
+    """The locales with a catalog, in the operator menu's order."""
+    from core.settings import SUPPORTED_LOCALES
+
+    return SUPPORTED_LOCALES
+
+
+def next_locale(locale: str) -> str:
+    """The operator menu's language entry switches to the next shipped locale."""
+    shipped = shipped_locales()
+    return shipped[(shipped.index(locale) + 1) % len(shipped)] if locale in shipped else shipped[0]
+
+
+def locale_name(locale: str) -> str:
+    """A language named in itself ("English (US)", "Dansk"), whatever the active one."""
+    value = load_catalog(locale).get("language.own_name")
+    return value if isinstance(value, str) else locale
 
 
 def t(key: str, **params: Any) -> str:

@@ -16,7 +16,7 @@ only for admins outside kiosk mode.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
@@ -151,6 +151,23 @@ def bind_scopes(node: DOMNode, *scopes: str) -> None:
     """Add the scopes' bindings to a node. Built per instance, not in BINDINGS,
     so their descriptions are translated into the locale chosen at start."""
     node._bindings = BindingsMap([*(b for _, b in node._bindings), *bindings(*scopes)])
+
+
+def retranslate(node: DOMNode) -> None:
+    """After a language switch (console/relocalize.py): the node's bindings of
+    these keys described again, in the new language."""
+    node._bindings = BindingsMap([_retranslated(b) for _, b in node._bindings])
+
+
+def _retranslated(current: Binding) -> Binding:
+    entry = _BY_ID.get(current.id or "")
+    if entry is None:
+        return current
+    return replace(
+        current,
+        description=t(entry.footer or entry.description),
+        tooltip=t(entry.description) if entry.footer else "",
+    )
 
 
 def is_admin_action(action: str) -> bool:

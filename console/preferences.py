@@ -1,8 +1,12 @@
 """Per-machine console preferences: a small JSON file in the user config dir.
 
 `BACKOFFICE_CONFIG_DIR` overrides the directory (tests, or several setups on
-one machine). A missing or unreadable file gives the defaults: preferences
-must never stop the console from starting.
+one machine; the SSH server gives each operator one). A missing or unreadable
+file gives the defaults: preferences must never stop the console from starting.
+
+`locale` is the language last chosen in the operator menu ("" until one is):
+it wins over BACKOFFICE_LOCALE and the default, and `--locale` wins over it
+for that run (docs/rules.md R131).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ DEFAULT_THEME = "backoffice-dark"
 class Preferences:
     kiosk: bool = False
     theme: str = DEFAULT_THEME
+    locale: str = ""  # "" until the operator menu chose one
 
 
 def config_dir() -> Path:

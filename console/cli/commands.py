@@ -101,8 +101,22 @@ def open_console(context: AppContext, *, kiosk: bool, seed_demo_if_empty: bool, 
             engines=context.engines(),
             kiosk=kiosk,
             kiosk_timing=kiosk_timing,
+            locale_given=locale_flag_given(),
         )
     )
+
+
+def locale_flag_given() -> bool:
+    """Whether `--locale` was given (to `backoffice` or to `console`): it wins
+    over the operator menu's remembered language for this run (docs/rules.md R131)."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.params.get("locale"):
+            return True
+        ctx = ctx.parent
+    return False
 
 
 # `kill` or `kill -INT` ends the console the way `q` does, and a closed

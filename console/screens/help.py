@@ -1,5 +1,7 @@
-"""Help (`?`): every key of console/keys.py by scope, and the MRR policy
-(core.money.MRR_POLICY, translated; a test keeps the en-US text equal to it)."""
+"""Help (`?`): every key of console/keys.py by scope (the dashboard charts'
+among them, docs/rules.md R130), the MRR policy (core.money.MRR_POLICY,
+translated; a test keeps the en-US text equal to it) and how the language is
+chosen (docs/rules.md R131)."""
 
 from __future__ import annotations
 
@@ -44,4 +46,5 @@ class HelpScreen(ModalScreen[None]):
             dialog.border_subtitle = t("help.close")
             yield Static(keys_table(admin=getattr(app, "can_admin", False)), id="help-keys")
             yield Static(f"[b]{t('help.mrr_policy')}[/b]\n{t('dashboard.mrr_policy')}", id="help-mrr-policy")
+            yield Static(f"[b]{t('language.help_title')}[/b]\n{t('language.help')}", id="help-language")
             yield Static(t("help.kiosk_note"), id="help-kiosk-note", classes="muted")
