@@ -1,5 +1,6 @@
 """Export memory: the peak RSS an `--all --csv` export adds while it streams
-a whole list to /dev/null (docs/rules.md R141).
+a whole list to /dev/null (docs/rules.md R141): every account, and every
+refunded, failed, pending or credited invoice row.
 
 Each command runs in a fresh process (`python -m bench.export_memory --child
 ...`): it first runs the same command for one row (`--page-size 1`), so the
@@ -12,8 +13,7 @@ length of the list: an export holds one page at a time.
 Run by bench/__main__.py on the benchmark's dataset (BENCH_SKIP_EXPORT=1
 skips it); alone: `python -m bench.export_memory` (BENCH_TENANTS, default
 100,000) prints the table and stores it under "export_memory" in
-bench/results.json. Environment: BENCH_EXPORT_PERIOD (the billing events'
-period, 30 days).
+bench/results.json.
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ GROWTH_BUDGET_MB = 25.0
 
 
 def commands() -> list[list[str]]:
-    period = os.environ.get("BENCH_EXPORT_PERIOD", "30")
+    """Every account, and the invoice rows that are not plain payments (the
+    billing events' periods count back from today, after the dataset's days)."""
     return [
         ["accounts", "list", "--all", "--csv"],
-        ["billing-events", "--all", "--csv", "--period", period],
+        ["invoices", "--all", "--csv", "--status", "Refunded,Failed,Pending,HasCreditNote"],
     ]
 
 
