@@ -174,7 +174,7 @@ class BackofficeApp(App[None]):
         if reachable:
             self.notify(i18n.t("replica.back"), title=i18n.t("replica.title"), timeout=6)
         else:
-            seconds = round(self.engines.recheck_seconds)
+            seconds = max(1, round(self.engines.recheck_seconds))
             self.notify(
                 i18n.t("replica.unreachable", seconds=seconds),
                 title=i18n.t("replica.title"),

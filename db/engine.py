@@ -227,6 +227,7 @@ class Engines:
         self.lag_shown_over = lag_shown_over
         self._clock = clock
         self._lock = threading.Lock()
+        self._capturing = threading.Lock()
         self._committed = False  # a write was committed; its WAL position is not read yet
         self._write: _Write | None = None
         self._down = False
@@ -328,15 +329,17 @@ class Engines:
         """The last write the replica may not have replayed. Its WAL position is
         read at the first read after its commit: a position read after the
         commit is at or past the commit's."""
-        with self._lock:
-            if not self._committed:
+        # One reader reads it; the others wait for it rather than miss the write.
+        with self._capturing:
+            with self._lock:
+                if not self._committed:
+                    return self._write
+                self._committed = False
+            with self.primary.connect() as conn:
+                lsn = conn.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one()
+            with self._lock:
+                self._write = _Write(str(lsn), self._clock() + self.replay_wait_seconds)
                 return self._write
-            self._committed = False
-        with self.primary.connect() as conn:
-            lsn = conn.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one()
-        with self._lock:
-            self._write = _Write(str(lsn), self._clock() + self.replay_wait_seconds)
-            return self._write
 
     def _replayed(self, write: _Write) -> bool:
         """Whether the replica has replayed `write`, waiting until its deadline."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -93,6 +94,16 @@ def test_after_a_write_reads_wait_for_the_replica_then_read_the_primary(engine: 
     # Replayed: later reads do not ask again.
     polls = engines.polls
     assert engines.reads() is replica and engines.polls == polls
+
+
+def test_reads_that_start_together_after_a_write_all_wait_for_it(engine: Engine, replica: Engine) -> None:
+    """A screen's loads run at once: none may go to the replica while another
+    is still reading the write's position."""
+    engines = BehindReplica(engine, replica, replay_wait_seconds=0.2)
+    write(engine)
+    with ThreadPoolExecutor(6) as pool:
+        chosen = list(pool.map(lambda _: engines.reads(), range(6)))
+    assert all(chosen_engine is engine for chosen_engine in chosen)
 
 
 def test_a_replica_that_catches_up_within_the_wait_serves_the_read(engine: Engine, replica: Engine) -> None:
