@@ -112,6 +112,9 @@ class ChartCard(DataCard[CardRequest, DataT], Generic[DataT]):
         shown = index is not None and 0 <= index < len(self.rows) and not self.table_shown
         readout.update(self.readout(index) if shown and index is not None else Text())
         readout.display = shown
+        if shown:
+            # The whole card in view, the readout under the chart too (80x24).
+            self.call_after_refresh(self.scroll_visible, animate=False)
 
     def on_chart_cursor_moved(self, message: Chart.CursorMoved) -> None:
         message.stop()
@@ -154,6 +157,7 @@ class ChartCard(DataCard[CardRequest, DataT], Generic[DataT]):
         table.display = self.table_shown
         self._show_readout(None)
         (table if self.table_shown else chart).focus()
+        self.call_after_refresh(self.scroll_visible, animate=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("chart_move", "chart_first", "chart_last"):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from textual.pilot import Pilot
-from textual.widgets import DataTable, OptionList, Static
+from textual.widgets import DataTable, OptionList, Static, TabbedContent
 
 from console import i18n, preferences
 from console.app import BackofficeApp
@@ -196,3 +196,29 @@ async def test_help_says_how_the_language_is_chosen(seeded_engine: Engine) -> No
         text = str(app.screen.query_one("#help-language", Static).render())
         assert "--locale wins for its run" in text
         assert "remembers the choice on this machine" in text
+
+
+async def test_an_open_account_follows_the_switch_on_its_tab(seeded_engine: Engine) -> None:
+    app = _app(seeded_engine, locale_given=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.navigate("accounts", search="Nordlys")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("3")  # the invoices tab
+        await settle(pilot)
+        tabs = app.screen.query_one("#account-tabs", TabbedContent)
+        assert tabs.active == "invoices"
+        screen = app.screen
+
+        await _switch_language(pilot)
+
+        assert app.screen is screen  # the same account, not a new screen
+        tabs = app.screen.query_one("#account-tabs", TabbedContent)
+        assert tabs.active == "invoices"
+        labels = [str(tab.label) for tab in app.screen.query("#account-tabs Tab")]
+        assert "Fakturaer" in labels and "Oversigt" in labels
+        invoices = app.screen.query_one("#account-tabs #invoices DataTable", DataTable)
+        assert invoices.row_count > 0
+        assert "kr." in str(invoices.get_row_at(0))
