@@ -1,6 +1,6 @@
 """Users across every account: the list, and one person's detail with their
 memberships, sign-ins and sessions (docs/figures.md#users, docs/figures.md#user;
-docs/rules.md R91, R94: the PR's search minimum, columns, tiles and tabs)."""
+docs/rules.md R91, R94: the two-character search minimum, columns, tiles and tabs)."""
 
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ _USER_COLUMNS = f"""
     {PERSON_COLUMNS}, u.tenant_id, t.name AS tenant_name, t.plan AS tenant_plan,
     s.cancel_at_period_end, s.scheduled_plan, COALESCE({HAS_EVER_SUBSCRIBED_SQL}, false) AS has_ever_subscribed
 """
-# Most recently seen first; never-seen users last (the original's default view).
+# Most recently seen first; never-seen users last (the default order, docs/rules.md R95).
 _RECENT_FIRST = "u.last_seen_at DESC NULLS LAST, u.email, u.id"
 # Who counts as a user, on every screen and report (docs/rules.md R78): a
 # live user of a live account. The users list, its total and the dashboard's
@@ -338,7 +338,19 @@ def _filtered_page(
         total, estimated = _estimated_filtered_total(conn, matching, filtered, params)
     else:
         total = _count(conn, matching, params)
-    result = _page(conn, matching, params, total, page, estimated=estimated)
+    page_ids, page_params = matching, params
+    if chosen.activity is UserActivity.inactive:
+        # Two ranges of the recency index, seen before the mark and never
+        # seen, each walked only as far as the page reaches: one walk with an
+        # OR would first pass every active user.
+        roles = " AND u.role = ANY(:roles)" if chosen.roles else ""
+        users_sql = f"SELECT {_ROW_KEYS} FROM users u WHERE {_VISIBLE}{roles}"
+        page_ids = (
+            f"SELECT id FROM (({users_sql} AND u.last_seen_at < :active_since ORDER BY {_RECENT_FIRST} LIMIT :reach)"
+            f" UNION ALL ({users_sql} AND u.last_seen_at IS NULL ORDER BY {_RECENT_FIRST} LIMIT :reach)) u"
+        )
+        page_params = {**params, "reach": page.offset + page.page_size}
+    result = _page(conn, page_ids, page_params, total, page, estimated=estimated)
     if estimated and not result.items and page.offset:
         return replace(result, total=_count(conn, matching, params), total_is_estimate=False)
     return result
