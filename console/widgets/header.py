@@ -22,6 +22,19 @@ from db.engine import ReplicaLag, describe
 LAG_REFRESH_SECONDS = 10.0
 
 
+def replica_note(lag: ReplicaLag | None, down: bool, shown_over: float) -> str:
+    """What the header says of the replica: unreachable, or how far behind
+    when that is over `shown_over` seconds; else nothing."""
+    if down:
+        return t("replica.header_unreachable")
+    if lag is None or lag.seconds is None or not lag.over(shown_over):
+        return ""
+    behind = format_timedelta(
+        timedelta(seconds=round(lag.seconds)), threshold=1, format="short", locale=babel_locale(current_locale())
+    )
+    return t("replica.header_lag", behind=behind)
+
+
 class OperatorBadge(Static):
     def on_click(self) -> None:
         backoffice(self).action_operator_menu()
@@ -58,18 +71,7 @@ class AppHeader(Horizontal):
         self.app.call_from_thread(self._show_replica_state, lag, engines.replica_down)
 
     def _show_replica_state(self, lag: ReplicaLag | None, down: bool) -> None:
-        shown_over = backoffice(self).engines.lag_shown_over
-        text = ""
-        if down:
-            text = t("replica.header_unreachable")
-        elif lag is not None and lag.seconds is not None and lag.over(shown_over):
-            behind = format_timedelta(
-                timedelta(seconds=round(lag.seconds)),
-                threshold=1,
-                format="short",
-                locale=babel_locale(current_locale()),
-            )
-            text = t("replica.header_lag", behind=behind)
+        text = replica_note(lag, down, backoffice(self).engines.lag_shown_over)
         replica = self.query_one("#header-replica", Static)
         replica.update(text)
         replica.display = bool(text)
