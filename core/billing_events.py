@@ -80,9 +80,14 @@ _SORT_KEYS: dict[BillingEventSort, str] = {
 }
 
 
-def sort_order(sort: BillingEventSort, descending: bool) -> str:
-    """The ORDER BY of a sort over `be` (billing_events) and `t` (its tenant)."""
-    return _SORT_KEYS[sort].format(d="DESC" if descending else "ASC", empty="LAST" if descending else "FIRST")
+def sort_order(sort: BillingEventSort, descending: bool, *, by_type_order: bool = False) -> str:
+    """The ORDER BY of a sort over `be` (billing_events) and `t` (its tenant).
+    `by_type_order`: the type sort follows the :type_order parameter (a list
+    of every type) instead of the stored names."""
+    order = _SORT_KEYS[sort].format(d="DESC" if descending else "ASC", empty="LAST" if descending else "FIRST")
+    if sort is BillingEventSort.event_type and by_type_order:
+        order = order.replace("be.event_type", "array_position(CAST(:type_order AS text[]), be.event_type)", 1)
+    return order
 
 
 # The types whose row names a plan it moves from, to, or stays on.
@@ -159,11 +164,14 @@ def list_billing_events(
     tenant_id: int | str | None = None,
     sort: BillingEventSort = BillingEventSort.date,
     descending: bool = True,
+    type_order: Sequence[T] = (),
     page: PageRequest = PageRequest(),
 ) -> Page[BillingEventRow]:
     """Billing events, newest first (occurred_at, then id) unless another
     sort is asked for, without those of soft-deleted tenants.
-    `period_days=None` reads the whole history (an account's own log)."""
+    `period_days=None` reads the whole history (an account's own log).
+    `type_order` lists every type in the order the type sort should follow
+    (the console's: by its labels); without it, by stored name."""
     # Conditions on the event row only, so a page and its count are walks over
     # the covering (occurred_at, id) index.
     conditions = [
@@ -189,7 +197,11 @@ def list_billing_events(
         total = conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one()
     if page.offset >= total:
         return Page([], total, page.page, page.page_size)
-    order = sort_order(sort, descending)
+    listed_order = list(dict.fromkeys(type_order))
+    if listed_order and set(listed_order) != set(T):
+        raise ValueError("type_order must list every billing event type")
+    order = sort_order(sort, descending, by_type_order=bool(listed_order))
+    params["type_order"] = [str(t) for t in listed_order]
     # Only the account-name sort reads the tenant row while it pages; the
     # others walk (date) or sort (type) the covering (occurred_at, id) index.
     named = " LEFT JOIN tenants t ON t.id = be.tenant_id" if sort is BillingEventSort.tenant_name else ""

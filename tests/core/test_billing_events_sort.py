@@ -134,3 +134,18 @@ def test_deleted_accounts_stay_out_of_the_name_sort(conn: Connection, log: dict[
     conn.execute(text("UPDATE tenants SET deleted_at = :now WHERE name = 'Zulu'"), {"now": NOW})
     page = list_billing_events(conn, now=NOW, sort=BillingEventSort.tenant_name, descending=True)
     assert page.total == 4 and [row.tenant_name for row in page.items] == ["bravo", "bravo", "Acme", "Acme"]
+
+
+def test_the_type_sort_can_follow_a_given_order_of_every_type(conn: Connection, log: dict[str, str]) -> None:
+    """The console sorts types by their labels on screen: it passes every type in that order."""
+    order = [
+        T.SubscriptionUpgraded,
+        T.PaymentFailed,
+        *(t for t in T if t not in (T.SubscriptionUpgraded, T.PaymentFailed)),
+    ]
+    page = list_billing_events(conn, now=NOW, sort=BillingEventSort.event_type, descending=False, type_order=order)
+    assert [row.event_type for row in page.items][:2] == [T.SubscriptionUpgraded, T.PaymentFailed]
+    backwards = list_billing_events(conn, now=NOW, sort=BillingEventSort.event_type, descending=True, type_order=order)
+    assert [row.event_type for row in backwards.items][-2:] == [T.PaymentFailed, T.SubscriptionUpgraded]
+    with pytest.raises(ValueError, match="every billing event type"):
+        list_billing_events(conn, now=NOW, sort=BillingEventSort.event_type, type_order=[T.PaymentFailed])
