@@ -14,6 +14,7 @@ from bench.harness import Case
 from bench.original_mrr import daily_mrr_original
 from core import account_detail, accounts, banners, billing_events, dashboard, invoices, user_activity, users
 from core.accounts import AccountSort, AccountStatus
+from core.dashboard.movements import mrr_movements
 from core.paging import PageRequest
 from db.engine import read_only
 from db.enums import SubscriptionPlan
@@ -39,6 +40,12 @@ def dashboard_cases(currency: str | None) -> list[Case]:
                 f"dashboard {days}d",
                 "mrr trend",
                 lambda c, d=days: dashboard.mrr_trend(c, d, NOW, currency),
+                CARD_BUDGET_MS,
+            ),
+            Case(
+                f"dashboard {days}d",
+                "mrr movements",
+                lambda c, d=days: mrr_movements(c, d, NOW, currency),
                 CARD_BUDGET_MS,
             ),
             Case(

@@ -23,6 +23,7 @@ from console.i18n import t
 from console.screens.base import BackofficeScreen
 from console.widgets.cards import CardGrid, CardRequest, DataCard
 from console.widgets.kpi import KpiCard, KpiTile
+from console.widgets.movements import MrrMovementsCard
 from console.widgets.period import DEFAULT_PERIOD, PeriodSelector, next_period
 from console.widgets.recent import (
     RecentBillingEventsCard,
@@ -80,6 +81,7 @@ class DashboardScreen(BackofficeScreen):
                 yield RecentLoginsCard()
                 yield RecentPaymentsCard()
                 yield RecentBillingEventsCard()
+                yield MrrMovementsCard()
 
     def on_mount(self) -> None:
         self.reload_all()

@@ -35,7 +35,7 @@ async def test_period_change_reloads_every_card(make_seeded_app: Callable[..., B
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         cards = _cards(app)
-        assert len(cards) == 10
+        assert len(cards) == 11
         assert all(card.state == "data" and card.request.period == 30 for card in cards)
         rounds = {card.request.round for card in cards}
 
