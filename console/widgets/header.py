@@ -1,7 +1,7 @@
 """One header line: where you are on the left; who you are and which database
 on the right (click it for the operator menu). Reading from a replica, it also
 says when the replica is unreachable or more than 5 s behind (docs/rules.md
-R162, R163), loaded in a worker every LAG_REFRESH_SECONDS."""
+R162, R163), loaded in a worker every LAG_REFRESH_SECONDS while its screen shows."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from console.i18n import babel_locale, current_locale, t
 from db.engine import ReplicaLag, describe
 
 LAG_REFRESH_SECONDS = 10.0
+HIDDEN_CHECK_SECONDS = 1.0
 
 
 def replica_note(lag: ReplicaLag | None, down: bool, shown_over: float) -> str:
@@ -83,8 +84,8 @@ class AppHeader(Horizontal):
     def _refresh_replica_state(self) -> None:
         if self.screen.is_current:
             self.load_replica_state()
-        else:  # a hidden screen's header waits for its turn
-            self._lag_timer = self.set_timer(LAG_REFRESH_SECONDS, self._refresh_replica_state)
+        else:  # a hidden screen's header loads as soon as its screen shows again
+            self._lag_timer = self.set_timer(HIDDEN_CHECK_SECONDS, self._refresh_replica_state)
 
     def _show_operator(self, is_admin: bool) -> None:
         app = backoffice(self)

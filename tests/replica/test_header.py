@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from console import i18n
 from console.app import BackofficeApp
+from console.widgets import header
 from console.widgets.header import AppHeader, replica_note
 from core.settings import Settings
 from db.engine import LAG_SHOWN_OVER_SECONDS, Engines, ReplicaLag
@@ -99,9 +100,10 @@ def test_the_header_says_how_far_behind_the_replica_is_over_5_s(
         i18n.set_locale("en-US")
 
 
-async def test_the_header_loads_the_replica_s_state_in_a_worker(
-    make_app: Callable[..., BackofficeApp], platform: Platform
+async def test_the_header_loads_the_replica_s_state_in_a_worker_at_each_refresh(
+    make_app: Callable[..., BackofficeApp], platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(header, "LAG_REFRESH_SECONDS", 0.2)
     app = make_app(12.0)
     async with app.run_test(size=WIDE) as pilot:
         await accounts(pilot)
@@ -109,9 +111,13 @@ async def test_the_header_loads_the_replica_s_state_in_a_worker(
         engines = app.engines
         assert isinstance(engines, FixedReplica)
         engines.fixed_lag = 3.0  # caught up: the next refresh hides it
-        app.screen.query_one(AppHeader).load_replica_state()
+        await pilot.pause(0.5)
         await settled(pilot)
         assert replica_text(app) == ""
+        engines.fixed_lag = 7.0
+        await pilot.pause(0.5)
+        await settled(pilot)
+        assert replica_text(app) == "Replica 7 sec behind"
 
 
 async def test_without_a_replica_the_header_asks_nothing(lists_engine: Engine, platform: Platform) -> None:
