@@ -11,7 +11,8 @@ written as it arrives, so memory stays flat however long the list. With
 item, written element by element (the page fields `total`, `page` and
 `page_size` mean nothing for the whole list). `--all` prints no table: it
 needs `--csv` or `--json`, and takes no `--page` (usage errors); a
-`--page-size` given with it sets the size of the pages read.
+`--page-size` given with it sets the size of the pages read. A reader that
+stops reading (`| head`) ends the export quietly, exit 0.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy import Connection
@@ -70,17 +72,33 @@ def exported(
     if not (csv_output or all_pages):
         return False
     page_size = _stream_page_size(ctx, page)
-    with app_context(ctx).reading() as conn:
-        if all_pages:
-            export.one_snapshot(conn)
-            rows = export.items(lambda request: fetch(conn, request), page_size=page_size)
-        else:
-            rows = iter(fetch(conn, page).items)
-        if csv_output:
-            write_csv(row_type, rows)
-        else:
-            write_json_array(rows)
+    try:
+        with app_context(ctx).reading() as conn:
+            if all_pages:
+                export.one_snapshot(conn)
+                rows = export.items(lambda request: fetch(conn, request), page_size=page_size)
+            else:
+                rows = iter(fetch(conn, page).items)
+            if csv_output:
+                write_csv(row_type, rows)
+            else:
+                write_json_array(rows)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_gone()
     return True
+
+
+def _reader_gone() -> NoReturn:
+    """The reader stopped reading (`| head`): it has what it wanted, so the
+    export ends quietly with exit 0, and nothing is flushed into the closed
+    pipe at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a file descriptor (a test's capture)
+        pass
+    raise SystemExit(0)
 
 
 def _stream_page_size(ctx: typer.Context, page: PageRequest) -> int:

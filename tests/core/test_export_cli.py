@@ -340,3 +340,31 @@ def test_the_readme_documents_every_column_in_order() -> None:
     for command, row_type in DOCUMENTED.items():
         columns = export.columns(row_type)
         assert tuple(table[command]) == columns[: len(table[command])], command
+
+
+def test_a_reader_that_stops_ends_the_export_quietly(
+    seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`backoffice accounts list --all --csv | head -1`: exit 0, no error line."""
+
+    class ClosedAfterOneLine(io.StringIO):
+        encoding = "utf-8"
+
+        def write(self, text: str) -> int:
+            if self.getvalue():
+                raise BrokenPipeError(32, "Broken pipe")
+            return super().write(text)
+
+    closed = ClosedAfterOneLine()
+    monkeypatch.setattr("sys.stdout", closed)
+    from console.cli import main
+
+    monkeypatch.setattr(
+        "sys.argv",
+        ["backoffice", "--database-url", seeded["url"], "accounts", "list", "--all", "--csv", "--page-size", "2"],
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 0
+    assert closed.getvalue().startswith("id,name,")
+    assert capsys.readouterr().err == ""
