@@ -1,5 +1,7 @@
-"""Command palette (ctrl+p): jump to any account or user by name, or run any
-key's action (console/keys.py) by its description."""
+"""Command palette (ctrl+p): jump to any account or user by name, or to an
+account by its Stripe customer or subscription id (docs/rules.md R123), or run
+any key's action (console/keys.py) by its description. Accounts show their
+initials badge (R121)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from rich.align import Align
 from rich.text import Text
 from sqlalchemy import Connection
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 from textual.widgets.option_list import Option
 from textual.worker import WorkerCancelled, WorkerFailed
 
@@ -18,6 +21,7 @@ from console import keys
 from console.app_access import backoffice
 from console.i18n import has_key, t
 from console.themes import THEMES
+from console.widgets.badges import initials_badge
 from core.users import SEARCH_MINIMUM
 
 if TYPE_CHECKING:
@@ -34,14 +38,23 @@ class Jump:
     label: str
     detail: str
     params: dict[str, Any]
+    exact: bool = False  # found by its Stripe id: the best match there is
 
 
 def find_jumps(conn: Connection, query: str) -> list[Jump]:
-    """Accounts and users whose name matches, through the core list queries."""
+    """Accounts and users whose name matches, through the core list queries;
+    for a `cus_`/`sub_` id, the one account that carries it exactly."""
     from core.accounts import list_accounts
     from core.paging import PageRequest
+    from core.stripe_lookup import account_by_stripe_id, is_stripe_account_id
     from core.users import list_users
 
+    if is_stripe_account_id(query):
+        found = account_by_stripe_id(conn, query)
+        if found is None:
+            return []
+        detail = f"{query.strip()} · {t(f'enum.plan.{found.plan}')}"
+        return [Jump("account", found.name, detail, {"tenant_id": found.id}, exact=True)]
     page = PageRequest(page=1, page_size=JUMP_LIMIT)
     jumps = [
         Jump("account", account.name, t(f"enum.plan.{account.plan}"), {"tenant_id": account.id})
@@ -75,10 +88,14 @@ class JumpProvider(Provider):
         for jump in jumps or []:
             kind = t(f"palette.{jump.kind}")
             text = f"{kind}: {jump.label}"
-            score = matcher.match(jump.label) or 0.5
+            score = 1.0 if jump.exact else matcher.match(jump.label) or 0.5
+            display = matcher.highlight(text)
+            if jump.kind == "account":
+                badge = initials_badge(jump.label, jump.params["tenant_id"])
+                display = Content.from_rich_text(badge) + Content(" ") + display
             yield Hit(
                 score,
-                matcher.highlight(text),
+                display,
                 partial(self.backoffice.navigate, jump.kind, **jump.params),
                 text=text,
                 help=jump.detail,

@@ -13,21 +13,26 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from core import money
-from core.account_status import Renewal, renewal
-from core.account_users import TenantUser, UserCounts, tenant_users, top_users, user_counts
-from core.accounts import (
+from core.account_status import (
     HAS_EVER_SUBSCRIBED_SQL,
+    PAYMENT_FAILING_SQL,
     STATUS_SQL,
+    AccountState,
     AccountStatus,
     PlannedChange,
+    Renewal,
+    account_state,
     displayed_forward_mrr,
     mrr_changes_at_renewal,
     planned_change,
-    require_account,
+    renewal,
 )
+from core.account_users import TenantUser, UserCounts, tenant_users, top_users, user_counts
+from core.accounts import require_account
 from core.errors import NotFound
 from core.listing import as_utc, parse_tenant_id
 from core.paging import Page, PageRequest
+from core.stripe_links import StripeMode, customer_url, stripe_mode, subscription_url
 from db.enums import PaymentTransactionStatus, SubscriptionPlan, UserRole
 
 
@@ -117,7 +122,7 @@ class Payment:
 
 @dataclass(frozen=True)
 class AccountDetail:
-    """The original's tenant detail (docs/figures.md#account), the derived status and
+    """An account's detail (docs/figures.md#account), the derived status (docs/rules.md R73) and
     the health tiles' figures (users, lifetime value since, MRR renewing)."""
 
     id: str
@@ -153,6 +158,13 @@ class AccountDetail:
     drift_discrepancies: list[DriftDiscrepancy]
     stripe_customer_url: str | None
     user_counts: UserCounts
+    # docs/rules.md R120, R122: Stripe's ids with their dashboard pages, and the pill.
+    stripe_customer_id: str | None = None
+    stripe_subscription_id: str | None = None
+    stripe_subscription_url: str | None = None
+    stripe_mode: StripeMode | None = None  # None: no key configured, the mode is not known
+    payment_failing: bool = False
+    account_state: AccountState = AccountState.Free
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,10 @@ class AccountSummary:
     top_users: list[TenantUser]
     user_counts: UserCounts
     created_at: datetime
+    stripe_customer_id: str | None = None
+    stripe_subscription_id: str | None = None
+    payment_failing: bool = False
+    account_state: AccountState = AccountState.Free
 
 
 # A canceled account has no current price, but its lifetime value is still
@@ -191,6 +207,7 @@ _ACCOUNT_SQL = f"""
                SELECT tx->>'Currency' FROM jsonb_array_elements(s.payment_transactions) AS tx
                ORDER BY tx->>'Date' DESC LIMIT 1
            )) AS currency, s.current_period_end, s.subscribed_since, s.stripe_customer_id,
+           s.stripe_subscription_id, {PAYMENT_FAILING_SQL} AS payment_failing,
            s.billing_info, s.payment_method, s.has_drift_detected, s.drift_checked_at, s.drift_discrepancies,
            COALESCE({HAS_EVER_SUBSCRIBED_SQL}, false) AS has_ever_subscribed,
            CASE WHEN s.id IS NOT NULL THEN {money.lifetime_value_sql("s")} END AS lifetime_value
@@ -249,6 +266,12 @@ def account_detail(
         drift_discrepancies=[_discrepancy(item) for item in row["drift_discrepancies"] or []],
         stripe_customer_url=stripe_customer_url(row["stripe_customer_id"], stripe_api_key),
         user_counts=user_counts(conn, row["id"], now),
+        stripe_customer_id=row["stripe_customer_id"],
+        stripe_subscription_id=row["stripe_subscription_id"],
+        stripe_subscription_url=subscription_url(row["stripe_subscription_id"], stripe_api_key),
+        stripe_mode=stripe_mode(stripe_api_key),
+        payment_failing=row["payment_failing"],
+        account_state=account_state(AccountStatus(row["status"]), row["state"], row["payment_failing"]),
     )
 
 
@@ -279,15 +302,16 @@ def account_summary(conn: Connection, tenant_id: int | str, now: datetime) -> Ac
         top_users=top_users(conn, row["id"]),
         user_counts=user_counts(conn, row["id"], now),
         created_at=as_utc(row["created_at"]),
+        stripe_customer_id=row["stripe_customer_id"],
+        stripe_subscription_id=row["stripe_subscription_id"],
+        payment_failing=row["payment_failing"],
+        account_state=account_state(AccountStatus(row["status"]), row["state"], row["payment_failing"]),
     )
 
 
 def stripe_customer_url(customer_id: str | None, stripe_api_key: str | None) -> str | None:
-    """Stripe's dashboard page of the customer, when a real key is configured."""
-    if not customer_id or not stripe_api_key:
-        return None
-    test = "/test" if stripe_api_key.startswith("sk_test_") else ""
-    return f"https://dashboard.stripe.com{test}/customers/{customer_id}"
+    """Stripe's dashboard page of the customer (docs/rules.md R120: live without a key)."""
+    return customer_url(customer_id, stripe_api_key)
 
 
 def _address(address: dict[str, Any]) -> BillingAddress:
@@ -397,6 +421,6 @@ class ActivityEvent:
 
 
 def tenant_activity(conn: Connection, tenant_id: int | str) -> list[ActivityEvent]:
-    """Always empty, as the original: a placeholder for future telemetry."""
+    """Always empty: a placeholder for future telemetry (docs/rules.md R182)."""
     require_account(conn, tenant_id)
     return []

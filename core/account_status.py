@@ -21,6 +21,31 @@ class AccountStatus(StrEnum):
     Free = "Free"
 
 
+class AccountState(StrEnum):
+    """What the account's pill and the list's status badge say (docs/rules.md
+    R122): the tenant's suspension and a failing payment first, then the
+    derived status of R73."""
+
+    Suspended = "Suspended"
+    PastDue = "PastDue"
+    Active = "Active"
+    Downgrading = "Downgrading"
+    Canceling = "Canceling"
+    Canceled = "Canceled"
+    Free = "Free"
+
+
+def account_state(status: AccountStatus, tenant_state: str, payment_failing: bool) -> AccountState:
+    """First match wins: Suspended (the tenant is not Active), PastDue (a failed
+    payment is being retried: `first_payment_failed_at` is set, R63), else the
+    status (R73)."""
+    if tenant_state != "Active":
+        return AccountState.Suspended
+    if payment_failing:
+        return AccountState.PastDue
+    return AccountState(status.value)
+
+
 class PlannedChange(StrEnum):
     Cancellation = "Cancellation"
     ScheduledPlanChange = "ScheduledPlanChange"
@@ -47,6 +72,8 @@ def renewal(status: AccountStatus, renewal_date: datetime | None, now: datetime)
 # accounts list's filters and sorts read.
 ACCOUNTS_SQL = "tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id"
 HAS_EVER_SUBSCRIBED_SQL = money.has_ever_subscribed_sql("s")
+# A failed payment is being retried (docs/rules.md R63, R122); false without a subscription row.
+PAYMENT_FAILING_SQL = "s.first_payment_failed_at IS NOT NULL"
 
 # First match wins (docs/rules.md R73). A tenant without a subscription row has
 # no planned change and never paid.

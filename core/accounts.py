@@ -20,10 +20,13 @@ from core.account_sorts import AccountSort, ids_by_key, ids_by_sorting_matches, 
 from core.account_status import (
     ACCOUNTS_SQL,
     HAS_EVER_SUBSCRIBED_SQL,
+    PAYMENT_FAILING_SQL,
     STATUS_PREDICATES,
     STATUS_SQL,
+    AccountState,
     AccountStatus,
     PlannedChange,
+    account_state,
     displayed_forward_mrr,
     mrr_changes_at_renewal,
     planned_change,
@@ -65,7 +68,7 @@ class AccountRow:
     plan: SubscriptionPlan
     state: str
     status: AccountStatus
-    monthly_recurring_revenue: Decimal | None  # the current price, as the original
+    monthly_recurring_revenue: Decimal | None  # the current price (docs/rules.md R36)
     forward_monthly_recurring_revenue: Decimal | None
     mrr_changes_at_renewal: bool  # shown struck through (docs/rules.md R36)
     scheduled_price_amount: Decimal | None
@@ -78,6 +81,12 @@ class AccountRow:
     created_at: datetime
     modified_at: datetime | None
     owner: AccountOwner | None
+    payment_failing: bool = False  # a failed payment is being retried (R63)
+
+    @property
+    def account_state(self) -> AccountState:
+        """The list's status badge (docs/rules.md R122)."""
+        return account_state(self.status, self.state, self.payment_failing)
 
 
 @dataclass(frozen=True)
@@ -177,7 +186,7 @@ ACCOUNT_COLUMNS = f"""
     s.cancel_at_period_end, s.scheduled_plan, s.current_price_amount, s.scheduled_price_amount,
     s.current_price_currency, s.current_period_end, s.subscribed_since,
     COALESCE({HAS_EVER_SUBSCRIBED_SQL}, false) AS has_ever_subscribed,
-    s.billing_info->'Address'->>'Country' AS country
+    s.billing_info->'Address'->>'Country' AS country, {PAYMENT_FAILING_SQL} AS payment_failing
 """
 
 FIRST_OWNER_SQL = """
@@ -240,6 +249,7 @@ def account_row(row: Any) -> AccountRow:
         created_at=as_utc(row["created_at"]),
         modified_at=as_utc(row["modified_at"]),
         owner=owner,
+        payment_failing=row["payment_failing"],
     )
 
 

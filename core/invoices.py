@@ -367,10 +367,14 @@ class InvoiceDetail:
     lines: tuple[InvoiceLine, ...]
     invoice_url: str | None  # the invoice PDF
     credit_note_url: str | None  # the credit note PDF
+    # The account's Stripe customer (docs/rules.md R120). The transaction keeps
+    # no Stripe invoice id, so the invoice itself has no dashboard link.
+    stripe_customer_id: str | None = None
 
 
 _INVOICE_SQL = """
-    SELECT t.id AS tenant_id, t.name AS tenant_name, tx->>'Id' AS id, (tx->>'Date')::timestamptz AS date,
+    SELECT t.id AS tenant_id, t.name AS tenant_name, s.stripe_customer_id,
+           tx->>'Id' AS id, (tx->>'Date')::timestamptz AS date,
            tx->>'Plan' AS plan, tx->>'Status' AS status, tx->>'Currency' AS currency,
            tx->>'FailureReason' AS failure_reason, tx->>'InvoiceUrl' AS invoice_url,
            tx->>'CreditNoteUrl' AS credit_note_url,
@@ -420,4 +424,5 @@ def invoice_detail(conn: Connection, tenant_id: int | str, invoice_id: str) -> I
         lines=tuple(lines),
         invoice_url=row["invoice_url"],
         credit_note_url=row["credit_note_url"],
+        stripe_customer_id=row["stripe_customer_id"],
     )

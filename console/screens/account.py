@@ -42,12 +42,21 @@ from console.screens.account_tabs import (
 from console.screens.detail_screen import DetailScreen, detail_header
 from console.screens.invoice import InvoiceScreen
 from console.widgets.account_pane import user_bar
-from console.widgets.badges import country_text, plan_badge, renewal_phrase, status_badge, suspended_badge
+from console.widgets.badges import (
+    country_text,
+    initials_badge,
+    plan_badge,
+    renewal_phrase,
+    state_pill,
+    status_badge,
+    stripe_link,
+)
 from console.widgets.paged_list import PagedList
 from console.widgets.scroll import ScrollArea
 from console.widgets.search_box import SearchBox
 from console.widgets.tiles import Tile
 from core.account_detail import AccountDetail, account_detail
+from core.account_status import AccountState
 from core.account_users import TenantUser, tenant_users
 from core.paging import Page, PageRequest
 from db.enums import UserRole
@@ -203,7 +212,14 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
     def action_target(self) -> ActionTarget | None:
         if self.view is None:
             return None
-        return ActionTarget(self.view.detail.id, self.view.detail.name, self.view.detail.has_drift_detected)
+        detail = self.view.detail
+        return ActionTarget(
+            detail.id,
+            detail.name,
+            detail.has_drift_detected,
+            stripe_customer_id=detail.stripe_customer_id,
+            stripe_known=True,
+        )
 
     def account_changed(self) -> None:
         self.load()
@@ -212,14 +228,44 @@ class AccountScreen(DetailScreen[AccountView], AccountActionsScreen):
 
 
 def _header(detail: AccountDetail) -> RenderableType:
-    title = Text.assemble((detail.name or t("screen.account"), "bold"), "  ", plan_badge(detail.plan))
-    suspended = suspended_badge(detail.state)
-    if suspended.plain:
+    """The initials badge, name and plan, the state's pill (docs/rules.md R122;
+    a suspended or past-due account keeps its status beside it), the facts, and
+    the Stripe ids as links to Stripe's dashboard (R120)."""
+    title = Text.assemble(
+        initials_badge(detail.name, detail.id),
+        " ",
+        (detail.name or t("screen.account"), "bold"),
+        "  ",
+        plan_badge(detail.plan),
+        "  ",
+        state_pill(detail.account_state),
+    )
+    if detail.account_state in (AccountState.Suspended, AccountState.PastDue):
         title.append("  ")
-        title.append_text(suspended)
-    title.append("  ")
-    title.append_text(status_badge(detail.status))
-    return detail_header(
+        title.append_text(status_badge(detail.status))
+    header = detail_header(
         title,
         (country_text(detail.country), t("account.signed_up", date=short_date(detail.created_at)), f"# {detail.id}"),
     )
+    stripe = stripe_line(detail)
+    if stripe is not None:
+        header.renderables.append(stripe)
+    return header
+
+
+def stripe_line(detail: AccountDetail) -> Text | None:
+    """ "Stripe cus_… · sub_… · test mode": each id a terminal hyperlink to its
+    dashboard page; the mode only when a key says which (R120)."""
+    if not detail.stripe_customer_id and not detail.stripe_subscription_id:
+        return None
+    parts = [
+        stripe_link(stripe_id, url)
+        for stripe_id, url in (
+            (detail.stripe_customer_id, detail.stripe_customer_url),
+            (detail.stripe_subscription_id, detail.stripe_subscription_url),
+        )
+        if stripe_id
+    ]
+    if detail.stripe_mode is not None:
+        parts.append(Text(t(f"account.stripe_mode.{detail.stripe_mode}"), style="dim"))
+    return Text.assemble((f"{t('account.stripe')} ", "dim"), Text(" · ", style="dim").join(parts))

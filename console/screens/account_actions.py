@@ -1,6 +1,6 @@
 """Admin actions on one account: Sync with Stripe (`s`), Acknowledge drift
 (`A`), Replay archived events (`R`), and the actions menu (`m`) that lists
-them (docs/rules.md R54, R67, R69, R103).
+them with Copy Stripe link (docs/rules.md R54, R67, R69, R103, R120).
 
 The keys are declared admin in console/keys.py, so the base screen hides and
 disables them unless `app.can_admin` (an admin role, not in kiosk mode); the
@@ -22,6 +22,7 @@ from console.screens.base import BackofficeScreen
 from console.widgets.dialogs import ActionsMenu, ConfirmDialog, ProgressDialog, ResultDialog
 from core.account_detail import account_detail
 from core.audit import console_actor
+from core.stripe_links import customer_url
 from stripe_sync.archive import ArchiveReplayResult, replay_archive
 from stripe_sync.drift import Acknowledgement, acknowledge_drift
 from stripe_sync.sync import SyncResult, sync_tenant
@@ -32,6 +33,9 @@ class ActionTarget:
     tenant_id: str
     name: str
     has_drift: bool | None = None  # None: not known yet (read before asking)
+    # The Stripe customer; None with `stripe_known` False: not read yet.
+    stripe_customer_id: str | None = None
+    stripe_known: bool = False
 
 
 def failure_line(error: BaseException) -> str:
@@ -75,7 +79,8 @@ def sync_result_dialog(name: str, result: SyncResult) -> ResultDialog:
 
 
 STRIPE_ACTIONS = frozenset({"sync", "replay_archived"})
-MENU = (("sync", "s"), ("acknowledge_drift", "A"), ("replay_archived", "R"))  # the actions menu: action, key
+# The actions menu: action, key ("" for an entry of the menu alone).
+MENU = (("sync", "s"), ("acknowledge_drift", "A"), ("replay_archived", "R"), ("copy_stripe_link", ""))
 
 
 class AccountActionsScreen(BackofficeScreen):
@@ -105,6 +110,9 @@ class AccountActionsScreen(BackofficeScreen):
         if action == "acknowledge_drift":
             target = self.action_target()
             return target is None or target.has_drift is not False
+        if action == "copy_stripe_link":
+            target = self.action_target()
+            return target is None or not target.stripe_known or target.stripe_customer_id is not None
         if action == "account_actions":
             return any(self.offers(name) for name, _ in MENU)
         return super().offers(action)
@@ -127,7 +135,11 @@ class AccountActionsScreen(BackofficeScreen):
         target = self._target()
         if target is None:
             return
-        entries = [(action, f"{t(f'keys.{action}')}  ({key})") for action, key in MENU if self.offers(action)]
+        entries = [
+            (action, f"{t(f'keys.{action}')}  ({key})" if key else t(f"keys.{action}"))
+            for action, key in MENU
+            if self.offers(action)
+        ]
         if not entries:
             self.notify(t("admin.nothing_to_do", name=target.name), title=t("keys.account_actions"))
             return
@@ -137,6 +149,40 @@ class AccountActionsScreen(BackofficeScreen):
                 self.call_later(self.run_action, action)
 
         self.app.push_screen(ActionsMenu(t("admin.menu_title", name=target.name), entries), chosen)
+
+    # -- copy the Stripe link --------------------------------------------------
+
+    def action_copy_stripe_link(self) -> None:
+        """The customer's dashboard link (R120) to the clipboard with OSC 52, for
+        terminals that cannot open a hyperlink; a notification says so. It reads
+        and writes nothing, so any operator may (the menu offers it to admins)."""
+        target = self.action_target()
+        if target is None:
+            return
+        if target.stripe_known:
+            self._copy(target)
+        else:
+            self._read_stripe_customer(target)
+
+    def _copy(self, target: ActionTarget) -> None:
+        url = customer_url(target.stripe_customer_id, self.backoffice.settings.stripe_api_key)
+        if url is None:
+            self.notify(t("admin.stripe_link.none", name=target.name), title=t("admin.stripe_link.title"))
+            return
+        self.app.copy_to_clipboard(url)
+        self.notify(t("admin.stripe_link.copied", name=target.name, url=url), title=t("admin.stripe_link.title"))
+
+    @work(thread=True, exclusive=True, group="admin-check")
+    def _read_stripe_customer(self, target: ActionTarget) -> None:
+        """The list does not carry the customer id: read it, then copy."""
+        app = self.backoffice
+        try:
+            with app.read_only() as conn:
+                customer = account_detail(conn, target.tenant_id, app.clock()).stripe_customer_id
+        except Exception as error:
+            app.call_from_thread(self.notify, failure_line(error), title=t("admin.stripe_link.title"), severity="error")
+            return
+        app.call_from_thread(self._copy, replace(target, stripe_customer_id=customer, stripe_known=True))
 
     # -- sync ----------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from console.widgets.badges import (
     role_text,
     signed_money_text,
     status_badge,
+    stripe_link,
     user_status_badge,
 )
 from console.widgets.columns import (
@@ -428,8 +429,13 @@ def plan_block(detail: AccountDetail) -> RenderableType:
     facts.add_row(t("account.payment_method"), _payment_method(detail))
     if detail.tax_id:
         facts.add_row(t("account.vat_number"), detail.tax_id)
-    if detail.stripe_customer_url:
-        facts.add_row(t("account.stripe"), detail.stripe_customer_url)
+    # docs/rules.md R120: the ids as links to Stripe's dashboard.
+    if detail.stripe_customer_id:
+        facts.add_row(t("account.stripe_customer"), stripe_link(detail.stripe_customer_id, detail.stripe_customer_url))
+    if detail.stripe_subscription_id:
+        facts.add_row(
+            t("account.stripe_subscription"), stripe_link(detail.stripe_subscription_id, detail.stripe_subscription_url)
+        )
     return Group(heading, amount, badges, Text(t("account.per_month"), style="dim"), facts)
 
 

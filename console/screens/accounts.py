@@ -23,12 +23,12 @@ from console.screens.account import AccountScreen
 from console.screens.account_actions import AccountActionsScreen, ActionTarget
 from console.screens.list_screen import ListScreen
 from console.widgets.account_pane import AccountPane
-from console.widgets.badges import mrr_text, plan_badge, status_badge
+from console.widgets.badges import mrr_text, named_with_initials, plan_badge, state_badge
 from console.widgets.columns import TENANT_ID_WIDTH, ago_width, date_width, mrr_width, widest
 from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
 from core.account_sorts import AccountSort
-from core.account_status import AccountStatus
+from core.account_status import AccountState, AccountStatus
 from core.accounts import AccountRow, list_accounts
 from core.paging import Page, PageRequest
 from db.enums import SubscriptionPlan
@@ -74,7 +74,7 @@ class AccountsList(PagedList[AccountQuery, AccountRow]):
         Column(
             AccountSort.status,
             "accounts.column.status",
-            width=lambda: widest(status_badge(status) for status in AccountStatus),
+            width=lambda: widest(state_badge(state) for state in AccountState),
             drop=2,
             sort=AccountSort.status,
         ),
@@ -106,7 +106,7 @@ class AccountsList(PagedList[AccountQuery, AccountRow]):
     def cells(self, item: AccountRow) -> tuple[Cell, ...]:
         now = self.current_query.now if self.current_query else None
         return (
-            item.name,
+            named_with_initials(item.name, item.id),  # docs/rules.md R121
             plan_badge(item.plan),
             Text.assemble(
                 mrr_text(
@@ -118,7 +118,7 @@ class AccountsList(PagedList[AccountQuery, AccountRow]):
                 justify="right",
             ),
             short_date(item.renewal_date) if item.renewal_date else "-",
-            status_badge(item.status),
+            state_badge(item.account_state),  # docs/rules.md R122
             item.country.upper() if item.country else "-",
             ago(item.created_at, now) if now else short_date(item.created_at),
             Text(item.id, style="dim"),
@@ -169,7 +169,8 @@ class AccountsScreen(ListScreen, AccountActionsScreen):
 
     def apply_navigation(self, params: dict[str, Any]) -> None:
         """A banner asks for `filter="drift"` or `"unsynced"`; a KPI tile for
-        `statuses=[...]`: show exactly that, as the original's links do."""
+        `statuses=[...]`: show exactly that, every other filter cleared
+        (docs/rules.md R37, R56; docs/figures.md#kpi-tiles)."""
         if not params:
             return
         self.search = str(params.get("search", ""))

@@ -22,15 +22,17 @@ from console.app_access import backoffice
 from console.formatting import moment, money, short_date
 from console.i18n import t
 from console.operator_errors import operator_message
-from console.widgets.badges import payment_status_badge, plan_label
+from console.widgets.badges import payment_status_badge, plan_label, stripe_link
 from core.invoices import InvoiceDetail, InvoiceLine, InvoiceLineKind, invoice_detail
+from core.stripe_links import customer_url
 
 # Lines that sum up the ones above them are bold.
 _TOTALS = (InvoiceLineKind.Total, InvoiceLineKind.Paid)
 
 
-def invoice_body(invoice: InvoiceDetail) -> RenderableType:
-    """The status, the lines with their amounts, and the documents."""
+def invoice_body(invoice: InvoiceDetail, stripe_api_key: str | None = None) -> RenderableType:
+    """The status, the lines with their amounts, the documents, and the
+    account's Stripe customer as a link to its dashboard page (R120)."""
     lines = Table.grid(padding=(0, 2))
     lines.add_column()
     lines.add_column(justify="right")
@@ -38,7 +40,11 @@ def invoice_body(invoice: InvoiceDetail) -> RenderableType:
         lines.add_row(_line_label(invoice, line), _line_amount(invoice, line))
     status = payment_status_badge(invoice.status, failure_reason=invoice.failure_reason)
     heading = Text.assemble((t("invoice.status"), "dim"), " ", status)
-    return Group(heading, Text(""), lines, Text(""), documents(invoice))
+    parts: list[RenderableType] = [heading, Text(""), lines, Text(""), documents(invoice)]
+    if invoice.stripe_customer_id:
+        link = stripe_link(invoice.stripe_customer_id, customer_url(invoice.stripe_customer_id, stripe_api_key))
+        parts.append(Text.assemble((f"{t('account.stripe_customer')} ", "dim"), link))
+    return Group(*parts)
 
 
 def documents(invoice: InvoiceDetail) -> Text:
@@ -101,7 +107,7 @@ class InvoiceScreen(ModalScreen[None]):
         self.invoice = invoice
         title = t("invoice.title", name=invoice.tenant_name, date=moment(invoice.date))
         self.query_one("#invoice-title", Static).update(Text(title, style="bold"))
-        self.query_one("#invoice-body", Static).update(invoice_body(invoice))
+        self.query_one("#invoice-body", Static).update(invoice_body(invoice, backoffice(self).settings.stripe_api_key))
 
     def _failed(self, error: str) -> None:
         self.query_one("#invoice-body", Static).update(Text(t("list.error", error=error), style="red"))

@@ -3,13 +3,14 @@ users plus the counts).
 
 The header shows at once, from the list row. The rest (plan and revenue,
 owners, users, signed up) is fetched once the cursor has rested on an
-account for PANE_DEBOUNCE_SECONDS, so scrolling through the list runs no
+account for AccountPane.DEBOUNCE_SECONDS, so scrolling through the list runs no
 query per row; an answer for an account the cursor has left is dropped.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
@@ -30,24 +31,28 @@ from console.i18n import t
 from console.widgets.badges import (
     country_text,
     mrr_text,
+    named_with_initials,
     plan_badge,
     relative_phrase,
     renewal_label,
+    state_badge,
     status_badge,
-    suspended_badge,
+    stripe_link,
 )
 from console.widgets.cards import describe_error
 from core.account_detail import AccountSummary, account_summary
+from core.account_status import AccountState
 from core.account_users import UserCounts
 from core.accounts import AccountRow
-
-PANE_DEBOUNCE_SECONDS = 0.2
+from core.stripe_links import customer_url, subscription_url
 
 
 class AccountPane(VerticalScroll):
     """Shows `show(row)`; loads the account's summary after the debounce."""
 
     can_focus = False
+    # A cursor resting this long loads the summary (tests shorten it).
+    DEBOUNCE_SECONDS: ClassVar[float] = 0.2
 
     class SummaryLoaded(Message):
         def __init__(self, tenant_id: str, summary: AccountSummary) -> None:
@@ -90,7 +95,7 @@ class AccountPane(VerticalScroll):
             return
         self.query_one("#pane-header", Static).update(self._header(row))
         self.query_one("#pane-body", Static).update(Text(t("list.loading"), style="dim"))
-        self._timer = self.set_timer(PANE_DEBOUNCE_SECONDS, lambda: self._load(row.id, now))
+        self._timer = self.set_timer(self.DEBOUNCE_SECONDS, lambda: self._load(row.id, now))
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
@@ -130,18 +135,37 @@ class AccountPane(VerticalScroll):
 
     @staticmethod
     def _header(row: AccountRow) -> RenderableType:
-        badges = Text.assemble(plan_badge(row.plan), "  ", status_badge(row.status))
+        # docs/rules.md R121, R122: the initials badge, then the state as the list shows it.
+        badges = Text.assemble(plan_badge(row.plan), "  ", state_badge(row.account_state))
+        if row.account_state in (AccountState.Suspended, AccountState.PastDue):
+            badges.append("  ")
+            badges.append_text(status_badge(row.status))
         lines: list[RenderableType] = [
-            Text(row.name, style="bold"),
+            named_with_initials(row.name, row.id, style="bold"),
             badges,
             Text(country_text(row.country), style="dim"),
         ]
         return Group(*lines)
 
+    def _stripe(self, summary: AccountSummary) -> list[RenderableType]:
+        """The Stripe ids, one a line (they are long), as links to the dashboard
+        (docs/rules.md R120)."""
+        key = backoffice(self).settings.stripe_api_key
+        links = [
+            stripe_link(stripe_id, url(stripe_id, key))
+            for stripe_id, url in (
+                (summary.stripe_customer_id, customer_url),
+                (summary.stripe_subscription_id, subscription_url),
+            )
+            if stripe_id
+        ]
+        return [_section(t("account.stripe")), *links] if links else []
+
     def _body(self, summary: AccountSummary, now: datetime) -> RenderableType:
         return Group(
             _section(t("accounts.pane.plan_revenue")),
             _plan_and_revenue(summary),
+            *self._stripe(summary),
             _section(t("accounts.pane.owners")),
             _owners(summary),
             _section(t("accounts.pane.users")),
@@ -187,8 +211,7 @@ def _plan_and_revenue(summary: AccountSummary) -> RenderableType:
             money(summary.last_invoice_amount_excluding_tax, summary.last_invoice_currency),
         ),
     )
-    suspended = suspended_badge(summary.state)
-    return Group(facts, suspended) if suspended.plain else facts
+    return facts
 
 
 def _owners(summary: AccountSummary) -> RenderableType:

@@ -11,24 +11,49 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel import dates as babel_dates
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 
 from console.formatting import DASH, money, signed_money
 from console.i18n import babel_locale, current_locale, t
-from core.account_status import AccountStatus, Renewal
+from core.account_status import AccountState, AccountStatus, Renewal
 from core.billing_events import plan_change
+from core.initials import colour_index, initials
 from db.enums import BillingEventType as E
 
 PLAN_STYLES = {"Premium": "magenta", "Standard": "blue", "Basis": "dim"}
 
-# docs/rules.md R73: look and icon of each status.
-STATUS_LOOK: dict[str, tuple[str, str]] = {
-    AccountStatus.Active: ("green", "✓"),
-    AccountStatus.Downgrading: ("yellow", "◷"),
-    AccountStatus.Canceling: ("red", "✕"),
-    AccountStatus.Canceled: ("dim", "−"),
-    AccountStatus.Free: ("dim", ""),
+# docs/rules.md R73, R122: the colour and icon of each account state (a
+# status is the state of the same name), one distinct standard colour each so
+# the 16-colour theme tells them apart; the header's pill is the same colour
+# behind the words.
+STATE_LOOK: dict[str, tuple[str, str]] = {
+    AccountState.Suspended: ("red", "⏸"),
+    AccountState.PastDue: ("magenta", "!"),
+    AccountState.Active: ("green", "✓"),
+    AccountState.Downgrading: ("yellow", "◷"),
+    AccountState.Canceling: ("bright_red", "✕"),
+    AccountState.Canceled: ("bright_black", "−"),
+    AccountState.Free: ("cyan", "○"),
 }
+# The list badge of a state that stops the account is reversed, as its pill is.
+_LOUD_STATES = (AccountState.Suspended, AccountState.PastDue)
+STATUS_LOOK: dict[str, tuple[str, str]] = {status: STATE_LOOK[status] for status in AccountStatus}
+
+# docs/rules.md R121: the initials badges' colours, text on a background of
+# its own, so every one reads on the dark, light and 16-colour themes alike.
+INITIALS_STYLES = (
+    "bold black on cyan",
+    "bold black on green",
+    "bold black on yellow",
+    "bold white on blue",
+    "bold white on magenta",
+    "bold black on bright_cyan",
+    "bold black on bright_green",
+    "bold black on bright_yellow",
+)
+INITIALS_WIDTH = 2
 
 _GREEN = (
     E.SubscriptionCreated,
@@ -60,16 +85,57 @@ def plan_badge(plan: object | None) -> Text:
 
 
 def status_badge(status: object) -> Text:
-    style, icon = STATUS_LOOK.get(str(status), ("", ""))
-    label = t(f"enum.account_status.{status}")
+    """A derived status (R73), as the state of the same name looks."""
+    return state_badge(status)
+
+
+def state_label(state: object) -> str:
+    """The state's words: a status's own, "Suspended", "Past due"."""
+    return t(f"enum.account_status.{state}")
+
+
+def state_badge(state: object) -> Text:
+    """The accounts list's and side pane's status badge: icon and words in the
+    state's colour (R122); Suspended and Past due reversed, as loud as a pill."""
+    colour, icon = STATE_LOOK.get(str(state), ("", ""))
+    label = state_label(state)
+    style = f"bold white on {colour}" if str(state) in _LOUD_STATES else colour
     return Text(f"{icon} {label}" if icon else label, style=style)
 
 
-def suspended_badge(state: str) -> Text:
-    """The red pill shown beside the status when the account is not Active."""
-    if state == "Active":
-        return Text("")
-    return Text(f"⏸ {t(f'enum.account_status.{state}')}", style="bold red")
+def state_pill(state: object) -> Text:
+    """The account header's pill: the state's words on its colour (R122)."""
+    colour, icon = STATE_LOOK.get(str(state), ("", ""))
+    label = state_label(state)
+    text = f" {icon} {label} " if icon else f" {label} "
+    foreground = "black" if colour in ("green", "yellow", "cyan") else "white"
+    return Text(text, style=f"bold {foreground} on {colour}" if colour else "bold reverse")
+
+
+def initials_badge(name: str | None, tenant_id: object) -> Text:
+    """The account's two-letter badge in its stable colour (R121), two cells wide."""
+    letters = initials(name)
+    letters += " " * max(0, INITIALS_WIDTH - cell_len(letters))
+    return Text(letters, style=INITIALS_STYLES[colour_index(str(tenant_id), len(INITIALS_STYLES))])
+
+
+def named_with_initials(name: str, tenant_id: object, style: str = "") -> Text:
+    """ "NA Nordlys ApS": the badge, a space, the name."""
+    text = Text()
+    text.append_text(initials_badge(name, tenant_id))  # its colour stays on the two letters
+    text.append(" ")
+    text.append(name, style=style)
+    return text
+
+
+def stripe_link(stripe_id: str | None, url: str | None) -> Text:
+    """A Stripe id as a terminal hyperlink (OSC 8) to its dashboard page
+    (R120); the id alone where there is no link, "-" without an id."""
+    if not stripe_id:
+        return Text(DASH, style="dim")
+    if not url:
+        return Text(stripe_id)
+    return Text(stripe_id, style=Style(link=url, underline=True))
 
 
 def event_badge(event_type: object) -> Text:
@@ -162,7 +228,7 @@ def renewal_phrase(renewal: Renewal, date: str) -> str:
 
 def relative_phrase(moment: datetime, now: datetime) -> str:
     """ "3 days ago", "2 months ago": the side pane's "Signed up" phrase, the
-    unit chosen by magnitude as the original's RelativeTimeFormat does."""
+    largest unit of which at least one has passed (docs/rules.md R181)."""
     return babel_dates.format_timedelta(
         moment - now, add_direction=True, threshold=1, locale=babel_locale(current_locale())
     )

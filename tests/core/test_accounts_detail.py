@@ -1,6 +1,6 @@
-"""One account: GetTenantDetail, GetTenantPaymentHistory, GetTenantUserCounts,
-GetTenantUsers and GetTenantActivity of the original (docs/rules.md R49, R50, R87), with
-the PR's one-row-per-transaction payment history, and the side pane."""
+"""One account: its detail and lifetime value, payment history, user counts,
+users and activity (docs/rules.md R49, R50, R87, R182), with one row per
+transaction in the payment history (R49), and the side pane."""
 
 from __future__ import annotations
 
@@ -145,7 +145,9 @@ def test_drift_and_stripe_link(conn: Connection) -> None:
     detail = account_detail(conn, ref.id, NOW, stripe_api_key="sk_test_abc")
     assert detail.has_drift_detected and [d.kind for d in detail.drift_discrepancies] == ["MissingEvent"]
     assert detail.stripe_customer_url == f"https://dashboard.stripe.com/test/customers/cus_{ref.id}"
-    assert account_detail(conn, ref.id, NOW).stripe_customer_url is None
+    # docs/rules.md R120: without a key the mode is unknown and the link is live.
+    live = account_detail(conn, ref.id, NOW)
+    assert live.stripe_customer_url == f"https://dashboard.stripe.com/customers/cus_{ref.id}"
     assert stripe_customer_url("cus_1", "sk_live_x") == "https://dashboard.stripe.com/customers/cus_1"
 
 
