@@ -556,9 +556,12 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
         raise TypeError(f"{cls.__name__} does not say its row type")
 
     def export_name(self) -> str:
-        """The file name's stem: the list's class name in kebab case ("accounts", "account-events")."""
+        """The file name's stem: the list's class name in kebab case ("accounts"),
+        and the account's id for an account's tab ("account-events-1519024301854960144")."""
         words = re.findall(r"[A-Z][a-z0-9]*", type(self).__name__.removesuffix("List"))
-        return "-".join(word.lower() for word in words) or "list"
+        stem = "-".join(word.lower() for word in words) or "list"
+        tenant_id = str(getattr(self.current_query, "tenant_id", "") or "")
+        return f"{stem}-{tenant_id}" if tenant_id.isascii() and tenant_id.isdigit() else stem
 
     @property
     def exporting(self) -> bool:

@@ -20,8 +20,10 @@ from console.screens.invoices import InvoicesList
 from console.widgets.export_dialog import EXPORT_DIR_ENV, ExportDialog, export_path
 from console.widgets.paged_list import PagedList
 from core import export
+from core.account_detail import Payment
 from core.accounts import AccountRow
 from core.invoices import InvoiceRow
+from tests.console.lists_data import Platform
 from tests.console.lists_fixtures import (  # noqa: F401
     DEBOUNCE,
     WIDE,
@@ -101,6 +103,28 @@ async def test_e_exports_the_filtered_sorted_list(
         assert [row["id"] for row in rows] == shown  # same rows, same order
         assert any(str(written) in message and f"{len(shown)} rows" in message for message in notices(app))
         assert not isinstance(app.screen, ExportDialog)  # a quick export never shows the dialog for long
+
+
+async def test_e_on_an_account_tab_exports_that_tab(
+    make_lists_app: Callable[..., BackofficeApp], platform: Platform, export_dir: Path
+) -> None:
+    app = make_lists_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settled(pilot)
+        app.navigate("account", tenant_id=str(platform.nordlys.id))
+        await settled(pilot, DEBOUNCE)
+        await pilot.press("3")  # invoices
+        await settled(pilot)
+        payments = app.screen.query_one("#account-invoices", PagedList)
+        assert payments.result is not None
+        await pilot.press("e")
+        await settled(pilot, DEBOUNCE)
+        (written,) = export_dir.iterdir()
+        assert written.name.startswith(f"payments-{platform.nordlys.id}-")
+        header, rows = read_csv(written)
+        assert tuple(header) == export.columns(Payment)
+        assert [row["id"] for row in rows] == [item.id for item in payments.result.items]
+        assert len(rows) == payments.result.total == 8
 
 
 async def test_cancel_stops_the_export_and_leaves_no_file(
