@@ -26,6 +26,7 @@ os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}")
 Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
 
 from db import embedded, migrate  # noqa: E402
+from tests.databases import cloned_database  # noqa: E402
 
 TEMPLATE = "backoffice_template"
 SHARED = "backoffice_shared"
@@ -80,11 +81,8 @@ def template_url(pg_server_url: str, worker_id: str) -> str:
 @pytest.fixture
 def database_url(pg_server_url: str, template_url: str) -> Iterator[str]:
     """A fresh, migrated database of its own, dropped after the test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    url = _recreate(pg_server_url, name, template=make_url(template_url).database)
-    yield url
-    with _admin(pg_server_url) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with cloned_database(pg_server_url, template_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,17 +4,19 @@ non-empty box, and on an empty one hands focus back to the list."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
 
-DEBOUNCE_SECONDS = 0.4
-
 
 class SearchBox(Input):
     BINDINGS = [Binding("escape", "clear_or_leave", show=False)]
+    # Typing pauses shorter than this make one search (tests shorten it).
+    DEBOUNCE_SECONDS: ClassVar[float] = 0.4
 
     class Search(Message):
         """The settled search text (trimmed)."""
@@ -62,7 +64,7 @@ class SearchBox(Input):
             return
         event.stop()
         self._stop_timer()
-        self._timer = self.set_timer(DEBOUNCE_SECONDS, self._send)
+        self._timer = self.set_timer(self.DEBOUNCE_SECONDS, self._send)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input is not self:

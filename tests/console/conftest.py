@@ -18,15 +18,28 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from console.app import BackofficeApp
+from console.widgets.account_pane import AccountPane
+from console.widgets.search_box import SearchBox
 from core.settings import Settings
 from tests.console import data
+from tests.databases import cloned_database
 from tests.factories import NOW
 
 os.environ["TZ"] = "UTC"
 time.tzset()
 
 SEEDED_DATABASE = "backoffice_console"
+NO_DELAY = 0.001  # Textual's timers divide by their interval: not 0
 FRESH_DATABASE = "backoffice_console_fresh"
+
+
+@pytest.fixture(autouse=True)
+def no_debounce(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Searches and the side pane load at once, so tests wait for no timer;
+    a test marked `debounce` keeps the real delays (it tests them)."""
+    if request.node.get_closest_marker("debounce") is None:
+        monkeypatch.setattr(SearchBox, "DEBOUNCE_SECONDS", NO_DELAY)
+        monkeypatch.setattr(AccountPane, "DEBOUNCE_SECONDS", NO_DELAY)
 
 
 @pytest.fixture(autouse=True)
@@ -41,25 +54,10 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-@contextmanager
-def _database(server_url: str, template_url: str, name: str) -> Iterator[str]:
-    """A migrated database with a fixed name: the header shows it, and
-    snapshots must not change from run to run."""
-    template = make_url(template_url).database
-    with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def console_database_url(pg_server_url: str, template_url: str) -> Iterator[str]:
     """An empty database of the test's own (for tests that write)."""
-    with _database(pg_server_url, template_url, FRESH_DATABASE) as url:
+    with cloned_database(pg_server_url, template_url, FRESH_DATABASE) as url:
         yield url
 
 
@@ -74,7 +72,7 @@ def console_engine(console_database_url: str) -> Iterator[Engine]:
 def seeded_engine(pg_server_url: str, template_url: str) -> Iterator[Engine]:
     """The fixed platform of tests/console/data.py, shared by the read-only
     tests of a module (seeded once; tests must not write to it)."""
-    with _database(pg_server_url, template_url, SEEDED_DATABASE) as url:
+    with cloned_database(pg_server_url, template_url, SEEDED_DATABASE) as url:
         engine = create_engine(url)
         data.seed(engine)
         yield engine

@@ -25,13 +25,15 @@ from textual.worker import WorkerCancelled
 from console.app import BackofficeApp
 from core.settings import Settings
 from tests.console import lists_data
+from tests.databases import cloned_database
 from tests.factories import NOW
 
 LISTS_DATABASE = "backoffice_console_lists"
 WIDE = (130, 40)
 NARROW = (80, 24)
-# Longer than the search box's (0.4 s) and the side pane's (0.2 s) debounce.
-DEBOUNCE = 0.45
+# The debounce timers are 0 in tests (1 ms, conftest.no_debounce): one short pause
+# lets a zero-second timer fire before `settled` waits for the workers.
+DEBOUNCE = 0.02
 READER_ROLE = "console_reader"
 
 
@@ -49,18 +51,11 @@ def _admin_execute(server_url: str, *statements: str) -> None:
 def lists_database(pg_server_url: str, template_url: str) -> Iterator[tuple[str, lists_data.Platform]]:
     """The fixed platform, seeded once per test module; tests must not write
     to it (tests that write build their own database)."""
-    template = make_url(template_url).database
-    _admin_execute(
-        pg_server_url,
-        f'DROP DATABASE IF EXISTS "{LISTS_DATABASE}" WITH (FORCE)',
-        f'CREATE DATABASE "{LISTS_DATABASE}" TEMPLATE "{template}"',
-    )
-    url = make_url(pg_server_url).set(database=LISTS_DATABASE).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    platform = lists_data.seed(engine)
-    engine.dispose()
-    yield url, platform
-    _admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{LISTS_DATABASE}" WITH (FORCE)')
+    with cloned_database(pg_server_url, template_url, LISTS_DATABASE) as url:
+        engine = create_engine(url)
+        platform = lists_data.seed(engine)
+        engine.dispose()
+        yield url, platform
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +120,16 @@ async def settled(pilot: Pilot[Any], seconds: float = 0.0) -> None:
             await pilot.pause()
             return
     raise AssertionError("workers never settled")
+
+
+async def eventually(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Until `condition` holds: for what arrives as a message after the
+    workers are done (a notification, say), however loaded the machine."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    assert condition(), "not within the timeout"
 
 
 def plain(widget: Static, width: int = 200) -> str:

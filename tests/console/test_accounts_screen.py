@@ -21,6 +21,7 @@ from console.screens.accounts import AccountsList, AccountsScreen
 from console.widgets.account_pane import AccountPane
 from console.widgets.filter_dialog import FilterDialog, FilterSelection
 from console.widgets.paged_list import PagedList, PageTable
+from console.widgets.search_box import SearchBox
 from core.accounts import AccountRow, AccountSort, AccountStatus
 from core.paging import Page, PageRequest
 from db.enums import SubscriptionPlan
@@ -115,6 +116,12 @@ async def test_list_sorted_by_name_with_status_and_struck_mrr(make_lists_app: Ca
         assert status_line == "Page 1 of 1 · 7 accounts · Sorted by Name ↑"
 
 
+# The real delays (these two tests keep them: they test the debouncing).
+SEARCH_SETTLES = SearchBox.DEBOUNCE_SECONDS + 0.05
+PANE_SETTLES = AccountPane.DEBOUNCE_SECONDS + 0.05
+
+
+@pytest.mark.debounce
 async def test_search_is_debounced_and_latest_wins(make_lists_app: Callable[..., BackofficeApp]) -> None:
     app = make_lists_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -124,13 +131,13 @@ async def test_search_is_debounced_and_latest_wins(make_lists_app: Callable[...,
         await pilot.press(*"nord")
         await pilot.pause(0.1)
         assert len(names(app)) == 7  # still typing: no query yet
-        await settled(pilot, DEBOUNCE)
+        await settled(pilot, SEARCH_SETTLES)
         assert names(app) == ["Nordlys ApS"]
         await pilot.press("enter")  # enter hands focus to the list
         await settled(pilot)
         assert isinstance(app.focused, PageTable)
         await pilot.press("slash", "escape")  # escape clears a non-empty box
-        await settled(pilot, DEBOUNCE)
+        await settled(pilot, SEARCH_SETTLES)
         assert len(names(app)) == 7
 
 
@@ -182,7 +189,7 @@ async def test_sort_cycles_flips_and_follows_header_clicks(make_lists_app: Calla
         await open_accounts(pilot)
         screen = app.screen
         assert isinstance(screen, AccountsScreen)
-        await pilot.press("greater_than_sign")  # plan, descending as the original's first click
+        await pilot.press("greater_than_sign")  # plan: a new column starts descending (docs/rules.md R180)
         await settled(pilot)
         assert screen.sort == AccountSort.plan and screen.descending
         assert names(app)[:3] == ["Birk & Co", "Fjordhus A/S", "Nordlys ApS"]
@@ -209,6 +216,7 @@ async def test_sort_cycles_flips_and_follows_header_clicks(make_lists_app: Calla
         assert names(app)[0] == "Birk & Co"
 
 
+@pytest.mark.debounce
 async def test_side_pane_follows_the_cursor_after_a_pause(make_lists_app: Callable[..., BackofficeApp]) -> None:
     app = make_lists_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -218,7 +226,7 @@ async def test_side_pane_follows_the_cursor_after_a_pause(make_lists_app: Callab
         await pilot.press("down", "down", "down", "down")  # through Fjordhus, Havblik, Klint to Nordlys
         assert pane.row.name == "Nordlys ApS"  # the header follows at once
         assert pane.summary is None  # the rest waits for the cursor to rest
-        await settled(pilot, DEBOUNCE)
+        await settled(pilot, PANE_SETTLES)
         assert pane.summary is not None and pane.summary.name == "Nordlys ApS"
         text = pane_text(app)
         for expected in ("Plan & revenue", "Owners", "Astrid Holm", "4 total", "Signed up", "7 months ago"):

@@ -32,6 +32,7 @@ from tests.console.lists_fixtures import (  # noqa: F401
     DEBOUNCE,
     WIDE,
     app_factory,
+    eventually,
     lists_database,
     lists_engine,
     plain,
@@ -360,8 +361,11 @@ async def test_acknowledge_drift_asks_first_then_clears_the_flag(
         await settled(pilot, DEBOUNCE)
         assert app.screen is screen
         assert not screen.query_one("#account-drift").display
-        assert any(
-            "Drift of Solstrand acknowledged; 2 findings kept for audit." in n.message for n in app._notifications
+        await eventually(
+            pilot,
+            lambda: any(
+                "Drift of Solstrand acknowledged; 2 findings kept for audit." in n.message for n in app._notifications
+            ),
         )
     with engine.connect() as conn:
         flag, findings = conn.execute(

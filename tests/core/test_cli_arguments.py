@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from tests import factories as f
 from tests.cli_run import Run, one_error_line, run_cli
 from tests.conftest import _libpq
+from tests.databases import cloned_database
 
 # Stripe configured but unreachable: commands that need it get past the
 # configuration check, and none gets as far as calling it.
@@ -28,18 +29,13 @@ TENANT_ID_COMMANDS = [["accounts", "show"], ["sync"], ["drift", "ack"], ["stripe
 @pytest.fixture(scope="module")
 def url(pg_server_url: str, template_url: str) -> Iterator[str]:
     """One account with one user, for the module (the commands here only read)."""
-    name = f"t_args_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template_url).database}"')
-    url = make_url(template_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        acme = f.tenant(conn, name="Acme ²", plan="Standard")
-        f.user(conn, acme.id, email="owner@acme.com", role="Owner")
-    engine.dispose()
-    yield url
-    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with cloned_database(pg_server_url, template_url) as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            acme = f.tenant(conn, name="Acme ²", plan="Standard")
+            f.user(conn, acme.id, email="owner@acme.com", role="Owner")
+        engine.dispose()
+        yield url
 
 
 def cli(url: str, *args: str, env: dict[str, str] | None = None) -> Run:

@@ -22,6 +22,7 @@ from console.cli import app, main
 from core.clock import utcnow
 from tests import factories as f
 from tests.conftest import _libpq
+from tests.databases import cloned_database
 
 PAGED = {"items", "total", "page", "page_size"}
 
@@ -30,44 +31,45 @@ PAGED = {"items", "total", "page", "page_size"}
 def seeded(pg_server_url: str, template_url: str) -> Iterator[dict[str, Any]]:
     """One database for the module (the commands only read), with rows around
     the real clock: the commands read with utcnow()."""
-    name = f"t_lists_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template_url).database}"')
-    url = make_url(template_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    now = utcnow()
-    with engine.begin() as conn:
-        acme = f.tenant(
-            conn,
-            name="Acme",
-            plan="Standard",
-            created_at=now - timedelta(days=40),
-            payment_transactions=[
-                f.payment_transaction(date=now - timedelta(days=9), InvoiceUrl="https://stripe/in.pdf")
-            ],
-        )
-        owner = f.user(
-            conn, acme.id, email="owner@acme.com", role="Owner", first_name="Olga", last_name="Owner", last_seen_at=now
-        )
-        f.user(conn, acme.id, email="member@acme.com", last_seen_at=now - timedelta(days=2))
-        f.session(conn, acme.id, owner, created_at=now - timedelta(hours=1))
-        f.email_login(conn, "owner@acme.com", created_at=now - timedelta(hours=1))
-        f.billing_event(
-            conn,
-            acme,
-            "SubscriptionCreated",
-            occurred_at=now - timedelta(days=3),
-            to_plan="Standard",
-            previous_amount="0",
-            new_amount="149",
-        )
-        f.billing_event(conn, acme, "NoOp", occurred_at=now - timedelta(days=2))
-        f.tenant(conn, name="Bravo", plan="Premium", cancel_at_period_end=True)
-        f.tenant(conn, name="Cyrus")
-    engine.dispose()
-    yield {"url": url, "acme": str(acme.id), "owner": owner}
-    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with cloned_database(pg_server_url, template_url) as url:
+        engine = create_engine(url)
+        now = utcnow()
+        with engine.begin() as conn:
+            acme = f.tenant(
+                conn,
+                name="Acme",
+                plan="Standard",
+                created_at=now - timedelta(days=40),
+                payment_transactions=[
+                    f.payment_transaction(date=now - timedelta(days=9), InvoiceUrl="https://stripe/in.pdf")
+                ],
+            )
+            owner = f.user(
+                conn,
+                acme.id,
+                email="owner@acme.com",
+                role="Owner",
+                first_name="Olga",
+                last_name="Owner",
+                last_seen_at=now,
+            )
+            f.user(conn, acme.id, email="member@acme.com", last_seen_at=now - timedelta(days=2))
+            f.session(conn, acme.id, owner, created_at=now - timedelta(hours=1))
+            f.email_login(conn, "owner@acme.com", created_at=now - timedelta(hours=1))
+            f.billing_event(
+                conn,
+                acme,
+                "SubscriptionCreated",
+                occurred_at=now - timedelta(days=3),
+                to_plan="Standard",
+                previous_amount="0",
+                new_amount="149",
+            )
+            f.billing_event(conn, acme, "NoOp", occurred_at=now - timedelta(days=2))
+            f.tenant(conn, name="Bravo", plan="Premium", cancel_at_period_end=True)
+            f.tenant(conn, name="Cyrus")
+        engine.dispose()
+        yield {"url": url, "acme": str(acme.id), "owner": owner}
 
 
 def run(seeded: dict[str, Any], *args: str) -> tuple[int, str]:

@@ -19,6 +19,7 @@ from console.cli import app
 from core.clock import utcnow
 from tests import factories as f
 from tests.conftest import _libpq
+from tests.databases import cloned_database
 
 PERIOD_REPORTS = ["kpis", "mrr-trend", "revenue-trend", "trends"]
 RECENT_REPORTS = ["recent-signups", "recent-stripe-events", "recent-payments", "recent-logins"]
@@ -28,40 +29,40 @@ RECENT_REPORTS = ["recent-signups", "recent-stripe-events", "recent-payments", "
 def seeded_url(pg_server_url: str, template_url: str) -> Iterator[str]:
     """One database for the module (the commands only read), with a few rows
     around the real clock: the CLI reads with utcnow()."""
-    name = f"t_reports_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template_url).database}"')
-    url = make_url(template_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    now = utcnow()
-    with engine.begin() as conn:
-        acme = f.tenant(
-            conn,
-            name="Acme",
-            plan="Standard",
-            created_at=now - timedelta(days=3),
-            subscribed_since=now - timedelta(days=3),
-            payment_transactions=[f.payment_transaction(date=now - timedelta(days=2))],
-        )
-        owner = f.user(
-            conn, acme.id, email="owner@acme.com", role="Owner", created_at=now - timedelta(days=3), last_seen_at=now
-        )
-        f.session(conn, acme.id, owner, created_at=now - timedelta(hours=1))
-        f.email_login(conn, "owner@acme.com", created_at=now - timedelta(hours=1))
-        f.billing_event(
-            conn,
-            acme,
-            "SubscriptionCreated",
-            occurred_at=now - timedelta(days=3),
-            to_plan="Standard",
-            previous_amount="0",
-            new_amount="149",
-        )
-        f.tenant(conn, name="Waiting", plan="Premium", has_drift_detected=True)
-    engine.dispose()
-    yield url
-    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with cloned_database(pg_server_url, template_url) as url:
+        engine = create_engine(url)
+        now = utcnow()
+        with engine.begin() as conn:
+            acme = f.tenant(
+                conn,
+                name="Acme",
+                plan="Standard",
+                created_at=now - timedelta(days=3),
+                subscribed_since=now - timedelta(days=3),
+                payment_transactions=[f.payment_transaction(date=now - timedelta(days=2))],
+            )
+            owner = f.user(
+                conn,
+                acme.id,
+                email="owner@acme.com",
+                role="Owner",
+                created_at=now - timedelta(days=3),
+                last_seen_at=now,
+            )
+            f.session(conn, acme.id, owner, created_at=now - timedelta(hours=1))
+            f.email_login(conn, "owner@acme.com", created_at=now - timedelta(hours=1))
+            f.billing_event(
+                conn,
+                acme,
+                "SubscriptionCreated",
+                occurred_at=now - timedelta(days=3),
+                to_plan="Standard",
+                previous_amount="0",
+                new_amount="149",
+            )
+            f.tenant(conn, name="Waiting", plan="Premium", has_drift_detected=True)
+        engine.dispose()
+        yield url
 
 
 def run(url: str, *args: str) -> tuple[int, str]:
