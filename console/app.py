@@ -75,7 +75,7 @@ from console.widgets.banners import load_banners
 from console.widgets.kiosk_status import Problem
 from core.banners import Banners
 from core.clock import utcnow
-from core.settings import Settings
+from core.settings import SUPPORTED_LOCALES, Settings
 from db import engine as db_engine
 
 BANNER_REFRESH_SECONDS = 60
