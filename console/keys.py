@@ -104,6 +104,8 @@ KEYS: tuple[Key, ...] = (
     Key("account", "A", "acknowledge_drift", "keys.acknowledge_drift", admin=True),
     Key("account", "R", "replay_archived", "keys.replay_archived", admin=True),
     Key("account", "m", "account_actions", "keys.account_actions", admin=True),
+    # Any operator: the Stripe customer's dashboard link, copied with OSC 52 (docs/rules.md R120).
+    Key("account", "L", "copy_stripe_link", "keys.copy_stripe_link", show=False),
 )
 
 SCOPE_ORDER = (

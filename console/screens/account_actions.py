@@ -80,7 +80,7 @@ def sync_result_dialog(name: str, result: SyncResult) -> ResultDialog:
 
 STRIPE_ACTIONS = frozenset({"sync", "replay_archived"})
 # The actions menu: action, key ("" for an entry of the menu alone).
-MENU = (("sync", "s"), ("acknowledge_drift", "A"), ("replay_archived", "R"), ("copy_stripe_link", ""))
+MENU = (("sync", "s"), ("acknowledge_drift", "A"), ("replay_archived", "R"), ("copy_stripe_link", "L"))
 
 
 class AccountActionsScreen(BackofficeScreen):
@@ -155,7 +155,7 @@ class AccountActionsScreen(BackofficeScreen):
     def action_copy_stripe_link(self) -> None:
         """The customer's dashboard link (R120) to the clipboard with OSC 52, for
         terminals that cannot open a hyperlink; a notification says so. It reads
-        and writes nothing, so any operator may (the menu offers it to admins)."""
+        and writes nothing, so any operator may (`L`; admins find it in the menu too)."""
         target = self.action_target()
         if target is None:
             return

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from rich.color import ColorType
 from rich.style import Style
+from sqlalchemy import Engine
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
@@ -35,12 +36,14 @@ from tests.console.lists_fixtures import (  # noqa: F401
     DEBOUNCE,
     NARROW,
     WIDE,
+    app_factory,
     lists_database,
     lists_engine,
     make_lists_app,
     plain,
     platform,
     quiet_dashboard,
+    reader_engine,
     settled,
 )
 
@@ -172,6 +175,17 @@ async def test_copy_from_the_accounts_list_reads_the_customer_first(
         await app.screen.run_action("copy_stripe_link")
         await settled(pilot)
         assert app.clipboard == f"https://dashboard.stripe.com/customers/cus_{platform.skovly.id}"
+
+
+async def test_a_reader_copies_the_link_with_its_key(reader_engine: Engine, platform: Platform) -> None:
+    """Copying reads nothing new and writes nothing: `L` works without admin rights."""
+    app = app_factory(reader_engine)()
+    async with app.run_test(size=WIDE) as pilot:
+        await _open(pilot, platform.solstrand.id)
+        assert not app.can_admin
+        await pilot.press("L")
+        await settled(pilot)
+        assert app.clipboard == f"https://dashboard.stripe.com/customers/cus_{platform.solstrand.id}"
 
 
 async def test_a_free_account_has_no_link_to_copy(
