@@ -121,14 +121,17 @@ class ChartCard(DataCard[CardRequest, DataT], Generic[DataT]):
         self._show_readout(message.index)
 
     def _fill_table(self) -> None:
+        """Every row; the cursor stays on its row when a
+        refresh fills the table again, and starts on the chart's cursor."""
         table = self.query_one(".chart-table", DataTable)
         chart = self.query_one(Chart)
+        row = table.cursor_row if table.row_count else chart.cursor
         table.clear(columns=True)
         for index, name in enumerate(self.columns):
             table.add_column(name, key=str(index))
         table.add_rows(self.rows)
-        if chart.cursor is not None and chart.cursor < len(self.rows):
-            table.move_cursor(row=chart.cursor, animate=False)
+        if row is not None and row < len(self.rows):
+            table.move_cursor(row=row, animate=False)
 
     def action_chart_move(self, step: int) -> None:
         self.query_one(Chart).move_cursor(step)
@@ -148,6 +151,7 @@ class ChartCard(DataCard[CardRequest, DataT], Generic[DataT]):
         table = self.query_one(".chart-table", DataTable)
         self.table_shown = not self.table_shown
         if self.table_shown:
+            table.clear(columns=True)  # from the chart's cursor, not where the table was left
             self._fill_table()
         else:
             chart.cursor = table.cursor_row if self.rows else chart.cursor
