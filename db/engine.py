@@ -177,6 +177,8 @@ REPLAY_POLL_SECONDS = 0.05
 REPLICA_RECHECK_SECONDS = 30.0
 # A replica further behind than this is shown in the console's header (R163).
 LAG_SHOWN_OVER_SECONDS = 5.0
+# How often the lag is looked at before a replica behind the primary counts as lagging.
+LAG_CONFIRMATIONS = 3
 # A replica that does not answer within this is taken as unreachable.
 REPLICA_CONNECT_TIMEOUT_SECONDS = 3
 
@@ -301,13 +303,14 @@ class Engines:
             position = conn.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one()
         try:
             with self.replica.connect() as conn:
-                behind, seconds = conn.execute(
-                    text(
-                        "SELECT pg_wal_lsn_diff(CAST(:position AS pg_lsn), pg_last_wal_replay_lsn()),"
-                        " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
-                    ),
-                    {"position": position},
-                ).one()
+                for _ in range(LAG_CONFIRMATIONS):
+                    behind, seconds = self._behind(conn, str(position))
+                    # A record written just now (an idle primary's checkpoint, say) is
+                    # replayed within moments: only a replica that stays behind is lagging,
+                    # and then for as long as since the last transaction it replayed.
+                    if behind is None or behind <= 0:
+                        break
+                    time.sleep(REPLAY_POLL_SECONDS)
         except DBAPIError as error:
             if failure(error) is not Failure.UNREACHABLE:
                 raise
@@ -318,6 +321,20 @@ class Engines:
         if behind is None or behind <= 0:
             return ReplicaLag(seconds=0.0, bytes_behind=0)
         return ReplicaLag(seconds=None if seconds is None else float(seconds), bytes_behind=int(behind))
+
+    def _behind(self, conn: Connection, position: str) -> tuple[Any, Any]:
+        """On the replica: the bytes of WAL up to the primary's `position` it has
+        not replayed (NULL on a primary), and the seconds since the last
+        transaction it replayed (NULL before its first)."""
+        row = conn.execute(
+            text(
+                "SELECT pg_wal_lsn_diff(CAST(:position AS pg_lsn), pg_last_wal_replay_lsn()),"
+                " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
+            ),
+            {"position": position},
+        ).one()
+        conn.rollback()
+        return row[0], row[1]
 
     # -- read-your-writes (R161) ---------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -180,6 +181,29 @@ def test_a_primary_named_as_the_replica_is_never_behind(engine: Engine, replica:
     assert not lag.over(engines.lag_shown_over)
     assert ReplicaLag(seconds=5.5, bytes_behind=100).over(5.0)
     assert not ReplicaLag(seconds=None, bytes_behind=100).over(5.0)
+
+
+class Replaying(Engines):
+    """A replica whose answers to "how far behind?" are given in turn."""
+
+    def __init__(self, primary: Engine, replica: Engine, answers: list[tuple[int, float]]) -> None:
+        super().__init__(primary, replica)
+        self.answers = answers
+
+    def _behind(self, conn: Connection, position: str) -> tuple[Any, Any]:
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def test_a_replica_that_catches_up_at_once_is_not_lagging(engine: Engine, replica: Engine) -> None:
+    """R163: an idle primary's last transaction may be an hour old; a record it
+    writes just now is replayed within moments and is no hour of lag."""
+    engines = Replaying(engine, replica, [(8192, 3600.0), (0, 3600.0)])
+    assert engines.lag() == ReplicaLag(seconds=0.0, bytes_behind=0)
+    engines = Replaying(engine, replica, [(8192, 3600.0)])
+    assert engines.lag() == ReplicaLag(seconds=3600.0, bytes_behind=8192)
+    engines = Replaying(engine, replica, [(8192, None)])  # nothing replayed since it started
+    lag = engines.lag()
+    assert lag == ReplicaLag(seconds=None, bytes_behind=8192) and not lag.over(5.0)
 
 
 def test_the_same_url_for_reads_is_no_replica(database_url: str) -> None:
