@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from console.cli.context import app_context
+from console.cli.context import AppContext, app_context
 from console.cli.options import JsonOption, identifier, whole_number
 from console.cli.output import emit_json, stdout
 from core.errors import OperatorError
@@ -126,7 +126,7 @@ def serve(
         default_locale=context.settings.locale,
         config_root=data_home() / "ssh" / "operators",
         limits=Limits(max_sessions=max_sessions, idle_timeout=idle_timeout, login_grace=login_grace),
-        base_environment=dict(os.environ),
+        base_environment=_console_environment(context),
     )
     server = ConsoleServer(settings, watcher, engine)
     _warn_about_missing_roles(server)
@@ -135,6 +135,15 @@ def serve(
     except OSError as error:
         raise OperatorError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     typer.echo("stopped", err=True)
+
+
+def _console_environment(context: AppContext) -> dict[str, str]:
+    """What each operator's console inherits: the server's environment, with
+    the replica it was told to read (`--read-database-url`, docs/rules.md R160)."""
+    env = dict(os.environ)
+    if context.settings.read_database_url:
+        env["BACKOFFICE_READ_DATABASE_URL"] = context.settings.read_database_url
+    return env
 
 
 def _warn_about_missing_roles(server: ConsoleServer) -> None:

@@ -51,3 +51,12 @@ def test_a_command_reads_the_replica_only_when_it_is_another_database(database_u
             assert engines.replica_down
     finally:
         context.close()
+
+
+def test_the_ssh_server_s_consoles_read_the_replica_it_was_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.cli.ssh_cli import _console_environment
+
+    monkeypatch.delenv("BACKOFFICE_READ_DATABASE_URL", raising=False)
+    told = AppContext(Settings(read_database_url="postgresql://ops@replica/backoffice"))
+    assert _console_environment(told)["BACKOFFICE_READ_DATABASE_URL"] == "postgresql://ops@replica/backoffice"
+    assert "BACKOFFICE_READ_DATABASE_URL" not in _console_environment(AppContext(Settings()))
