@@ -54,14 +54,15 @@ MRR_MOVEMENTS_SQL = text(
         SELECT b.occurred_at,
                COALESCE(b.new_amount, 0) AS after,
                COALESCE(LAG(COALESCE(b.new_amount, 0)) OVER replay, 0) AS before,
-               COALESCE(
-                   MAX(COALESCE(b.new_amount, 0)) OVER (replay ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
-                   0
-               ) > 0 AS paid_before
+               COALESCE(MAX(COALESCE(b.new_amount, 0)) OVER replay, 0) > 0 AS paid_before
         FROM moved
         JOIN billing_events AS b ON b.subscription_id = moved.subscription_id
         WHERE b.amount_delta IS NOT NULL AND b.occurred_at < :period_end
-        WINDOW replay AS (PARTITION BY b.subscription_id ORDER BY b.occurred_at, b.stripe_event_id COLLATE "C")
+        -- One window for both: LAG ignores the frame, MAX sees the rows before.
+        WINDOW replay AS (
+            PARTITION BY b.subscription_id ORDER BY b.occurred_at, b.stripe_event_id COLLATE "C"
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        )
     )
     SELECT
         COALESCE(SUM(after) FILTER (WHERE before = 0 AND after > 0 AND NOT paid_before), 0) AS new,
