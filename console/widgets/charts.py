@@ -221,8 +221,9 @@ class Chart(PlotextPlot):
         plt.multiple_bar(
             positions,
             grouped,
-            color=[self.colour(series.role) for series in self.series],
-            marker=[_MARKERS[series.style] for series in self.series],
+            # plotext takes a colour and a marker per series here; its stubs say one.
+            color=[self.colour(series.role) for series in self.series],  # type: ignore[arg-type]
+            marker=[_MARKERS[series.style] for series in self.series],  # type: ignore[arg-type]
             width=0.8,
         )
         self._x_ticks(positions, [self.labels[start] for start in starts])
@@ -235,7 +236,7 @@ class Chart(PlotextPlot):
     def _plot_hbars(self) -> None:
         """One bar per label; series i holds bar i's single value, in its own colour."""
         plt = self.plt
-        positions = list(range(1, len(self.labels) + 1))
+        positions = [float(position) for position in range(1, len(self.labels) + 1)]
         for position, series in zip(positions, self.series, strict=False):
             plt.bar([position], series.values, orientation="horizontal", color=self.colour(series.role), width=0.6)
         if self.cursor_shown:
