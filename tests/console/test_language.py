@@ -15,6 +15,7 @@ from textual.widgets import DataTable, OptionList, Static, TabbedContent
 
 from console import i18n, preferences
 from console.app import BackofficeApp
+from console.widgets.charts import Chart
 from console.widgets.search_box import SearchBox
 from core.settings import Settings
 from tests.cli_run import run_cli_captured
@@ -222,3 +223,22 @@ async def test_an_open_account_follows_the_switch_on_its_tab(seeded_engine: Engi
         invoices = app.screen.query_one("#account-tabs #invoices DataTable", DataTable)
         assert invoices.row_count > 0
         assert "kr." in str(invoices.get_row_at(0))
+
+
+async def test_a_chart_reads_out_in_the_new_language(seeded_engine: Engine) -> None:
+    app = _app(seeded_engine, locale_given=False)
+    async with app.run_test(size=NARROW) as pilot:
+        await _switch_language(pilot)
+        for _ in range(40):
+            await pilot.press("tab")
+            if isinstance(app.focused, Chart) and app.focused.labels and app.focused.kind == "line":
+                break
+        await pilot.pause()
+        readout = app.screen.query_one("#mrr-trend .chart-readout", Static)
+        assert str(readout.render()) == (
+            f"8. maj 2026  MRR 597,00{NBSP}kr.  Forrige periode 448,00{NBSP}kr.  Ændring +33,3%"
+        )
+        await pilot.press("t")
+        await pilot.pause()
+        table = app.screen.query_one("#mrr-trend .chart-table", DataTable)
+        assert [str(column.label) for column in table.columns.values()] == ["Dato", "MRR", "Forrige periode", "Ændring"]
