@@ -178,7 +178,7 @@ async def test_the_billing_events_list_shows_date_and_time_in_utc(
         paged = app.screen.paged_list  # type: ignore[attr-defined]
         header = [str(column.label) for column in paged.table.columns.values()][0]
         first = paged.table.get_cell(paged.result.items[0].id, "occurred")
-        assert header == "Time (UTC)"
+        assert header == "Time (UTC) ↓"  # the default sort: newest first (docs/rules.md R113)
         assert re.fullmatch(r"May \d+, 2026, \d+:\d\d\s[AP]M", str(first)), first
         assert "Yesterday" not in str(first)
 
