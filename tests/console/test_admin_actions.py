@@ -284,7 +284,11 @@ async def test_without_stripe_s_and_r_say_so_at_once_and_are_not_offered(
         await pilot.press("m")
         await settled(pilot)
         menu = app.screen.query_one(OptionList)
-        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == ["acknowledge_drift"]
+        # Copying the Stripe link needs no Stripe key (docs/rules.md R120).
+        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == [
+            "acknowledge_drift",
+            "copy_stripe_link",
+        ]
     assert billing_event_count(engine, kunde) == 0
 
 
@@ -390,9 +394,14 @@ async def test_acknowledging_without_drift_says_so_without_asking(
             n.message for n in app._notifications
         ]
         assert "A" not in [key.key for key in screen.query("FooterKey")]  # not offered where there is no drift
-        await pilot.press("m")  # nor is anything else, without Stripe
+        await pilot.press("m")  # nor is anything else without Stripe, but copying its link (R120)
         await settled(pilot)
-        assert app.screen is screen and "m" not in [key.key for key in screen.query("FooterKey")]
+        assert isinstance(app.screen, ActionsMenu)
+        menu = app.screen.query_one(OptionList)
+        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == ["copy_stripe_link"]
+        await pilot.press("escape")
+        await settled(pilot)
+        assert app.screen is screen
         # From the list, where the drift is not shown, it is read before asking.
         await pilot.press("a")
         await settled(pilot, DEBOUNCE)
@@ -425,7 +434,11 @@ async def test_actions_menu_and_replay_confirmation(
         assert isinstance(app.screen, ActionsMenu)
         menu = app.screen.query_one(OptionList)
         # Kunde ApS has no drift: the menu offers only what can be done.
-        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == ["sync", "replay_archived"]
+        assert [menu.get_option_at_index(i).id for i in range(menu.option_count)] == [
+            "sync",
+            "replay_archived",
+            "copy_stripe_link",  # docs/rules.md R120
+        ]
         menu.highlighted = 1
         await pilot.press("enter")
         await settled(pilot)
