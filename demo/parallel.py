@@ -39,12 +39,30 @@ from demo.tenants import TenantPlan
 ACCOUNTS, PEOPLE = "accounts", "people"
 
 
-def runs(plans: Sequence[TenantPlan], jobs: int) -> list[Sequence[TenantPlan]]:
-    """`jobs` contiguous runs of the plans, as even as whole tenants allow."""
-    size, extra = divmod(len(plans), jobs)
-    bounds = [0]
-    for job in range(jobs):
-        bounds.append(bounds[-1] + size + (1 if job < extra else 0))
+# A tenant's work: its people cost about what a year of billing history does.
+PEOPLE_WORK_DAYS = 365
+
+
+def work(plan: TenantPlan, now: datetime) -> int:
+    """What generating a tenant costs, in days of billing history: the oldest
+    tenants, signed up first, carry the longest histories."""
+    return PEOPLE_WORK_DAYS + max(0, (now - plan.created_at).days)
+
+
+def runs(plans: Sequence[TenantPlan], jobs: int, now: datetime) -> list[Sequence[TenantPlan]]:
+    """`jobs` contiguous runs of the plans (fewer when there are fewer
+    tenants), each about the same work: the early runs, of older tenants,
+    hold fewer of them."""
+    jobs = min(jobs, len(plans))
+    weights = [work(plan, now) for plan in plans]
+    total = sum(weights)
+    bounds, done = [0], 0
+    for index, weight in enumerate(weights):
+        done += weight
+        # Close a run once it reaches its share, leaving a tenant for each run still to come.
+        if len(bounds) < jobs and done * jobs >= total * len(bounds) and len(plans) - index - 1 >= jobs - len(bounds):
+            bounds.append(index + 1)
+    bounds.append(len(plans))
     return [plans[start:end] for start, end in zip(bounds, bounds[1:], strict=False) if end > start]
 
 
@@ -75,7 +93,7 @@ def load(
     connection.commit()  # the truncation, if any: the processes' COPY would wait on its lock
     demo_seed.prepare_session(connection)
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    chunks = runs(plans, jobs)
+    chunks = runs(plans, jobs, now)
     context = multiprocessing.get_context("spawn")
     pipes: list[Connection] = []
     processes = []

@@ -22,7 +22,7 @@ def test_every_run_of_tenants_claims_the_domains_one_process_claims() -> None:
     plans = demo_seed.tenant_plans(3000, 5, NOW)
     serial = DomainRegistry()
     expected = [tenants.make_profile(random.Random(plan.seed), plan, serial).domain for plan in plans]
-    chunks = parallel.runs(plans, 3)
+    chunks = parallel.runs(plans, 3, NOW)
     got = [
         tenants.make_profile(random.Random(plan.seed), plan, domains).domain
         for chunk, domains in zip(chunks, parallel.registries(chunks), strict=True)
@@ -33,12 +33,18 @@ def test_every_run_of_tenants_claims_the_domains_one_process_claims() -> None:
     assert any(domain.split(".")[0][-1].isdigit() for domain in got[len(chunks[0]) :])
 
 
-def test_runs_are_contiguous_and_cover_every_tenant() -> None:
-    plans = demo_seed.tenant_plans(10, 1, NOW)
-    chunks = parallel.runs(plans, 3)
-    assert [len(chunk) for chunk in chunks] == [4, 3, 3]
+def test_runs_are_contiguous_cover_every_tenant_and_share_the_work() -> None:
+    plans = demo_seed.tenant_plans(3000, 1, NOW, history_days=1095)
+    chunks = parallel.runs(plans, 3, NOW)
+    assert len(chunks) == 3
     assert [plan for chunk in chunks for plan in chunk] == plans
-    assert len(parallel.runs(plans[:2], 2)) == 2
+    shares = [sum(parallel.work(plan, NOW) for plan in chunk) for chunk in chunks]
+    heaviest = max(parallel.work(plan, NOW) for plan in plans)
+    assert max(shares) - min(shares) <= 2 * heaviest
+    # The oldest tenants carry the longest histories: the first run holds fewer of them.
+    assert len(chunks[0]) < len(chunks[-1])
+    assert [len(chunk) for chunk in parallel.runs(plans[:2], 2, NOW)] == [1, 1]
+    assert [len(chunk) for chunk in parallel.runs(plans[:2], 3, NOW)] == [1, 1]
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
