@@ -76,6 +76,8 @@ class ChartCard(DataCard[CardRequest, DataT], Generic[DataT]):
         yield Static("", classes="chart-legend chart-body-part")
 
     def compose_readout(self) -> ComposeResult:
+        if not self.INTERACTIVE:
+            return  # a wall's chart: no readout, no table
         readout = Static("", classes="chart-readout")
         readout.display = False
         yield readout
@@ -92,6 +94,8 @@ class ChartCard(DataCard[CardRequest, DataT], Generic[DataT]):
         """The figures of every point, formatted: the readout's and the table's."""
         self.columns = columns
         self.rows = rows
+        if not self.INTERACTIVE:
+            return
         if self.table_shown:
             self._fill_table()
         chart = self.query_one(Chart)

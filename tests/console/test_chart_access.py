@@ -166,6 +166,7 @@ async def test_the_wall_charts_take_no_focus(make_seeded_app: Callable[..., Back
         assert charts
         assert not any(chart.can_focus for chart in charts)
         assert not app.screen.query(".card.-interactive")
+        assert not app.screen.query(".chart-table") and not app.screen.query(".chart-readout")
 
 
 def test_help_lists_the_chart_keys() -> None:
