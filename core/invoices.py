@@ -64,6 +64,9 @@ class InvoiceRow:
     credit_noted_at: datetime | None
     refunded_at: datetime | None
     amount_from_credit: Decimal  # paid from the customer's credit balance: amount + VAT - total
+    # The account's Stripe customer (docs/rules.md R120): the transaction keeps
+    # no Stripe invoice id, so a row links to its customer.
+    stripe_customer_id: str | None = None
 
     @property
     def sign(self) -> int:
@@ -290,7 +293,7 @@ def _rows_by_key(conn: Connection, keys: list[_Key]) -> list[InvoiceRow]:
             " COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url, p.plan, p.amount,"
             " p.amount_excluding_tax, p.tax_amount, p.currency, p.failure_reason, p.invoice_url,"
             " p.credit_note_url, p.credit_noted_at, p.refunded_at,"
-            f" {_FROM_CREDIT_SQL} AS amount_from_credit"
+            f" {_FROM_CREDIT_SQL} AS amount_from_credit, s.stripe_customer_id"
             " FROM unnest(CAST(:subscriptions AS text[]), CAST(:positions AS integer[]), CAST(:kinds AS text[]),"
             "  CAST(:dates AS timestamptz[]), CAST(:statuses AS text[])) WITH ORDINALITY"
             "  AS k(subscription_id, position, row_kind, row_date, row_status, n)"
@@ -329,6 +332,7 @@ def _invoice_row(row: Any) -> InvoiceRow:
         credit_noted_at=as_utc(row["credit_noted_at"]),
         refunded_at=as_utc(row["refunded_at"]),
         amount_from_credit=row["amount_from_credit"],
+        stripe_customer_id=row["stripe_customer_id"],
     )
 
 

@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from rich.markup import escape
+from rich.style import Style
 from rich.text import Text
 from sqlalchemy import Connection
 from textual.app import ComposeResult
 
+from console.app_access import backoffice
 from console.formatting import ago
 from console.i18n import t
 from console.screens.invoice import InvoiceScreen
@@ -25,9 +27,10 @@ from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.view_pills import ViewPills
 from core.invoices import InvoiceRow, InvoiceRowKind, InvoiceSort, InvoiceStatusFilter, list_invoices
 from core.paging import Page, PageRequest
+from core.stripe_links import customer_url
 from db.enums import PaymentTransactionStatus, SubscriptionPlan
 
-# The original's view pills and the statuses each sends.
+# The view pills and the status filters each sends (docs/rules.md R48).
 VIEWS: dict[str, tuple[InvoiceStatusFilter, ...]] = {
     "all": (),
     "invoices": (InvoiceStatusFilter.Paid, InvoiceStatusFilter.Pending, InvoiceStatusFilter.Failed),
@@ -90,8 +93,11 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
             status = payment_status_badge(item.status, failure_reason=item.failure_reason)
             status.append_text(credit_applied(item.amount_from_credit, item.currency))
         now = self.current_query.now if self.current_query else item.date
+        # The account's name links to its Stripe customer (docs/rules.md R120):
+        # the transaction keeps no Stripe invoice id to link to.
+        link = customer_url(item.stripe_customer_id, backoffice(self).settings.stripe_api_key)
         return (
-            item.tenant_name,
+            Text(item.tenant_name, style=Style(link=link)) if link else item.tenant_name,
             ago(item.date, now),
             plan_badge(item.plan),
             *invoice_amounts(item.amount_excluding_tax, item.tax_amount, item.amount, item.currency, sign=item.sign),

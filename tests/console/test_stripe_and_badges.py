@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from rich.color import ColorType
+from rich.console import Group
 from rich.style import Style
+from rich.text import Text
 from sqlalchemy import Engine
 from textual.command import CommandPalette
 from textual.pilot import Pilot
@@ -21,6 +23,7 @@ from console.formatting import DASH
 from console.i18n import set_locale
 from console.screens.account import AccountScreen
 from console.screens.invoice import InvoiceScreen
+from console.screens.invoices import InvoicesList
 from console.widgets.badges import (
     INITIALS_STYLES,
     STATE_LOOK,
@@ -120,9 +123,6 @@ async def test_a_suspended_account_shows_its_pill_and_status(
 
 
 def _spans(widget: Static) -> list[Any]:
-    from rich.console import Group
-    from rich.text import Text
-
     content = widget.content
     texts = [part for part in content.renderables if isinstance(part, Text)] if isinstance(content, Group) else []
     return [span for text in texts for span in text.spans]
@@ -219,6 +219,22 @@ async def test_the_invoice_links_its_stripe_customer(
         await pilot.press("escape")
         await settled(pilot)
         assert app.screen is screen
+
+
+async def test_invoice_rows_link_their_stripe_customer(
+    make_lists_app: Callable[..., BackofficeApp], platform: Platform
+) -> None:
+    app = make_lists_app(stripe_api_key=TEST_KEY)
+    async with app.run_test(size=WIDE) as pilot:
+        await settled(pilot)
+        app.navigate("invoices", search="nordlys")
+        await settled(pilot, DEBOUNCE)
+        invoices = app.screen.query_one(InvoicesList)
+        assert invoices.result is not None and invoices.result.items
+        for item in invoices.result.items:
+            account = invoices.cells(item)[0]
+            assert isinstance(account, Text) and account.plain == "Nordlys ApS"
+            assert account.style.link == f"https://dashboard.stripe.com/test/customers/cus_{platform.nordlys.id}"
 
 
 # -- the palette ---------------------------------------------------------------------
