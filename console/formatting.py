@@ -145,7 +145,7 @@ def header_date(value: date) -> str:
 
 
 def ago(moment: datetime | None, now: datetime) -> str:
-    """The original's smart date: "Just now", "5 minutes ago", "Yesterday",
+    """A relative time (docs/rules.md R181): "Just now", "5 minutes ago", "Yesterday",
     "4 days ago" (2 to 5 days), otherwise the short date."""
     if moment is None:
         return DASH

@@ -17,7 +17,7 @@ from core.account_status import ACCOUNTS_SQL, STATUS_PREDICATES, STATUS_SQL, Acc
 
 
 class AccountSort(StrEnum):
-    """The original's sort names in kebab-case (docs/rules.md R95)."""
+    """The accounts list's sorts, named in kebab-case (docs/rules.md R95)."""
 
     name = "name"
     plan = "plan"

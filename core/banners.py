@@ -1,6 +1,7 @@
 """The three data-quality banners (docs/figures.md#banners, docs/rules.md R34, R37, R56).
 
-Each summary is shaped like the original's summary endpoint; drift and
+Each summary carries the figures its banner and `backoffice banners` show
+(docs/figures.md#banners lists the JSON fields); drift and
 unsynced also name a few accounts so an operator can jump straight to one.
 """
 

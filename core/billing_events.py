@@ -1,5 +1,5 @@
 """The platform-wide billing event log, newest first (docs/figures.md#billing-events;
-docs/rules.md R11, R83, R97: the PR's search, type multi-select and period, plus the merged
+docs/rules.md R11, R83, R97: search, type multi-select and period, plus the
 view presets; NoOp is hidden unless asked for)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from db.enums import BillingEventType as T
 
 
 class BillingEventPreset(StrEnum):
-    """The merged original's view pills."""
+    """The view presets, which overlap on purpose (docs/rules.md R97)."""
 
     all = "all"
     mrr_impact = "mrr-impact"

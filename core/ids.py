@@ -1,4 +1,4 @@
-"""Identifier formats of the original (docs/rules.md R13) and the deterministic
+"""Identifier formats (docs/rules.md R13) and the deterministic
 billing event id (docs/rules.md R7)."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ BIGINT_MAX = 2**63 - 1
 
 
 def normalized_search(search: str | None) -> str:
-    """Trimmed and lower-cased, as the original compares it."""
+    """Trimmed and lower-cased, as every search compares it (docs/rules.md R93)."""
     return (search or "").strip().lower()
 
 
@@ -94,7 +94,7 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def percent(part: int, whole: int) -> int | None:
-    """Whole percent, banker's rounding as the original; None when whole is 0."""
+    """Whole percent, banker's rounding (docs/rules.md R85); None when whole is 0."""
     if not whole:
         return None
     return int((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

@@ -44,7 +44,7 @@ def forward_mrr_sql(alias: str = "s") -> str:
 
 def is_revenue_transaction(transaction: Mapping[str, Any]) -> bool:
     """A transaction that counts as revenue (LTV, total revenue): succeeded,
-    not credit-noted, not refunded (docs/rules.md R45: the merged rule)."""
+    not credit-noted, not refunded, not even in part (docs/rules.md R45)."""
     return (
         transaction.get("Status") == "Succeeded"
         and transaction.get("CreditNoteUrl") is None
@@ -90,7 +90,7 @@ def has_ever_subscribed(transactions: Iterable[Mapping[str, Any]]) -> bool:
 
 
 def percent_change(current: Decimal | int, prior: Decimal | int, places: int = 1) -> Decimal | None:
-    """Delta in percent, banker's rounding as the original; None when prior is 0."""
+    """Delta in percent, banker's rounding (docs/rules.md R35, R85); None when prior is 0."""
     if not prior:
         return None
     change = (Decimal(current) - Decimal(prior)) / Decimal(prior) * 100

@@ -1,5 +1,5 @@
 """A person's sign-ins and sessions, across every account they belong to
-(docs/rules.md R88-R92: the PR's
+(docs/rules.md R88-R92: the
 Logins tab with method, outcome, IP, device, and Sessions tab)."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ _SYSTEMS = (
 
 
 def browser_of(user_agent: str) -> str:
-    """First match wins, in the original's order (docs/rules.md R92)."""
+    """First match wins, in the order of docs/rules.md R92."""
     return next((name for marker, name in _BROWSERS if marker in user_agent), "Unknown")
 
 

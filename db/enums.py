@@ -1,4 +1,4 @@
-"""Enumerations stored as their member names (text columns), as in the original."""
+"""Enumerations stored as their member names (text columns; docs/rules.md, Conventions, and R98, R99)."""
 
 from enum import StrEnum
 

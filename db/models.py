@@ -1,8 +1,8 @@
 """Typed SQLAlchemy 2 models of every table the back office reads or writes.
 
-Names, types and indexes follow the original (ARCHITECTURE.md#where-state-lives); the
-billing_events table is the union of the pull request's and the merged design's
-columns (docs/rules.md R12).
+Names, types and indexes are the shared database's, which the product writes
+too (ARCHITECTURE.md#where-state-lives; tests/db/test_schema.py checks the index
+names); billing_events carries the amounts and the facts of docs/rules.md R12.
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 Money = Numeric(18, 2)
 TimestampTz = TIMESTAMP(timezone=True)
 
-# The original's constraint names: pk_<table>; indexes, foreign keys and checks
-# are named where they are declared.
+# Primary keys are named pk_<table>; indexes, foreign keys and checks are named
+# where they are declared.
 metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
 
 # A payment transaction must carry a JSON number >= 0 in each amount key
-# (docs/rules.md R44: the merged, stricter CHECK).
+# (docs/rules.md R44: the CHECK refuses anything else).
 PAYMENT_AMOUNTS_PATH = (
     '$[*] ? (!(@.AmountExcludingTax.type() == "number") || @.AmountExcludingTax < 0'
     ' || !(@.TaxAmount.type() == "number") || @.TaxAmount < 0'
@@ -155,7 +155,7 @@ class ExternalLogin(Base):
     browser_fingerprint: Mapped[str] = mapped_column(Text)
     login_result: Mapped[str | None] = mapped_column(Text)
 
-    # The original has no secondary index here; login history reads by email.
+    # One index only, by e-mail: login history reads by e-mail (docs/rules.md R90).
     __table_args__ = (Index("ix_external_logins_email", "email"),)
 
 
@@ -268,7 +268,7 @@ class BillingEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(TimestampTz)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     suspension_reason: Mapped[str | None] = mapped_column(Text)
-    # The pull request's metadata columns (docs/rules.md R12: the union).
+    # The facts the Stripe event tells, null when it does not (docs/rules.md R12).
     days_on_previous_plan: Mapped[int | None] = mapped_column(Integer)
     days_until_effective: Mapped[int | None] = mapped_column(Integer)
     days_since_cancelled: Mapped[int | None] = mapped_column(Integer)

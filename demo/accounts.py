@@ -143,7 +143,7 @@ def billing_address(rng: random.Random, country: Country) -> dict[str, str | Non
 
 
 def billing_info(rng: random.Random, name: str, domain: str, owner: Person, country: Country) -> dict[str, Any]:
-    """The original's billing_info object (docs/rules.md R66)."""
+    """A customer's billing_info object in the stored shape (docs/rules.md R66)."""
     email_choice = rng.random()
     if email_choice < 0.45:
         email = owner.email

@@ -44,7 +44,7 @@ _REVOKED_REASONS = (
 _REVOKED_WEIGHTS = list(accumulate((70, 15, 12, 3)))
 _METHODS = (LoginMethod.OneTimePassword, LoginMethod.Google, LoginMethod.Microsoft)
 _METHOD_WEIGHTS = list(accumulate((55, 33, 12)))
-OTP_HASH_PREFIX = "AQAAAAIAAYagAAAAE"  # ASP.NET Identity v3 hash header, as the original stores
+OTP_HASH_PREFIX = "AQAAAAIAAYagAAAAE"  # ASP.NET Identity v3 hash header, as stored one-time-password hashes start
 
 USER_COLUMNS = (
     "tenant_id",
@@ -105,7 +105,7 @@ EXTERNAL_LOGIN_COLUMNS = (
 
 
 def device_type(user_agent: str) -> DeviceType:
-    """The original's rule (docs/rules.md R92), so stored device types match agents."""
+    """The device-type rule (docs/rules.md R92), so stored device types match agents."""
     agent = user_agent.lower()
     if "mobile" in agent or "iphone" in agent or ("android" in agent and "tablet" not in agent):
         return DeviceType.Mobile

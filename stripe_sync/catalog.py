@@ -1,7 +1,7 @@
 """The Stripe price catalog: which price is which plan, at what amount.
 
-Prices are found by lookup key (`standard_monthly`, `premium_monthly`), as in
-the original; legacy Plan objects (APIs that return no Price) map the same way
+Prices are found by lookup key (`standard_monthly`, `premium_monthly`;
+docs/rules.md R38); legacy Plan objects (APIs that return no Price) map the same way
 through their product or nickname. Amounts are ex-VAT major units (Decimal).
 """
 

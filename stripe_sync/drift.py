@@ -1,9 +1,9 @@
 """Drift between the local subscription, its ledger and Stripe (docs/rules.md R51-R56).
 
 `detect` is pure: two state snapshots, two counts, this pass's replay findings
-and the stored payment transactions in; discrepancies out, in the original's
-order and severities. `record` stores the latest result on the subscription
-and keeps the history in billing_drift_checks (docs/rules.md R53: findings are kept,
+and the stored payment transactions in; discrepancies out, in the order and
+with the severities of docs/rules.md R52. `record` stores the latest result on
+the subscription and keeps the history in billing_drift_checks (docs/rules.md R53: findings are kept,
 not overwritten). `acknowledge_drift` clears the flag only.
 """
 

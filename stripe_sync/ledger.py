@@ -134,8 +134,8 @@ class LatestEvent:
 
 def latest_event(conn: Connection, subscription_id: str) -> LatestEvent | None:
     """Latest by occurred_at, ties broken by the greater Stripe event id
-    (ordinal): the last one in replay order. (The original broke ties by its
-    random row id.)"""
+    (ordinal): the last one in replay order (docs/rules.md R15, R16), never
+    the random row id."""
     row = conn.execute(
         select(
             BillingEvent.stripe_event_id,

@@ -1,5 +1,4 @@
-"""Live processing of one Stripe customer (docs/rules.md R57-R64, the original's
-ProcessPendingStripeEvents).
+"""Live processing of one Stripe customer (docs/rules.md R57-R64).
 
 Apply: lock the subscription row, pull Stripe's events list since the anchor
 (archiving events we never received), bring the subscription to Stripe's state,

@@ -32,9 +32,10 @@ HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 
 # Stripe API versions whose payload shapes the replayer reads (the live path
-# leaves events of other versions out and reports them as drift): the two of
-# the original, the version the pinned stripe SDK sends, and the legacy
-# Plan-object shape (items[].plan) that older accounts and the local emulator emit.
+# leaves events of other versions out and reports them as drift, docs/rules.md
+# R28): the two the recorded test payloads and the demo data are written in,
+# the version the pinned stripe SDK sends, and the legacy Plan-object shape
+# (items[].plan) that older accounts and the local emulator emit.
 SUPPORTED_API_VERSIONS: frozenset[str] = frozenset(
     {"2025-09-30.preview", "2025-10-29.clover", "2026-10-28.endive", "2017-08-15"}
 )
@@ -56,7 +57,7 @@ NOOP_TYPES = frozenset(
 @dataclass(slots=True)
 class ReplayState:
     """The running state between events (docs/rules.md R16), plus two instants the
-    PR's metadata columns need (when the plan started, when it was cancelled)."""
+    facts of docs/rules.md R12 need (when the plan started, when it was cancelled)."""
 
     plan: SubscriptionPlan | None = None
     plan_price: Decimal = ZERO

@@ -1,7 +1,7 @@
 """What the Stripe client reports, as plain values (no SDK objects leak out).
 
 JSON-shaped fields (`billing_info`, `payment_method`) are already in the
-original's stored shape (PascalCase keys, docs/rules.md R66), so they can be
+stored shape (PascalCase keys, docs/rules.md R66), so they can be
 compared with and written to the `subscriptions` row as they are.
 """
 

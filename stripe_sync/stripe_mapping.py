@@ -3,7 +3,7 @@ Stripe-shaped dicts, with no SDK client, so the replayer, the demo generator
 and the tests over recorded payloads can use them without a server.
 
 They turn customers, payment methods, subscriptions, schedules and invoices
-into the original's stored shapes (`subscription_snapshot`,
+into the stored shapes of docs/rules.md R44 and R66 (`subscription_snapshot`,
 `transaction_from_invoice`, ...).
 """
 

@@ -83,7 +83,7 @@ def payment_transaction(
     plan: str | None = "Standard",
     **extra: Any,
 ) -> dict[str, Any]:
-    """A payment_transactions element as the original serialises it."""
+    """A payment_transactions element in the stored shape (docs/rules.md R44)."""
     ex, tax_amount = Decimal(amount_excluding_tax), Decimal(tax)
     total = ex + tax_amount
     element: dict[str, Any] = {
@@ -319,7 +319,7 @@ def stripe_event(
 
 
 def original_seed_tenant(conn: Connection, *, now: datetime = NOW) -> TenantRef:
-    """The tenant every test of the original starts with ("Tenant1"): Basis,
+    """The seed tenant the dashboard tests start with ("Tenant1"): Basis,
     Active, empty name, created now; an Owner and a Member (confirmed, never
     seen), one live session each created now; a Basis subscription with no
     transactions, no Stripe customer and no price."""

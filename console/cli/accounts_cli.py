@@ -25,7 +25,7 @@ from db.enums import SubscriptionPlan, UserRole
 
 accounts_app = typer.Typer(help="Accounts: the searchable list and one account's detail.", no_args_is_help=True)
 
-# The original's sort names in kebab-case; its long name for MRR is accepted too.
+# Sort names in kebab-case (docs/rules.md R95); `monthly-recurring-revenue` is accepted for `mrr` too.
 SORT_ALIASES = {"monthly-recurring-revenue": AccountSort.mrr}
 
 

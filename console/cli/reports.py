@@ -3,7 +3,6 @@ the command line, as one JSON document (--json) or readable tables."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -14,23 +13,24 @@ import typer
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
+from console import formatting
 from console.cli import export
 from console.cli.context import AppContext, app_context
 from console.cli.options import JsonOption, PeriodOption, limit
 from console.cli.output import emit_json, emit_table, stdout
+from console.formatting import DASH
 from core import banners as banners_model
 from core import dashboard
 from core.clock import utcnow
 from core.currency import platform_currency
 from core.dashboard.movements import mrr_movements
+from core.listing import display_name
 
 report_app = typer.Typer(
     help="Dashboard reports: KPIs, trends, distribution and recent activity.", no_args_is_help=True
 )
 
 T = TypeVar("T")
-DASH = "—"
-_CODE_BEFORE_NUMBER = re.compile(r"^(-?)([A-Z]{3})(?=[\d-])")
 
 
 def _limit_option(default: int) -> Any:
@@ -44,13 +44,7 @@ class Formatter:
         self.locale = locale.replace("-", "_")
 
     def money(self, amount: Decimal | None, currency: str | None) -> str:
-        if amount is None:
-            return DASH
-        if not currency:
-            return babel_numbers.format_decimal(amount, format="#,##0.00", locale=self.locale)
-        text = babel_numbers.format_currency(amount, currency, locale=self.locale)
-        # Babel writes "DKK1,234.50"; a space after a leading code reads better.
-        return _CODE_BEFORE_NUMBER.sub(r"\1\2 ", text)
+        return formatting.money(amount, currency, locale=self.locale)
 
     def number(self, value: int | Decimal | None) -> str:
         return DASH if value is None else babel_numbers.format_decimal(value, locale=self.locale)
@@ -295,11 +289,6 @@ def _plan_change(from_plan: Any, to_plan: Any) -> str:
     return plan.value if plan else DASH
 
 
-def _display_name(first: str | None, last: str | None, email: str) -> str:
-    name = " ".join(part for part in (first, last) if part)
-    return name or email
-
-
 RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
     RecentReport(
         name="recent-signups",
@@ -360,7 +349,7 @@ RECENT_REPORTS: tuple[RecentReport[Any], ...] = (
         columns=("When (UTC)", "User", "Account", "Method"),
         row=lambda item, fmt: [
             fmt.moment(item.occurred_at),
-            _display_name(item.first_name, item.last_name, item.email),
+            display_name(item.first_name, item.last_name, item.email),
             item.tenant_name or DASH,
             item.method.value,
         ],

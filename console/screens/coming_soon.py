@@ -1,4 +1,4 @@
-"""The side menu's "Coming soon" group (the pull request's): Feature flags,
+"""The side menu's "Coming soon" group: Feature flags,
 Support and Wait list open a screen that says so."""
 
 from __future__ import annotations

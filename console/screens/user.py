@@ -135,8 +135,8 @@ def outcome_badge(attempt: LoginAttempt) -> Text:
 
 
 def outcome_text(outcome: LoginOutcome, failure_reason: str | None = None) -> Text:
-    """Succeeded green; a failure with a reason shows the raw reason code (as the
-    original); Pending muted; else Failed red."""
+    """Succeeded green; a failure with a reason shows the raw reason code (the
+    result name, docs/rules.md R88); Pending muted; else Failed red."""
     if outcome is LoginOutcome.Succeeded:
         return Text(f"✓ {t('user.login.Succeeded')}", style="green")
     if failure_reason:

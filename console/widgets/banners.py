@@ -1,11 +1,13 @@
 """The banners at the top of every screen: the database out of reach, then
-the three data-quality banners (docs/figures.md#banners) in the original's order:
+the three data-quality banners (docs/figures.md#banners) in a fixed order:
 unsynced, MRR mismatch, drift.
 
 The app loads the conditions (one worker, re-armed every 60 s) and publishes
 them on `app.banners_changed`, and what it learns about the database on
 `app.database_changed`; every screen's strip shows the latest state. A
-banner is focusable: enter or a click goes where the original's button goes.
+banner is focusable: enter or a click does what its button says: unsynced and
+drift open the accounts list filtered to them (docs/rules.md R37, R56), the MRR
+mismatch opens the billing events.
 A banner whose condition is false is not displayed at all; two or more fold
 into one line.
 """
@@ -35,7 +37,8 @@ def load_banners(conn: Connection) -> Banners:
 
 
 def mismatch_shown(consistency: MrrConsistency) -> bool:
-    """The original shows it only with a currency and a strict inequality."""
+    """Shown only when a currency is known and the two figures are not
+    consistent (docs/rules.md R34)."""
     return consistency.currency is not None and not consistency.consistent
 
 

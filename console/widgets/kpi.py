@@ -1,5 +1,5 @@
 """KPI tiles: a label, a big value and a subtitle. A tile with a target is
-focusable and opens that screen on enter or click, like the original's link tiles."""
+focusable and opens that screen on enter or click (docs/figures.md#kpi-tiles)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The dashboard's "recent" tables: signups, logins, payments, billing events.
 
 Rows are keyed by the domain id; enter (or a click) on a row opens its account
-or user, as the original's rows do. The cursor stays on the same row across
+or user (docs/figures.md#recent-cards). The cursor stays on the same row across
 refreshes.
 """
 

@@ -1,6 +1,6 @@
 """Report periods and their day windows (docs/rules.md R79-R81).
 
-Two kinds of window, as in the original:
+Two kinds of window (docs/rules.md R80, R81):
 - rolling instants for the KPI counts: [now - N days, now) and the N days before;
 - UTC calendar days for the trends: the current window is the N days ending
   today (inclusive), the prior window the N days before it.

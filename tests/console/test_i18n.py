@@ -51,7 +51,7 @@ def test_a_key_defined_in_two_files_is_an_error(tmp_path: Path, monkeypatch: pyt
         i18n.load_catalog.__wrapped__("xx-XX")
 
 
-def test_representative_pairs_of_the_original() -> None:
+def test_representative_danish_pairs() -> None:
     pairs = {
         "menu.accounts": "Konti",
         "menu.billing_events": "Faktureringshændelser",

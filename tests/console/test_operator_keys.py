@@ -207,7 +207,7 @@ async def test_accounts_sort_on_their_own_keys_and_say_so(make_lists_app: Callab
         screen = app.screen
         assert isinstance(screen, AccountsScreen)
         assert status_line(app).endswith("· Sorted by Name ↑")
-        await pilot.press("greater_than_sign")  # plan, descending as the original's first click
+        await pilot.press("greater_than_sign")  # plan: a new column starts descending (docs/rules.md R180)
         await settled(pilot)
         assert (screen.sort, screen.descending) == ("plan", True)
         assert status_line(app).endswith("· Sorted by Plan ↓")

@@ -1,5 +1,6 @@
-"""The accounts list: GetTenantsTests of the original (docs/rules.md R36, R73, R93, R95, R96) plus the
-sort, filter and paging edges. Every test runs with both page strategies: the
+"""The accounts list: rows with plan, price, status and owner, search, filters,
+sorts and paging (docs/rules.md R36, R73, R93, R95, R96) plus the sort, filter
+and paging edges. Every test runs with both page strategies: the
 few matches sorted outright, and the walk over the sort's index."""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def names(page: accounts.Page[accounts.AccountRow]) -> list[str]:
 
 
 def tenant1(conn: Connection) -> f.TenantRef:
-    """The original's seeded tenant: Basis, empty name, an owner and a member."""
+    """Tenant1, the seed tenant: Basis, empty name, an owner and a member."""
     ref = f.tenant(conn, name="", created_at=NOW)
     f.user(conn, ref.id, email="owner@tenant-1.com", role="Owner", last_seen_at=None, created_at=NOW)
     f.user(conn, ref.id, email="member1@tenant-1.com", last_seen_at=None, created_at=NOW)

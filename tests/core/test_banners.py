@@ -1,5 +1,5 @@
-"""Data-quality banners (docs/figures.md#banners; the original's
-GetDashboardMrrConsistencySummaryTests and GetUnsyncedSubscriptionsSummaryTests)."""
+"""Data-quality banners (docs/figures.md#banners): the MRR consistency check,
+unsynced subscriptions and drift (docs/rules.md R34, R37, R56)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The billing event log: GetBackOfficeBillingEventsTests of the original
-(docs/rules.md R83, R97) with the PR's period and the merged view presets."""
+"""The billing event log: newest first, types, search, paging, the period and
+the view presets (docs/rules.md R11, R83, R97)."""
 
 from __future__ import annotations
 

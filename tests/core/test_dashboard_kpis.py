@@ -1,4 +1,6 @@
-"""KPI tiles (docs/figures.md#kpi-tiles; the original's GetDashboardKpisTests, forward-MRR cases included)."""
+"""KPI tiles (docs/figures.md#kpi-tiles): tenant classes, users and sessions,
+forward blended MRR and its change, total revenue, new accounts and periods
+(docs/rules.md R31, R35, R46, R74, R78, R79, R81, R82)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Plan distribution and the recent cards (docs/rules.md R49, R75, R76, R84; the original's
-GetDashboardPlanDistributionTests, GetDashboardRecentSignupsTests,
-GetDashboardRecentStripeEventsTests; docs/rules.md R76, R84: paid signups, MRR after)."""
+"""Plan distribution and the recent cards (docs/rules.md R49, R75, R76, R84): one
+slice per plan and the paid, trial, canceled and free split; the newest paid
+signups with their owner; recent billing events with the MRR after; recent
+payments and logins; the cards' limits."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""MRR trend, revenue trend, account growth and login trends (docs/figures.md#charts; the original's GetDashboardMrrTrendTests, GetDashboardRevenueTrendTests,
-GetDashboardTrendsTests), plus the reconstruction's edge rules (docs/rules.md R33)."""
+"""MRR trend, revenue trend, account growth and login trends (docs/figures.md#charts;
+docs/rules.md R47, R79, R80, R89), plus the MRR reconstruction's edge rules (docs/rules.md R33)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The platform-wide invoices list: GetBackOfficeInvoicesTests of the original
-(docs/rules.md R48; all on Tenant1 with 29.00 USD transactions) and the
-projection of docs/rules.md R48 (an invoice row, plus a credit-note or a refund row)."""
+"""The platform-wide invoices list: views, status filters, search, sorts and
+paging (docs/rules.md R48, R95, R96; all on Tenant1 with 29.00 USD transactions)
+and the projection of docs/rules.md R48 (an invoice row, plus a credit-note or a refund row)."""
 
 from __future__ import annotations
 

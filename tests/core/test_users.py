@@ -1,5 +1,5 @@
-"""Users: GetBackOfficeUsersTests and GetBackOfficeUserDetailTests of the
-original (docs/rules.md R86, R94), with the PR's two-character search minimum. The
+"""Users: the users list and one user's detail (docs/rules.md R86, R94), with
+the two-character search minimum (R94). The
 list runs with both page strategies (few matches sorted, or the recency walk)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""A person's sign-ins and sessions: GetBackOfficeUserLoginHistoryTests and
-GetBackOfficeUserSessionsTests of the original (docs/rules.md R88, R90, R91), with the PR's
-method, IP and device on the Logins tab, and the user-agent parsing of docs/rules.md R92."""
+"""A person's sign-ins and sessions: the login history with each attempt's
+outcome and the sessions (docs/rules.md R88, R90, R91), with the method, IP and
+device on the Logins tab, and the user-agent parsing of docs/rules.md R92."""
 
 from __future__ import annotations
 

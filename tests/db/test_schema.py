@@ -56,7 +56,7 @@ def test_migrations_apply_to_an_empty_database_and_reapply_as_a_no_op(pg_server_
     engine.dispose()
 
 
-def test_original_index_names_exist(conn: Connection) -> None:
+def test_the_named_keys_and_indexes_exist(conn: Connection) -> None:
     names = {row[0] for row in conn.execute(text("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"))}
     for expected in (
         "pk_tenants",

@@ -220,7 +220,7 @@ def test_banners_have_material_drift_and_unsynced_tenants(seeded: tuple[Engine, 
         assert scalar(engine, "SELECT count(*) FROM stripe_events WHERE stripe_customer_id = :c", c=customer_id) == 0
 
 
-def test_payment_transactions_have_the_original_keys_and_amounts(seeded: tuple[Engine, dict[str, int]]) -> None:
+def test_payment_transactions_have_the_stored_keys_and_amounts(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, _ = seeded
     elements = [
         t for (t,) in rows(engine, "SELECT t FROM subscriptions s, jsonb_array_elements(s.payment_transactions) t")

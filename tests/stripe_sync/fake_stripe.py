@@ -1,7 +1,7 @@
 """A Stripe gateway for processing and drift tests: the same calls as
 stripe_sync.client.StripeClient, answering with recorded Stripe-shaped data.
 
-It plays the original's fake Stripe client (docs/rules.md): customer
+It plays one Stripe account (docs/rules.md R57-R66): customer
 cus_mock_12345 on Standard 149.00 DKK, events E1-E3, and per-test switches
 (past due, scheduled plan, customer deleted, read failures, ...). The wiring
 to the real SDK is exercised against the local emulator in test_emulator_sync.py.
@@ -43,7 +43,7 @@ VAT = {"DKK": Decimal("0.25"), "EUR": Decimal("0.21"), "GBP": Decimal("0.20"), "
 
 
 def default_events(now: datetime) -> list[dict[str, Any]]:
-    """E1-E3 of the original's fake: payment method, subscription, first invoice."""
+    """The account's events E1-E3: payment method, subscription, first invoice."""
     return [
         event(
             "payment_method.attached",

@@ -1,4 +1,4 @@
-"""The original's StripeClientTests: plan of an invoice, amounts, statuses,
+"""The Stripe client's mapping helpers: plan of an invoice, amounts, statuses,
 payment methods (docs/rules.md R40-R42, R66)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The drift detector (the original's BillingDriftDetectorTests), its storage
-with history, acknowledgement, and the forward-MRR rule (MrrCalculatorTests)."""
+"""The drift detector's findings in order (docs/rules.md R51, R52), their storage
+with history (R53), acknowledgement (R54), and the forward-MRR rule (R30)."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def test_a_scheduled_plan_without_a_price_is_critical() -> None:
     assert detect(priced, stripe, transaction_count=0, billing_event_count=0) == []
 
 
-def test_replay_findings_and_clamped_transactions_in_the_original_order() -> None:
+def test_replay_findings_and_clamped_transactions_in_the_rule_order() -> None:
     same = snap(Plan.Standard, "149")
     findings = ReplayFindings(
         has_unclassified_event=True,

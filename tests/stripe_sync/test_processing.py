@@ -1,11 +1,13 @@
-"""Live processing of a customer (docs/rules.md R57-R64): the original's
-ProcessPendingStripeEvents, BillingEventAppend, CatalogGap, DetectMode,
-LedgerCorrectness, EventLogReconciliation and AcknowledgeStripeWebhook state
-scenarios, against a recorded-data Stripe gateway (fake_stripe.py).
+"""Live processing of a customer (docs/rules.md R57-R64): pending events
+processed, billing events appended once, catalog gaps (R62), detect mode
+(R55), the replay seed and stale rows (R16, R29), Stripe's events list
+reconciled with what was received (R57-R59), and the state a received webhook
+leaves, against a recorded-data Stripe gateway (fake_stripe.py).
 
 A "webhook" here is processing with the received event in memory, as the
-receiver does after storing it; the original's fake webhook bodies are not
-JSON, so those events carry no data.
+receiver does after storing it; the fake webhook bodies here are a marker
+string, not JSON, so those events carry no data (an unusable payload reads as
+"no data", docs/rules.md R27).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def l_free(conn: Connection, **changes: Any) -> factories.TenantRef:
 
 
 def webhook(event_type: str, id: str | None = None, data: Any = "customer:cus_mock_12345") -> dict[str, Any]:
-    """The original's fake webhook: created now, its raw (non-JSON) body as data."""
+    """A fake webhook event: created now, its raw (non-JSON) body as data (docs/rules.md R27)."""
     return {
         "id": id or f"evt_mock_12345_{abs(hash((event_type, id))):x}",
         "type": event_type,

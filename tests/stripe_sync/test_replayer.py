@@ -1,5 +1,5 @@
-"""The replayer, rule by rule (docs/rules.md R18-R27; the original's StripeEventReplayerTests
-and the rules it left untested)."""
+"""The replayer, rule by rule (docs/rules.md R15-R28): what each Stripe event
+becomes, the running state and its seed, ordering, ids (R7) and API versions."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def run(events, *, state=None, **kwargs):
 
 
 def a_usd(events, **kwargs):
-    """The original's A-USD subscription: Standard at 29 USD, replayed from an empty state."""
+    """The A-USD subscription the scenarios share: Standard at 29 USD, replayed from an empty state."""
     kwargs.setdefault("live_plan", SubscriptionPlan.Standard)
     kwargs.setdefault("live_currency", "USD")
     return run(events, **kwargs)
@@ -47,7 +47,7 @@ def d(value: str | int) -> Decimal:
     return Decimal(value)
 
 
-# -- the original's scenarios ------------------------------------------------
+# -- scenarios: payments, updates, currencies, deletions, prices, the seed -----
 
 
 def test_a_first_failed_payment_attempt_counts() -> None:
@@ -229,7 +229,7 @@ def test_the_seed_takes_the_scheduled_plan_from_the_latest_persisted_row() -> No
     assert row.to_plan == SubscriptionPlan.Premium
 
 
-# -- rules the original did not test -----------------------------------------
+# -- every event type and its edge rules (docs/rules.md R18-R27) ---------------
 
 
 def test_customer_lifecycle_rows() -> None:

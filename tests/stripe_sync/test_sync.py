@@ -1,7 +1,7 @@
 """Sync with Stripe, archive replay and drift acknowledgement as admin actions:
 the core functions the console calls and the CLI commands over them
-(the original's Reconcile/SyncTenantWithStripe, ReplayArchived and
-AcknowledgeDrift scenarios)."""
+(docs/rules.md R54 acknowledging drift, R67-R69 the sync, archived events and
+their replay, R101 the order of refusals)."""
 
 from __future__ import annotations
 
