@@ -81,3 +81,13 @@ def test_the_table_names_every_size_and_says_the_million_is_an_extrapolation() -
         "MISSED: accounts / first page",
     ):
         assert label in shown, label
+
+
+def test_growth_under_a_millisecond_is_shown_but_not_judged() -> None:
+    per_size = {25_000: [_measured(25_000, 0.4)], 100_000: [_measured(100_000, 0.9)]}
+    (row,) = scaling.growth(per_size)
+    assert row.factor == pytest.approx(2.25)
+    assert row.grows_within is None and row.within_budget is True
+    per_size = {25_000: [_measured(25_000, 0.6)], 100_000: [_measured(100_000, 1.2)]}
+    (row,) = scaling.growth(per_size)
+    assert row.grows_within is False
