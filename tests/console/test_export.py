@@ -156,7 +156,7 @@ async def test_cancel_stops_the_export_and_leaves_no_file(
         await settled(pilot)
         assert isinstance(app.screen, AccountsScreen)
         assert list(export_dir.iterdir()) == []  # neither the file nor its .part
-        assert "Export cancelled; no file was written." in notices(app)
+        assert "Export canceled; no file was written." in notices(app)
 
 
 async def test_dialog_counts_rows_against_the_total(make_lists_app: Callable[..., BackofficeApp]) -> None:
