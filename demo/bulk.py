@@ -89,8 +89,13 @@ class CopyWriter:
     """Streams batches into PostgreSQL from a background thread, over one
     connection and one transaction that the caller commits."""
 
-    def __init__(self, connection: psycopg.Connection, *, freeze: bool = False, depth: int = 1) -> None:
+    def __init__(
+        self, connection: psycopg.Connection, *, freeze: bool = False, depth: int = 1, commit_each: bool = False
+    ) -> None:
         self._connection = connection
+        # Each batch in a transaction of its own (the parallel build): the
+        # summary rows the triggers keep are locked only while one batch loads.
+        self._commit_each = commit_each
         # Tables emptied in this transaction take frozen, all-visible rows:
         # no hint-bit rewrite later, and index-only scans work at once.
         self._options = " WITH (FREEZE)" if freeze else ""
@@ -126,9 +131,23 @@ class CopyWriter:
             if self._error is not None:
                 continue  # drain, so the producer never blocks on a dead writer
             try:
-                self._load(batch)
+                self._load_committed(batch) if self._commit_each else self._load(batch)
             except BaseException as error:  # handed to the producer thread
                 self._error = error
+
+    def _load_committed(self, batch: Batch, attempts: int = 5) -> None:
+        """Load and commit one batch; when two processes' triggers wait on
+        each other's summary rows PostgreSQL cancels one, which loads the
+        batch again."""
+        for attempt in range(attempts):
+            try:
+                self._load(batch)
+                self._connection.commit()
+                return
+            except psycopg.errors.DeadlockDetected:
+                self._connection.rollback()
+                if attempt == attempts - 1:
+                    raise
 
     def _load(self, batch: Batch) -> None:
         with self._connection.cursor() as cursor:

@@ -9,10 +9,12 @@ drift checks, whose ids come from an identity: the processes hand their lines
 back and the parent loads them in run order. Each process generates its run's
 rows, accounts then people, and COPYs them over a connection of its own.
 
-The processes commit only when every one of them has loaded, so a failed run
-loads nothing; `--replace` empties the tables in a transaction that commits
-before the processes start (their COPY would wait on its lock), so a failed
-replacement leaves them empty.
+Each process commits batch by batch: the triggers that keep the summaries
+(docs/figures.md) update shared day rows, so a transaction held open for a
+whole run would make the other processes wait on it for good; a batch that
+PostgreSQL cancels in a deadlock between two processes loads again. A failed
+run that started from empty tables (or `--replace`, whose emptying commits
+before the processes start) empties them again, so it leaves no partial data.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from demo.accounts import DomainRegistry
 from demo.bulk import Batch, CopyWriter
 from demo.tenants import TenantPlan
 
-# Messages from a process: ("progress", phase, tenants), ("loaded", counts, drift lines),
-# ("committed",) or ("failed", traceback). To a process: "commit" or "rollback".
+# Messages from a process: ("progress", phase, tenants), then ("loaded", counts, drift lines)
+# once every batch is committed, or ("failed", traceback).
 ACCOUNTS, PEOPLE = "accounts", "people"
 
 
@@ -87,9 +89,12 @@ def load(
     jobs: int,
     bars: Progress,
     counts: dict[str, int],
+    *,
+    fresh: bool,
 ) -> None:
     """Load the plans' rows in `jobs` processes; the parent's transaction on
-    `connection` (left open for the caller to commit) holds the global rows."""
+    `connection` (left open for the caller to commit) holds the global rows.
+    `fresh`: the tables were empty, and are emptied again if the run fails."""
     connection.commit()  # the truncation, if any: the processes' COPY would wait on its lock
     demo_seed.prepare_session(connection)
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -121,20 +126,15 @@ def load(
             demo_seed.load(writer, drift, counts)
         finally:
             writer.close()
-        for pipe in pipes:
-            pipe.send("commit")
-        for pipe in pipes:
-            _expect(pipe.recv(), "committed")
     except BaseException:
-        for pipe in pipes:
-            try:
-                pipe.send("rollback")
-            except OSError:
-                pass
         for process in processes:
-            process.join(timeout=5)
             if process.is_alive():
                 process.terminate()
+            process.join(timeout=30)
+        connection.rollback()
+        if fresh:  # the batches the processes committed
+            connection.execute(f"TRUNCATE {', '.join(demo_seed.TABLES)} RESTART IDENTITY CASCADE")
+            connection.commit()
         raise
     finally:
         for process in processes:
@@ -180,14 +180,13 @@ def _generate(
     history_days: int,
     domains: DomainRegistry,
 ) -> None:
-    """One process: generate and COPY one run of tenants, then commit or roll
-    back as the parent says."""
+    """One process: generate and COPY one run of tenants, committing each batch."""
     try:
         with demo_seed._quiet_pipeline(), psycopg.connect(url) as connection:
             demo_seed.prepare_session(connection)
             counts = dict.fromkeys(demo_seed.TABLES, 0)
             drift_lines: list[str] = []
-            writer = CopyWriter(connection)
+            writer = CopyWriter(connection, commit_each=True)
             try:
                 profiles = demo_seed._accounts_phase(
                     writer,
@@ -205,11 +204,6 @@ def _generate(
             finally:
                 writer.close()
             pipe.send(("loaded", counts, drift_lines))
-            if pipe.recv() != "commit":
-                connection.rollback()
-                return
-            connection.commit()
-            pipe.send(("committed",))
     except BaseException:
         try:
             pipe.send(("failed", traceback.format_exc()))

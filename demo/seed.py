@@ -97,7 +97,8 @@ def seed(
     `replace` is set. `on_loaded(connection, counts)` runs in the load's
     transaction before it commits (the audit trail's row). `jobs` above 1
     generates and loads in that many processes (demo/parallel.py), with
-    the same rows."""
+    the same rows; they commit batch by batch, so only a run that started
+    from empty tables leaves them as it found them when it fails."""
     if tenants < 1:
         raise OperatorError("--tenants must be at least 1")
     if history_days < MIN_HISTORY_DAYS:
@@ -123,7 +124,9 @@ def seed(
             if min(jobs, tenants) > 1:
                 from demo import parallel
 
-                parallel.load(engine, connection, plans, seed, now, history_days, min(jobs, tenants), bars, counts)
+                parallel.load(
+                    engine, connection, plans, seed, now, history_days, min(jobs, tenants), bars, counts, fresh=fresh
+                )
             else:
                 prepare_session(connection)
                 writer = CopyWriter(connection, freeze=fresh)
