@@ -368,3 +368,19 @@ def test_a_reader_that_stops_ends_the_export_quietly(
     assert exit_.value.code == 0
     assert closed.getvalue().startswith("id,name,")
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(("command", "row_type"), LISTS, ids=lambda value: getattr(value, "__name__", None))
+def test_all_in_pages_of_one_row_is_the_whole_list(
+    seeded: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    row_type: type,
+) -> None:
+    """Every list streamed one row a page gives the rows of one big page, in order, once."""
+    _, whole, _ = cli(seeded, monkeypatch, capsys, *command, "--csv", "--page-size", "100")
+    code, streamed, err = cli(seeded, monkeypatch, capsys, *command, "--all", "--csv", "--page-size", "1")
+    assert code == 0, err
+    assert streamed == whole
+    assert rows_of(streamed)[1]
