@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.progress import Progress
 from sqlalchemy import Engine, create_engine
 
 from demo import parallel, tenants
@@ -78,3 +79,29 @@ def test_the_cli_seeds_the_same_rows_with_one_job_and_with_two(database_url: str
         assert refused.returncode == 2 and "jobs must be between 1 and 256" in refused.stderr
     finally:
         engine.dispose()
+
+
+def test_a_failed_process_fails_the_run_and_empties_the_tables_it_started_from(engine: Engine) -> None:
+    demo_seed.seed(engine, tenants=10, seed=2, now=NOW)
+    # The processes reach no database: each reports its failure to the parent.
+    unreachable = create_engine(engine.url.set(database="no_such_database"))
+    plans = demo_seed.tenant_plans(6, 5, NOW)
+    raw = engine.raw_connection()
+    try:
+        with pytest.raises(RuntimeError, match="a demo data process failed"):
+            parallel.load(
+                unreachable,
+                raw.driver_connection,
+                plans,
+                5,
+                NOW,
+                400,
+                2,
+                Progress(disable=True),
+                dict.fromkeys(demo_seed.TABLES, 0),
+                fresh=True,
+            )
+    finally:
+        raw.close()
+        unreachable.dispose()
+    assert all(scalar(engine, f"SELECT count(*) FROM {table}") == 0 for table in demo_seed.TABLES)
