@@ -113,7 +113,14 @@ def test_stripe_account_ids_are_recognised() -> None:
     assert not is_stripe_account_id("cus_") and not is_stripe_account_id("Nordlys") and not is_stripe_account_id("in_1")
 
 
-def test_the_customer_lookup_walks_its_unique_index(conn: Connection) -> None:
+@pytest.mark.parametrize(
+    ("column", "stripe_id", "index"),
+    [
+        ("stripe_customer_id", "cus_1", "ix_subscriptions_stripe_customer_id"),
+        ("stripe_subscription_id", "sub_1", "ix_subscriptions_stripe_subscription_id"),
+    ],
+)
+def test_the_stripe_id_lookups_walk_an_index(conn: Connection, column: str, stripe_id: str, index: str) -> None:
     for number in range(3):
         f.tenant(conn, name=f"Account {number}", plan="Standard")
     conn.execute(text("SET LOCAL enable_seqscan = off"))
@@ -122,12 +129,12 @@ def test_the_customer_lookup_walks_its_unique_index(conn: Connection) -> None:
         for row in conn.execute(
             text(
                 "EXPLAIN SELECT t.id FROM subscriptions s JOIN tenants t ON t.id = s.tenant_id"
-                " WHERE s.stripe_customer_id = :stripe_id AND t.deleted_at IS NULL LIMIT 1"
+                f" WHERE s.{column} = :stripe_id AND t.deleted_at IS NULL LIMIT 1"
             ),
-            {"stripe_id": "cus_1"},
+            {"stripe_id": stripe_id},
         )
     )
-    assert "ix_subscriptions_stripe_customer_id" in plan, plan
+    assert index in plan, plan
 
 
 def test_accounts_show_json_carries_the_dashboard_urls(
