@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from core.errors import NotFound
 from core.listing import as_utc, normalized_search, parse_tenant_id, search_params, tenant_name_match
 from core.paging import Page, PageRequest
+from core.stripe_links import invoice_url
 from db.enums import PaymentTransactionStatus
 
 
@@ -64,9 +65,12 @@ class InvoiceRow:
     credit_noted_at: datetime | None
     refunded_at: datetime | None
     amount_from_credit: Decimal  # paid from the customer's credit balance: amount + VAT - total
-    # The account's Stripe customer (docs/rules.md R120): the transaction keeps
-    # no Stripe invoice id, so a row links to its customer.
+    # The account's Stripe customer, and Stripe's invoice with its dashboard
+    # page (docs/rules.md R120): None on transactions stored before the sync
+    # kept the invoice's id (they get it on their account's next sync).
     stripe_customer_id: str | None = None
+    stripe_invoice_id: str | None = None
+    stripe_invoice_url: str | None = None
 
     @property
     def sign(self) -> int:
@@ -153,8 +157,10 @@ def list_invoices(
     sort: InvoiceSort = InvoiceSort.date,
     descending: bool = True,
     page: PageRequest = PageRequest(),
+    stripe_api_key: str | None = None,
 ) -> Page[InvoiceRow]:
-    """Invoice, credit-note and refund rows of every non-deleted tenant."""
+    """Invoice, credit-note and refund rows of every non-deleted tenant; the
+    Stripe key sets the mode of the invoices' dashboard links (R120)."""
     selection = _Selection.of(statuses)
     term = normalized_search(search)
     params: dict[str, Any] = {}
@@ -174,7 +180,7 @@ def list_invoices(
     else:
         order = SORT_SQL[sort].format(d="DESC" if descending else "ASC")
         keys = _keys(conn, selection, tenants, params, order, page.offset, page.page_size)
-    return Page(_rows_by_key(conn, keys), total, page.page, page.page_size)
+    return Page(_rows_by_key(conn, keys, stripe_api_key), total, page.page, page.page_size)
 
 
 _Counts = dict[PaymentTransactionStatus, int]
@@ -284,7 +290,7 @@ def _keys_by_status(
 _FROM_CREDIT_SQL = "COALESCE((s.payment_transactions -> (p.position - 1) ->> 'AmountFromCredit')::numeric(18, 2), 0)"
 
 
-def _rows_by_key(conn: Connection, keys: list[_Key]) -> list[InvoiceRow]:
+def _rows_by_key(conn: Connection, keys: list[_Key], stripe_api_key: str | None) -> list[InvoiceRow]:
     if not keys:
         return []
     rows = conn.execute(
@@ -293,7 +299,8 @@ def _rows_by_key(conn: Connection, keys: list[_Key]) -> list[InvoiceRow]:
             " COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url, p.plan, p.amount,"
             " p.amount_excluding_tax, p.tax_amount, p.currency, p.failure_reason, p.invoice_url,"
             " p.credit_note_url, p.credit_noted_at, p.refunded_at,"
-            f" {_FROM_CREDIT_SQL} AS amount_from_credit, s.stripe_customer_id"
+            f" {_FROM_CREDIT_SQL} AS amount_from_credit, s.stripe_customer_id,"
+            " s.payment_transactions -> (p.position - 1) ->> 'StripeInvoiceId' AS stripe_invoice_id"
             " FROM unnest(CAST(:subscriptions AS text[]), CAST(:positions AS integer[]), CAST(:kinds AS text[]),"
             "  CAST(:dates AS timestamptz[]), CAST(:statuses AS text[])) WITH ORDINALITY"
             "  AS k(subscription_id, position, row_kind, row_date, row_status, n)"
@@ -309,10 +316,10 @@ def _rows_by_key(conn: Connection, keys: list[_Key]) -> list[InvoiceRow]:
             "statuses": [key[4] for key in keys],
         },
     ).mappings()
-    return [_invoice_row(row) for row in rows]
+    return [_invoice_row(row, stripe_api_key) for row in rows]
 
 
-def _invoice_row(row: Any) -> InvoiceRow:
+def _invoice_row(row: Any, stripe_api_key: str | None) -> InvoiceRow:
     return InvoiceRow(
         id=row["id"],
         row_kind=InvoiceRowKind(row["row_kind"]),
@@ -333,6 +340,8 @@ def _invoice_row(row: Any) -> InvoiceRow:
         refunded_at=as_utc(row["refunded_at"]),
         amount_from_credit=row["amount_from_credit"],
         stripe_customer_id=row["stripe_customer_id"],
+        stripe_invoice_id=row["stripe_invoice_id"],
+        stripe_invoice_url=invoice_url(row["stripe_invoice_id"], stripe_api_key),
     )
 
 
@@ -371,9 +380,11 @@ class InvoiceDetail:
     lines: tuple[InvoiceLine, ...]
     invoice_url: str | None  # the invoice PDF
     credit_note_url: str | None  # the credit note PDF
-    # The account's Stripe customer (docs/rules.md R120). The transaction keeps
-    # no Stripe invoice id, so the invoice itself has no dashboard link.
+    # The account's Stripe customer and Stripe's invoice with its dashboard
+    # page (docs/rules.md R120); no invoice id on older transactions.
     stripe_customer_id: str | None = None
+    stripe_invoice_id: str | None = None
+    stripe_invoice_url: str | None = None
 
 
 _INVOICE_SQL = """
@@ -381,7 +392,7 @@ _INVOICE_SQL = """
            tx->>'Id' AS id, (tx->>'Date')::timestamptz AS date,
            tx->>'Plan' AS plan, tx->>'Status' AS status, tx->>'Currency' AS currency,
            tx->>'FailureReason' AS failure_reason, tx->>'InvoiceUrl' AS invoice_url,
-           tx->>'CreditNoteUrl' AS credit_note_url,
+           tx->>'CreditNoteUrl' AS credit_note_url, tx->>'StripeInvoiceId' AS stripe_invoice_id,
            (tx->>'AmountExcludingTax')::numeric(18, 2) AS amount_excluding_tax,
            (tx->>'TaxAmount')::numeric(18, 2) AS tax_amount, (tx->>'Amount')::numeric(18, 2) AS amount,
            COALESCE((tx->>'InvoiceTotal')::numeric(18, 2),
@@ -394,10 +405,13 @@ _INVOICE_SQL = """
 """
 
 
-def invoice_detail(conn: Connection, tenant_id: int | str, invoice_id: str) -> InvoiceDetail:
+def invoice_detail(
+    conn: Connection, tenant_id: int | str, invoice_id: str, *, stripe_api_key: str | None = None
+) -> InvoiceDetail:
     """One transaction of an account as an invoice: its lines (the plan, VAT,
-    the total, credit applied, paid, and what went back), its status and its
-    documents. Refunds and credit notes are negative lines."""
+    the total, credit applied, paid, and what went back), its status, its
+    documents and its Stripe dashboard link (in the key's mode, R120). Refunds
+    and credit notes are negative lines."""
     row = conn.execute(text(_INVOICE_SQL), {"tenant": parse_tenant_id(tenant_id), "id": invoice_id}).mappings().first()
     if row is None:
         raise NotFound(f"invoice {invoice_id} of tenant {tenant_id} not found")
@@ -429,4 +443,6 @@ def invoice_detail(conn: Connection, tenant_id: int | str, invoice_id: str) -> I
         invoice_url=row["invoice_url"],
         credit_note_url=row["credit_note_url"],
         stripe_customer_id=row["stripe_customer_id"],
+        stripe_invoice_id=row["stripe_invoice_id"],
+        stripe_invoice_url=invoice_url(row["stripe_invoice_id"], stripe_api_key),
     )

@@ -321,6 +321,8 @@ def transaction_from_invoice(
             "InvoiceTotal": amounts["InvoiceTotal"],
             "AmountFromCredit": amounts["AmountFromCredit"],
             "CreditNotedAt": _timestamp(latest_note.get("created")) if latest_note else None,
+            # Stripe's own invoice id, for its dashboard link (docs/rules.md R120).
+            "StripeInvoiceId": invoice.get("id"),
         }
     )
     return transaction

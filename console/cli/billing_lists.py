@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from console.cli.context import app_context
 from console.cli.export import AllOption, CsvOption, exported
 from console.cli.lists import choice, page_line, read
 from console.cli.options import JsonOption, PageOption, PageSizeOption, PeriodOption, enum_values, search_option
@@ -110,9 +111,18 @@ def invoices_command(
     """Invoices, refunds and credit notes of every account."""
     statuses = enum_values(InvoiceStatusFilter, status, "--status")
     order = choice(InvoiceSort, sort, "--sort")
+    stripe_api_key = app_context(ctx).settings.stripe_api_key  # the mode of the invoices' Stripe links (R120)
 
     def fetch(conn: Any, request: PageRequest) -> Page[invoices.InvoiceRow]:
-        return invoices.list_invoices(conn, search=search, statuses=statuses, sort=order, descending=desc, page=request)
+        return invoices.list_invoices(
+            conn,
+            search=search,
+            statuses=statuses,
+            sort=order,
+            descending=desc,
+            page=request,
+            stripe_api_key=stripe_api_key,
+        )
 
     request = PageRequest(page, page_size)
     if exported(ctx, invoices.InvoiceRow, fetch, request, csv_output=csv, json_output=json, all_pages=all_pages):

@@ -31,8 +31,9 @@ _TOTALS = (InvoiceLineKind.Total, InvoiceLineKind.Paid)
 
 
 def invoice_body(invoice: InvoiceDetail, stripe_api_key: str | None = None) -> RenderableType:
-    """The status, the lines with their amounts, the documents, and the
-    account's Stripe customer as a link to its dashboard page (R120)."""
+    """The status and Stripe's invoice id, the lines with their amounts, the
+    documents, and the account's Stripe customer; the Stripe ids link to their
+    dashboard pages (R120)."""
     lines = Table.grid(padding=(0, 2))
     lines.add_column()
     lines.add_column(justify="right")
@@ -40,6 +41,9 @@ def invoice_body(invoice: InvoiceDetail, stripe_api_key: str | None = None) -> R
         lines.add_row(_line_label(invoice, line), _line_amount(invoice, line))
     status = payment_status_badge(invoice.status, failure_reason=invoice.failure_reason)
     heading = Text.assemble((t("invoice.status"), "dim"), " ", status)
+    if invoice.stripe_invoice_id:
+        link = stripe_link(invoice.stripe_invoice_id, invoice.stripe_invoice_url)
+        heading.append_text(Text.assemble("\n", (f"{t('invoice.stripe_invoice')} ", "dim"), link))
     parts: list[RenderableType] = [heading, Text(""), lines, Text(""), documents(invoice)]
     if invoice.stripe_customer_id:
         link = stripe_link(invoice.stripe_customer_id, customer_url(invoice.stripe_customer_id, stripe_api_key))
@@ -95,7 +99,8 @@ class InvoiceScreen(ModalScreen[None]):
         worker = get_current_worker()
         try:
             with backoffice(self).read_only() as conn:
-                invoice = invoice_detail(conn, self.tenant_id, self.invoice_id)
+                api_key = backoffice(self).settings.stripe_api_key
+                invoice = invoice_detail(conn, self.tenant_id, self.invoice_id, stripe_api_key=api_key)
         except Exception as error:  # shown in the dialog
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._failed, operator_message(error))

@@ -20,8 +20,8 @@ from console.formatting import ago
 from console.i18n import t
 from console.screens.invoice import InvoiceScreen
 from console.screens.list_screen import ListScreen
-from console.widgets.badges import credit_applied, invoice_amounts, payment_status_badge, plan_badge
-from console.widgets.columns import PREFIXED_ID_WIDTH, ago_width, invoice_width, widest
+from console.widgets.badges import credit_applied, invoice_amounts, payment_status_badge, plan_badge, stripe_link
+from console.widgets.columns import PREFIXED_ID_WIDTH, STRIPE_INVOICE_ID_WIDTH, ago_width, invoice_width, widest
 from console.widgets.filter_dialog import FilterGroup
 from console.widgets.paged_list import Cell, Column, PagedList
 from console.widgets.view_pills import ViewPills
@@ -69,13 +69,22 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
         ),
         # A failure's reason follows its status: cut with an ellipsis when there is no room.
         Column("status", "invoices.column.status", width=status_width, drop=1, flex=True, sort=InvoiceSort.status),
-        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=5),
+        # Our transaction id, dropped first; then Stripe's invoice, a link to its
+        # dashboard page (R120): both only on wide terminals.
+        Column("id", "list.column.id", width=PREFIXED_ID_WIDTH, drop=6),
+        Column("stripe", "invoices.column.stripe", width=STRIPE_INVOICE_ID_WIDTH, drop=5),
     )
     NOUN = "invoices.count"
 
     def fetch(self, conn: Connection, query: InvoiceQuery, page: PageRequest) -> Page[InvoiceRow]:
         return list_invoices(
-            conn, search=query.search, statuses=query.statuses, sort=query.sort, descending=query.descending, page=page
+            conn,
+            search=query.search,
+            statuses=query.statuses,
+            sort=query.sort,
+            descending=query.descending,
+            page=page,
+            stripe_api_key=backoffice(self).settings.stripe_api_key,
         )
 
     def row_key(self, item: InvoiceRow) -> str:
@@ -93,8 +102,8 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
             status = payment_status_badge(item.status, failure_reason=item.failure_reason)
             status.append_text(credit_applied(item.amount_from_credit, item.currency))
         now = self.current_query.now if self.current_query else item.date
-        # The account's name links to its Stripe customer (docs/rules.md R120):
-        # the transaction keeps no Stripe invoice id to link to.
+        # The account's name links to its Stripe customer, the Stripe invoice id
+        # to the invoice's page (docs/rules.md R120; older rows have no id).
         link = customer_url(item.stripe_customer_id, backoffice(self).settings.stripe_api_key)
         return (
             Text(item.tenant_name, style=Style(link=link)) if link else item.tenant_name,
@@ -103,6 +112,7 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
             *invoice_amounts(item.amount_excluding_tax, item.tax_amount, item.amount, item.currency, sign=item.sign),
             status,
             Text(item.id, style="dim"),
+            stripe_link(item.stripe_invoice_id, item.stripe_invoice_url),
         )
 
     def empty_message(self) -> tuple[str, str]:

@@ -26,6 +26,7 @@ MAX_PRICE = Decimal("999.99")
 MAX_INVOICE = Decimal("9999.99")
 TENANT_ID_WIDTH = 19  # a bigint
 PREFIXED_ID_WIDTH = 32  # "bilev_" and a 26-character ULID
+STRIPE_INVOICE_ID_WIDTH = 27  # "in_" and Stripe's 24 characters
 ARROW = " → "
 _SAMPLE_NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 _DAYS = [datetime(2025, month, 28, hour, 59, tzinfo=UTC) for month in range(1, 13) for hour in (0, 10, 12, 23)]

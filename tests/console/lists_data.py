@@ -58,6 +58,11 @@ def _address(name: str, country: str) -> dict[str, object]:
     return {**BILLING_INFO, "Name": name, "Address": {**BILLING_INFO["Address"], "Country": country}}  # type: ignore[dict-item]
 
 
+# The newest Nordlys transaction's Stripe invoice (docs/rules.md R120); the
+# older ones were stored before the sync kept Stripe's invoice id.
+NORDLYS_STRIPE_INVOICE = "in_1QNordlys00000000000000A"
+
+
 def _monthly(plan: str, first: timedelta, months: int, **last: object) -> list[dict[str, object]]:
     """Monthly payments from `first` ago; keyword arguments change the newest."""
     price, tax = ("299.00", "74.75") if plan == "Premium" else ("149.00", "37.25")
@@ -101,6 +106,7 @@ def seed_platform(conn: Connection) -> Platform:
                 date=NOW - timedelta(days=5),
                 CreditNoteUrl="https://pay.stripe.test/credit_note/cn_1/pdf",
                 CreditNotedAt=(NOW - timedelta(days=2)).isoformat(),
+                StripeInvoiceId=NORDLYS_STRIPE_INVOICE,
             ),
         ],
     )

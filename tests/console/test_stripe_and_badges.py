@@ -34,7 +34,7 @@ from console.widgets.badges import (
 )
 from console.widgets.dialogs import ActionsMenu
 from core.account_status import AccountState
-from tests.console.lists_data import Platform
+from tests.console.lists_data import NORDLYS_STRIPE_INVOICE, Platform
 from tests.console.lists_fixtures import (  # noqa: F401
     DEBOUNCE,
     NARROW,
@@ -235,6 +235,37 @@ async def test_invoice_rows_link_their_stripe_customer(
             account = invoices.cells(item)[0]
             assert isinstance(account, Text) and account.plain == "Nordlys ApS"
             assert account.style.link == f"https://dashboard.stripe.com/test/customers/cus_{platform.nordlys.id}"
+
+
+async def test_invoice_rows_link_their_stripe_invoice_when_wide(
+    make_lists_app: Callable[..., BackofficeApp], platform: Platform
+) -> None:
+    """R120: the Stripe invoice column, a link in the key's mode; dropped on a narrow terminal."""
+    app = make_lists_app(stripe_api_key=TEST_KEY)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settled(pilot)
+        app.navigate("invoices", search="nordlys")
+        await settled(pilot, DEBOUNCE)
+        invoices = app.screen.query_one(InvoicesList)
+        assert invoices.result is not None
+        assert "stripe" in {str(key.value) for key in invoices.table.columns}
+        linked = [item for item in invoices.result.items if item.stripe_invoice_id]
+        assert linked and all(item.stripe_invoice_id == NORDLYS_STRIPE_INVOICE for item in linked)
+        cell = invoices.cells(linked[0])[-1]
+        assert isinstance(cell, Text) and cell.plain == NORDLYS_STRIPE_INVOICE
+        assert cell.style.link == f"https://dashboard.stripe.com/test/invoices/{NORDLYS_STRIPE_INVOICE}"
+        older = next(item for item in invoices.result.items if not item.stripe_invoice_id)
+        assert invoices.cells(older)[-1].plain == DASH
+        await pilot.resize_terminal(80, 24)
+        await settled(pilot, DEBOUNCE)
+        assert "stripe" not in {str(key.value) for key in invoices.table.columns}
+        app.push_screen(InvoiceScreen(linked[0].tenant_id, linked[0].id))
+        await settled(pilot)
+        assert isinstance(app.screen, InvoiceScreen) and app.screen.invoice is not None
+        body = app.screen.query_one("#invoice-body", Static)
+        assert f"Stripe invoice {NORDLYS_STRIPE_INVOICE}" in plain(body)
+        links = {span.style.link for span in _spans(body) if isinstance(span.style, Style) and span.style.link}
+        assert f"https://dashboard.stripe.com/test/invoices/{NORDLYS_STRIPE_INVOICE}" in links
 
 
 # -- the palette ---------------------------------------------------------------------

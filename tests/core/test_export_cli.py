@@ -57,7 +57,9 @@ def seeded(pg_server_url: str, template_url: str) -> Iterator[dict[str, Any]]:
             plan="Standard",
             created_at=now - timedelta(days=40),
             payment_transactions=[
-                f.payment_transaction(amount_excluding_tax="1234.50", tax="308.63", date=now - timedelta(days=9))
+                f.payment_transaction(
+                    amount_excluding_tax="1234.50", tax="308.63", date=now - timedelta(days=9), StripeInvoiceId="in_1X"
+                )
             ],
         )
         f.user(conn, awkward.id, email="owner@smith.example", role="Owner", first_name="Zoë", last_name="Smith, Sr.")
@@ -156,6 +158,24 @@ def test_invoices_csv_money_is_a_plain_decimal(
         "1543.13",
     )
     assert invoice["currency"] == "DKK" and invoice["tenant_name"] == AWKWARD
+    assert (invoice["stripe_invoice_id"], invoice["stripe_invoice_url"]) == (
+        "in_1X",
+        "https://dashboard.stripe.com/invoices/in_1X",
+    )
+
+
+def test_invoices_json_links_the_stripe_invoice_in_the_keys_mode(
+    seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """R120: a test key's link goes to the test dashboard."""
+    args = ["--database-url", seeded["url"], "invoices", "--json"]
+    code, out, err = run_cli_captured(args, monkeypatch, capsys, STRIPE_API_KEY="sk_test_dummy")
+    assert code == 0, err
+    (item,) = json.loads(out)["items"]
+    assert (item["stripe_invoice_id"], item["stripe_invoice_url"]) == (
+        "in_1X",
+        "https://dashboard.stripe.com/test/invoices/in_1X",
+    )
 
 
 def test_users_billing_events_and_audit_csv(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from core.invoices import InvoiceRowKind, InvoiceSort, InvoiceStatusFilter, list_invoices
+from core.invoices import InvoiceRowKind, InvoiceSort, InvoiceStatusFilter, invoice_detail, list_invoices
 from core.paging import PageRequest
 from db.enums import PaymentTransactionStatus as S
 from tests import factories as f
@@ -124,6 +124,25 @@ def test_amounts_and_account(conn: Connection) -> None:
         "DKK",
     )
     assert (row.tenant_id, row.tenant_name, row.plan) == (str(ref.id), "Acme", "Premium")
+
+
+def test_rows_carry_the_stripe_invoice_and_its_dashboard_link(conn: Connection) -> None:
+    """R120: the transaction's StripeInvoiceId, linked in the key's mode; none on older transactions."""
+    f.tenant(conn, name="Acme", payment_transactions=[usd(day(5, 1), StripeInvoiceId="in_1Acme"), usd(day(4, 1))])
+    newer, older = list_invoices(conn, stripe_api_key="sk_test_x").items
+    assert (newer.stripe_invoice_id, newer.stripe_invoice_url) == (
+        "in_1Acme",
+        "https://dashboard.stripe.com/test/invoices/in_1Acme",
+    )
+    assert (older.stripe_invoice_id, older.stripe_invoice_url) == (None, None)
+    [live, _] = list_invoices(conn).items
+    assert live.stripe_invoice_url == "https://dashboard.stripe.com/invoices/in_1Acme"
+    detail = invoice_detail(conn, newer.tenant_id, newer.id, stripe_api_key="rk_test_x")
+    assert (detail.stripe_invoice_id, detail.stripe_invoice_url) == (
+        "in_1Acme",
+        "https://dashboard.stripe.com/test/invoices/in_1Acme",
+    )
+    assert invoice_detail(conn, older.tenant_id, older.id).stripe_invoice_id is None
 
 
 def test_search_sorts_and_soft_deleted_accounts(conn: Connection) -> None:

@@ -35,6 +35,7 @@ TRANSACTION_KEYS = {
     "InvoiceTotal",
     "AmountFromCredit",
     "CreditNotedAt",
+    "StripeInvoiceId",
 }
 DISCREPANCY_KEYS = {
     "Kind",

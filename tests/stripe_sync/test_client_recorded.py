@@ -146,6 +146,7 @@ def test_payment_transactions_from_recorded_invoices(recorded_stripe: RecordedSt
     assert created["CreditNoteUrl"] == "https://pay.stripe.com/credit_notes/acct_1/cn_later/pdf"
     assert created["CreditNotedAt"] == datetime.fromtimestamp(1769500000, UTC).isoformat()
     assert (created["Plan"], created["Currency"], created["Date"]) == ("Standard", "DKK", "2026-01-01T00:00:00+00:00")
+    assert created["StripeInvoiceId"] == "in_create"  # Stripe's id, for its dashboard link (R120)
 
     uncollectible = transactions["https://pay.stripe.com/invoice/acct_1/in_uncollectible/pdf"]
     assert (uncollectible["Status"], uncollectible["FailureReason"], uncollectible["Amount"]) == (
