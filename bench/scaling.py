@@ -5,8 +5,9 @@ best run is the steadiest figure of what the query itself needs) come the
 growth factor over a fourfold size (25,000 to 100,000
 tenants) and the time a least-squares line of time against tenants predicts at
 1,000,000 tenants, an extrapolation. Budget (docs/rules.md R170): a query
-grows at most 1.5x over the fourfold size, and its predicted 1M time stays
-within its own budget.
+grows at most 1.5x over the fourfold size, its predicted 1M time stays
+within its own budget, and at the largest size its plans read no table that
+grows with the platform from end to end (GROWING_TABLES).
 """
 
 from __future__ import annotations
@@ -31,6 +32,27 @@ MAX_GROWTH = 1.5
 # Below this a query's time is mostly the round trip and the scheduler: its
 # growth is shown but not judged (0.4 ms to 0.9 ms is no trend).
 NOISE_FLOOR_MS = 1.0
+# The tables with rows per tenant, user, event or login: a plan that reads one
+# of them whole costs what the platform holds (docs/rules.md R170). Summaries
+# by day or by key stay small and may be read whole.
+GROWING_TABLES = frozenset(
+    {
+        "tenants",
+        "users",
+        "subscriptions",
+        "billing_events",
+        "billing_drift_checks",
+        "payment_transaction_rows",
+        "sessions",
+        "email_logins",
+        "external_logins",
+        "login_user_days",
+        "ledger_subscriptions",
+        "subscription_revenue",
+        "operator_actions",
+        "account_classes",
+    }
+)
 
 
 def sizes_from(argv: Sequence[str], environ: dict[str, str] | None = None) -> tuple[list[int], int | None]:
@@ -65,10 +87,12 @@ class Growth:
     predicted_1m_ms: float | None  # the fitted line at PREDICT_AT: an extrapolation
     pages: dict[int, int] | None = None  # tenants -> shared buffers the plans touched
     pages_factor: float | None = None  # the same span's growth in pages: the work, whatever the machine's load
+    reads_whole: tuple[str, ...] = ()  # growing tables its plans read from end to end at the largest size
+    on_request: bool = False  # its growth is what was asked for (harness.Case.on_request): not judged
 
     @property
     def grows_within(self) -> bool | None:
-        if self.factor is None or self.factor_span is None:
+        if self.on_request or self.factor is None or self.factor_span is None:
             return None
         if self.best_ms[self.factor_span[1]] < NOISE_FLOOR_MS:
             return None
@@ -83,6 +107,8 @@ class Growth:
     @property
     def within_budget(self) -> bool | None:
         checks = [check for check in (self.grows_within, self.predicted_within) if check is not None]
+        if self.reads_whole:
+            return False
         return all(checks) if checks else None
 
     def as_json(self) -> dict[str, Any]:
@@ -96,6 +122,8 @@ class Growth:
             "predicted_1m_ms": self.predicted_1m_ms,
             "pages": None if self.pages is None else {str(size): pages for size, pages in self.pages.items()},
             "pages_factor": self.pages_factor,
+            "reads_whole": list(self.reads_whole),
+            "on_request": self.on_request,
             "grows_within": self.grows_within,
             "predicted_within": self.predicted_within,
             "within_budget": self.within_budget,
@@ -160,6 +188,8 @@ def growth(per_size: dict[int, list[Measurement]]) -> list[Growth]:
                 predicted_1m_ms=None if line is None else max(0.0, line[0] + line[1] * PREDICT_AT),
                 pages=pages or None,
                 pages_factor=pages_factor,
+                reads_whole=tuple(table for table in m.seq_scans if table in GROWING_TABLES),
+                on_request=m.on_request,
             )
         )
     return result
@@ -210,17 +240,18 @@ def table(rows: list[Growth]) -> Table:
     result.add_column("query")
     for size in sizes:
         result.add_column(_size_label(size), justify="right")
-    for column in ("factor", "pages factor", "1M (extrap.)", "budget", ""):
+    for column in ("factor", "pages factor", "1M (extrap.)", "budget", "reads whole", ""):
         result.add_column(column, justify="right")
     for row in rows:
         result.add_row(
             row.group,
             row.name,
             *(f"{row.best_ms[size]:.1f}" if size in row.best_ms else "" for size in sizes),
-            "" if row.factor is None else f"{row.factor:.2f}x",
+            "" if row.factor is None else f"{row.factor:.2f}x" + (" (asked)" if row.on_request else ""),
             "" if row.pages_factor is None else f"{row.pages_factor:.2f}x",
             "" if row.predicted_1m_ms is None else f"{row.predicted_1m_ms:.0f}",
             "" if row.budget_ms is None else f"{row.budget_ms:.0f}",
+            ", ".join(row.reads_whole),
             verdict(row.within_budget),
         )
     return result

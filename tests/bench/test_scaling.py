@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench import scaling
-from bench.harness import Measurement
+from bench.harness import Measurement, seq_scanned
 
 
 def _measured(size: int, ms: float, budget: float | None = 50) -> Measurement:
@@ -91,3 +91,34 @@ def test_growth_under_a_millisecond_is_shown_but_not_judged() -> None:
     per_size = {25_000: [_measured(25_000, 0.6)], 100_000: [_measured(100_000, 1.2)]}
     (row,) = scaling.growth(per_size)
     assert row.grows_within is False
+
+
+def test_a_plan_reading_a_growing_table_whole_is_missed_whatever_its_time() -> None:
+    scanned = Measurement("dashboard", "kpis", 5, 2, 2, 1, 1, 300, min_ms=1, pages=10, seq_scans=("tenants",))
+    small = Measurement("dashboard", "trends", 5, 2, 2, 1, 1, 300, min_ms=1, pages=10, seq_scans=("mrr_days",))
+    kpis, trends = scaling.growth({25_000: [scanned, small], 100_000: [scanned, small]})
+    assert kpis.reads_whole == ("tenants",) and kpis.within_budget is False
+    assert trends.reads_whole == () and trends.within_budget is True
+    assert kpis.as_json()["reads_whole"] == ["tenants"]
+
+
+def test_what_the_operator_asked_for_is_timed_but_its_growth_not_judged() -> None:
+    asked = {
+        size: [Measurement("users", "exact", 5, ms, ms, ms, 1, None, min_ms=ms, on_request=True)]
+        for size, ms in ((25_000, 5.0), (100_000, 40.0))
+    }
+    (row,) = scaling.growth(asked)
+    assert row.factor == pytest.approx(8.0)
+    assert row.grows_within is None and row.within_budget is None and row.as_json()["on_request"] is True
+
+
+def test_the_seq_scans_of_a_plan_are_found_at_any_depth() -> None:
+    plan = {
+        "Node Type": "Hash Join",
+        "Plans": [
+            {"Node Type": "Seq Scan", "Relation Name": "tenants"},
+            {"Node Type": "Hash", "Plans": [{"Node Type": "Index Scan", "Relation Name": "users"}]},
+            {"Node Type": "Aggregate", "Plans": [{"Node Type": "Seq Scan", "Relation Name": "mrr_days"}]},
+        ],
+    }
+    assert seq_scanned(plan) == {"tenants", "mrr_days"}
