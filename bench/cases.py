@@ -183,7 +183,7 @@ def list_cases(engine: Engine) -> list[Case]:
         Case(
             "user detail", "login history", lambda c: user_activity.login_history(c, email, now=NOW, page=first), page
         ),
-        Case("user detail", "sessions", lambda c: user_activity.sessions(c, email, page=first), page),
+        Case("user detail", "sessions", lambda c: user_activity.sessions(c, email, now=NOW, page=first), page),
         Case("billing events", "page 30d", lambda c: billing_events.list_billing_events(c, now=NOW, page=first), page),
         Case(
             "billing events",

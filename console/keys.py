@@ -99,6 +99,7 @@ KEYS: tuple[Key, ...] = (
     Key("tabs", "2", "tab(2)", "keys.tab_2", show=False),
     Key("tabs", "3", "tab(3)", "keys.tab_3", show=False),
     Key("tabs", "4", "tab(4)", "keys.tab_4", show=False),
+    Key("tabs", "5", "tab(5)", "keys.tab_5", show=False),
     # An account (admin actions, docs/rules.md R99, R103).
     Key("account", "s", "sync", "keys.sync", admin=True),
     Key("account", "A", "acknowledge_drift", "keys.acknowledge_drift", admin=True),

@@ -22,6 +22,16 @@ MAX_RETRIES = 3  # email_logins: a code wrong this often fails the attempt
 SIGN_IN_WINDOW = timedelta(seconds=600)
 
 
+class SessionState(StrEnum):
+    """What a session's row says (docs/rules.md R91): revoked first, then
+    expired once its lifetime has run out, else active, as the user's "Active
+    sessions" tile counts them."""
+
+    Active = "Active"
+    Expired = "Expired"
+    Revoked = "Revoked"
+
+
 class LoginKind(StrEnum):
     Email = "Email"
     External = "External"
@@ -68,6 +78,7 @@ class UserSession:
     revoked: bool
     revoked_at: datetime | None
     revoked_reason: str | None
+    state: SessionState
 
 
 _BROWSERS = (("OPR/", "Opera"), ("Edg/", "Edge"), ("Firefox", "Firefox"), ("Chrome", "Chrome"), ("Safari", "Safari"))
@@ -150,9 +161,9 @@ def _attempt(row: Any) -> LoginAttempt:
     )
 
 
-def sessions(conn: Connection, email: str, *, page: PageRequest = PageRequest()) -> Page[UserSession]:
-    """Sessions of every users row with this e-mail, revoked ones included,
-    most recently active first."""
+def sessions(conn: Connection, email: str, *, now: datetime, page: PageRequest = PageRequest()) -> Page[UserSession]:
+    """Sessions of every users row with this e-mail, revoked and expired ones
+    included, most recently active first; each one's state as of `now`."""
     params = {"email": email.lower(), "limit": page.page_size, "offset": page.offset}
     total = conn.execute(
         text("SELECT count(*) FROM sessions se JOIN users u ON u.id = se.user_id WHERE u.email = :email"), params
@@ -168,12 +179,19 @@ def sessions(conn: Connection, email: str, *, page: PageRequest = PageRequest())
         ),
         params,
     ).mappings()
-    return Page([_session(row) for row in rows], total, page.page, page.page_size)
+    return Page([_session(row, now) for row in rows], total, page.page, page.page_size)
 
 
-def _session(row: Any) -> UserSession:
+def session_state(revoked: bool, expires_at: datetime, now: datetime) -> SessionState:
+    if revoked:
+        return SessionState.Revoked
+    return SessionState.Expired if expires_at <= now else SessionState.Active
+
+
+def _session(row: Any, now: datetime) -> UserSession:
     created_at = as_utc(row["created_at"])
     last_active_at = as_utc(row["modified_at"])
+    expires_at = created_at + SESSION_LIFETIME
     return UserSession(
         id=row["id"],
         tenant_id=str(row["tenant_id"]),
@@ -188,8 +206,9 @@ def _session(row: Any) -> UserSession:
         created_at=created_at,
         last_active_at=last_active_at,
         last_seen_at=last_active_at or created_at,
-        expires_at=created_at + SESSION_LIFETIME,
+        expires_at=expires_at,
         revoked=row["revoked_at"] is not None,
         revoked_at=as_utc(row["revoked_at"]),
         revoked_reason=row["revoked_reason"],
+        state=session_state(row["revoked_at"] is not None, expires_at, now),
     )

@@ -92,7 +92,7 @@ def users_show(
         detail = users.user_detail(conn, user_id, now)
         return {
             "detail": detail,
-            "sessions": user_activity.sessions(conn, detail.email),
+            "sessions": user_activity.sessions(conn, detail.email, now=now),
             "login_history": user_activity.login_history(conn, detail.email, now=now),
         }
 
@@ -148,7 +148,7 @@ def users_show(
                 f"{s.browser} · {s.operating_system}",
                 s.device_type,
                 s.ip_address,
-                f"Revoked ({s.revoked_reason})" if s.revoked else "Active",
+                f"Revoked ({s.revoked_reason})" if s.revoked else s.state.value,
             ]
             for s in sessions.items
         ],

@@ -29,7 +29,7 @@ from console.widgets.scroll import ScrollArea
 from console.widgets.tiles import Tile
 from core.account_status import AccountStatus
 from core.paging import Page, PageRequest
-from core.user_activity import LoginAttempt, LoginOutcome, UserSession, login_history, sessions
+from core.user_activity import LoginAttempt, LoginOutcome, SessionState, UserSession, login_history, sessions
 from core.users import Membership, UserDetail, memberships, user_detail
 from db.enums import DeviceType, ExternalLoginResult, LoginMethod, SubscriptionPlan, UserRole
 
@@ -59,7 +59,20 @@ def outcome_width() -> int:
 
 
 def session_status_width() -> int:
-    return widest((f"✕ {t('user.sessions.revoked')}", f"✓ {t('user.sessions.active')}"))
+    return widest(session_status(state).plain for state in SessionState)
+
+
+# The sign before the word keeps the state readable without colour.
+SESSION_STATUS_STYLES = {
+    SessionState.Active: ("✓", "green", "user.sessions.active"),
+    SessionState.Expired: ("·", "dim", "user.sessions.expired"),
+    SessionState.Revoked: ("✕", "bold red", "user.sessions.revoked"),
+}
+
+
+def session_status(state: SessionState) -> Text:
+    sign, style, key = SESSION_STATUS_STYLES[state]
+    return Text(f"{sign} {t(key)}", style=style)
 
 
 @dataclass(frozen=True)
@@ -209,17 +222,13 @@ class SessionsList(PagedList[PersonQuery, UserSession]):
     ORDER = "list.order.last_seen_first"
 
     def fetch(self, conn: Connection, query: PersonQuery, page: PageRequest) -> Page[UserSession]:
-        return sessions(conn, query.email, page=page)
+        return sessions(conn, query.email, now=query.now, page=page)
 
     def row_key(self, item: UserSession) -> str:
         return item.id
 
     def cells(self, item: UserSession) -> tuple[Cell, ...]:
-        status = (
-            Text(f"✕ {t('user.sessions.revoked')}", style="bold red")
-            if item.revoked
-            else Text(f"✓ {t('user.sessions.active')}", style="green")
-        )
+        status = session_status(item.state)
         return (
             short_datetime(item.last_seen_at),
             item.tenant_name or DASH,

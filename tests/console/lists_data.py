@@ -310,6 +310,8 @@ def seed_platform(conn: Connection) -> Platform:
         ip_address="198.51.100.7",
         revoked_at=NOW - timedelta(days=7),
     )
+    # Never revoked, but past its 90-day lifetime: Expired, not Active (R91).
+    f.session(conn, nordlys.id, astrid, created_at=NOW - timedelta(days=120), ip_address="192.0.2.10")
     f.email_login(conn, "bo@nordlys.example", created_at=NOW - timedelta(days=1, hours=1))
     return Platform(nordlys, fjordhus, birk, solstrand, skovly, havblik, klint, astrid, astrid_in_skovly)
 

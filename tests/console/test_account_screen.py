@@ -119,6 +119,10 @@ async def test_detail_tiles_and_every_tab(make_lists_app: Callable[..., Backoffi
             "SubscriptionRenewed",
             "SubscriptionCreated",
         ]
+        await pilot.press("5")  # the fifth tab: the operators' actions on the account
+        await settled(pilot)
+        assert screen.query_one(TabbedContent).active == "activity"
+        assert app.focused is screen.query_one("#account-activity", PagedList).table
         await pilot.press("2")
         await settled(pilot)
         await pilot.press("enter")  # a user row opens the person

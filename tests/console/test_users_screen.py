@@ -144,7 +144,7 @@ async def test_enter_opens_the_person_and_every_tab(make_lists_app: Callable[...
         await settled(pilot)
         sessions = screen.query_one("#user-sessions", SessionsList)
         statuses = [sessions.table.get_cell(row.id, "status").plain for row in sessions.result.items]
-        assert statuses == ["✓ Active", "✕ Revoked"]
+        assert statuses == ["✓ Active", "✕ Revoked", "· Expired"]
 
         await pilot.press("1")
         await settled(pilot)

@@ -13,6 +13,7 @@ from core.paging import PageRequest
 from core.user_activity import (
     LoginKind,
     LoginOutcome,
+    SessionState,
     browser_of,
     login_history,
     operating_system_of,
@@ -103,10 +104,21 @@ def test_sessions_include_revoked_ones(conn: Connection) -> None:
     ref, owner = tenant1(conn)
     f.session(conn, ref.id, owner, created_at=NOW - timedelta(hours=5))
     f.session(conn, ref.id, owner, created_at=NOW - timedelta(hours=4), revoked_at=NOW - timedelta(hours=1))
-    page = sessions(conn, OWNER)
+    page = sessions(conn, OWNER, now=NOW)
     assert page.total == 3
     assert sum(s.revoked for s in page.items) == 1
     assert {(s.tenant_id, s.tenant_name, s.tenant_logo_url) for s in page.items} == {(str(ref.id), "Tenant One", None)}
+
+
+def test_a_session_past_its_lifetime_is_expired_unless_revoked(conn: Connection) -> None:
+    ref, owner = tenant1(conn)
+    lifetime = timedelta(hours=2160)
+    f.session(conn, ref.id, owner, created_at=NOW - lifetime - MINUTE)
+    f.session(conn, ref.id, owner, created_at=NOW - lifetime)
+    f.session(conn, ref.id, owner, created_at=NOW - lifetime - MINUTE, revoked_at=NOW - timedelta(days=1))
+    states = sorted(s.state for s in sessions(conn, OWNER, now=NOW).items)
+    # The 3-day-old session of tenant1 is the only active one; the tile counts the same.
+    assert states == sorted([SessionState.Active, SessionState.Expired, SessionState.Expired, SessionState.Revoked])
 
 
 def test_sessions_of_every_account_with_the_email(conn: Connection) -> None:
@@ -117,7 +129,7 @@ def test_sessions_of_every_account_with_the_email(conn: Connection) -> None:
     theirs = f.user(conn, other.id, email="shared-sessions@example.com")
     f.session(conn, other.id, theirs)
     f.session(conn, other.id, theirs, revoked_at=NOW)
-    page = sessions(conn, "shared-sessions@example.com")
+    page = sessions(conn, "shared-sessions@example.com", now=NOW)
     assert page.total == 3
     assert {s.tenant_name for s in page.items} == {"Tenant One", "Other Sessions Tenant"}
 
@@ -126,11 +138,11 @@ def test_sessions_most_recently_active_first(conn: Connection) -> None:
     ref, owner = tenant1(conn)
     refreshed = f.session(conn, ref.id, owner, created_at=NOW - timedelta(days=5), modified_at=NOW - MINUTE)
     fresh = f.session(conn, ref.id, owner, created_at=NOW - timedelta(hours=1))
-    rows = sessions(conn, OWNER).items
+    rows = sessions(conn, OWNER, now=NOW).items
     assert [s.id for s in rows[:2]] == [refreshed, fresh]
     assert (rows[0].last_seen_at, rows[0].expires_at) == (NOW - MINUTE, NOW - timedelta(days=5) + timedelta(hours=2160))
     assert (rows[0].browser, rows[0].operating_system) == ("Safari", "macOS")
-    assert sessions(conn, OWNER, page=PageRequest(2, 2)).items[0].last_active_at is None
+    assert sessions(conn, OWNER, now=NOW, page=PageRequest(2, 2)).items[0].last_active_at is None
 
 
 @pytest.mark.parametrize(
