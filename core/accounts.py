@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from core.account_classes import count_live_accounts
 from core.account_sorts import AccountSort, ids_by_key, ids_by_sorting_matches, ids_by_status
 from core.account_status import (
     ACCOUNTS_SQL,
@@ -120,6 +121,9 @@ def list_accounts(
 
 
 def count_accounts(conn: Connection, where: AccountFilter) -> int:
+    if not normalized_search(where.search):
+        # Every filter but the search is a class column (docs/rules.md R193).
+        return count_live_accounts(conn, where.plans, where.statuses, where.unsynced, where.drift_detected)
     condition, params = _where(where)
     return int(conn.execute(text(f"SELECT count(*) FROM {ACCOUNTS_SQL} WHERE {condition}"), params).scalar_one())
 
