@@ -107,7 +107,9 @@ FILTERS = [
 def direct_count(conn: Connection, where: AccountFilter) -> int:
     """The accounts total as counted before 0013: every matching tenant."""
     condition, params = accounts._where(where)
-    return int(conn.execute(text(f"SELECT count(*) FROM {accounts.ACCOUNTS_SQL} WHERE {condition}"), params).scalar_one())
+    return int(
+        conn.execute(text(f"SELECT count(*) FROM {accounts.ACCOUNTS_SQL} WHERE {condition}"), params).scalar_one()
+    )
 
 
 def assert_counts_exact(conn: Connection) -> None:
@@ -129,7 +131,9 @@ def assert_counts_exact(conn: Connection) -> None:
     basis = plans.get("Basis")
     assert distribution.canceled_tenants == (basis.ever_paid if basis else 0)
     assert distribution.trial_tenants == (basis.active_never_paid if basis else 0)
-    assert unsynced_summary(conn).unsynced_subscriptions_count == conn.execute(REFERENCE_UNSYNCED_COUNT_SQL).scalar_one()
+    assert (
+        unsynced_summary(conn).unsynced_subscriptions_count == conn.execute(REFERENCE_UNSYNCED_COUNT_SQL).scalar_one()
+    )
     for where in FILTERS:
         assert count_accounts(conn, where) == direct_count(conn, where), where
 
@@ -186,7 +190,10 @@ def _change_subscription(conn: Connection, rng: random.Random) -> None:
             {"plan": rng.choice(PLANS)},
             {"current_price_amount": rng.choice((None, D("149.00"), D("299.00"), D("99.50")))},
             {"cancel_at_period_end": rng.random() < 0.5},
-            {"scheduled_plan": rng.choice((None, "Standard")), "scheduled_price_amount": rng.choice((None, D("149.00")))},
+            {
+                "scheduled_plan": rng.choice((None, "Standard")),
+                "scheduled_price_amount": rng.choice((None, D("149.00"))),
+            },
             {"scheduled_price_amount": rng.choice((None, D("75.25")))},
             {"has_drift_detected": rng.random() < 0.5},
             {"payment_transactions": [f.payment_transaction(status=rng.choice(("Succeeded", "Failed")))]},
@@ -351,8 +358,7 @@ def test_rows_copied_in_bulk_and_truncated_are_counted(conn: Connection) -> None
             deleted = NOW if index % 10 == 0 else None
             copy.write_row([tenant_id, NOW, f"Bulk {index}", "Active", PLANS[index % 3], deleted])
     with cursor.copy(
-        "COPY subscriptions (tenant_id, id, created_at, plan, current_price_amount, cancel_at_period_end)"
-        " FROM STDIN"
+        "COPY subscriptions (tenant_id, id, created_at, plan, current_price_amount, cancel_at_period_end) FROM STDIN"
     ) as copy:
         for index, tenant_id in enumerate(tenant_ids[:250]):
             price = None if index % 3 == 0 else D("149.00")

@@ -42,7 +42,7 @@ SHARD = "(pg_backend_pid() % 16)::smallint"
 # The rules as they stood when this revision was written (core/money.py,
 # core/account_status.py): a migration must not change when the live code does.
 EVER_PAID_SQL = (
-    "jsonb_path_exists(s.payment_transactions, '$[*] ? (@.Status == \"Succeeded\" || @.Status == \"Refunded\")')"
+    'jsonb_path_exists(s.payment_transactions, \'$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")\')'
 )
 FORWARD_MRR_SQL = (
     "CASE WHEN s.current_price_amount IS NULL OR s.cancel_at_period_end THEN 0"
@@ -119,7 +119,9 @@ INDEXES = {
 
 def _moves(side: str, sign: str) -> str:
     columns = ", ".join(f"{side}_{column} AS {column}" for column in CLASS_KEY.split(", "))
-    return f"SELECT {columns}, {sign}1 AS delta, {sign}{side}_forward_mrr AS mrr FROM moved WHERE {side}_live IS NOT NULL"
+    return (
+        f"SELECT {columns}, {sign}1 AS delta, {sign}{side}_forward_mrr AS mrr FROM moved WHERE {side}_live IS NOT NULL"
+    )
 
 
 REFRESH_SQL = f"""
