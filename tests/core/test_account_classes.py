@@ -21,12 +21,13 @@ import pytest
 from sqlalchemy import Connection, Engine, delete, text, update
 
 from core import accounts
-from core.account_status import HAS_EVER_SUBSCRIBED_SQL, STATUS_SQL, AccountStatus
+from core.account_status import HAS_EVER_SUBSCRIBED_SQL, STATUS_PREDICATES, STATUS_SQL, AccountStatus
 from core.accounts import AccountFilter, count_accounts
 from core.banners import unsynced_summary
 from core.dashboard import kpis, plan_distribution
 from core.dashboard.kpis import TENANT_COUNTS_SQL, blended_mrr
 from core.money import forward_mrr_sql, has_ever_subscribed_sql
+from core.paging import MAX_PAGE_SIZE, PageRequest
 from db.enums import SubscriptionPlan
 from db.models import BillingEvent, Subscription, Tenant
 from tests import factories as f
@@ -104,12 +105,49 @@ FILTERS = [
 ]
 
 
+def direct_condition(where: AccountFilter) -> str:
+    """An accounts-list filter as written before 0013: the status from the
+    subscription rows (STATUS_PREDICATES), not the class."""
+    conditions = ["t.deleted_at IS NULL"]
+    if where.plans:
+        conditions.append("t.plan IN (" + ", ".join(f"'{plan}'" for plan in where.plans) + ")")
+    if where.statuses:
+        conditions.append("(" + " OR ".join(f"({STATUS_PREDICATES[s]})" for s in where.statuses) + ")")
+    if where.unsynced:
+        conditions.append(
+            "s.current_price_amount IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM billing_events be WHERE be.subscription_id = s.id)"
+        )
+    if where.drift_detected:
+        conditions.append("s.has_drift_detected")
+    return " AND ".join(conditions)
+
+
 def direct_count(conn: Connection, where: AccountFilter) -> int:
     """The accounts total as counted before 0013: every matching tenant."""
-    condition, params = accounts._where(where)
-    return int(
-        conn.execute(text(f"SELECT count(*) FROM {accounts.ACCOUNTS_SQL} WHERE {condition}"), params).scalar_one()
+    sql = f"SELECT count(*) FROM {accounts.ACCOUNTS_SQL} WHERE {direct_condition(where)}"
+    return int(conn.execute(text(sql)).scalar_one())
+
+
+def assert_pages_match(conn: Connection, where: AccountFilter) -> None:
+    """The filtered list holds the tenants the subscription rows say, whichever way its page is found."""
+    expected = direct_count(conn, where)
+    listed = accounts.list_accounts(
+        conn,
+        plans=where.plans,
+        statuses=where.statuses,
+        unsynced=where.unsynced,
+        drift_detected=where.drift_detected,
+        page=PageRequest(page=1, page_size=MAX_PAGE_SIZE),
     )
+    first_ids = conn.execute(
+        text(
+            f"SELECT t.id FROM {accounts.ACCOUNTS_SQL} WHERE {direct_condition(where)}"
+            f" ORDER BY lower(t.name), t.id LIMIT {MAX_PAGE_SIZE}"
+        )
+    ).scalars()
+    assert listed.total == expected, where
+    assert [int(row.id) for row in listed.items] == list(first_ids), where
 
 
 def assert_counts_exact(conn: Connection) -> None:
@@ -136,6 +174,7 @@ def assert_counts_exact(conn: Connection) -> None:
     )
     for where in FILTERS:
         assert count_accounts(conn, where) == direct_count(conn, where), where
+        assert_pages_match(conn, where)
 
 
 # --- writes ---------------------------------------------------------------------
@@ -493,3 +532,26 @@ def test_a_price_change_and_a_first_billing_event_of_one_tenant_both_count(engin
         assert unsynced_summary(conn).unsynced_subscriptions_count == 0
         assert blended_mrr(conn) == D("99.00")
         assert_counts_exact(conn)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        AccountFilter(statuses=(AccountStatus.Free,)),
+        AccountFilter(plans=(SubscriptionPlan.Premium,), statuses=(AccountStatus.Canceling,)),
+    ],
+    ids=["free", "premium-canceling"],
+)
+def test_a_status_filter_reads_no_growing_table_whole(
+    conn: Connection, statements: list[tuple[str, Any]], where: AccountFilter
+) -> None:
+    for _ in range(3):
+        f.tenant(conn, plan="Premium", cancel_at_period_end=True)
+        f.tenant(conn, plan="Basis")
+    statements.clear()
+    listed = accounts.list_accounts(conn, plans=where.plans, statuses=where.statuses)
+    assert listed.total == 3
+    pages = [(sql, params) for sql, params in statements if "LIMIT" in sql and "account_classes" in sql]
+    (plan,) = _plans(conn, pages)
+    assert not seq_scanned_tables(plan) & GROWING_TABLES, plan
+    assert "account_classes" in plan, plan

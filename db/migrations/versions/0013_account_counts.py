@@ -114,6 +114,9 @@ TABLES_SQL = [
 INDEXES = {
     # The unsynced banner's few live accounts, in tenant order.
     "ix_account_classes_live_unsynced": "account_classes (tenant_id) WHERE live AND unsynced",
+    # The accounts list's status filter: the few live tenants of a rare status
+    # (and plan) found outright, not through every subscription of the status.
+    "ix_account_classes_live_status_plan": "account_classes (status, plan, tenant_id) WHERE live",
 }
 
 
