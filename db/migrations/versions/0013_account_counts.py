@@ -23,7 +23,10 @@ the source rows (docs/rules.md R192), so two transactions changing one tenant
 (its tenant row, its subscription, its first billing event) take turns and the
 second computes from what the first committed. TRUNCATE of any source table
 rebuilds both tables from the rows left. Only the trigger functions (SECURITY
-DEFINER) write them.
+DEFINER) write them. A first billing event written while its subscription's
+own insert is not yet committed finds no tenant to refresh (billing_events
+has no foreign key to wait on); the subscription then counts as unsynced
+until its tenant's class is next refreshed.
 
 Revision ID: 0013
 Revises: 0012
