@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from core.account_classes import count_live_accounts
 from core.account_sorts import AccountSort, ids_by_key, ids_by_sorting_matches, ids_by_status
 from core.account_status import (
     ACCOUNTS_SQL,
     HAS_EVER_SUBSCRIBED_SQL,
     PAYMENT_FAILING_SQL,
-    STATUS_PREDICATES,
     STATUS_SQL,
     AccountState,
     AccountStatus,
@@ -120,6 +120,9 @@ def list_accounts(
 
 
 def count_accounts(conn: Connection, where: AccountFilter) -> int:
+    if not normalized_search(where.search):
+        # Every filter but the search is a class column (docs/rules.md R193).
+        return count_live_accounts(conn, where.plans, where.statuses, where.unsynced, where.drift_detected)
     condition, params = _where(where)
     return int(conn.execute(text(f"SELECT count(*) FROM {ACCOUNTS_SQL} WHERE {condition}"), params).scalar_one())
 
@@ -169,7 +172,7 @@ def _where(where: AccountFilter) -> tuple[str, dict[str, Any]]:
         conditions.append("t.plan = ANY(:plans)")
         params["plans"] = [str(plan) for plan in where.plans]
     if where.statuses:
-        conditions.append("(" + " OR ".join(f"({STATUS_PREDICATES[s]})" for s in dict.fromkeys(where.statuses)) + ")")
+        conditions.append(_class_status_match(where, params))
     if where.unsynced:
         conditions.append(
             "s.current_price_amount IS NOT NULL"
@@ -178,6 +181,21 @@ def _where(where: AccountFilter) -> tuple[str, dict[str, Any]]:
     if where.drift_detected:
         conditions.append("s.has_drift_detected")
     return " AND ".join(conditions), params
+
+
+def _class_status_match(where: AccountFilter, params: dict[str, Any]) -> str:
+    """The tenant's stored class has one of the statuses (docs/rules.md R193):
+    one probe per tenant on a walk, or the few tenants of a rare status (and
+    plan) read from the class index when they are sorted outright."""
+    params["class_statuses"] = [str(status) for status in where.statuses]
+    plan = ""
+    if where.plans:
+        params["class_plans"] = [str(plan) for plan in where.plans]
+        plan = " AND c.plan = ANY(:class_plans)"
+    return (
+        "EXISTS (SELECT 1 FROM account_classes c WHERE c.tenant_id = t.id AND c.live"
+        f" AND c.status = ANY(:class_statuses){plan})"
+    )
 
 
 ACCOUNT_COLUMNS = f"""

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, TextClause, text
 
+from core.account_classes import CLASS_COUNTS, tenants_sum
 from core.dashboard.kpis import blended_mrr
 from core.dashboard.mrr import latest_mrr
 
@@ -40,14 +41,18 @@ DRIFT_SAMPLE_SQL = text(
     """
 )
 
-UNSYNCED_COUNT_SQL = text(f"SELECT count(*) FROM subscriptions AS s WHERE {UNSYNCED_SQL}")
+# Unsynced subscriptions are those of the unsynced classes, live or not
+# (docs/rules.md R191): every subscription has its tenant, and one at most.
+UNSYNCED_COUNT_SQL = text(f"SELECT {tenants_sum()} FROM {CLASS_COUNTS} WHERE unsynced")
+# A few live ones, in tenant order, from the partial index of live unsynced
+# classes (0013) rather than a walk over every subscription.
 UNSYNCED_SAMPLE_SQL = text(
-    f"""
+    """
     SELECT t.id::text AS tenant_id, t.name
-    FROM subscriptions AS s
-    JOIN tenants AS t ON t.id = s.tenant_id AND t.deleted_at IS NULL
-    WHERE {UNSYNCED_SQL}
-    ORDER BY t.id
+    FROM account_classes AS c
+    JOIN tenants AS t ON t.id = c.tenant_id
+    WHERE c.live AND c.unsynced
+    ORDER BY c.tenant_id
     LIMIT :limit
     """
 )

@@ -454,3 +454,36 @@ class BillingEventDayCount(Base):
     event_type: Mapped[str] = mapped_column(Text, primary_key=True)
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     events: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccountClass(Base):
+    """Each tenant's class (0013, docs/rules.md R190); null columns: locked, not yet counted."""
+
+    __tablename__ = "account_classes"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    live: Mapped[bool | None] = mapped_column(Boolean)
+    plan: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool | None] = mapped_column(Boolean)
+    status: Mapped[str | None] = mapped_column(Text)
+    ever_paid: Mapped[bool | None] = mapped_column(Boolean)
+    unsynced: Mapped[bool | None] = mapped_column(Boolean)
+    drift: Mapped[bool | None] = mapped_column(Boolean)
+    forward_mrr: Mapped[Decimal | None] = mapped_column(Numeric)
+
+
+class AccountClassCount(Base):
+    """Tenants and their forward MRR per class and shard (0013, docs/rules.md R190)."""
+
+    __tablename__ = "account_class_counts"
+
+    live: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    plan: Mapped[str] = mapped_column(Text, primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    status: Mapped[str] = mapped_column(Text, primary_key=True)
+    ever_paid: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    unsynced: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    drift: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    tenants: Mapped[int] = mapped_column(BigInteger)
+    forward_mrr: Mapped[Decimal] = mapped_column(Numeric)

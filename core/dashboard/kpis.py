@@ -8,26 +8,24 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
+from core.account_classes import CLASS_COUNTS, tenants_sum
 from core.dashboard.mrr import daily_mrr
 from core.dashboard.periods import DayWindows
 from core.dashboard.revenue import total_revenue
 from core.dashboard.trends import new_tenants_trend
-from core.money import forward_mrr_sql, has_ever_subscribed_sql, percent_change
+from core.money import percent_change
 from core.users import counted_users
 
-# Live tenants by class (docs/rules.md R74). "Ever paid" comes from the partial
-# index of subscriptions that ever paid (0002), so no payment JSON is read;
-# the tenants from their covering index (0005).
+# Live tenants by class (docs/rules.md R74), from the class counts that
+# triggers keep (docs/rules.md R190): a few hundred counters, not the tenants.
 TENANT_COUNTS_SQL = text(
     f"""
-    SELECT count(*) AS total,
-           count(*) FILTER (WHERE t.state = 'Active' AND t.plan <> 'Basis') AS active,
-           count(*) FILTER (WHERE t.state = 'Active' AND t.plan = 'Basis' AND paid.tenant_id IS NULL) AS trial,
-           count(*) FILTER (WHERE t.plan = 'Basis' AND paid.tenant_id IS NOT NULL) AS canceled
-    FROM tenants AS t
-    LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql("s")}) AS paid
-        ON paid.tenant_id = t.id
-    WHERE t.deleted_at IS NULL
+    SELECT {tenants_sum()} AS total,
+           {tenants_sum("active AND plan <> 'Basis'")} AS active,
+           {tenants_sum("active AND plan = 'Basis' AND NOT ever_paid")} AS trial,
+           {tenants_sum("plan = 'Basis' AND ever_paid")} AS canceled
+    FROM {CLASS_COUNTS}
+    WHERE live
     """
 )
 
@@ -36,10 +34,10 @@ TENANT_COUNTS_SQL = text(
 # walk 90 days of sessions every round, so the tile says what it counts.
 SESSIONS_STARTED_SQL = text("SELECT count(*) FROM sessions WHERE created_at >= :since AND revoked_at IS NULL")
 
-# Forward MRR over every paid subscription, soft-deleted tenants included.
-BLENDED_MRR_SQL = text(
-    f"SELECT COALESCE(SUM({forward_mrr_sql('s')}), 0) FROM subscriptions AS s WHERE s.plan <> 'Basis'"
-)
+# Forward MRR over every paid subscription, soft-deleted tenants included:
+# each class count sums its tenants' forward MRR of a paid subscription, the
+# live classes and the others alike (docs/rules.md R191).
+BLENDED_MRR_SQL = text(f"SELECT COALESCE(sum(forward_mrr), 0) FROM {CLASS_COUNTS}")
 
 
 @dataclass(frozen=True)

@@ -12,22 +12,20 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy import Connection, text
 
-from core.money import has_ever_subscribed_sql
+from core.account_classes import CLASS_COUNTS, tenants_sum
 from db.enums import SubscriptionPlan
 
-# One pass over the live tenants' covering index (0005); "ever paid" from the
-# partial index of subscriptions that ever paid (0002), no payment JSON read.
+# The live class counts kept by triggers (docs/rules.md R190), per plan.
 PLAN_COUNTS_SQL = text(
     f"""
-    SELECT t.plan,
-           count(*) AS tenant_count,
-           count(*) FILTER (WHERE paid.tenant_id IS NOT NULL) AS ever_paid,
-           count(*) FILTER (WHERE paid.tenant_id IS NULL AND t.state = 'Active') AS active_never_paid
-    FROM tenants AS t
-    LEFT JOIN (SELECT s.tenant_id FROM subscriptions AS s WHERE {has_ever_subscribed_sql("s")}) AS paid
-        ON paid.tenant_id = t.id
-    WHERE t.deleted_at IS NULL
-    GROUP BY t.plan
+    SELECT plan,
+           {tenants_sum()} AS tenant_count,
+           {tenants_sum("ever_paid")} AS ever_paid,
+           {tenants_sum("NOT ever_paid AND active")} AS active_never_paid
+    FROM {CLASS_COUNTS}
+    WHERE live
+    GROUP BY plan
+    HAVING sum(tenants) <> 0
     """
 )
 

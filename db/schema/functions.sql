@@ -3,6 +3,100 @@
 -- Generated: tests/db/test_schema_snapshot.py checks it against a migrated
 -- database and says how to write it again. Read it; change the migrations.
 
+-- function account_classes_rebuild()
+CREATE OR REPLACE FUNCTION public.account_classes_rebuild()
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    -- Waits for every writer holding a class row, and keeps new ones out.
+    LOCK TABLE public.account_classes IN EXCLUSIVE MODE;
+    DELETE FROM public.account_class_counts;
+    DELETE FROM public.account_classes;
+    INSERT INTO public.account_classes (tenant_id, live, plan, active, status, ever_paid, unsynced, drift, forward_mrr)
+    
+SELECT t.id AS tenant_id,
+       t.deleted_at IS NULL AS live,
+       t.plan,
+       t.state = 'Active' AS active,
+       CASE WHEN s.cancel_at_period_end THEN 'Canceling' WHEN s.scheduled_plan IS NOT NULL THEN 'Downgrading' WHEN t.plan <> 'Basis' THEN 'Active' WHEN jsonb_path_exists(s.payment_transactions, '$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")') THEN 'Canceled' ELSE 'Free' END AS status,
+       COALESCE(jsonb_path_exists(s.payment_transactions, '$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")'), false) AS ever_paid,
+       COALESCE(s.current_price_amount IS NOT NULL AND l.subscription_id IS NULL, false) AS unsynced,
+       COALESCE(s.has_drift_detected, false) AS drift,
+       CASE WHEN s.plan <> 'Basis' THEN CASE WHEN s.current_price_amount IS NULL OR s.cancel_at_period_end THEN 0 ELSE COALESCE(s.scheduled_price_amount, s.current_price_amount) END ELSE 0 END AS forward_mrr
+FROM public.tenants AS t
+LEFT JOIN public.subscriptions AS s ON s.tenant_id = t.id
+LEFT JOIN public.ledger_subscriptions AS l ON l.subscription_id = s.id
+WHERE true
+;
+    INSERT INTO public.account_class_counts (live, plan, active, status, ever_paid, unsynced, drift, shard, tenants, forward_mrr)
+    SELECT live, plan, active, status, ever_paid, unsynced, drift, 0, count(*), sum(forward_mrr) FROM public.account_classes
+    GROUP BY live, plan, active, status, ever_paid, unsynced, drift ORDER BY live, plan, active, status, ever_paid, unsynced, drift;
+END
+$function$;
+
+-- function account_classes_refresh(tenant_ids bigint[])
+CREATE OR REPLACE FUNCTION public.account_classes_refresh(tenant_ids bigint[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    -- One writer per tenant at a time, from here to its commit, and before
+    -- any source row is read (docs/rules.md R192).
+    INSERT INTO public.account_classes AS c (tenant_id)
+    SELECT DISTINCT id FROM unnest(tenant_ids) AS id WHERE id IS NOT NULL ORDER BY id
+    ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = excluded.tenant_id;
+
+    -- The tenants whose class moved (or that are gone) leave their old count
+    -- and join their new one; the stored class follows.
+    WITH fresh AS (
+SELECT t.id AS tenant_id,
+       t.deleted_at IS NULL AS live,
+       t.plan,
+       t.state = 'Active' AS active,
+       CASE WHEN s.cancel_at_period_end THEN 'Canceling' WHEN s.scheduled_plan IS NOT NULL THEN 'Downgrading' WHEN t.plan <> 'Basis' THEN 'Active' WHEN jsonb_path_exists(s.payment_transactions, '$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")') THEN 'Canceled' ELSE 'Free' END AS status,
+       COALESCE(jsonb_path_exists(s.payment_transactions, '$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")'), false) AS ever_paid,
+       COALESCE(s.current_price_amount IS NOT NULL AND l.subscription_id IS NULL, false) AS unsynced,
+       COALESCE(s.has_drift_detected, false) AS drift,
+       CASE WHEN s.plan <> 'Basis' THEN CASE WHEN s.current_price_amount IS NULL OR s.cancel_at_period_end THEN 0 ELSE COALESCE(s.scheduled_price_amount, s.current_price_amount) END ELSE 0 END AS forward_mrr
+FROM public.tenants AS t
+LEFT JOIN public.subscriptions AS s ON s.tenant_id = t.id
+LEFT JOIN public.ledger_subscriptions AS l ON l.subscription_id = s.id
+WHERE t.id = ANY (tenant_ids)
+),
+    moved AS (
+        SELECT c.tenant_id, f.tenant_id IS NULL AS gone,
+               c.live AS old_live, c.plan AS old_plan, c.active AS old_active, c.status AS old_status, c.ever_paid AS old_ever_paid, c.unsynced AS old_unsynced, c.drift AS old_drift, c.forward_mrr AS old_forward_mrr,
+               f.live AS new_live, f.plan AS new_plan, f.active AS new_active, f.status AS new_status, f.ever_paid AS new_ever_paid, f.unsynced AS new_unsynced, f.drift AS new_drift, f.forward_mrr AS new_forward_mrr
+        FROM public.account_classes AS c
+        LEFT JOIN fresh AS f ON f.tenant_id = c.tenant_id
+        WHERE c.tenant_id = ANY (tenant_ids)
+          AND (f.tenant_id IS NULL
+               OR (c.live, c.plan, c.active, c.status, c.ever_paid, c.unsynced, c.drift, c.forward_mrr)
+                  IS DISTINCT FROM (f.live, f.plan, f.active, f.status, f.ever_paid, f.unsynced, f.drift, f.forward_mrr))
+    ),
+    stored AS (
+        UPDATE public.account_classes AS c
+        SET (live, plan, active, status, ever_paid, unsynced, drift, forward_mrr) = (m.new_live, m.new_plan, m.new_active, m.new_status, m.new_ever_paid, m.new_unsynced, m.new_drift, m.new_forward_mrr)
+        FROM moved AS m
+        WHERE c.tenant_id = m.tenant_id AND NOT m.gone
+    ),
+    removed AS (
+        DELETE FROM public.account_classes AS c USING moved AS m WHERE c.tenant_id = m.tenant_id AND m.gone
+    )
+    INSERT INTO public.account_class_counts AS n (live, plan, active, status, ever_paid, unsynced, drift, shard, tenants, forward_mrr)
+    SELECT live, plan, active, status, ever_paid, unsynced, drift, (pg_backend_pid() % 16)::smallint, sum(delta), sum(mrr)
+    FROM (SELECT old_live AS live, old_plan AS plan, old_active AS active, old_status AS status, old_ever_paid AS ever_paid, old_unsynced AS unsynced, old_drift AS drift, -1 AS delta, -old_forward_mrr AS mrr FROM moved WHERE old_live IS NOT NULL UNION ALL SELECT new_live AS live, new_plan AS plan, new_active AS active, new_status AS status, new_ever_paid AS ever_paid, new_unsynced AS unsynced, new_drift AS drift, 1 AS delta, new_forward_mrr AS mrr FROM moved WHERE new_live IS NOT NULL) AS moves
+    GROUP BY live, plan, active, status, ever_paid, unsynced, drift
+    HAVING sum(delta) <> 0 OR sum(mrr) <> 0
+    ORDER BY live, plan, active, status, ever_paid, unsynced, drift
+    ON CONFLICT (live, plan, active, status, ever_paid, unsynced, drift, shard)
+    DO UPDATE SET tenants = n.tenants + excluded.tenants, forward_mrr = n.forward_mrr + excluded.forward_mrr;
+END
+$function$;
+
 -- function billing_event_day_counts_apply()
 CREATE OR REPLACE FUNCTION public.billing_event_day_counts_apply()
  RETURNS trigger
@@ -123,6 +217,33 @@ BEGIN
         INSERT INTO public.invoice_row_counts AS c (row_kind, row_status, shard, invoice_rows) SELECT row_kind, row_status, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, -1 AS delta FROM old_rows UNION ALL SELECT reversal_kind, 'Refunded', -1 FROM old_rows WHERE reversal_kind IS NOT NULL) AS moves GROUP BY row_kind, row_status HAVING sum(delta) <> 0 ORDER BY row_kind, row_status ON CONFLICT (row_kind, row_status, shard) DO UPDATE SET invoice_rows = c.invoice_rows + excluded.invoice_rows;
     ELSE
         INSERT INTO public.invoice_row_counts AS c (row_kind, row_status, shard, invoice_rows) SELECT row_kind, row_status, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, 1 AS delta FROM new_rows UNION ALL SELECT reversal_kind, 'Refunded', 1 FROM new_rows WHERE reversal_kind IS NOT NULL UNION ALL SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, -1 AS delta FROM old_rows UNION ALL SELECT reversal_kind, 'Refunded', -1 FROM old_rows WHERE reversal_kind IS NOT NULL) AS moves GROUP BY row_kind, row_status HAVING sum(delta) <> 0 ORDER BY row_kind, row_status ON CONFLICT (row_kind, row_status, shard) DO UPDATE SET invoice_rows = c.invoice_rows + excluded.invoice_rows;
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
+-- function ledger_subscriptions_account_classes_follow()
+CREATE OR REPLACE FUNCTION public.ledger_subscriptions_account_classes_follow()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+    tenant_ids bigint[];
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM public.account_classes_rebuild();
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        tenant_ids := (SELECT array_agg(DISTINCT s.tenant_id) FROM public.subscriptions AS s WHERE s.id IN (SELECT subscription_id FROM new_rows));
+    ELSIF TG_OP = 'DELETE' THEN
+        tenant_ids := (SELECT array_agg(DISTINCT s.tenant_id) FROM public.subscriptions AS s WHERE s.id IN (SELECT subscription_id FROM old_rows));
+    ELSE
+        tenant_ids := (SELECT array_agg(DISTINCT s.tenant_id) FROM public.subscriptions AS s WHERE s.id IN (SELECT o.subscription_id FROM old_rows AS o FULL JOIN new_rows AS n ON n.subscription_id = o.subscription_id WHERE o.subscription_id IS NULL OR n.subscription_id IS NULL UNION ALL SELECT n.subscription_id FROM old_rows AS o FULL JOIN new_rows AS n ON n.subscription_id = o.subscription_id WHERE o.subscription_id IS NULL OR n.subscription_id IS NULL));
+    END IF;
+    IF tenant_ids IS NOT NULL THEN
+        PERFORM public.account_classes_refresh(tenant_ids);
     END IF;
     RETURN NULL;
 END
@@ -467,6 +588,60 @@ BEGIN
 END
 $function$;
 
+-- function subscriptions_account_classes_follow()
+CREATE OR REPLACE FUNCTION public.subscriptions_account_classes_follow()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+    tenant_ids bigint[];
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM public.account_classes_rebuild();
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        tenant_ids := (SELECT array_agg(DISTINCT tenant_id) FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        tenant_ids := (SELECT array_agg(DISTINCT tenant_id) FROM old_rows);
+    ELSE
+        tenant_ids := (SELECT array_agg(DISTINCT tenant_id) FROM (SELECT o.tenant_id AS tenant_id FROM old_rows AS o FULL JOIN new_rows AS n ON n.id = o.id WHERE (o.id, o.tenant_id, o.plan, o.current_price_amount, o.cancel_at_period_end, o.scheduled_plan, o.scheduled_price_amount, o.has_drift_detected, jsonb_path_exists(o.payment_transactions, '$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")')) IS DISTINCT FROM (n.id, n.tenant_id, n.plan, n.current_price_amount, n.cancel_at_period_end, n.scheduled_plan, n.scheduled_price_amount, n.has_drift_detected, jsonb_path_exists(n.payment_transactions, '$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")')) UNION ALL SELECT n.tenant_id FROM old_rows AS o FULL JOIN new_rows AS n ON n.id = o.id WHERE (o.id, o.tenant_id, o.plan, o.current_price_amount, o.cancel_at_period_end, o.scheduled_plan, o.scheduled_price_amount, o.has_drift_detected, jsonb_path_exists(o.payment_transactions, '$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")')) IS DISTINCT FROM (n.id, n.tenant_id, n.plan, n.current_price_amount, n.cancel_at_period_end, n.scheduled_plan, n.scheduled_price_amount, n.has_drift_detected, jsonb_path_exists(n.payment_transactions, '$[*] ? (@.Status == "Succeeded" || @.Status == "Refunded")'))) AS changed WHERE tenant_id IS NOT NULL);
+    END IF;
+    IF tenant_ids IS NOT NULL THEN
+        PERFORM public.account_classes_refresh(tenant_ids);
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
+-- function tenants_account_classes_follow()
+CREATE OR REPLACE FUNCTION public.tenants_account_classes_follow()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+    tenant_ids bigint[];
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM public.account_classes_rebuild();
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        tenant_ids := (SELECT array_agg(id) FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        tenant_ids := (SELECT array_agg(id) FROM old_rows);
+    ELSE
+        tenant_ids := (SELECT array_agg(DISTINCT tenant_id) FROM (SELECT o.id AS tenant_id FROM old_rows AS o FULL JOIN new_rows AS n ON n.id = o.id WHERE (o.id, o.plan, o.state, o.deleted_at IS NULL) IS DISTINCT FROM (n.id, n.plan, n.state, n.deleted_at IS NULL) UNION ALL SELECT n.id FROM old_rows AS o FULL JOIN new_rows AS n ON n.id = o.id WHERE (o.id, o.plan, o.state, o.deleted_at IS NULL) IS DISTINCT FROM (n.id, n.plan, n.state, n.deleted_at IS NULL)) AS changed WHERE tenant_id IS NOT NULL);
+    END IF;
+    IF tenant_ids IS NOT NULL THEN
+        PERFORM public.account_classes_refresh(tenant_ids);
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
 -- function users_count_live_days()
 CREATE OR REPLACE FUNCTION public.users_count_live_days()
  RETURNS trigger
@@ -510,6 +685,10 @@ CREATE TRIGGER trg_external_logins_count_logins_delete AFTER DELETE ON public.ex
 CREATE TRIGGER trg_external_logins_count_logins_insert AFTER INSERT ON public.external_logins REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION external_logins_count_logins();
 CREATE TRIGGER trg_external_logins_count_logins_truncate AFTER TRUNCATE ON public.external_logins FOR EACH STATEMENT EXECUTE FUNCTION login_counts_rebuild();
 CREATE TRIGGER trg_external_logins_count_logins_update AFTER UPDATE OF created_at, email, login_result ON public.external_logins FOR EACH ROW WHEN (((((old.created_at IS DISTINCT FROM new.created_at) OR (old.email IS DISTINCT FROM new.email)) OR (COALESCE((old.login_result = 'Success'::text), false) IS DISTINCT FROM COALESCE((new.login_result = 'Success'::text), false))) OR (COALESCE((old.login_result <> 'Success'::text), false) IS DISTINCT FROM COALESCE((new.login_result <> 'Success'::text), false)))) EXECUTE FUNCTION external_logins_count_logins();
+CREATE TRIGGER trg_ledger_subscriptions_account_classes_delete AFTER DELETE ON public.ledger_subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_subscriptions_account_classes_follow();
+CREATE TRIGGER trg_ledger_subscriptions_account_classes_insert AFTER INSERT ON public.ledger_subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_subscriptions_account_classes_follow();
+CREATE TRIGGER trg_ledger_subscriptions_account_classes_truncate AFTER TRUNCATE ON public.ledger_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION ledger_subscriptions_account_classes_follow();
+CREATE TRIGGER trg_ledger_subscriptions_account_classes_update AFTER UPDATE ON public.ledger_subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_subscriptions_account_classes_follow();
 CREATE TRIGGER operator_actions_append_only BEFORE DELETE OR UPDATE ON public.operator_actions FOR EACH STATEMENT EXECUTE FUNCTION operator_actions_append_only();
 CREATE TRIGGER operator_actions_no_truncate BEFORE TRUNCATE ON public.operator_actions FOR EACH STATEMENT EXECUTE FUNCTION operator_actions_append_only();
 CREATE TRIGGER trg_payment_transaction_rows_invoice_row_counts_delete AFTER DELETE ON public.payment_transaction_rows REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION invoice_row_counts_apply();
@@ -520,9 +699,17 @@ CREATE TRIGGER trg_payment_transaction_rows_revenue_delete AFTER DELETE ON publi
 CREATE TRIGGER trg_payment_transaction_rows_revenue_insert AFTER INSERT ON public.payment_transaction_rows REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow();
 CREATE TRIGGER trg_payment_transaction_rows_revenue_truncate AFTER TRUNCATE ON public.payment_transaction_rows FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow();
 CREATE TRIGGER trg_payment_transaction_rows_revenue_update AFTER UPDATE ON public.payment_transaction_rows REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow();
+CREATE TRIGGER trg_subscriptions_account_classes_delete AFTER DELETE ON public.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION subscriptions_account_classes_follow();
+CREATE TRIGGER trg_subscriptions_account_classes_insert AFTER INSERT ON public.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION subscriptions_account_classes_follow();
+CREATE TRIGGER trg_subscriptions_account_classes_truncate AFTER TRUNCATE ON public.subscriptions FOR EACH STATEMENT EXECUTE FUNCTION subscriptions_account_classes_follow();
+CREATE TRIGGER trg_subscriptions_account_classes_update AFTER UPDATE ON public.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION subscriptions_account_classes_follow();
 CREATE TRIGGER trg_subscriptions_payment_transaction_rows_insert AFTER INSERT ON public.subscriptions FOR EACH ROW EXECUTE FUNCTION payment_transaction_rows_refresh();
 CREATE TRIGGER trg_subscriptions_payment_transaction_rows_update AFTER UPDATE OF payment_transactions, id, tenant_id ON public.subscriptions FOR EACH ROW WHEN (((old.payment_transactions IS DISTINCT FROM new.payment_transactions) OR (old.id IS DISTINCT FROM new.id) OR (old.tenant_id IS DISTINCT FROM new.tenant_id))) EXECUTE FUNCTION payment_transaction_rows_refresh();
 CREATE TRIGGER trg_subscriptions_revenue_update AFTER UPDATE OF id, plan, tenant_id ON public.subscriptions FOR EACH ROW WHEN ((((old.id IS DISTINCT FROM new.id) OR (old.plan IS DISTINCT FROM new.plan)) OR (old.tenant_id IS DISTINCT FROM new.tenant_id))) EXECUTE FUNCTION revenue_summaries_follow();
+CREATE TRIGGER trg_tenants_account_classes_delete AFTER DELETE ON public.tenants REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
+CREATE TRIGGER trg_tenants_account_classes_insert AFTER INSERT ON public.tenants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
+CREATE TRIGGER trg_tenants_account_classes_truncate AFTER TRUNCATE ON public.tenants FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
+CREATE TRIGGER trg_tenants_account_classes_update AFTER UPDATE ON public.tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
 CREATE TRIGGER trg_tenants_revenue_update AFTER UPDATE OF plan, deleted_at ON public.tenants FOR EACH ROW WHEN (((old.plan IS DISTINCT FROM new.plan) OR ((old.deleted_at IS NULL) IS DISTINCT FROM (new.deleted_at IS NULL)))) EXECUTE FUNCTION revenue_summaries_follow();
 CREATE TRIGGER trg_users_count_live_days_delete AFTER DELETE ON public.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION users_count_live_days();
 CREATE TRIGGER trg_users_count_live_days_insert AFTER INSERT ON public.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION users_count_live_days();

@@ -83,6 +83,8 @@ ADMIN_WRITES = {
         f"{TENANT_SQL}; INSERT INTO subscriptions (tenant_id, id, created_at, plan, payment_transactions)"
         f" VALUES (990001, 'sub_5', now(), 'Standard', '{TRANSACTION}')",
     ),
+    "tenants_classes": ("account_classes", TENANT_SQL),
+    "tenants_class_counts": ("account_class_counts", TENANT_SQL),
     "users": (
         "live_user_days",
         f"{TENANT_SQL}; INSERT INTO users (tenant_id, id, created_at, email, first_name, last_name, role,"
