@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, delete, insert, text, update
+from sqlalchemy import Connection, Engine, delete, insert, text, update
 
 from core import users
 from core.dashboard.kpis import kpis, sessions_started_since
@@ -24,7 +24,7 @@ from core.dashboard.trends import new_tenants_trend
 from db.models import BillingEvent, Session, Tenant, User
 from tests import factories as f
 from tests.core.conftest import Statement
-from tests.core.test_dashboard_summaries import at, billing_row, random_instant
+from tests.core.test_dashboard_summaries import _second_writer_waits, at, billing_row, random_instant
 from tests.factories import NOW
 from tests.query_plans import plan_of, seq_scanned_tables
 
@@ -473,3 +473,40 @@ def test_the_sessions_tile_is_the_kpis_figure(conn: Connection) -> None:
     since = NOW - timedelta(hours=24)
     tile = kpis(conn, 30, NOW, "DKK").sessions_started_last_24_hours
     assert tile == conn.execute(REFERENCE_SESSIONS_SQL, {"since": since}).scalar_one() > 0
+
+
+# --- concurrent writers -----------------------------------------------------------
+
+
+def test_concurrent_writers_of_one_subscription_classify_against_each_others_rows(engine: Engine) -> None:
+    with engine.begin() as conn:
+        paid = f.tenant(conn, plan="Premium")
+        f.billing_event(conn, paid, "SubscriptionCreated", occurred_at=at(30), previous_amount="0", new_amount="149")
+    # The second writer inserts before the first one's row: its step reclassifies it.
+    _second_writer_waits(
+        engine,
+        lambda conn: f.billing_event(
+            conn, paid, "SubscriptionUpgraded", occurred_at=at(3), previous_amount="149", new_amount="299"
+        ),
+        lambda conn: f.billing_event(
+            conn, paid, "SubscriptionCancelled", occurred_at=at(5), previous_amount="149", new_amount="0"
+        ),
+    )
+    with engine.connect() as conn:
+        result = mrr_movements(conn, 7, NOW, "DKK")
+        assert (result.churned_mrr, result.reactivation_mrr, result.expansion_mrr) == (D("149"), D("299"), D("0"))
+        assert_movements_exact(conn)
+
+
+def test_a_login_and_its_tenants_soft_delete_take_turns(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tenant = f.tenant(conn)
+        user_id = f.user(conn, tenant.id, last_seen_at=NOW - timedelta(days=3))
+    _second_writer_waits(
+        engine,
+        lambda conn: conn.execute(update(User).where(User.id == user_id).values(last_seen_at=NOW)),
+        lambda conn: conn.execute(update(Tenant).where(Tenant.id == tenant.id).values(deleted_at=NOW)),
+    )
+    with engine.connect() as conn:
+        assert users.counted_users(conn) == 0
+        assert_users_exact(conn)
