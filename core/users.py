@@ -202,23 +202,19 @@ _VISIBLE = (
     "u.deleted_at IS NULL"
     " AND NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = u.tenant_id AND d.deleted_at IS NOT NULL)"
 )
-# Every live user, less those of deleted accounts. live_user_days (migration
-# 0005, kept by a trigger) counts each live user once, on the day it was
-# created and on the day it was last seen, so a figure is a sum of a few
-# thousand counters rather than a count of a million index entries; deleted
-# accounts are few. A period starts inside a UTC day: whole days after it come
-# from the summary, that day's tail from the index of last_seen_at (0002).
-_COUNTED_USERS_SQL = (
-    "SELECT (SELECT COALESCE(sum(created), 0)::bigint FROM live_user_days)"
-    " - (SELECT count(*) FROM tenants d JOIN users u ON u.tenant_id = d.id"
-    "    WHERE d.deleted_at IS NOT NULL AND u.deleted_at IS NULL)"
-)
+# The users who count (`_VISIBLE`) by the UTC day and the UTC hour they were
+# last seen (counted_user_days and counted_user_hours, migration 0014, kept by
+# triggers on users and on the tenants' soft delete; docs/rules.md R213): the
+# total is a sum of a thousand counters, a period since an instant sums its
+# whole days and the whole hours of its first day, and counts only the users
+# seen in the partial hour at its start from the index of last_seen_at (0002).
+_COUNTED_USERS_SQL = "SELECT COALESCE(sum(users), 0)::bigint FROM counted_user_days"
 _COUNTED_USERS_SEEN_SQL = (
-    "SELECT (SELECT COALESCE(sum(last_seen), 0)::bigint FROM live_user_days WHERE day > :first_day)"
-    " + (SELECT count(*) FROM users WHERE deleted_at IS NULL"
-    "    AND last_seen_at >= :since AND last_seen_at < :first_day_end)"
-    " - (SELECT count(*) FROM tenants d JOIN users u ON u.tenant_id = d.id"
-    "    WHERE d.deleted_at IS NOT NULL AND u.deleted_at IS NULL AND u.last_seen_at >= :since)"
+    "SELECT (SELECT COALESCE(sum(users), 0)::bigint FROM counted_user_days WHERE day > :first_day)"
+    " + (SELECT COALESCE(sum(users), 0)::bigint FROM counted_user_hours"
+    "    WHERE hour >= :first_hour AND hour < :first_day_end)"
+    f" + (SELECT count(*) FROM users u WHERE {_VISIBLE}"
+    "    AND u.last_seen_at >= :since AND u.last_seen_at < :first_hour)"
 )
 _SEARCH_TEXT = f"u.email || ' ' || {_NAMES_SQL}"  # indexed by ix_users_search_bigrams (migration 0007)
 _ROW_KEYS = "u.id, u.last_seen_at, u.email"
@@ -265,9 +261,13 @@ def counted_users(conn: Connection, *, seen_since: datetime | None = None) -> in
     since that instant (the dashboard's active users)."""
     if seen_since is None:
         return int(conn.execute(text(_COUNTED_USERS_SQL)).scalar_one())
-    first_day = seen_since.astimezone(UTC).date()
+    since = seen_since.astimezone(UTC)
+    first_day = since.date()
     first_day_end = datetime.combine(first_day + timedelta(days=1), time.min, tzinfo=UTC)
-    params = {"since": seen_since, "first_day": first_day, "first_day_end": first_day_end}
+    first_hour = since.replace(minute=0, second=0, microsecond=0)
+    if first_hour < since:
+        first_hour += timedelta(hours=1)
+    params = {"since": since, "first_day": first_day, "first_day_end": first_day_end, "first_hour": first_hour}
     return int(conn.execute(text(_COUNTED_USERS_SEEN_SQL), params).scalar_one())
 
 

@@ -487,3 +487,47 @@ class AccountClassCount(Base):
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     tenants: Mapped[int] = mapped_column(BigInteger)
     forward_mrr: Mapped[Decimal] = mapped_column(Numeric)
+
+
+class MrrMovementDay(Base):
+    __tablename__ = "mrr_movement_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    new_mrr: Mapped[Decimal] = mapped_column(Money)
+    expansion_mrr: Mapped[Decimal] = mapped_column(Money)
+    reactivation_mrr: Mapped[Decimal] = mapped_column(Money)
+    contraction_mrr: Mapped[Decimal] = mapped_column(Money)
+    churned_mrr: Mapped[Decimal] = mapped_column(Money)
+
+
+class LiveTenantDay(Base):
+    __tablename__ = "live_tenant_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    created: Mapped[int] = mapped_column(Integer)
+
+
+class SessionHour(Base):
+    __tablename__ = "session_hours"
+
+    hour: Mapped[datetime] = mapped_column(TimestampTz, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    started: Mapped[int] = mapped_column(Integer)
+
+
+class CountedUserDay(Base):
+    __tablename__ = "counted_user_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    users: Mapped[int] = mapped_column(Integer)
+
+
+class CountedUserHour(Base):
+    __tablename__ = "counted_user_hours"
+
+    hour: Mapped[datetime] = mapped_column(TimestampTz, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    users: Mapped[int] = mapped_column(Integer)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
@@ -31,8 +31,14 @@ TENANT_COUNTS_SQL = text(
 
 # Sessions started in the last 24 hours and not revoked. Not the user
 # detail's "active sessions" (not revoked, not expired): counting those would
-# walk 90 days of sessions every round, so the tile says what it counts.
-SESSIONS_STARTED_SQL = text("SELECT count(*) FROM sessions WHERE created_at >= :since AND revoked_at IS NULL")
+# walk 90 days of sessions every round, so the tile says what it counts. The
+# whole UTC hours come from session_hours (migration 0014, kept by a trigger),
+# the partial hour at the start from the sessions (docs/rules.md R212).
+SESSIONS_STARTED_SQL = text(
+    "SELECT (SELECT COALESCE(sum(started), 0)::bigint FROM session_hours WHERE hour >= :first_hour)"
+    " + (SELECT count(*) FROM sessions WHERE created_at >= :since AND created_at < :first_hour"
+    "    AND revoked_at IS NULL)"
+)
 
 # Forward MRR over every paid subscription, soft-deleted tenants included:
 # each class count sums its tenants' forward MRR of a paid subscription, the
@@ -69,6 +75,15 @@ def mrr_delta_percent(conn: Connection, windows: DayWindows) -> Decimal | None:
     return percent_change(points[-1].monthly_recurring_revenue, points[0].monthly_recurring_revenue, places=1)
 
 
+def sessions_started_since(conn: Connection, since: datetime) -> int:
+    """Sessions started since `since` and not revoked (docs/rules.md R212)."""
+    since = since.astimezone(UTC)
+    first_hour = since.replace(minute=0, second=0, microsecond=0)
+    if first_hour < since:
+        first_hour += timedelta(hours=1)
+    return int(conn.execute(SESSIONS_STARTED_SQL, {"since": since, "first_hour": first_hour}).scalar_one())
+
+
 def kpis(conn: Connection, period_days: int, now: datetime, currency: str | None) -> Kpis:
     windows = DayWindows.ending(now, period_days)
     tenants = conn.execute(TENANT_COUNTS_SQL).one()
@@ -89,7 +104,5 @@ def kpis(conn: Connection, period_days: int, now: datetime, currency: str | None
         blended_monthly_recurring_revenue_delta_percent=mrr_delta_percent(conn, windows),
         total_revenue=total_revenue(conn, now),
         currency=currency,
-        sessions_started_last_24_hours=conn.execute(
-            SESSIONS_STARTED_SQL, {"since": now - timedelta(hours=24)}
-        ).scalar_one(),
+        sessions_started_last_24_hours=sessions_started_since(conn, now - timedelta(hours=24)),
     )

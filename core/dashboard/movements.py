@@ -21,10 +21,10 @@ less its opening amount, and
 
     start + new + expansion + reactivation − contraction − churn = end
 
-holds to the cent. The steps are computed in PostgreSQL with window functions
-over the rows of the subscriptions that moved in the period (index
-`ix_billing_events_mrr_moves_by_time` to find them,
-`ix_billing_events_mrr_moves_by_subscription` for their histories, 0004).
+holds to the cent. The steps are classified in PostgreSQL with window
+functions over each subscription's history, by the trigger that keeps
+`mrr_movement_days` (migration 0014, docs/rules.md R210); the card sums the
+period's days.
 """
 
 from __future__ import annotations
@@ -36,42 +36,21 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from core.dashboard.mrr import daily_mrr
-from core.dashboard.periods import DayWindows, start_of_day
+from core.dashboard.periods import DayWindows
 
-# One row per MRR-moving row of the subscriptions that moved in the period:
-# the amount before it (its predecessor's, 0 for a subscription's first row)
-# and whether any earlier row had an amount above 0; summed per movement over
-# the rows inside the period.
+# The movements of whole UTC days from mrr_movement_days (migration 0014,
+# kept by a trigger that reclassifies the steps of every subscription a write
+# touches; docs/rules.md R210): a period is a sum over its days, whatever the
+# size of the log.
 MRR_MOVEMENTS_SQL = text(
     """
-    WITH moved AS (
-        SELECT DISTINCT b.subscription_id
-        FROM billing_events AS b
-        WHERE b.amount_delta IS NOT NULL
-          AND b.occurred_at >= :period_start AND b.occurred_at < :period_end
-    ),
-    steps AS (
-        SELECT b.occurred_at,
-               COALESCE(b.new_amount, 0) AS after,
-               COALESCE(LAG(COALESCE(b.new_amount, 0)) OVER replay, 0) AS before,
-               COALESCE(MAX(COALESCE(b.new_amount, 0)) OVER replay, 0) > 0 AS paid_before
-        FROM moved
-        JOIN billing_events AS b ON b.subscription_id = moved.subscription_id
-        WHERE b.amount_delta IS NOT NULL AND b.occurred_at < :period_end
-        -- One window for both: LAG ignores the frame, MAX sees the rows before.
-        WINDOW replay AS (
-            PARTITION BY b.subscription_id ORDER BY b.occurred_at, b.stripe_event_id COLLATE "C"
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-        )
-    )
-    SELECT
-        COALESCE(SUM(after) FILTER (WHERE before = 0 AND after > 0 AND NOT paid_before), 0) AS new,
-        COALESCE(SUM(after - before) FILTER (WHERE before > 0 AND after > before), 0) AS expansion,
-        COALESCE(SUM(after) FILTER (WHERE before = 0 AND after > 0 AND paid_before), 0) AS reactivation,
-        COALESCE(SUM(before - after) FILTER (WHERE after > 0 AND after < before), 0) AS contraction,
-        COALESCE(SUM(before) FILTER (WHERE before > 0 AND after = 0), 0) AS churn
-    FROM steps
-    WHERE occurred_at >= :period_start
+    SELECT COALESCE(SUM(new_mrr), 0) AS new,
+           COALESCE(SUM(expansion_mrr), 0) AS expansion,
+           COALESCE(SUM(reactivation_mrr), 0) AS reactivation,
+           COALESCE(SUM(contraction_mrr), 0) AS contraction,
+           COALESCE(SUM(churned_mrr), 0) AS churn
+    FROM mrr_movement_days
+    WHERE day >= :first_day AND day <= :last_day
     """
 )
 
@@ -117,10 +96,10 @@ class MrrMovements:
         )
 
 
-def mrr_movements_between(conn: Connection, period_start: datetime, period_end: datetime) -> tuple[Decimal, ...]:
+def mrr_movements_between(conn: Connection, first_day: date, last_day: date) -> tuple[Decimal, ...]:
     """(new, expansion, reactivation, contraction, churn) of the MRR-moving rows
-    that occurred in [period_start, period_end)."""
-    row = conn.execute(MRR_MOVEMENTS_SQL, {"period_start": period_start, "period_end": period_end}).one()
+    that occurred on the UTC days first_day to last_day (both included)."""
+    row = conn.execute(MRR_MOVEMENTS_SQL, {"first_day": first_day, "last_day": last_day}).one()
     return tuple(Decimal(value) for value in (row.new, row.expansion, row.reactivation, row.contraction, row.churn))
 
 
@@ -129,9 +108,8 @@ def mrr_movements(conn: Connection, period_days: int, now: datetime, currency: s
     windows = DayWindows.ending(now, period_days)
     day_before = windows.start - timedelta(days=1)
     points = daily_mrr(conn, day_before, windows.today)
-    new, expansion, reactivation, contraction, churn = mrr_movements_between(
-        conn, start_of_day(windows.start), windows.loaded_until
-    )
+    # The period is whole UTC days: 00:00 of its first day to 00:00 after today.
+    new, expansion, reactivation, contraction, churn = mrr_movements_between(conn, windows.start, windows.today)
     return MrrMovements(
         period=windows.days,
         currency=currency,

@@ -12,12 +12,14 @@ from sqlalchemy import Connection, TextClause, text
 
 from core.dashboard.periods import DayWindows
 
+# Live tenants by the UTC day they were created on (live_tenant_days,
+# migration 0014: kept in step with tenants by a trigger, docs/rules.md R211).
 NEW_TENANTS_SQL = text(
     """
-    SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS value
-    FROM tenants
-    WHERE deleted_at IS NULL AND created_at >= :loaded_from AND created_at < :loaded_until
-    GROUP BY 1
+    SELECT day, SUM(created) AS value
+    FROM live_tenant_days
+    WHERE day BETWEEN :first_day AND :last_day
+    GROUP BY day
     """
 )
 

@@ -119,6 +119,81 @@ BEGIN
 END
 $function$;
 
+-- function billing_events_count_mrr_movements()
+CREATE OR REPLACE FUNCTION public.billing_events_count_mrr_movements()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE public.mrr_movement_days;
+    ELSIF TG_OP = 'INSERT' THEN
+        WITH affected AS ( SELECT subscription_id, MIN(occurred_at) AS from_time FROM (SELECT * FROM new_rows) AS changed WHERE amount_delta IS NOT NULL GROUP BY subscription_id) INSERT INTO public.mrr_movement_days AS d (day, shard, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, churned_mrr) SELECT day, (pg_backend_pid() % 16)::smallint, SUM(new_mrr), SUM(expansion_mrr), SUM(reactivation_mrr), SUM(contraction_mrr), SUM(churned_mrr) FROM (SELECT ((occurred_at) AT TIME ZONE 'UTC')::date AS day, -(CASE WHEN before = 0 AND after > 0 AND NOT paid_before THEN after ELSE 0 END) AS new_mrr, -(CASE WHEN before > 0 AND after > before THEN after - before ELSE 0 END) AS expansion_mrr, -(CASE WHEN before = 0 AND after > 0 AND paid_before THEN after ELSE 0 END) AS reactivation_mrr, -(CASE WHEN after > 0 AND after < before THEN before - after ELSE 0 END) AS contraction_mrr, -(CASE WHEN before > 0 AND after = 0 THEN before ELSE 0 END) AS churned_mrr FROM (SELECT s.* FROM (
+        SELECT r.subscription_id, r.occurred_at,
+               COALESCE(r.new_amount, 0) AS after,
+               COALESCE(LAG(COALESCE(r.new_amount, 0)) OVER replay, 0) AS before,
+               COALESCE(MAX(COALESCE(r.new_amount, 0)) OVER replay, 0) > 0 AS paid_before
+        FROM (SELECT b.subscription_id, b.occurred_at, b.stripe_event_id, b.new_amount FROM affected AS a JOIN public.billing_events AS b ON b.subscription_id = a.subscription_id AND b.amount_delta IS NOT NULL WHERE NOT EXISTS (SELECT 1 FROM new_rows AS n WHERE n.id = b.id)) AS r
+        WINDOW replay AS (
+            PARTITION BY r.subscription_id ORDER BY r.occurred_at, r.stripe_event_id COLLATE "C"
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        )) AS s JOIN affected AS a USING (subscription_id) WHERE s.occurred_at >= a.from_time) AS steps UNION ALL SELECT ((occurred_at) AT TIME ZONE 'UTC')::date AS day, (CASE WHEN before = 0 AND after > 0 AND NOT paid_before THEN after ELSE 0 END) AS new_mrr, (CASE WHEN before > 0 AND after > before THEN after - before ELSE 0 END) AS expansion_mrr, (CASE WHEN before = 0 AND after > 0 AND paid_before THEN after ELSE 0 END) AS reactivation_mrr, (CASE WHEN after > 0 AND after < before THEN before - after ELSE 0 END) AS contraction_mrr, (CASE WHEN before > 0 AND after = 0 THEN before ELSE 0 END) AS churned_mrr FROM (SELECT s.* FROM (
+        SELECT r.subscription_id, r.occurred_at,
+               COALESCE(r.new_amount, 0) AS after,
+               COALESCE(LAG(COALESCE(r.new_amount, 0)) OVER replay, 0) AS before,
+               COALESCE(MAX(COALESCE(r.new_amount, 0)) OVER replay, 0) > 0 AS paid_before
+        FROM (SELECT b.subscription_id, b.occurred_at, b.stripe_event_id, b.new_amount FROM affected AS a JOIN public.billing_events AS b ON b.subscription_id = a.subscription_id AND b.amount_delta IS NOT NULL) AS r
+        WINDOW replay AS (
+            PARTITION BY r.subscription_id ORDER BY r.occurred_at, r.stripe_event_id COLLATE "C"
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        )) AS s JOIN affected AS a USING (subscription_id) WHERE s.occurred_at >= a.from_time) AS steps) AS moves WHERE day IS NOT NULL GROUP BY day HAVING (SUM(new_mrr), SUM(expansion_mrr), SUM(reactivation_mrr), SUM(contraction_mrr), SUM(churned_mrr)) <> (0, 0, 0, 0, 0) ORDER BY day ON CONFLICT (day, shard) DO UPDATE SET new_mrr = d.new_mrr + excluded.new_mrr, expansion_mrr = d.expansion_mrr + excluded.expansion_mrr, reactivation_mrr = d.reactivation_mrr + excluded.reactivation_mrr, contraction_mrr = d.contraction_mrr + excluded.contraction_mrr, churned_mrr = d.churned_mrr + excluded.churned_mrr;
+    ELSIF TG_OP = 'DELETE' THEN
+        WITH affected AS ( SELECT subscription_id, MIN(occurred_at) AS from_time FROM (SELECT * FROM old_rows) AS changed WHERE amount_delta IS NOT NULL GROUP BY subscription_id) INSERT INTO public.mrr_movement_days AS d (day, shard, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, churned_mrr) SELECT day, (pg_backend_pid() % 16)::smallint, SUM(new_mrr), SUM(expansion_mrr), SUM(reactivation_mrr), SUM(contraction_mrr), SUM(churned_mrr) FROM (SELECT ((occurred_at) AT TIME ZONE 'UTC')::date AS day, -(CASE WHEN before = 0 AND after > 0 AND NOT paid_before THEN after ELSE 0 END) AS new_mrr, -(CASE WHEN before > 0 AND after > before THEN after - before ELSE 0 END) AS expansion_mrr, -(CASE WHEN before = 0 AND after > 0 AND paid_before THEN after ELSE 0 END) AS reactivation_mrr, -(CASE WHEN after > 0 AND after < before THEN before - after ELSE 0 END) AS contraction_mrr, -(CASE WHEN before > 0 AND after = 0 THEN before ELSE 0 END) AS churned_mrr FROM (SELECT s.* FROM (
+        SELECT r.subscription_id, r.occurred_at,
+               COALESCE(r.new_amount, 0) AS after,
+               COALESCE(LAG(COALESCE(r.new_amount, 0)) OVER replay, 0) AS before,
+               COALESCE(MAX(COALESCE(r.new_amount, 0)) OVER replay, 0) > 0 AS paid_before
+        FROM (SELECT b.subscription_id, b.occurred_at, b.stripe_event_id, b.new_amount FROM affected AS a JOIN public.billing_events AS b ON b.subscription_id = a.subscription_id AND b.amount_delta IS NOT NULL UNION ALL SELECT subscription_id, occurred_at, stripe_event_id, new_amount FROM old_rows WHERE amount_delta IS NOT NULL) AS r
+        WINDOW replay AS (
+            PARTITION BY r.subscription_id ORDER BY r.occurred_at, r.stripe_event_id COLLATE "C"
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        )) AS s JOIN affected AS a USING (subscription_id) WHERE s.occurred_at >= a.from_time) AS steps UNION ALL SELECT ((occurred_at) AT TIME ZONE 'UTC')::date AS day, (CASE WHEN before = 0 AND after > 0 AND NOT paid_before THEN after ELSE 0 END) AS new_mrr, (CASE WHEN before > 0 AND after > before THEN after - before ELSE 0 END) AS expansion_mrr, (CASE WHEN before = 0 AND after > 0 AND paid_before THEN after ELSE 0 END) AS reactivation_mrr, (CASE WHEN after > 0 AND after < before THEN before - after ELSE 0 END) AS contraction_mrr, (CASE WHEN before > 0 AND after = 0 THEN before ELSE 0 END) AS churned_mrr FROM (SELECT s.* FROM (
+        SELECT r.subscription_id, r.occurred_at,
+               COALESCE(r.new_amount, 0) AS after,
+               COALESCE(LAG(COALESCE(r.new_amount, 0)) OVER replay, 0) AS before,
+               COALESCE(MAX(COALESCE(r.new_amount, 0)) OVER replay, 0) > 0 AS paid_before
+        FROM (SELECT b.subscription_id, b.occurred_at, b.stripe_event_id, b.new_amount FROM affected AS a JOIN public.billing_events AS b ON b.subscription_id = a.subscription_id AND b.amount_delta IS NOT NULL) AS r
+        WINDOW replay AS (
+            PARTITION BY r.subscription_id ORDER BY r.occurred_at, r.stripe_event_id COLLATE "C"
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        )) AS s JOIN affected AS a USING (subscription_id) WHERE s.occurred_at >= a.from_time) AS steps) AS moves WHERE day IS NOT NULL GROUP BY day HAVING (SUM(new_mrr), SUM(expansion_mrr), SUM(reactivation_mrr), SUM(contraction_mrr), SUM(churned_mrr)) <> (0, 0, 0, 0, 0) ORDER BY day ON CONFLICT (day, shard) DO UPDATE SET new_mrr = d.new_mrr + excluded.new_mrr, expansion_mrr = d.expansion_mrr + excluded.expansion_mrr, reactivation_mrr = d.reactivation_mrr + excluded.reactivation_mrr, contraction_mrr = d.contraction_mrr + excluded.contraction_mrr, churned_mrr = d.churned_mrr + excluded.churned_mrr;
+    ELSE
+        WITH affected AS ( SELECT subscription_id, MIN(occurred_at) AS from_time FROM (SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows) AS changed WHERE amount_delta IS NOT NULL GROUP BY subscription_id) INSERT INTO public.mrr_movement_days AS d (day, shard, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, churned_mrr) SELECT day, (pg_backend_pid() % 16)::smallint, SUM(new_mrr), SUM(expansion_mrr), SUM(reactivation_mrr), SUM(contraction_mrr), SUM(churned_mrr) FROM (SELECT ((occurred_at) AT TIME ZONE 'UTC')::date AS day, -(CASE WHEN before = 0 AND after > 0 AND NOT paid_before THEN after ELSE 0 END) AS new_mrr, -(CASE WHEN before > 0 AND after > before THEN after - before ELSE 0 END) AS expansion_mrr, -(CASE WHEN before = 0 AND after > 0 AND paid_before THEN after ELSE 0 END) AS reactivation_mrr, -(CASE WHEN after > 0 AND after < before THEN before - after ELSE 0 END) AS contraction_mrr, -(CASE WHEN before > 0 AND after = 0 THEN before ELSE 0 END) AS churned_mrr FROM (SELECT s.* FROM (
+        SELECT r.subscription_id, r.occurred_at,
+               COALESCE(r.new_amount, 0) AS after,
+               COALESCE(LAG(COALESCE(r.new_amount, 0)) OVER replay, 0) AS before,
+               COALESCE(MAX(COALESCE(r.new_amount, 0)) OVER replay, 0) > 0 AS paid_before
+        FROM (SELECT b.subscription_id, b.occurred_at, b.stripe_event_id, b.new_amount FROM affected AS a JOIN public.billing_events AS b ON b.subscription_id = a.subscription_id AND b.amount_delta IS NOT NULL WHERE NOT EXISTS (SELECT 1 FROM new_rows AS n WHERE n.id = b.id) UNION ALL SELECT subscription_id, occurred_at, stripe_event_id, new_amount FROM old_rows WHERE amount_delta IS NOT NULL) AS r
+        WINDOW replay AS (
+            PARTITION BY r.subscription_id ORDER BY r.occurred_at, r.stripe_event_id COLLATE "C"
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        )) AS s JOIN affected AS a USING (subscription_id) WHERE s.occurred_at >= a.from_time) AS steps UNION ALL SELECT ((occurred_at) AT TIME ZONE 'UTC')::date AS day, (CASE WHEN before = 0 AND after > 0 AND NOT paid_before THEN after ELSE 0 END) AS new_mrr, (CASE WHEN before > 0 AND after > before THEN after - before ELSE 0 END) AS expansion_mrr, (CASE WHEN before = 0 AND after > 0 AND paid_before THEN after ELSE 0 END) AS reactivation_mrr, (CASE WHEN after > 0 AND after < before THEN before - after ELSE 0 END) AS contraction_mrr, (CASE WHEN before > 0 AND after = 0 THEN before ELSE 0 END) AS churned_mrr FROM (SELECT s.* FROM (
+        SELECT r.subscription_id, r.occurred_at,
+               COALESCE(r.new_amount, 0) AS after,
+               COALESCE(LAG(COALESCE(r.new_amount, 0)) OVER replay, 0) AS before,
+               COALESCE(MAX(COALESCE(r.new_amount, 0)) OVER replay, 0) > 0 AS paid_before
+        FROM (SELECT b.subscription_id, b.occurred_at, b.stripe_event_id, b.new_amount FROM affected AS a JOIN public.billing_events AS b ON b.subscription_id = a.subscription_id AND b.amount_delta IS NOT NULL) AS r
+        WINDOW replay AS (
+            PARTITION BY r.subscription_id ORDER BY r.occurred_at, r.stripe_event_id COLLATE "C"
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        )) AS s JOIN affected AS a USING (subscription_id) WHERE s.occurred_at >= a.from_time) AS steps) AS moves WHERE day IS NOT NULL GROUP BY day HAVING (SUM(new_mrr), SUM(expansion_mrr), SUM(reactivation_mrr), SUM(contraction_mrr), SUM(churned_mrr)) <> (0, 0, 0, 0, 0) ORDER BY day ON CONFLICT (day, shard) DO UPDATE SET new_mrr = d.new_mrr + excluded.new_mrr, expansion_mrr = d.expansion_mrr + excluded.expansion_mrr, reactivation_mrr = d.reactivation_mrr + excluded.reactivation_mrr, contraction_mrr = d.contraction_mrr + excluded.contraction_mrr, churned_mrr = d.churned_mrr + excluded.churned_mrr;
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
 -- function billing_events_refresh_ledger_summaries()
 CREATE OR REPLACE FUNCTION public.billing_events_refresh_ledger_summaries()
  RETURNS trigger
@@ -154,6 +229,16 @@ BEGIN
     END IF;
     RETURN NULL;
 END
+$function$;
+
+-- function counted_users_add(seen timestamp with time zone[], deltas integer[])
+CREATE OR REPLACE FUNCTION public.counted_users_add(seen timestamp with time zone[], deltas integer[])
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+    INSERT INTO public.counted_user_days AS d (day, shard, users) SELECT day, (pg_backend_pid() % 16)::smallint, SUM(users) FROM (SELECT COALESCE(((c.seen_at) AT TIME ZONE 'UTC')::date, '-infinity'::date) AS day, delta AS users FROM unnest(seen, deltas) AS c(seen_at, delta)) AS moves WHERE day IS NOT NULL GROUP BY day HAVING SUM(users) <> 0 ORDER BY day ON CONFLICT (day, shard) DO UPDATE SET users = d.users + excluded.users;
+    INSERT INTO public.counted_user_hours AS d (hour, shard, users) SELECT hour, (pg_backend_pid() % 16)::smallint, SUM(users) FROM (SELECT COALESCE((date_trunc('hour', (c.seen_at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), '-infinity'::timestamptz) AS hour, delta AS users FROM unnest(seen, deltas) AS c(seen_at, delta)) AS moves WHERE hour IS NOT NULL GROUP BY hour HAVING SUM(users) <> 0 ORDER BY hour ON CONFLICT (hour, shard) DO UPDATE SET users = d.users + excluded.users;
 $function$;
 
 -- function email_logins_count_logins()
@@ -560,6 +645,27 @@ CREATE OR REPLACE FUNCTION public.search_bigrams(value text)
  IMMUTABLE PARALLEL SAFE STRICT
 RETURN (string_to_array(regexp_replace(replace(value, ''::text, ''::text), '(..)'::text, '\1'::text, 'g'::text), ''::text) || string_to_array(regexp_replace(substr(replace(value, ''::text, ''::text), 2), '(..)'::text, '\1'::text, 'g'::text), ''::text));
 
+-- function sessions_count_hours()
+CREATE OR REPLACE FUNCTION public.sessions_count_hours()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE public.session_hours;
+    ELSIF TG_OP = 'INSERT' THEN
+        INSERT INTO public.session_hours AS d (hour, shard, started) SELECT hour, (pg_backend_pid() % 16)::smallint, SUM(started) FROM (SELECT (date_trunc('hour', (created_at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS hour, 1 AS started FROM new_rows WHERE revoked_at IS NULL) AS moves WHERE hour IS NOT NULL GROUP BY hour HAVING SUM(started) <> 0 ORDER BY hour ON CONFLICT (hour, shard) DO UPDATE SET started = d.started + excluded.started;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO public.session_hours AS d (hour, shard, started) SELECT hour, (pg_backend_pid() % 16)::smallint, SUM(started) FROM (SELECT (date_trunc('hour', (created_at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS hour, -1 AS started FROM old_rows WHERE revoked_at IS NULL) AS moves WHERE hour IS NOT NULL GROUP BY hour HAVING SUM(started) <> 0 ORDER BY hour ON CONFLICT (hour, shard) DO UPDATE SET started = d.started + excluded.started;
+    ELSE
+        INSERT INTO public.session_hours AS d (hour, shard, started) SELECT hour, (pg_backend_pid() % 16)::smallint, SUM(started) FROM (SELECT (date_trunc('hour', (created_at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS hour, 1 AS started FROM new_rows WHERE revoked_at IS NULL UNION ALL SELECT (date_trunc('hour', (created_at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS hour, -1 AS started FROM old_rows WHERE revoked_at IS NULL) AS moves WHERE hour IS NOT NULL GROUP BY hour HAVING SUM(started) <> 0 ORDER BY hour ON CONFLICT (hour, shard) DO UPDATE SET started = d.started + excluded.started;
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
 -- function subscription_revenue_refresh(subscription_ids text[])
 CREATE OR REPLACE FUNCTION public.subscription_revenue_refresh(subscription_ids text[])
  RETURNS void
@@ -642,6 +748,44 @@ BEGIN
 END
 $function$;
 
+-- function tenants_count_live_days()
+CREATE OR REPLACE FUNCTION public.tenants_count_live_days()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE public.live_tenant_days;
+    ELSIF TG_OP = 'INSERT' THEN
+        INSERT INTO public.live_tenant_days AS d (day, shard, created) SELECT day, (pg_backend_pid() % 16)::smallint, SUM(created) FROM (SELECT ((created_at) AT TIME ZONE 'UTC')::date AS day, 1 AS created FROM new_rows WHERE deleted_at IS NULL) AS moves WHERE day IS NOT NULL GROUP BY day HAVING SUM(created) <> 0 ORDER BY day ON CONFLICT (day, shard) DO UPDATE SET created = d.created + excluded.created;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO public.live_tenant_days AS d (day, shard, created) SELECT day, (pg_backend_pid() % 16)::smallint, SUM(created) FROM (SELECT ((created_at) AT TIME ZONE 'UTC')::date AS day, -1 AS created FROM old_rows WHERE deleted_at IS NULL) AS moves WHERE day IS NOT NULL GROUP BY day HAVING SUM(created) <> 0 ORDER BY day ON CONFLICT (day, shard) DO UPDATE SET created = d.created + excluded.created;
+    ELSE
+        INSERT INTO public.live_tenant_days AS d (day, shard, created) SELECT day, (pg_backend_pid() % 16)::smallint, SUM(created) FROM (SELECT ((created_at) AT TIME ZONE 'UTC')::date AS day, 1 AS created FROM new_rows WHERE deleted_at IS NULL UNION ALL SELECT ((created_at) AT TIME ZONE 'UTC')::date AS day, -1 AS created FROM old_rows WHERE deleted_at IS NULL) AS moves WHERE day IS NOT NULL GROUP BY day HAVING SUM(created) <> 0 ORDER BY day ON CONFLICT (day, shard) DO UPDATE SET created = d.created + excluded.created;
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
+-- function tenants_count_users()
+CREATE OR REPLACE FUNCTION public.tenants_count_users()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM public.counted_users_add(
+        ARRAY(SELECT u.last_seen_at FROM public.users AS u WHERE u.tenant_id = NEW.id AND u.deleted_at IS NULL),
+        array_fill(CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 END,
+                   ARRAY[(SELECT count(*) FROM public.users AS u
+                          WHERE u.tenant_id = NEW.id AND u.deleted_at IS NULL)::integer]));
+    RETURN NULL;
+END
+$function$;
+
 -- function users_count_live_days()
 CREATE OR REPLACE FUNCTION public.users_count_live_days()
  RETURNS trigger
@@ -668,6 +812,53 @@ BEGIN
 END
 $function$;
 
+-- function users_count_seen()
+CREATE OR REPLACE FUNCTION public.users_count_seen()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+    seen timestamp with time zone[];
+    deltas integer[];
+    hidden boolean;
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE public.counted_user_days, public.counted_user_hours;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.deleted_at IS NULL THEN
+            PERFORM 1 FROM public.tenants WHERE id = OLD.tenant_id ORDER BY id FOR SHARE;
+            hidden := EXISTS (SELECT 1 FROM public.tenants WHERE id = OLD.tenant_id AND deleted_at IS NOT NULL);
+            IF NOT hidden THEN
+                PERFORM public.counted_users_add(ARRAY[OLD.last_seen_at], ARRAY[-1]);
+            END IF;
+        END IF;
+        IF NEW.deleted_at IS NULL THEN
+            PERFORM 1 FROM public.tenants WHERE id = NEW.tenant_id ORDER BY id FOR SHARE;
+            hidden := EXISTS (SELECT 1 FROM public.tenants WHERE id = NEW.tenant_id AND deleted_at IS NOT NULL);
+            IF NOT hidden THEN
+                PERFORM public.counted_users_add(ARRAY[NEW.last_seen_at], ARRAY[1]);
+            END IF;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM 1 FROM public.tenants WHERE id IN (SELECT tenant_id FROM new_rows) ORDER BY id FOR SHARE;
+        SELECT array_agg(u.last_seen_at), array_agg(1) FROM new_rows AS u WHERE u.deleted_at IS NULL AND u.tenant_id NOT IN (  SELECT t.id FROM public.tenants AS t  WHERE t.id IN (SELECT tenant_id FROM new_rows) AND t.deleted_at IS NOT NULL) INTO seen, deltas;
+    ELSE
+        PERFORM 1 FROM public.tenants WHERE id IN (SELECT tenant_id FROM old_rows) ORDER BY id FOR SHARE;
+        SELECT array_agg(u.last_seen_at), array_agg(-1) FROM old_rows AS u WHERE u.deleted_at IS NULL AND u.tenant_id NOT IN (  SELECT t.id FROM public.tenants AS t  WHERE t.id IN (SELECT tenant_id FROM old_rows) AND t.deleted_at IS NOT NULL) INTO seen, deltas;
+    END IF;
+    IF seen IS NOT NULL THEN
+        PERFORM public.counted_users_add(seen, deltas);
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
 -- triggers
 CREATE TRIGGER trg_billing_events_billing_event_day_counts_delete AFTER DELETE ON public.billing_events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_event_day_counts_apply();
 CREATE TRIGGER trg_billing_events_billing_event_day_counts_insert AFTER INSERT ON public.billing_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_event_day_counts_apply();
@@ -677,6 +868,10 @@ CREATE TRIGGER trg_billing_events_ledger_summaries_delete AFTER DELETE ON public
 CREATE TRIGGER trg_billing_events_ledger_summaries_insert AFTER INSERT ON public.billing_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_events_refresh_ledger_summaries();
 CREATE TRIGGER trg_billing_events_ledger_summaries_truncate AFTER TRUNCATE ON public.billing_events FOR EACH STATEMENT EXECUTE FUNCTION billing_events_refresh_ledger_summaries();
 CREATE TRIGGER trg_billing_events_ledger_summaries_update AFTER UPDATE ON public.billing_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_events_refresh_ledger_summaries();
+CREATE TRIGGER trg_billing_events_mrr_movements_delete AFTER DELETE ON public.billing_events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_events_count_mrr_movements();
+CREATE TRIGGER trg_billing_events_mrr_movements_insert AFTER INSERT ON public.billing_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_events_count_mrr_movements();
+CREATE TRIGGER trg_billing_events_mrr_movements_truncate AFTER TRUNCATE ON public.billing_events FOR EACH STATEMENT EXECUTE FUNCTION billing_events_count_mrr_movements();
+CREATE TRIGGER trg_billing_events_mrr_movements_update AFTER UPDATE ON public.billing_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_events_count_mrr_movements();
 CREATE TRIGGER trg_email_logins_count_logins_delete AFTER DELETE ON public.email_logins REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION email_logins_count_logins();
 CREATE TRIGGER trg_email_logins_count_logins_insert AFTER INSERT ON public.email_logins REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION email_logins_count_logins();
 CREATE TRIGGER trg_email_logins_count_logins_truncate AFTER TRUNCATE ON public.email_logins FOR EACH STATEMENT EXECUTE FUNCTION login_counts_rebuild();
@@ -699,6 +894,10 @@ CREATE TRIGGER trg_payment_transaction_rows_revenue_delete AFTER DELETE ON publi
 CREATE TRIGGER trg_payment_transaction_rows_revenue_insert AFTER INSERT ON public.payment_transaction_rows REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow();
 CREATE TRIGGER trg_payment_transaction_rows_revenue_truncate AFTER TRUNCATE ON public.payment_transaction_rows FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow();
 CREATE TRIGGER trg_payment_transaction_rows_revenue_update AFTER UPDATE ON public.payment_transaction_rows REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION revenue_summaries_follow();
+CREATE TRIGGER trg_sessions_hours_delete AFTER DELETE ON public.sessions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION sessions_count_hours();
+CREATE TRIGGER trg_sessions_hours_insert AFTER INSERT ON public.sessions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION sessions_count_hours();
+CREATE TRIGGER trg_sessions_hours_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION sessions_count_hours();
+CREATE TRIGGER trg_sessions_hours_update AFTER UPDATE ON public.sessions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION sessions_count_hours();
 CREATE TRIGGER trg_subscriptions_account_classes_delete AFTER DELETE ON public.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION subscriptions_account_classes_follow();
 CREATE TRIGGER trg_subscriptions_account_classes_insert AFTER INSERT ON public.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION subscriptions_account_classes_follow();
 CREATE TRIGGER trg_subscriptions_account_classes_truncate AFTER TRUNCATE ON public.subscriptions FOR EACH STATEMENT EXECUTE FUNCTION subscriptions_account_classes_follow();
@@ -710,8 +909,17 @@ CREATE TRIGGER trg_tenants_account_classes_delete AFTER DELETE ON public.tenants
 CREATE TRIGGER trg_tenants_account_classes_insert AFTER INSERT ON public.tenants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
 CREATE TRIGGER trg_tenants_account_classes_truncate AFTER TRUNCATE ON public.tenants FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
 CREATE TRIGGER trg_tenants_account_classes_update AFTER UPDATE ON public.tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
+CREATE TRIGGER trg_tenants_count_users_update AFTER UPDATE OF deleted_at ON public.tenants FOR EACH ROW WHEN (((old.deleted_at IS NULL) IS DISTINCT FROM (new.deleted_at IS NULL))) EXECUTE FUNCTION tenants_count_users();
+CREATE TRIGGER trg_tenants_live_days_delete AFTER DELETE ON public.tenants REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_count_live_days();
+CREATE TRIGGER trg_tenants_live_days_insert AFTER INSERT ON public.tenants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_count_live_days();
+CREATE TRIGGER trg_tenants_live_days_truncate AFTER TRUNCATE ON public.tenants FOR EACH STATEMENT EXECUTE FUNCTION tenants_count_live_days();
+CREATE TRIGGER trg_tenants_live_days_update AFTER UPDATE ON public.tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_count_live_days();
 CREATE TRIGGER trg_tenants_revenue_update AFTER UPDATE OF plan, deleted_at ON public.tenants FOR EACH ROW WHEN (((old.plan IS DISTINCT FROM new.plan) OR ((old.deleted_at IS NULL) IS DISTINCT FROM (new.deleted_at IS NULL)))) EXECUTE FUNCTION revenue_summaries_follow();
 CREATE TRIGGER trg_users_count_live_days_delete AFTER DELETE ON public.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION users_count_live_days();
 CREATE TRIGGER trg_users_count_live_days_insert AFTER INSERT ON public.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION users_count_live_days();
 CREATE TRIGGER trg_users_count_live_days_truncate AFTER TRUNCATE ON public.users FOR EACH STATEMENT EXECUTE FUNCTION users_count_live_days();
 CREATE TRIGGER trg_users_count_live_days_update AFTER UPDATE OF created_at, last_seen_at, deleted_at ON public.users FOR EACH ROW WHEN ((((((old.created_at AT TIME ZONE 'UTC'::text))::date IS DISTINCT FROM ((new.created_at AT TIME ZONE 'UTC'::text))::date) OR (((old.last_seen_at AT TIME ZONE 'UTC'::text))::date IS DISTINCT FROM ((new.last_seen_at AT TIME ZONE 'UTC'::text))::date)) OR ((old.deleted_at IS NULL) IS DISTINCT FROM (new.deleted_at IS NULL)))) EXECUTE FUNCTION users_count_live_days();
+CREATE TRIGGER trg_users_count_seen_delete AFTER DELETE ON public.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION users_count_seen();
+CREATE TRIGGER trg_users_count_seen_insert AFTER INSERT ON public.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION users_count_seen();
+CREATE TRIGGER trg_users_count_seen_truncate AFTER TRUNCATE ON public.users FOR EACH STATEMENT EXECUTE FUNCTION users_count_seen();
+CREATE TRIGGER trg_users_count_seen_update AFTER UPDATE OF last_seen_at, deleted_at, tenant_id ON public.users FOR EACH ROW WHEN ((((old.last_seen_at IS DISTINCT FROM new.last_seen_at) OR ((old.deleted_at IS NULL) IS DISTINCT FROM (new.deleted_at IS NULL))) OR (old.tenant_id IS DISTINCT FROM new.tenant_id))) EXECUTE FUNCTION users_count_seen();
