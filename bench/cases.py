@@ -94,8 +94,19 @@ def list_cases(engine: Engine) -> list[Case]:
     return [
         Case("accounts", "first page", lambda c: accounts.list_accounts(c, page=first), page),
         Case("accounts", "page 2000", lambda c: accounts.list_accounts(c, page=deep), None),
-        Case("accounts", "search 'ab'", lambda c: accounts.list_accounts(c, search="ab", page=first), page),
-        Case("accounts", "search 'qx' (none)", lambda c: accounts.list_accounts(c, search="qx", page=first), page),
+        # Searches as the console asks: exact up to a thousand matches, a sampled estimate beyond.
+        Case(
+            "accounts",
+            "search 'ab'",
+            lambda c: accounts.list_accounts(c, search="ab", page=first, estimate_large_total=True),
+            page,
+        ),
+        Case(
+            "accounts",
+            "search 'qx' (none)",
+            lambda c: accounts.list_accounts(c, search="qx", page=first, estimate_large_total=True),
+            page,
+        ),
         Case(
             "accounts",
             "filter Premium+Canceling",
@@ -188,11 +199,18 @@ def list_cases(engine: Engine) -> list[Case]:
         Case(
             "billing events",
             "search 'ab'",
-            lambda c: billing_events.list_billing_events(c, now=NOW, search="ab", page=first),
+            lambda c: billing_events.list_billing_events(
+                c, now=NOW, search="ab", page=first, estimate_large_total=True
+            ),
             page,
         ),
         Case("invoices", "first page", lambda c: invoices.list_invoices(c, page=first), page),
-        Case("invoices", "search 'ab'", lambda c: invoices.list_invoices(c, search="ab", page=first), page),
+        Case(
+            "invoices",
+            "search 'ab'",
+            lambda c: invoices.list_invoices(c, search="ab", page=first, estimate_large_total=True),
+            page,
+        ),
     ]
 
 

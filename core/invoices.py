@@ -15,9 +15,17 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from core.errors import NotFound
-from core.listing import as_utc, normalized_search, parse_tenant_id, search_params, tenant_name_match
+from core.listing import (
+    as_utc,
+    contains_check,
+    normalized_search,
+    parse_tenant_id,
+    search_params,
+    tenant_name_match,
+)
 from core.paging import Page, PageRequest
 from core.stripe_links import invoice_url
+from core.totals import EXACT_UP_TO, Total, capped_count, sampled_share, search_total, settled_page
 from db.enums import PaymentTransactionStatus
 
 
@@ -158,29 +166,68 @@ def list_invoices(
     descending: bool = True,
     page: PageRequest = PageRequest(),
     stripe_api_key: str | None = None,
+    estimate_large_total: bool = False,
 ) -> Page[InvoiceRow]:
     """Invoice, credit-note and refund rows of every non-deleted tenant; the
-    Stripe key sets the mode of the invoices' dashboard links (R120)."""
+    Stripe key sets the mode of the invoices' dashboard links (R120). With
+    `estimate_large_total` (the console), a search matching more than a
+    thousand rows gives a sampled estimate as its total (docs/rules.md R200)."""
     selection = _Selection.of(statuses)
     term = normalized_search(search)
     params: dict[str, Any] = {}
+    counts: _Counts | None
+    matching = ""
     if term:
         params.update(search_params(term))
         matching = f"t.deleted_at IS NULL AND {tenant_name_match(params)}"
-        counts = _group_counts(conn, selection, matching, params)
+        if estimate_large_total:
+            total = _search_total(conn, selection, matching, params)
+            counts = None
+        else:
+            counts = _group_counts(conn, selection, matching, params)
+            total = Total(sum(counts.values()))
         tenants = f"i.tenant_id IN (SELECT t.id FROM tenants t WHERE {matching})"
+        if total.count > EXACT_UP_TO:
+            # Many matches are met early on each branch's walk: each walked row's
+            # account name is read by its key, not a hash of every matching account (R203).
+            tenants = contains_check(params, [_TENANT_NAME])
     else:
         tenants = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = i.tenant_id AND d.deleted_at IS NOT NULL)"
         counts = _counted_groups(conn, selection)
-    total = sum(counts.values())
-    if page.offset >= total:
-        return Page([], total, page.page, page.page_size)
+        total = Total(sum(counts.values()))
+    if page.offset >= total.count and not total.estimated:
+        return Page([], total.count, page.page, page.page_size)
     if sort is InvoiceSort.status:
         keys = _keys_by_status(conn, selection, counts, tenants, params, descending, page)
     else:
         order = SORT_SQL[sort].format(d="DESC" if descending else "ASC")
         keys = _keys(conn, selection, tenants, params, order, page.offset, page.page_size)
-    return Page(_rows_by_key(conn, keys, stripe_api_key), total, page.page, page.page_size)
+    items = _rows_by_key(conn, keys, stripe_api_key)
+    return settled_page(items, total, page, lambda: sum(_group_counts(conn, selection, matching, params).values()))
+
+
+# A walked row's live account's name (NULL for a deleted account's row).
+_TENANT_NAME = "(SELECT lower(t.name) FROM tenants t WHERE t.id = i.tenant_id AND t.deleted_at IS NULL)"
+
+
+def _search_total(conn: Connection, selection: _Selection, matching: str, params: dict[str, Any]) -> Total:
+    """The matching rows counted when a sample says they are few; else the
+    rows of the view (kept per status, _counted_groups) times the share of
+    accounts whose name matches in a sample of them (core/totals.py search_total)."""
+
+    def expected() -> Decimal:
+        share, _ = sampled_share(
+            conn,
+            "tenants",
+            lambda sample: (
+                f"SELECT count(*) FILTER (WHERE {contains_check(params, ['lower(t.name)'])}), count(*)"
+                f" FROM tenants t {sample} WHERE t.deleted_at IS NULL"
+            ),
+            params,
+        )
+        return share * sum(_counted_groups(conn, selection).values())
+
+    return search_total(conn, [_group_rows_sql(selection, matching)], params, expected)
 
 
 _Counts = dict[PaymentTransactionStatus, int]
@@ -210,21 +257,26 @@ def _group_counts(conn: Connection, selection: _Selection, tenants: str, params:
     """Rows per status of the tenants the condition keeps (`t`), found by
     tenant: each transaction gives its invoice row and its reversal row."""
     rows = conn.execute(
-        text(
-            "SELECT r.row_status, count(*) FROM tenants t"
-            " JOIN payment_transaction_rows p ON p.tenant_id = t.id"
-            " CROSS JOIN LATERAL (VALUES ('Invoice', p.invoice_status), (p.reversal_kind, 'Refunded'))"
-            "  AS r(row_kind, row_status)"
-            f" WHERE {tenants} AND ((r.row_kind = 'Invoice' AND r.row_status = ANY(:statuses))"
-            "  OR r.row_kind = ANY(:kinds)) GROUP BY r.row_status"
-        ),
-        {
-            **params,
-            "statuses": [status.value for status in selection.statuses],
-            "kinds": [kind.value for kind in selection.kinds],
-        },
+        text(f"SELECT r.row_status, count(*) FROM ({_group_rows_sql(selection, tenants)}) r GROUP BY r.row_status"),
+        params,
     ).all()
     return {PaymentTransactionStatus(status): count for status, count in rows}
+
+
+def _group_rows_sql(selection: _Selection, tenants: str) -> str:
+    """The rows (with their row_status) of the tenants the condition keeps
+    (`t`), found by tenant: each transaction gives its invoice row and its
+    reversal row."""
+    statuses = ", ".join(f"'{status.value}'" for status in selection.statuses) or "NULL"
+    kinds = ", ".join(f"'{kind.value}'" for kind in selection.kinds) or "NULL"
+    return (
+        "SELECT r.row_status FROM tenants t"
+        " JOIN payment_transaction_rows p ON p.tenant_id = t.id"
+        " CROSS JOIN LATERAL (VALUES ('Invoice', p.invoice_status), (p.reversal_kind, 'Refunded'))"
+        "  AS r(row_kind, row_status)"
+        f" WHERE {tenants} AND ((r.row_kind = 'Invoice' AND r.row_status IN ({statuses}))"
+        f"  OR r.row_kind IN ({kinds}))"
+    )
 
 
 _Key = tuple[str, int, str, datetime, str]  # subscription, position, row kind, row date, row status
@@ -261,18 +313,26 @@ def _keys(
 def _keys_by_status(
     conn: Connection,
     selection: _Selection,
-    counts: dict[PaymentTransactionStatus, int],
+    counts: _Counts | None,
     tenants: str,
     params: dict[str, Any],
     descending: bool,
     page: PageRequest,
 ) -> list[_Key]:
     """The status sort is the statuses one after the other, each newest first:
-    skip whole statuses by their counts, then walk the ones the page reaches."""
+    skip whole statuses by their counts, then walk the ones the page reaches.
+    Without counts (an estimated total) a status is counted only as far as
+    the page's offset, which is all the skip needs."""
     groups = selection.groups()
     offset, wanted, keys = page.offset, page.page_size, []
     for status, group in reversed(groups) if descending else groups:
-        count = counts.get(status, 0)
+        if counts is not None:
+            count = counts.get(status, 0)
+        elif offset:
+            reached = capped_count(conn, f"SELECT 1 FROM ({group.rows_sql()}) i WHERE {tenants}", params, offset)
+            count = offset + 1 if reached is None else reached
+        else:
+            count = 1  # nothing to skip: the walk finds what there is
         if offset >= count:
             offset -= count
             continue

@@ -34,7 +34,17 @@ from core.listing import (
     tenant_name_match,
 )
 from core.paging import Page, PageRequest
-from core.totals import EXACT_UP_TO, capped_count, estimated_rows, rounded_estimate, sample_of
+from core.totals import (
+    EXACT_UP_TO,
+    Total,
+    capped_count,
+    estimated_rows,
+    rounded_estimate,
+    sample_of,
+    sampled_matches,
+    search_total,
+    settled_page,
+)
 from db.enums import SubscriptionPlan, UserRole
 
 SEARCH_MINIMUM = 2  # shorter searches list everybody (docs/rules.md R94)
@@ -252,6 +262,14 @@ class _Search:
         by_account = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {tenant_name_match(self.params)})"
         return f"{_VISIBLE} AND {self.filtered} AND ({self.own_fields} OR {by_account})"
 
+    @property
+    def walked(self) -> str:
+        """`matches` for a walk of the recency index: each walked user's account
+        name is read by its key (a scalar subquery, which the planner cannot
+        turn into a hash of every matching account: docs/rules.md R203)."""
+        name = "(SELECT lower(t.name) FROM tenants t WHERE t.id = u.tenant_id)"
+        return f"{_VISIBLE} AND {self.filtered} AND ({self.own_fields_check} OR {contains_check(self.params, [name])})"
+
     def rows(self, columns: str) -> tuple[str, str]:
         return (
             f"SELECT {columns} FROM users u WHERE {_VISIBLE} AND {self.filtered} AND {self.own_fields}",
@@ -299,20 +317,20 @@ def list_users(
         return _filtered_page(conn, chosen, filtered, params, page, now, estimate_large_total=estimate_large_total)
     searched = _Search({**params, **search_params(term)}, filtered)
     if estimate_large_total:
-        total, estimated = _estimated_total(conn, searched)
+        total = _estimated_total(conn, searched)
     else:
-        total, estimated = _exact_total(conn, searched), False
-    if total <= SORT_MATCHES_UP_TO or total < estimated_rows(conn, "users") * SORT_MATCHES_BELOW_SHARE:
+        total = Total(_exact_total(conn, searched))
+    if total.count <= SORT_MATCHES_UP_TO or total.count < estimated_rows(conn, "users") * SORT_MATCHES_BELOW_SHARE:
         # Few matches are sorted outright; many are met early on the recency index.
         own, by_account = searched.rows(_ROW_KEYS)
         page_ids = f"SELECT id FROM ({own} UNION ALL {by_account}) u"
     else:
-        page_ids = f"SELECT u.id FROM users u WHERE {searched.matches}"
-    result = _page(conn, page_ids, searched.params, total, page, estimated=estimated)
-    if estimated and not result.items and page.offset:
-        # Paged past the end of an estimate: the operator is owed the true count.
-        return replace(result, total=_exact_total(conn, searched), total_is_estimate=False)
-    return result
+        page_ids = f"SELECT u.id FROM users u WHERE {searched.walked}"
+    if page.offset >= total.count and not total.estimated:
+        return Page([], total.count, page.page, page.page_size)
+    items = _page_rows(conn, page_ids, searched.params, page)
+    # Paged past the end of an estimate: the operator is owed the true count.
+    return settled_page(items, total, page, lambda: _exact_total(conn, searched))
 
 
 def _filtered_page(
@@ -387,24 +405,32 @@ def _exact_total(conn: Connection, searched: _Search) -> int:
     return int(conn.execute(text(f"SELECT ({own}) + ({by_account})"), searched.params).scalar_one())
 
 
-def _estimated_total(conn: Connection, searched: _Search) -> tuple[int, bool]:
+def _estimated_total(conn: Connection, searched: _Search) -> Total:
     """Exact up to EXACT_UP_TO matches; beyond, everyone times the share of
     matches in a sample of users (a user's account name is looked up only
-    when their own fields do not match)."""
+    when their own fields do not match), which is asked first: a common
+    term is never counted (core/totals.py search_total, docs/rules.md R200)."""
+
+    def expected() -> Decimal:
+        # Whole accounts are sampled, at the users' rate, with their users: each
+        # sampled user's account name is at hand without a lookup.
+        matches = (
+            f"t.deleted_at IS NULL AND u.deleted_at IS NULL AND {searched.filtered}"
+            f" AND ({searched.own_fields_check} OR {searched.tenant_name_check})"
+        )
+        return sampled_matches(
+            conn,
+            "tenants",
+            lambda sample: (
+                f"SELECT count(*) FILTER (WHERE {matches}), count(*)"
+                f" FROM tenants t {sample} JOIN users u ON u.tenant_id = t.id"
+            ),
+            searched.params,
+            sized_by="users",
+        )
+
     own, by_account = searched.rows("1")
-    counted = capped_count(conn, f"{own} UNION ALL {by_account}", searched.params, EXACT_UP_TO)
-    if counted is not None:
-        return counted, False
-    named = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {searched.tenant_name_check})"
-    share, everyone = conn.execute(
-        text(
-            f"SELECT (SELECT avg(CASE WHEN NOT ({searched.filtered}) THEN 0"
-            f"  WHEN {searched.own_fields_check} THEN 1.0 WHEN {named} THEN 1.0 ELSE 0 END)"
-            f"  FROM users u {sample_of(conn, 'users')} WHERE u.deleted_at IS NULL), ({_COUNTED_USERS_SQL})"
-        ),
-        searched.params,
-    ).one()
-    return rounded_estimate(Decimal(share or 0) * everyone, at_least=EXACT_UP_TO + 1), True
+    return search_total(conn, [own, by_account], searched.params, expected, EXACT_UP_TO)
 
 
 def _page(
@@ -414,6 +440,13 @@ def _page(
     exact on the page that ends the list."""
     if page.offset >= total and not estimated:
         return Page([], total, page.page, page.page_size)
+    items = _page_rows(conn, page_ids, params, page)
+    if estimated and (items or not page.offset) and len(items) < page.page_size:
+        return Page(items, page.offset + len(items), page.page, page.page_size)
+    return Page(items, total, page.page, page.page_size, total_is_estimate=estimated)
+
+
+def _page_rows(conn: Connection, page_ids: str, params: dict[str, Any], page: PageRequest) -> list[UserRow]:
     rows = conn.execute(
         text(
             f"WITH page AS MATERIALIZED ({page_ids} ORDER BY {_RECENT_FIRST} LIMIT :limit OFFSET :offset)"
@@ -423,10 +456,7 @@ def _page(
         ),
         params,
     ).mappings()
-    items = [_user_row(row) for row in rows]
-    if estimated and (items or not page.offset) and len(items) < page.page_size:
-        return Page(items, page.offset + len(items), page.page, page.page_size)
-    return Page(items, total, page.page, page.page_size, total_is_estimate=estimated)
+    return [_user_row(row) for row in rows]
 
 
 def person_fields(row: Any) -> dict[str, Any]:
