@@ -23,7 +23,7 @@ from core.listing import (
     tenant_name_match,
 )
 from core.paging import Page, PageRequest
-from core.totals import EXACT_UP_TO, Total, sampled_share, search_total, settled_page
+from core.totals import Total, sampled_share, search_total, settled_page, walk_is_shorter
 from db.enums import BillingEventType as T
 
 
@@ -204,18 +204,25 @@ def list_billing_events(
         params["tenant_id"] = parse_tenant_id(tenant_id)
     where = " AND ".join(conditions)
     platform_wide = tenant_id is None and period_days is not None
+    share: Decimal | None = None
     if platform_wide and term and estimate_large_total:
-        total = _search_total(conn, conditions[:2], params)
+        total, share = _search_total(conn, params)
     elif platform_wide:
         total = Total(_period_total(conn, conditions[:-1], params, search=bool(term)))
     else:
         total = Total(conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one())
     if page.offset >= total.count and not total.estimated:
         return Page([], total.count, page.page, page.page_size)
-    if term and total.count > EXACT_UP_TO:
-        # Many matches are met early on the walk: each walked event's account
-        # name is read by its key, not a hash of every matching account (R203).
-        conditions[2] = contains_check(params, [_TENANT_NAME])
+    events, found = "billing_events be", ""
+    if platform_wide and term:
+        if walk_is_shorter(total.count, share, page.offset + page.page_size):
+            # A common term is met early on the walk: each walked event's account
+            # name is read by its key, not a hash of every matching account (R203).
+            conditions[2] = contains_check(params, [_TENANT_NAME])
+        else:
+            # A rare one's events are collected account by account, then sorted.
+            found = f"found AS MATERIALIZED ({_period_matches_sql(params, _FOUND_COLUMNS)}), "
+            events, conditions[2] = "found be", "TRUE"
         where = " AND ".join(conditions)
     listed_order = list(dict.fromkeys(type_order))
     if listed_order and set(listed_order) != set(T):
@@ -227,7 +234,7 @@ def list_billing_events(
     named = " LEFT JOIN tenants t ON t.id = be.tenant_id" if sort is BillingEventSort.tenant_name else ""
     rows = conn.execute(
         text(
-            f"WITH page AS (SELECT be.id FROM billing_events be{named} WHERE {where}"
+            f"WITH {found}page AS (SELECT be.id FROM {events}{named} WHERE {where}"
             f"  ORDER BY {order} LIMIT :limit OFFSET :offset)"
             " SELECT be.id, be.tenant_id, COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url,"
             " s.billing_info->'Address'->>'Country' AS country, be.event_type, be.from_plan, be.to_plan,"
@@ -247,24 +254,47 @@ def list_billing_events(
 _TENANT_NAME = "(SELECT lower(t.name) FROM tenants t WHERE t.id = be.tenant_id AND t.deleted_at IS NULL)"
 
 
-def _search_total(conn: Connection, unsearched: list[str], params: dict[str, Any]) -> Total:
+def _search_total(conn: Connection, params: dict[str, Any]) -> tuple[Total, Decimal]:
     """The period's matches counted when a sample says they are few; else the
-    period's events (kept by day, _period_total) times the share of accounts
-    whose name matches in a sample of them (core/totals.py search_total)."""
+    period's events (kept by day, _period_events_kept) times the share of accounts
+    whose name matches in a sample of them (core/totals.py search_total).
+    Also that share, which chooses the page's plan (walk_is_shorter)."""
+    share, _ = sampled_share(
+        conn,
+        "tenants",
+        lambda sample: (
+            f"SELECT count(*) FILTER (WHERE {contains_check(params, ['lower(t.name)'])}), count(*)"
+            f" FROM tenants t {sample} WHERE t.deleted_at IS NULL"
+        ),
+        params,
+    )
 
     def expected() -> Decimal:
-        share, _ = sampled_share(
-            conn,
-            "tenants",
-            lambda sample: (
-                f"SELECT count(*) FILTER (WHERE {contains_check(params, ['lower(t.name)'])}), count(*)"
-                f" FROM tenants t {sample} WHERE t.deleted_at IS NULL"
-            ),
-            params,
-        )
-        return share * _period_total(conn, unsearched, params, search=False)
+        return share * _period_events_kept(conn, params) if share else Decimal(0)
 
-    return search_total(conn, [_period_matches_sql(params, "1")], params, expected)
+    return search_total(conn, [_period_matches_sql(params, "1")], params, expected), share
+
+
+def _period_events_kept(conn: Connection, params: dict[str, Any]) -> int:
+    """The events of the UTC days the period touches, as billing_event_day_counts
+    keeps them (deleted accounts' too): an estimate's base, read in a few rows."""
+    return int(
+        conn.execute(
+            text(
+                "SELECT COALESCE(sum(c.events), 0)::bigint FROM billing_event_day_counts c"
+                f" WHERE c.day >= :since_day AND c.day <= :now_day AND {_type_condition_of(params, 'c')}"
+            ),
+            {
+                **params,
+                "since_day": params["since"].astimezone(UTC).date(),
+                "now_day": params["now"].astimezone(UTC).date(),
+            },
+        ).scalar_one()
+    )
+
+
+# What a page reads of a collected event: its sort keys and conditions.
+_FOUND_COLUMNS = "be.id, be.occurred_at, be.event_type, be.tenant_id"
 
 
 _LIVE_TENANT = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = be.tenant_id AND d.deleted_at IS NOT NULL)"

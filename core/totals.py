@@ -147,3 +147,19 @@ def settled_page(items: list[T], total: Total, page: PageRequest, exact_count: C
         return Page(items, exact_count(), page.page, page.page_size)
     seen = page.offset + len(items) + 1  # a full page may have a next one
     return Page(items, max(total.count, seen), page.page, page.page_size, total_is_estimate=True)
+
+
+# A walked row is checked by reading its account by key: a few page reads more
+# than a match collected from an index.
+WALK_ROW_COST = 4
+
+
+def walk_is_shorter(matches: int, share: Decimal | None, reach: int) -> bool:
+    """Whether walking the list's order, checking each row (about reach / share
+    rows), reads less than collecting every match and sorting them: a common
+    term is walked, a rare one collected, whatever the platform's size
+    (docs/rules.md R203). Without a share (an exact count, the command line),
+    more than EXACT_UP_TO matches are walked."""
+    if share is None:
+        return matches > EXACT_UP_TO
+    return share > 0 and WALK_ROW_COST * reach < matches * share

@@ -44,6 +44,7 @@ from core.totals import (
     sampled_matches,
     search_total,
     settled_page,
+    walk_is_shorter,
 )
 from db.enums import SubscriptionPlan, UserRole
 
@@ -233,8 +234,9 @@ _COUNTED_USERS_SEEN_SQL = (
 _SEARCH_TEXT = f"u.email || ' ' || {_NAMES_SQL}"  # indexed by ix_users_search_bigrams (migration 0007)
 _ROW_KEYS = "u.id, u.last_seen_at, u.email"
 # Above this share of all users, the recency walk meets a page of matches
-# sooner than sorting them all (each match also checks its account's name).
-SORT_MATCHES_BELOW_SHARE = 0.01
+# sooner than sorting them all (each match also checks its account's name);
+# below it, the rows each would read decide (_collects).
+SORT_MATCHES_BELOW_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -320,7 +322,7 @@ def list_users(
         total = _estimated_total(conn, searched)
     else:
         total = Total(_exact_total(conn, searched))
-    if total.count <= SORT_MATCHES_UP_TO or total.count < estimated_rows(conn, "users") * SORT_MATCHES_BELOW_SHARE:
+    if _collects(conn, total.count, page):
         # Few matches are sorted outright; many are met early on the recency index.
         own, by_account = searched.rows(_ROW_KEYS)
         page_ids = f"SELECT id FROM ({own} UNION ALL {by_account}) u"
@@ -331,6 +333,18 @@ def list_users(
     items = _page_rows(conn, page_ids, searched.params, page)
     # Paged past the end of an estimate: the operator is owed the true count.
     return settled_page(items, total, page, lambda: _exact_total(conn, searched))
+
+
+def _collects(conn: Connection, matches: int, page: PageRequest) -> bool:
+    """Whether a search's matches are collected and sorted rather than met on
+    a walk of the recency index: few are; a rare term's are unless the walk
+    reads fewer rows, which it does for a common term (docs/rules.md R203)."""
+    if matches <= SORT_MATCHES_UP_TO:
+        return True
+    everyone = estimated_rows(conn, "users")
+    if matches >= everyone * SORT_MATCHES_BELOW_SHARE or everyone <= 0:
+        return False
+    return not walk_is_shorter(matches, Decimal(matches) / Decimal(everyone), page.offset + page.page_size)
 
 
 def _filtered_page(
