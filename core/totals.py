@@ -121,12 +121,13 @@ def search_total(
     branches: Sequence[str],
     params: dict[str, Any],
     expected: Callable[[], Decimal],
-    cap: int = EXACT_UP_TO,
+    cap: int | None = None,
 ) -> Total:
     """A search's total for the console (docs/rules.md R200): `expected` (the
     matches a sample predicts) first; when near the cap or under, the matches
     of `branches` are counted up to the cap and exact; beyond, the sampled
     figure, labelled as an estimate."""
+    cap = EXACT_UP_TO if cap is None else cap
     guess = expected()
     if guess < COUNT_WHEN_EXPECTED_UNDER * cap:
         counted = capped_count_of(conn, branches, params, cap)
