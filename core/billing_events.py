@@ -217,7 +217,7 @@ def list_billing_events(
     if platform_wide and term:
         if walk_is_shorter(total.count, share, page.offset + page.page_size):
             # A common term is met early on the walk: each walked event's account
-            # name is read by its key, not a hash of every matching account (R203).
+            # name is read by its key, not a hash of every matching account (docs/rules.md R203).
             conditions[2] = contains_check(params, [_TENANT_NAME])
         else:
             # A rare one's events are collected account by account, then sorted.

@@ -191,7 +191,7 @@ def list_invoices(
             total = Total(sum(counts.values()))
         if walk_is_shorter(total.count, share, page.offset + page.page_size):
             # A common term is met early on each branch's walk: each walked row's
-            # account name is read by its key, not a hash of every matching account (R203).
+            # account name is read by its key, not a hash of every matching account (docs/rules.md R203).
             tenants = contains_check(params, [_TENANT_NAME])
         else:
             # A rare one's rows are collected account by account, then merged.
