@@ -107,6 +107,8 @@ def list_cases(engine: Engine) -> list[Case]:
             lambda c: accounts.list_accounts(c, search="qx", page=first, estimate_large_total=True),
             page,
         ),
+        # As the command line asks: the exact count (no budget: a script's answer).
+        Case("accounts", "search 'ab' exact", lambda c: accounts.list_accounts(c, search="ab", page=first), None),
         Case(
             "accounts",
             "filter Premium+Canceling",
@@ -204,6 +206,12 @@ def list_cases(engine: Engine) -> list[Case]:
             ),
             page,
         ),
+        Case(
+            "billing events",
+            "search 'ab' exact",
+            lambda c: billing_events.list_billing_events(c, now=NOW, search="ab", page=first),
+            None,
+        ),
         Case("invoices", "first page", lambda c: invoices.list_invoices(c, page=first), page),
         Case(
             "invoices",
@@ -211,6 +219,7 @@ def list_cases(engine: Engine) -> list[Case]:
             lambda c: invoices.list_invoices(c, search="ab", page=first, estimate_large_total=True),
             page,
         ),
+        Case("invoices", "search 'ab' exact", lambda c: invoices.list_invoices(c, search="ab", page=first), None),
     ]
 
 

@@ -26,11 +26,15 @@ from tests.console.lists_fixtures import (  # noqa: F401
 )
 
 
+@pytest.mark.parametrize("too_low", [False, True])
 @pytest.mark.parametrize(("key", "noun"), [("a", "accounts"), ("b", "events"), ("i", "records")])
 async def test_a_broad_search_shows_an_estimate_labelled_as_one(
-    make_lists_app: Callable[..., BackofficeApp], monkeypatch: pytest.MonkeyPatch, key: str, noun: str
+    make_lists_app: Callable[..., BackofficeApp], monkeypatch: pytest.MonkeyPatch, key: str, noun: str, too_low: bool
 ) -> None:
+    """Even when the estimate promised fewer pages than there are."""
     monkeypatch.setattr(totals, "EXACT_UP_TO", 1)
+    if too_low:
+        monkeypatch.setattr(totals, "rounded_estimate", lambda _estimate, at_least: at_least)
     app = make_lists_app()
     async with app.run_test(size=(130, 10)) as pilot:  # a few rows a page
         await settled(pilot)

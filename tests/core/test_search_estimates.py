@@ -112,6 +112,20 @@ def test_a_large_search_is_estimated_and_pages_list_every_match_once(
 
 
 @pytest.mark.parametrize("lister", LISTS)
+def test_an_estimate_too_low_still_pages_to_the_end(
+    wide: Connection, monkeypatch: pytest.MonkeyPatch, lister: Lister
+) -> None:
+    """A sample may promise fewer pages than there are: a full page keeps the
+    next one open, and the total never falls below the rows passed."""
+    monkeypatch.setattr(totals, "rounded_estimate", lambda _estimate, at_least: at_least)
+    exact_keys, _ = every_page(wide, lister, 5)
+    keys, pages = every_page(wide, lister, 5, estimate_large_total=True)
+    assert pages[0].total_is_estimate and pages[0].total == CAP + 1
+    assert all(page.total >= page.page * 5 for page in pages[:-1])
+    assert keys == exact_keys and (pages[-1].total, pages[-1].total_is_estimate) == (len(keys), False)
+
+
+@pytest.mark.parametrize("lister", LISTS)
 def test_a_page_past_the_end_of_an_estimate_counts_exactly(wide: Connection, lister: Lister) -> None:
     exact = lister(wide, search="wide")
     past = lister(wide, search="wide", page=PageRequest(40, 5), estimate_large_total=True)
