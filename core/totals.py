@@ -155,12 +155,14 @@ def settled_page(items: list[T], total: Total, page: PageRequest, exact_count: C
 WALK_ROW_COST = 4
 
 
-def walk_is_shorter(matches: int, share: Decimal | None, reach: int) -> bool:
+def walk_is_shorter(matches: int, share: Decimal | None, reach: int, row_cost: int | None = None) -> bool:
     """Whether walking the list's order, checking each row (about reach / share
     rows), reads less than collecting every match and sorting them: a common
     term is walked, a rare one collected, whatever the platform's size
     (docs/rules.md R203). Without a share (an exact count, the command line),
-    more than EXACT_UP_TO matches are walked."""
+    more than EXACT_UP_TO matches are walked. `row_cost`: a walked row's
+    reads against a collected one's, WALK_ROW_COST by default."""
     if share is None:
         return matches > EXACT_UP_TO
-    return share > 0 and WALK_ROW_COST * reach < matches * share
+    cost = WALK_ROW_COST if row_cost is None else row_cost
+    return share > 0 and cost * reach < matches * share

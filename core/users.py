@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -36,12 +36,14 @@ from core.listing import (
 from core.paging import Page, PageRequest
 from core.totals import (
     EXACT_UP_TO,
+    WALK_ROW_COST,
     Total,
     capped_count,
     estimated_rows,
     rounded_estimate,
     sample_of,
     sampled_matches,
+    sampled_share,
     search_total,
     settled_page,
     walk_is_shorter,
@@ -235,7 +237,7 @@ _SEARCH_TEXT = f"u.email || ' ' || {_NAMES_SQL}"  # indexed by ix_users_search_b
 _ROW_KEYS = "u.id, u.last_seen_at, u.email"
 # Above this share of all users, the recency walk meets a page of matches
 # sooner than sorting them all (each match also checks its account's name);
-# below it, the rows each would read decide (_collects).
+# below it, the rows each would read decide (_plan).
 SORT_MATCHES_BELOW_SHARE = 0.05
 
 
@@ -259,18 +261,17 @@ class _Search:
     def tenant_name_check(self) -> str:
         return contains_check(self.params, ["lower(t.name)"])
 
-    @property
-    def matches(self) -> str:
-        by_account = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {tenant_name_match(self.params)})"
-        return f"{_VISIBLE} AND {self.filtered} AND ({self.own_fields} OR {by_account})"
-
-    @property
-    def walked(self) -> str:
-        """`matches` for a walk of the recency index: each walked user's account
+    def walked(self, *, named_by_set: bool) -> str:
+        """The matches for a walk of the recency index. A walked user's account
         name is read by its key (a scalar subquery, which the planner cannot
-        turn into a hash of every matching account: docs/rules.md R203)."""
-        name = "(SELECT lower(t.name) FROM tenants t WHERE t.id = u.tenant_id)"
-        return f"{_VISIBLE} AND {self.filtered} AND ({self.own_fields_check} OR {contains_check(self.params, [name])})"
+        turn into a hash of every matching account), or, `named_by_set` when
+        the matching accounts are fewer than the walk's rows, looked up in a
+        hash of them (docs/rules.md R203)."""
+        if named_by_set:
+            named = f"u.tenant_id IN (SELECT t.id FROM tenants t WHERE {tenant_name_match(self.params)})"
+        else:
+            named = contains_check(self.params, ["(SELECT lower(t.name) FROM tenants t WHERE t.id = u.tenant_id)"])
+        return f"{_VISIBLE} AND {self.filtered} AND ({self.own_fields_check} OR {named})"
 
     def rows(self, columns: str) -> tuple[str, str]:
         return (
@@ -322,12 +323,13 @@ def list_users(
         total = _estimated_total(conn, searched)
     else:
         total = Total(_exact_total(conn, searched))
-    if _collects(conn, total.count, page):
+    plan = _plan(conn, searched, total.count, page)
+    if plan is _Plan.collect:
         # Few matches are sorted outright; many are met early on the recency index.
         own, by_account = searched.rows(_ROW_KEYS)
         page_ids = f"SELECT id FROM ({own} UNION ALL {by_account}) u"
     else:
-        page_ids = f"SELECT u.id FROM users u WHERE {searched.walked}"
+        page_ids = f"SELECT u.id FROM users u WHERE {searched.walked(named_by_set=plan is _Plan.walk_by_set)}"
     if page.offset >= total.count and not total.estimated:
         return Page([], total.count, page.page, page.page_size)
     items = _page_rows(conn, page_ids, searched.params, page)
@@ -335,16 +337,39 @@ def list_users(
     return settled_page(items, total, page, lambda: _exact_total(conn, searched))
 
 
-def _collects(conn: Connection, matches: int, page: PageRequest) -> bool:
-    """Whether a search's matches are collected and sorted rather than met on
-    a walk of the recency index: few are; a rare term's are unless the walk
-    reads fewer rows, which it does for a common term (docs/rules.md R203)."""
+class _Plan(Enum):
+    """How a search's page is found (docs/rules.md R203)."""
+
+    collect = "collect"  # every match, through the search indexes, sorted
+    walk_by_key = "walk_by_key"  # the recency index, each user's account read by its key
+    walk_by_set = "walk_by_set"  # the recency index, the matching accounts hashed once
+
+
+def _plan(conn: Connection, searched: _Search, matches: int, page: PageRequest) -> _Plan:
+    """Few matches are collected. Beyond, the walk reads about page / share
+    users; it looks each one's account up by key unless the accounts whose
+    name matches are fewer than those lookups (a sample of accounts says),
+    when it hashes them once and reads about a page a user. A rare term's
+    matches are still collected when that reads less than the walk."""
     if matches <= SORT_MATCHES_UP_TO:
-        return True
+        return _Plan.collect
     everyone = estimated_rows(conn, "users")
-    if matches >= everyone * SORT_MATCHES_BELOW_SHARE or everyone <= 0:
-        return False
-    return not walk_is_shorter(matches, Decimal(matches) / Decimal(everyone), page.offset + page.page_size)
+    share = Decimal(matches) / Decimal(everyone) if everyone > 0 else Decimal(1)
+    reach = page.offset + page.page_size
+    tenant_share, _ = sampled_share(
+        conn,
+        "tenants",
+        lambda sample: (
+            f"SELECT count(*) FILTER (WHERE {searched.tenant_name_check}), count(*)"
+            f" FROM tenants t {sample} WHERE t.deleted_at IS NULL"
+        ),
+        searched.params,
+    )
+    named_accounts = tenant_share * Decimal(max(0.0, estimated_rows(conn, "tenants")))
+    by_set = share > 0 and named_accounts < WALK_ROW_COST * reach / share
+    if share < SORT_MATCHES_BELOW_SHARE and not walk_is_shorter(matches, share, reach, 1 if by_set else None):
+        return _Plan.collect
+    return _Plan.walk_by_set if by_set else _Plan.walk_by_key
 
 
 def _filtered_page(
