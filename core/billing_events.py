@@ -23,7 +23,7 @@ from core.listing import (
     tenant_name_match,
 )
 from core.paging import Page, PageRequest
-from core.totals import Total, sampled_share, search_total, settled_page, walk_is_shorter
+from core.totals import Total, account_name_share, search_total, settled_page, walk_is_shorter
 from db.enums import BillingEventType as T
 
 
@@ -259,15 +259,7 @@ def _search_total(conn: Connection, params: dict[str, Any]) -> tuple[Total, Deci
     period's events (kept by day, _period_events_kept) times the share of accounts
     whose name matches in a sample of them (core/totals.py search_total).
     Also that share, which chooses the page's plan (walk_is_shorter)."""
-    share, _ = sampled_share(
-        conn,
-        "tenants",
-        lambda sample: (
-            f"SELECT count(*) FILTER (WHERE {contains_check(params, ['lower(t.name)'])}), count(*)"
-            f" FROM tenants t {sample} WHERE t.deleted_at IS NULL"
-        ),
-        params,
-    )
+    share = account_name_share(conn, params)
 
     def expected() -> Decimal:
         return share * _period_events_kept(conn, params) if share else Decimal(0)

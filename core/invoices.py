@@ -25,7 +25,7 @@ from core.listing import (
 )
 from core.paging import Page, PageRequest
 from core.stripe_links import invoice_url
-from core.totals import Total, capped_count, sampled_share, search_total, settled_page, walk_is_shorter
+from core.totals import Total, account_name_share, capped_count, search_total, settled_page, walk_is_shorter
 from db.enums import PaymentTransactionStatus
 
 
@@ -223,15 +223,7 @@ def _search_total(
     rows of the view (kept per status, _stored_counts) times the share of
     accounts whose name matches in a sample of them (core/totals.py
     search_total). Also that share, which chooses the page's plan."""
-    share, _ = sampled_share(
-        conn,
-        "tenants",
-        lambda sample: (
-            f"SELECT count(*) FILTER (WHERE {contains_check(params, ['lower(t.name)'])}), count(*)"
-            f" FROM tenants t {sample} WHERE t.deleted_at IS NULL"
-        ),
-        params,
-    )
+    share = account_name_share(conn, params)
 
     def expected() -> Decimal:
         # The kept counts alone: a deleted account's rows are too few to move an estimate.

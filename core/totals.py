@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, text
 
+from core.listing import contains_check
 from core.paging import Page, PageRequest
 
 T = TypeVar("T")
@@ -55,28 +56,58 @@ def sample_clause(percent: Decimal) -> str:
     return f"TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE ({SAMPLE_SEED})"
 
 
-def sampled_share(
-    conn: Connection, table: str, counts_sql: Callable[[str], str], params: dict[str, Any], sized_by: str | None = None
-) -> tuple[Decimal, bool]:
-    """The share of rows that match in a sample: `counts_sql(sample clause)`
-    gives the matching rows and all the rows it read (two columns). Also
-    whether the sample was the whole table (a small one), so exact."""
+@dataclass(frozen=True)
+class _Sample:
+    matched: int
+    seen: int
+    whole: bool  # a small table is read whole: its figures are exact
+
+    @property
+    def share(self) -> Decimal:
+        return Decimal(self.matched) / Decimal(self.seen) if self.seen else Decimal(0)
+
+
+def _sample(
+    conn: Connection, table: str, counts_sql: Callable[[str], str], params: dict[str, Any], sized_by: str | None
+) -> _Sample:
     percent = sample_percent(conn, table, sized_by)
     matched, seen = conn.execute(text(counts_sql(sample_clause(percent))), params).one()
-    return (Decimal(matched) / Decimal(seen) if seen else Decimal(0)), percent == 100
+    return _Sample(int(matched or 0), int(seen or 0), percent == 100)
+
+
+def sampled_share(
+    conn: Connection, table: str, counts_sql: Callable[[str], str], params: dict[str, Any], sized_by: str | None = None
+) -> Decimal:
+    """The share of rows that match in a sample of `table`: `counts_sql(sample
+    clause)` gives the matching rows and all the rows it read (two columns)."""
+    return _sample(conn, table, counts_sql, params, sized_by).share
+
+
+def account_name_share(conn: Connection, params: dict[str, str]) -> Decimal:
+    """The share of live accounts whose name contains the search term
+    (search_params), in a sample of them: what the billing events, invoices
+    and users searches estimate from and choose their plans by."""
+    return sampled_share(
+        conn,
+        "tenants",
+        lambda sample: (
+            f"SELECT count(*) FILTER (WHERE {contains_check(params, ['lower(t.name)'])}), count(*)"
+            f" FROM tenants t {sample} WHERE t.deleted_at IS NULL"
+        ),
+        params,
+    )
 
 
 def sampled_matches(
     conn: Connection, table: str, counts_sql: Callable[[str], str], params: dict[str, Any], sized_by: str | None = None
 ) -> Decimal:
-    """How many rows match, from sampled_share: a small table is read whole,
-    so the figure is exact; a large one's share is scaled to its size (the
-    planner's estimate, free to read)."""
-    percent = sample_percent(conn, table, sized_by)
-    matched, seen = conn.execute(text(counts_sql(sample_clause(percent))), params).one()
-    if percent == 100 or not seen:
-        return Decimal(matched or 0)
-    return Decimal(matched) / Decimal(seen) * Decimal(max(0.0, estimated_rows(conn, sized_by or table)))
+    """How many rows match, from a sample as sampled_share takes it: a small
+    table is read whole, so the figure is exact; a large one's share is scaled
+    to its size (the planner's estimate, free to read)."""
+    sample = _sample(conn, table, counts_sql, params, sized_by)
+    if sample.whole or not sample.seen:
+        return Decimal(sample.matched)
+    return sample.share * Decimal(max(0.0, estimated_rows(conn, sized_by or table)))
 
 
 def rounded_estimate(estimate: Decimal, at_least: int) -> int:

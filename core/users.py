@@ -38,12 +38,12 @@ from core.totals import (
     EXACT_UP_TO,
     WALK_ROW_COST,
     Total,
+    account_name_share,
     capped_count,
     estimated_rows,
     rounded_estimate,
     sample_of,
     sampled_matches,
-    sampled_share,
     search_total,
     settled_page,
     walk_is_shorter,
@@ -356,15 +356,7 @@ def _plan(conn: Connection, searched: _Search, matches: int, page: PageRequest) 
     everyone = estimated_rows(conn, "users")
     share = Decimal(matches) / Decimal(everyone) if everyone > 0 else Decimal(1)
     reach = page.offset + page.page_size
-    tenant_share, _ = sampled_share(
-        conn,
-        "tenants",
-        lambda sample: (
-            f"SELECT count(*) FILTER (WHERE {searched.tenant_name_check}), count(*)"
-            f" FROM tenants t {sample} WHERE t.deleted_at IS NULL"
-        ),
-        searched.params,
-    )
+    tenant_share = account_name_share(conn, searched.params)
     named_accounts = tenant_share * Decimal(max(0.0, estimated_rows(conn, "tenants")))
     by_set = share > 0 and named_accounts < WALK_ROW_COST * reach / share
     if share < SORT_MATCHES_BELOW_SHARE and not walk_is_shorter(matches, share, reach, 1 if by_set else None):
