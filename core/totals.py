@@ -181,19 +181,21 @@ def settled_page(items: list[T], total: Total, page: PageRequest, exact_count: C
     return Page(items, max(total.count, seen), page.page, page.page_size, total_is_estimate=True)
 
 
-# A walked row is checked by reading its account by key: a few page reads more
-# than a match collected from an index.
+# What a row costs each way, in page reads and the work on them: a walked row
+# is checked by reading its account by key (a few pages); a match collected
+# through a search index is read from the heap and then sorted.
 WALK_ROW_COST = 4
+COLLECTED_ROW_COST = 2
 
 
 def walk_is_shorter(matches: int, share: Decimal | None, reach: int, row_cost: int | None = None) -> bool:
     """Whether walking the list's order, checking each row (about reach / share
-    rows), reads less than collecting every match and sorting them: a common
+    rows), costs less than collecting every match and sorting them: a common
     term is walked, a rare one collected, whatever the platform's size
     (docs/rules.md R203). Without a share (an exact count, the command line),
-    more than EXACT_UP_TO matches are walked. `row_cost`: a walked row's
-    reads against a collected one's, WALK_ROW_COST by default."""
+    more than EXACT_UP_TO matches are walked. `row_cost`: a walked row's cost,
+    WALK_ROW_COST unless its check reads less."""
     if share is None:
         return matches > EXACT_UP_TO
     cost = WALK_ROW_COST if row_cost is None else row_cost
-    return share > 0 and cost * reach < matches * share
+    return share > 0 and cost * reach < COLLECTED_ROW_COST * matches * share
