@@ -95,8 +95,27 @@ def list_cases(engine: Engine) -> list[Case]:
         Case("accounts", "first page", lambda c: accounts.list_accounts(c, page=first), page),
         # A jump deep into the list: an offset walks the rows before it (asked for, not judged).
         Case("accounts", "page 2000", lambda c: accounts.list_accounts(c, page=deep), None, on_request=True),
-        Case("accounts", "search 'ab'", lambda c: accounts.list_accounts(c, search="ab", page=first), page),
-        Case("accounts", "search 'qx' (none)", lambda c: accounts.list_accounts(c, search="qx", page=first), page),
+        # Searches as the console asks: exact up to a thousand matches, a sampled estimate beyond.
+        Case(
+            "accounts",
+            "search 'ab'",
+            lambda c: accounts.list_accounts(c, search="ab", page=first, estimate_large_total=True),
+            page,
+        ),
+        Case(
+            "accounts",
+            "search 'qx' (none)",
+            lambda c: accounts.list_accounts(c, search="qx", page=first, estimate_large_total=True),
+            page,
+        ),
+        # As the command line asks: the exact count (no budget: a script's answer, not judged).
+        Case(
+            "accounts",
+            "search 'ab' exact",
+            lambda c: accounts.list_accounts(c, search="ab", page=first),
+            None,
+            on_request=True,
+        ),
         Case(
             "accounts",
             "filter Premium+Canceling",
@@ -196,11 +215,32 @@ def list_cases(engine: Engine) -> list[Case]:
         Case(
             "billing events",
             "search 'ab'",
-            lambda c: billing_events.list_billing_events(c, now=NOW, search="ab", page=first),
+            lambda c: billing_events.list_billing_events(
+                c, now=NOW, search="ab", page=first, estimate_large_total=True
+            ),
             page,
         ),
+        Case(
+            "billing events",
+            "search 'ab' exact",
+            lambda c: billing_events.list_billing_events(c, now=NOW, search="ab", page=first),
+            None,
+            on_request=True,
+        ),
         Case("invoices", "first page", lambda c: invoices.list_invoices(c, page=first), page),
-        Case("invoices", "search 'ab'", lambda c: invoices.list_invoices(c, search="ab", page=first), page),
+        Case(
+            "invoices",
+            "search 'ab'",
+            lambda c: invoices.list_invoices(c, search="ab", page=first, estimate_large_total=True),
+            page,
+        ),
+        Case(
+            "invoices",
+            "search 'ab' exact",
+            lambda c: invoices.list_invoices(c, search="ab", page=first),
+            None,
+            on_request=True,
+        ),
     ]
 
 

@@ -58,7 +58,7 @@ def find_jumps(conn: Connection, query: str) -> list[Jump]:
     page = PageRequest(page=1, page_size=JUMP_LIMIT)
     jumps = [
         Jump("account", account.name, t(f"enum.plan.{account.plan}"), {"tenant_id": account.id})
-        for account in list_accounts(conn, search=query, page=page).items
+        for account in list_accounts(conn, search=query, page=page, estimate_large_total=True).items
     ]
     for user in list_users(conn, search=query, page=page, estimate_large_total=True).items:
         jumps.append(Jump("user", user.display_name, f"{user.email} · {user.tenant_name}", {"user_id": user.id}))

@@ -34,6 +34,7 @@ from core.account_status import (
 from core.errors import NotFound
 from core.listing import (
     as_utc,
+    contains_check,
     display_name,
     normalized_search,
     parse_tenant_id,
@@ -42,7 +43,7 @@ from core.listing import (
     tenant_name_match,
 )
 from core.paging import Page, PageRequest
-from core.totals import estimated_rows
+from core.totals import Total, estimated_rows, sampled_matches, search_total, settled_page
 from db.enums import SubscriptionPlan
 
 # Few matches are sorted outright rather than met by walking a sort index: a
@@ -109,14 +110,42 @@ def list_accounts(
     sort: AccountSort = AccountSort.name,
     descending: bool = False,
     page: PageRequest = PageRequest(),
+    estimate_large_total: bool = False,
 ) -> Page[AccountRow]:
-    """Non-deleted accounts, filtered, sorted and paged (docs/figures.md#accounts-list)."""
+    """Non-deleted accounts, filtered, sorted and paged (docs/figures.md#accounts-list).
+    With `estimate_large_total` (the console), a search matching more than a
+    thousand accounts gives a sampled estimate as its total (docs/rules.md R200)."""
     where = AccountFilter(search or "", tuple(plans), tuple(statuses), unsynced, drift_detected)
-    total = count_accounts(conn, where)
-    if page.offset >= total:
-        return Page([], total, page.page, page.page_size)
-    ids = account_ids_page(conn, where, sort=sort, descending=descending, page=page, total=total)
-    return Page(accounts_by_id(conn, ids), total, page.page, page.page_size)
+    if estimate_large_total and normalized_search(where.search):
+        total = _search_total(conn, where)
+    else:
+        total = Total(count_accounts(conn, where))
+    if page.offset >= total.count and not total.estimated:
+        return Page([], total.count, page.page, page.page_size)
+    ids = account_ids_page(conn, where, sort=sort, descending=descending, page=page, total=total.count)
+    return settled_page(accounts_by_id(conn, ids), total, page, lambda: count_accounts(conn, where))
+
+
+def _search_total(conn: Connection, where: AccountFilter) -> Total:
+    """The matches counted when a sample of accounts says they are few, else
+    the sample's estimate (core/totals.py search_total)."""
+    condition, params = _where(where)
+
+    # A sampled row is checked as it is, with no index in mind (contains_check).
+    checked = condition.replace(tenant_name_match(params), contains_check(params, ["lower(t.name)"]))
+
+    def expected() -> Decimal:
+        return sampled_matches(
+            conn,
+            "tenants",
+            lambda sample: (
+                f"SELECT count(*) FILTER (WHERE {checked}), count(*)"
+                f" FROM tenants t {sample} LEFT JOIN subscriptions s ON s.tenant_id = t.id"
+            ),
+            params,
+        )
+
+    return search_total(conn, [f"SELECT 1 FROM {ACCOUNTS_SQL} WHERE {condition}"], params, expected)
 
 
 def count_accounts(conn: Connection, where: AccountFilter) -> int:

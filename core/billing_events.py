@@ -14,8 +14,16 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from core.dashboard.mrr import MRR_MOVING_TYPES
-from core.listing import as_utc, normalized_search, parse_tenant_id, search_params, tenant_name_match
+from core.listing import (
+    as_utc,
+    contains_check,
+    normalized_search,
+    parse_tenant_id,
+    search_params,
+    tenant_name_match,
+)
 from core.paging import Page, PageRequest
+from core.totals import Total, account_name_share, search_total, settled_page, walk_is_shorter
 from db.enums import BillingEventType as T
 
 
@@ -166,12 +174,16 @@ def list_billing_events(
     descending: bool = True,
     type_order: Sequence[T] = (),
     page: PageRequest = PageRequest(),
+    estimate_large_total: bool = False,
 ) -> Page[BillingEventRow]:
     """Billing events, newest first (occurred_at, then id) unless another
     sort is asked for, without those of soft-deleted tenants.
     `period_days=None` reads the whole history (an account's own log).
     `type_order` lists every type in the order the type sort should follow
-    (the console's: by its labels); without it, by stored name."""
+    (the console's: by its labels); without it, by stored name. With
+    `estimate_large_total` (the console), a search of the platform-wide log
+    matching more than a thousand events gives a sampled estimate as its
+    total (docs/rules.md R200)."""
     # Conditions on the event row only, so a page and its count are walks over
     # the covering (occurred_at, id) index.
     conditions = [
@@ -191,12 +203,27 @@ def list_billing_events(
         conditions.append("be.tenant_id = :tenant_id")
         params["tenant_id"] = parse_tenant_id(tenant_id)
     where = " AND ".join(conditions)
-    if tenant_id is None and period_days is not None:
-        total = _period_total(conn, conditions[:-1], params, search=bool(term))
+    platform_wide = tenant_id is None and period_days is not None
+    share: Decimal | None = None
+    if platform_wide and term and estimate_large_total:
+        total, share = _search_total(conn, params)
+    elif platform_wide:
+        total = Total(_period_total(conn, conditions[:-1], params, search=bool(term)))
     else:
-        total = conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one()
-    if page.offset >= total:
-        return Page([], total, page.page, page.page_size)
+        total = Total(conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one())
+    if page.offset >= total.count and not total.estimated:
+        return Page([], total.count, page.page, page.page_size)
+    events, found = "billing_events be", ""
+    if platform_wide and term:
+        if walk_is_shorter(total.count, share, page.offset + page.page_size):
+            # A common term is met early on the walk: each walked event's account
+            # name is read by its key, not a hash of every matching account (docs/rules.md R203).
+            conditions[2] = contains_check(params, [_TENANT_NAME])
+        else:
+            # A rare one's events are collected account by account, then sorted.
+            found = f"found AS MATERIALIZED ({_period_matches_sql(params, _FOUND_COLUMNS)}), "
+            events, conditions[2] = "found be", "TRUE"
+        where = " AND ".join(conditions)
     listed_order = list(dict.fromkeys(type_order))
     if listed_order and set(listed_order) != set(T):
         raise ValueError("type_order must list every billing event type")
@@ -207,7 +234,7 @@ def list_billing_events(
     named = " LEFT JOIN tenants t ON t.id = be.tenant_id" if sort is BillingEventSort.tenant_name else ""
     rows = conn.execute(
         text(
-            f"WITH page AS (SELECT be.id FROM billing_events be{named} WHERE {where}"
+            f"WITH {found}page AS (SELECT be.id FROM {events}{named} WHERE {where}"
             f"  ORDER BY {order} LIMIT :limit OFFSET :offset)"
             " SELECT be.id, be.tenant_id, COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url,"
             " s.billing_info->'Address'->>'Country' AS country, be.event_type, be.from_plan, be.to_plan,"
@@ -219,7 +246,47 @@ def list_billing_events(
         ),
         {**params, "limit": page.page_size, "offset": page.offset},
     ).mappings()
-    return Page([_row(row) for row in rows], total, page.page, page.page_size)
+    items = [_row(row) for row in rows]
+    return settled_page(items, total, page, lambda: _period_total(conn, conditions[:-1], params, search=True))
+
+
+# A walked event's live account's name (NULL for a deleted account's event).
+_TENANT_NAME = "(SELECT lower(t.name) FROM tenants t WHERE t.id = be.tenant_id AND t.deleted_at IS NULL)"
+
+
+def _search_total(conn: Connection, params: dict[str, Any]) -> tuple[Total, Decimal]:
+    """The period's matches counted when a sample says they are few; else the
+    period's events (kept by day, _period_events_kept) times the share of accounts
+    whose name matches in a sample of them (core/totals.py search_total).
+    Also that share, which chooses the page's plan (walk_is_shorter)."""
+    share = account_name_share(conn, params)
+
+    def expected() -> Decimal:
+        return share * _period_events_kept(conn, params) if share else Decimal(0)
+
+    return search_total(conn, [_period_matches_sql(params, "1")], params, expected), share
+
+
+def _period_events_kept(conn: Connection, params: dict[str, Any]) -> int:
+    """The events of the UTC days the period touches, as billing_event_day_counts
+    keeps them (deleted accounts' too): an estimate's base, read in a few rows."""
+    return int(
+        conn.execute(
+            text(
+                "SELECT COALESCE(sum(c.events), 0)::bigint FROM billing_event_day_counts c"
+                f" WHERE c.day >= :since_day AND c.day <= :now_day AND {_type_condition_of(params, 'c')}"
+            ),
+            {
+                **params,
+                "since_day": params["since"].astimezone(UTC).date(),
+                "now_day": params["now"].astimezone(UTC).date(),
+            },
+        ).scalar_one()
+    )
+
+
+# What a page reads of a collected event: its sort keys and conditions.
+_FOUND_COLUMNS = "be.id, be.occurred_at, be.event_type, be.tenant_id"
 
 
 _LIVE_TENANT = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = be.tenant_id AND d.deleted_at IS NOT NULL)"
@@ -237,12 +304,7 @@ def _period_total(conn: Connection, conditions: list[str], params: dict[str, Any
     first_day = _next_midnight(since)
     last_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if search:
-        sql = (
-            "SELECT count(*) FROM tenants t JOIN billing_events be ON be.tenant_id = t.id"
-            f" WHERE t.deleted_at IS NULL AND {tenant_name_match(params)}"
-            f" AND {_type_condition_of(params)} AND be.occurred_at BETWEEN :since AND :now"
-        )
-        return int(conn.execute(text(sql), params).scalar_one())
+        return int(conn.execute(text(_period_matches_sql(params, "count(*)")), params).scalar_one())
     if first_day >= last_day:
         where = " AND ".join([*conditions, "be.occurred_at BETWEEN :since AND :now"])
         return int(conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one())
@@ -266,6 +328,16 @@ def _period_total(conn: Connection, conditions: list[str], params: dict[str, Any
         "last_midnight": last_day,
     }
     return int(conn.execute(text(sql), {**params, **bounds}).scalar_one())
+
+
+def _period_matches_sql(params: dict[str, Any], columns: str) -> str:
+    """The period's events of the live accounts whose name matches, found
+    account by account (an index-only walk each)."""
+    return (
+        f"SELECT {columns} FROM tenants t JOIN billing_events be ON be.tenant_id = t.id"
+        f" WHERE t.deleted_at IS NULL AND {tenant_name_match(params)}"
+        f" AND {_type_condition_of(params)} AND be.occurred_at BETWEEN :since AND :now"
+    )
 
 
 def _next_midnight(moment: datetime) -> datetime:

@@ -15,9 +15,17 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from core.errors import NotFound
-from core.listing import as_utc, normalized_search, parse_tenant_id, search_params, tenant_name_match
+from core.listing import (
+    as_utc,
+    contains_check,
+    normalized_search,
+    parse_tenant_id,
+    search_params,
+    tenant_name_match,
+)
 from core.paging import Page, PageRequest
 from core.stripe_links import invoice_url
+from core.totals import Total, account_name_share, capped_count, search_total, settled_page, walk_is_shorter
 from db.enums import PaymentTransactionStatus
 
 
@@ -104,6 +112,8 @@ SORT_SQL = {
     InvoiceSort.status: f"array_position(ARRAY[{_STATUS_NAMES}], i.row_status) {{d}}, i.row_date DESC",
 }
 _ROW_KEY = "i.tenant_id, i.transaction_id, i.row_kind"
+_ROWS = "payment_transaction_rows p"
+_FOUND_ROWS = "found p"  # a rare search's rows, collected account by account (list_invoices)
 
 
 @dataclass(frozen=True)
@@ -129,22 +139,22 @@ class _Selection:
             by_status.append((PaymentTransactionStatus.Refunded, _Selection((), self.kinds)))
         return sorted(by_status, key=lambda group: list(PaymentTransactionStatus).index(group[0]))
 
-    def rows_sql(self) -> str:
-        return " UNION ALL ".join(self.branches())
+    def rows_sql(self, source: str = _ROWS) -> str:
+        return " UNION ALL ".join(self.branches(source))
 
-    def branches(self) -> list[str]:
+    def branches(self, source: str = _ROWS) -> list[str]:
         """One branch per invoice status (each an index walk in date or total
         order), and one for the reversals."""
         branches = [
             f"SELECT {_KEY_COLUMNS}, 'Invoice' AS row_kind, p.date AS row_date, p.invoice_status AS row_status"
-            f" FROM payment_transaction_rows p WHERE p.invoice_status = '{status}'"
+            f" FROM {source} WHERE p.invoice_status = '{status}'"
             for status in self.statuses
         ]
         if self.kinds:
             kinds = ", ".join(f"'{kind}'" for kind in self.kinds)
             branches.append(
                 f"SELECT {_KEY_COLUMNS}, p.reversal_kind AS row_kind, p.reversed_at AS row_date, 'Refunded' AS row_status"
-                f" FROM payment_transaction_rows p WHERE p.reversal_kind IS NOT NULL AND p.reversal_kind IN ({kinds})"
+                f" FROM {source} WHERE p.reversal_kind IS NOT NULL AND p.reversal_kind IN ({kinds})"
             )
         return branches
 
@@ -158,29 +168,68 @@ def list_invoices(
     descending: bool = True,
     page: PageRequest = PageRequest(),
     stripe_api_key: str | None = None,
+    estimate_large_total: bool = False,
 ) -> Page[InvoiceRow]:
     """Invoice, credit-note and refund rows of every non-deleted tenant; the
-    Stripe key sets the mode of the invoices' dashboard links (R120)."""
+    Stripe key sets the mode of the invoices' dashboard links (R120). With
+    `estimate_large_total` (the console), a search matching more than a
+    thousand rows gives a sampled estimate as its total (docs/rules.md R200)."""
     selection = _Selection.of(statuses)
     term = normalized_search(search)
     params: dict[str, Any] = {}
+    counts: _Counts | None
+    matching, found = "", ""
+    share: Decimal | None = None
     if term:
         params.update(search_params(term))
         matching = f"t.deleted_at IS NULL AND {tenant_name_match(params)}"
-        counts = _group_counts(conn, selection, matching, params)
-        tenants = f"i.tenant_id IN (SELECT t.id FROM tenants t WHERE {matching})"
+        if estimate_large_total:
+            total, share = _search_total(conn, selection, matching, params)
+            counts = None
+        else:
+            counts = _group_counts(conn, selection, matching, params)
+            total = Total(sum(counts.values()))
+        if walk_is_shorter(total.count, share, page.offset + page.page_size):
+            # A common term is met early on each branch's walk: each walked row's
+            # account name is read by its key, not a hash of every matching account (docs/rules.md R203).
+            tenants = contains_check(params, [_TENANT_NAME])
+        else:
+            # A rare one's rows are collected account by account, then merged.
+            found = f"SELECT p.* FROM tenants t JOIN payment_transaction_rows p ON p.tenant_id = t.id WHERE {matching}"
+            tenants = "TRUE"
     else:
         tenants = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = i.tenant_id AND d.deleted_at IS NOT NULL)"
         counts = _counted_groups(conn, selection)
-    total = sum(counts.values())
-    if page.offset >= total:
-        return Page([], total, page.page, page.page_size)
+        total = Total(sum(counts.values()))
+    if page.offset >= total.count and not total.estimated:
+        return Page([], total.count, page.page, page.page_size)
     if sort is InvoiceSort.status:
-        keys = _keys_by_status(conn, selection, counts, tenants, params, descending, page)
+        keys = _keys_by_status(conn, selection, counts, tenants, params, descending, page, found)
     else:
         order = SORT_SQL[sort].format(d="DESC" if descending else "ASC")
-        keys = _keys(conn, selection, tenants, params, order, page.offset, page.page_size)
-    return Page(_rows_by_key(conn, keys, stripe_api_key), total, page.page, page.page_size)
+        keys = _keys(conn, selection, tenants, params, order, page.offset, page.page_size, found)
+    items = _rows_by_key(conn, keys, stripe_api_key)
+    return settled_page(items, total, page, lambda: sum(_group_counts(conn, selection, matching, params).values()))
+
+
+# A walked row's live account's name (NULL for a deleted account's row).
+_TENANT_NAME = "(SELECT lower(t.name) FROM tenants t WHERE t.id = i.tenant_id AND t.deleted_at IS NULL)"
+
+
+def _search_total(
+    conn: Connection, selection: _Selection, matching: str, params: dict[str, Any]
+) -> tuple[Total, Decimal]:
+    """The matching rows counted when a sample says they are few; else the
+    rows of the view (kept per status, _stored_counts) times the share of
+    accounts whose name matches in a sample of them (core/totals.py
+    search_total). Also that share, which chooses the page's plan."""
+    share = account_name_share(conn, params)
+
+    def expected() -> Decimal:
+        # The kept counts alone: a deleted account's rows are too few to move an estimate.
+        return share * sum(_stored_counts(conn, selection).values()) if share else Decimal(0)
+
+    return search_total(conn, [_group_rows_sql(selection, matching)], params, expected), share
 
 
 _Counts = dict[PaymentTransactionStatus, int]
@@ -189,6 +238,15 @@ _Counts = dict[PaymentTransactionStatus, int]
 def _counted_groups(conn: Connection, selection: _Selection) -> _Counts:
     """Rows per status from invoice_row_counts (migration 0006, kept by a
     trigger), less the rows of deleted tenants (few, found by tenant)."""
+    counts = _stored_counts(conn, selection)
+    deleted = _group_counts(conn, selection, "t.deleted_at IS NOT NULL", {})
+    return {
+        status: counts[status] - deleted.get(status, 0) for status in counts if counts[status] > deleted.get(status, 0)
+    }
+
+
+def _stored_counts(conn: Connection, selection: _Selection) -> _Counts:
+    """Rows per status as invoice_row_counts keeps them, deleted tenants' too."""
     kinds = [InvoiceRowKind.Invoice.value] if selection.statuses else []
     kinds += [kind.value for kind in selection.kinds]
     wanted = [status.value for status in selection.statuses] + [PaymentTransactionStatus.Refunded.value]
@@ -199,32 +257,33 @@ def _counted_groups(conn: Connection, selection: _Selection) -> _Counts:
         ),
         {"kinds": kinds, "statuses": wanted},
     ).all()
-    counts = {PaymentTransactionStatus(status): count for status, count in rows}
-    deleted = _group_counts(conn, selection, "t.deleted_at IS NOT NULL", {})
-    return {
-        status: counts[status] - deleted.get(status, 0) for status in counts if counts[status] > deleted.get(status, 0)
-    }
+    return {PaymentTransactionStatus(status): count for status, count in rows}
 
 
 def _group_counts(conn: Connection, selection: _Selection, tenants: str, params: dict[str, Any]) -> _Counts:
     """Rows per status of the tenants the condition keeps (`t`), found by
     tenant: each transaction gives its invoice row and its reversal row."""
     rows = conn.execute(
-        text(
-            "SELECT r.row_status, count(*) FROM tenants t"
-            " JOIN payment_transaction_rows p ON p.tenant_id = t.id"
-            " CROSS JOIN LATERAL (VALUES ('Invoice', p.invoice_status), (p.reversal_kind, 'Refunded'))"
-            "  AS r(row_kind, row_status)"
-            f" WHERE {tenants} AND ((r.row_kind = 'Invoice' AND r.row_status = ANY(:statuses))"
-            "  OR r.row_kind = ANY(:kinds)) GROUP BY r.row_status"
-        ),
-        {
-            **params,
-            "statuses": [status.value for status in selection.statuses],
-            "kinds": [kind.value for kind in selection.kinds],
-        },
+        text(f"SELECT r.row_status, count(*) FROM ({_group_rows_sql(selection, tenants)}) r GROUP BY r.row_status"),
+        params,
     ).all()
     return {PaymentTransactionStatus(status): count for status, count in rows}
+
+
+def _group_rows_sql(selection: _Selection, tenants: str) -> str:
+    """The rows (with their row_status) of the tenants the condition keeps
+    (`t`), found by tenant: each transaction gives its invoice row and its
+    reversal row."""
+    statuses = ", ".join(f"'{status.value}'" for status in selection.statuses) or "NULL"
+    kinds = ", ".join(f"'{kind.value}'" for kind in selection.kinds) or "NULL"
+    return (
+        "SELECT r.row_status FROM tenants t"
+        " JOIN payment_transaction_rows p ON p.tenant_id = t.id"
+        " CROSS JOIN LATERAL (VALUES ('Invoice', p.invoice_status), (p.reversal_kind, 'Refunded'))"
+        "  AS r(row_kind, row_status)"
+        f" WHERE {tenants} AND ((r.row_kind = 'Invoice' AND r.row_status IN ({statuses}))"
+        f"  OR r.row_kind IN ({kinds}))"
+    )
 
 
 _Key = tuple[str, int, str, datetime, str]  # subscription, position, row kind, row date, row status
@@ -238,20 +297,23 @@ def _keys(
     order: str,
     offset: int,
     limit: int,
+    found: str = "",
 ) -> list[_Key]:
     """Each branch walks its own index to the rows the page can reach, then the
-    few rows found are merged: one plan that the planner cannot misjudge."""
+    few rows found are merged: one plan that the planner cannot misjudge.
+    With `found` (the SQL of a rare search's rows), the branches read those."""
     # Only the tenant-name sort reads the tenant; the others walk the rows' own indexes.
     tenant = " JOIN tenants t ON t.id = i.tenant_id" if "t.name" in order else ""
     ordered = f"ORDER BY {order}, {_ROW_KEY}"
     reached = " UNION ALL ".join(
         f"(SELECT i.* FROM ({branch}) i{tenant} WHERE {tenants} {ordered} LIMIT :reach)"
-        for branch in selection.branches()
+        for branch in selection.branches(_FOUND_ROWS if found else _ROWS)
     )
+    collected = f"WITH found AS MATERIALIZED ({found}) " if found else ""
     rows = conn.execute(
         text(
-            f"SELECT i.subscription_id, i.position, i.row_kind, i.row_date, i.row_status FROM ({reached}) i{tenant}"
-            f" {ordered} LIMIT :limit OFFSET :offset"
+            f"{collected}SELECT i.subscription_id, i.position, i.row_kind, i.row_date, i.row_status"
+            f" FROM ({reached}) i{tenant} {ordered} LIMIT :limit OFFSET :offset"
         ),
         {**params, "limit": limit, "offset": offset, "reach": offset + limit},
     ).all()
@@ -261,24 +323,35 @@ def _keys(
 def _keys_by_status(
     conn: Connection,
     selection: _Selection,
-    counts: dict[PaymentTransactionStatus, int],
+    counts: _Counts | None,
     tenants: str,
     params: dict[str, Any],
     descending: bool,
     page: PageRequest,
+    found: str = "",
 ) -> list[_Key]:
     """The status sort is the statuses one after the other, each newest first:
-    skip whole statuses by their counts, then walk the ones the page reaches."""
+    skip whole statuses by their counts, then walk the ones the page reaches.
+    Without counts (an estimated total) a status is counted only as far as
+    the page's offset, which is all the skip needs."""
     groups = selection.groups()
     offset, wanted, keys = page.offset, page.page_size, []
     for status, group in reversed(groups) if descending else groups:
-        count = counts.get(status, 0)
+        if counts is not None:
+            count = counts.get(status, 0)
+        elif offset:
+            collected = f"WITH found AS MATERIALIZED ({found}) " if found else ""
+            group_rows = group.rows_sql(_FOUND_ROWS if found else _ROWS)
+            reached = capped_count(conn, f"{collected}SELECT 1 FROM ({group_rows}) i WHERE {tenants}", params, offset)
+            count = offset + 1 if reached is None else reached
+        else:
+            count = 1  # nothing to skip: the walk finds what there is
         if offset >= count:
             offset -= count
             continue
-        found = _keys(conn, group, tenants, params, "i.row_date DESC", offset, wanted)
-        keys += found
-        wanted -= len(found)
+        walked = _keys(conn, group, tenants, params, "i.row_date DESC", offset, wanted, found)
+        keys += walked
+        wanted -= len(walked)
         offset = 0
         if not wanted:
             break

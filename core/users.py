@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -34,7 +34,20 @@ from core.listing import (
     tenant_name_match,
 )
 from core.paging import Page, PageRequest
-from core.totals import EXACT_UP_TO, capped_count, estimated_rows, rounded_estimate, sample_of
+from core.totals import (
+    EXACT_UP_TO,
+    WALK_ROW_COST,
+    Total,
+    account_name_share,
+    capped_count,
+    estimated_rows,
+    rounded_estimate,
+    sample_of,
+    sampled_matches,
+    search_total,
+    settled_page,
+    walk_is_shorter,
+)
 from db.enums import SubscriptionPlan, UserRole
 
 SEARCH_MINIMUM = 2  # shorter searches list everybody (docs/rules.md R94)
@@ -219,8 +232,9 @@ _COUNTED_USERS_SEEN_SQL = (
 _SEARCH_TEXT = f"u.email || ' ' || {_NAMES_SQL}"  # indexed by ix_users_search_bigrams (migration 0007)
 _ROW_KEYS = "u.id, u.last_seen_at, u.email"
 # Above this share of all users, the recency walk meets a page of matches
-# sooner than sorting them all (each match also checks its account's name).
-SORT_MATCHES_BELOW_SHARE = 0.01
+# sooner than sorting them all (each match also checks its account's name);
+# below it, the rows each would read decide (_plan).
+SORT_MATCHES_BELOW_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -243,10 +257,17 @@ class _Search:
     def tenant_name_check(self) -> str:
         return contains_check(self.params, ["lower(t.name)"])
 
-    @property
-    def matches(self) -> str:
-        by_account = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {tenant_name_match(self.params)})"
-        return f"{_VISIBLE} AND {self.filtered} AND ({self.own_fields} OR {by_account})"
+    def walked(self, *, named_by_set: bool) -> str:
+        """The matches for a walk of the recency index. A walked user's account
+        name is read by its key (a scalar subquery, which the planner cannot
+        turn into a hash of every matching account), or, `named_by_set` when
+        the matching accounts are fewer than the walk's rows, looked up in a
+        hash of them (docs/rules.md R203)."""
+        if named_by_set:
+            named = f"u.tenant_id IN (SELECT t.id FROM tenants t WHERE {tenant_name_match(self.params)})"
+        else:
+            named = contains_check(self.params, ["(SELECT lower(t.name) FROM tenants t WHERE t.id = u.tenant_id)"])
+        return f"{_VISIBLE} AND {self.filtered} AND ({self.own_fields_check} OR {named})"
 
     def rows(self, columns: str) -> tuple[str, str]:
         return (
@@ -299,20 +320,48 @@ def list_users(
         return _filtered_page(conn, chosen, filtered, params, page, now, estimate_large_total=estimate_large_total)
     searched = _Search({**params, **search_params(term)}, filtered)
     if estimate_large_total:
-        total, estimated = _estimated_total(conn, searched)
+        total = _estimated_total(conn, searched)
     else:
-        total, estimated = _exact_total(conn, searched), False
-    if total <= SORT_MATCHES_UP_TO or total < estimated_rows(conn, "users") * SORT_MATCHES_BELOW_SHARE:
+        total = Total(_exact_total(conn, searched))
+    plan = _plan(conn, searched, total.count, page)
+    if plan is _Plan.collect:
         # Few matches are sorted outright; many are met early on the recency index.
         own, by_account = searched.rows(_ROW_KEYS)
         page_ids = f"SELECT id FROM ({own} UNION ALL {by_account}) u"
     else:
-        page_ids = f"SELECT u.id FROM users u WHERE {searched.matches}"
-    result = _page(conn, page_ids, searched.params, total, page, estimated=estimated)
-    if estimated and not result.items and page.offset:
-        # Paged past the end of an estimate: the operator is owed the true count.
-        return replace(result, total=_exact_total(conn, searched), total_is_estimate=False)
-    return result
+        page_ids = f"SELECT u.id FROM users u WHERE {searched.walked(named_by_set=plan is _Plan.walk_by_set)}"
+    if page.offset >= total.count and not total.estimated:
+        return Page([], total.count, page.page, page.page_size)
+    items = _page_rows(conn, page_ids, searched.params, page)
+    # Paged past the end of an estimate: the operator is owed the true count.
+    return settled_page(items, total, page, lambda: _exact_total(conn, searched))
+
+
+class _Plan(Enum):
+    """How a search's page is found (docs/rules.md R203)."""
+
+    collect = "collect"  # every match, through the search indexes, sorted
+    walk_by_key = "walk_by_key"  # the recency index, each user's account read by its key
+    walk_by_set = "walk_by_set"  # the recency index, the matching accounts hashed once
+
+
+def _plan(conn: Connection, searched: _Search, matches: int, page: PageRequest) -> _Plan:
+    """Few matches are collected. Beyond, the walk reads about page / share
+    users; it looks each one's account up by key unless the accounts whose
+    name matches are fewer than those lookups (a sample of accounts says),
+    when it hashes them once and reads about a page a user. A rare term's
+    matches are still collected when that reads less than the walk."""
+    if matches <= SORT_MATCHES_UP_TO:
+        return _Plan.collect
+    everyone = estimated_rows(conn, "users")
+    share = Decimal(matches) / Decimal(everyone) if everyone > 0 else Decimal(1)
+    reach = page.offset + page.page_size
+    tenant_share = account_name_share(conn, searched.params)
+    named_accounts = tenant_share * Decimal(max(0.0, estimated_rows(conn, "tenants")))
+    by_set = share > 0 and named_accounts < WALK_ROW_COST * reach / share
+    if share < SORT_MATCHES_BELOW_SHARE and not walk_is_shorter(matches, share, reach, 1 if by_set else None):
+        return _Plan.collect
+    return _Plan.walk_by_set if by_set else _Plan.walk_by_key
 
 
 def _filtered_page(
@@ -387,24 +436,32 @@ def _exact_total(conn: Connection, searched: _Search) -> int:
     return int(conn.execute(text(f"SELECT ({own}) + ({by_account})"), searched.params).scalar_one())
 
 
-def _estimated_total(conn: Connection, searched: _Search) -> tuple[int, bool]:
+def _estimated_total(conn: Connection, searched: _Search) -> Total:
     """Exact up to EXACT_UP_TO matches; beyond, everyone times the share of
     matches in a sample of users (a user's account name is looked up only
-    when their own fields do not match)."""
+    when their own fields do not match), which is asked first: a common
+    term is never counted (core/totals.py search_total, docs/rules.md R200)."""
+
+    def expected() -> Decimal:
+        # Whole accounts are sampled, at the users' rate, with their users: each
+        # sampled user's account name is at hand without a lookup.
+        matches = (
+            f"t.deleted_at IS NULL AND u.deleted_at IS NULL AND {searched.filtered}"
+            f" AND ({searched.own_fields_check} OR {searched.tenant_name_check})"
+        )
+        return sampled_matches(
+            conn,
+            "tenants",
+            lambda sample: (
+                f"SELECT count(*) FILTER (WHERE {matches}), count(*)"
+                f" FROM tenants t {sample} JOIN users u ON u.tenant_id = t.id"
+            ),
+            searched.params,
+            sized_by="users",
+        )
+
     own, by_account = searched.rows("1")
-    counted = capped_count(conn, f"{own} UNION ALL {by_account}", searched.params, EXACT_UP_TO)
-    if counted is not None:
-        return counted, False
-    named = f"EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id AND {searched.tenant_name_check})"
-    share, everyone = conn.execute(
-        text(
-            f"SELECT (SELECT avg(CASE WHEN NOT ({searched.filtered}) THEN 0"
-            f"  WHEN {searched.own_fields_check} THEN 1.0 WHEN {named} THEN 1.0 ELSE 0 END)"
-            f"  FROM users u {sample_of(conn, 'users')} WHERE u.deleted_at IS NULL), ({_COUNTED_USERS_SQL})"
-        ),
-        searched.params,
-    ).one()
-    return rounded_estimate(Decimal(share or 0) * everyone, at_least=EXACT_UP_TO + 1), True
+    return search_total(conn, [own, by_account], searched.params, expected, EXACT_UP_TO)
 
 
 def _page(
@@ -414,6 +471,13 @@ def _page(
     exact on the page that ends the list."""
     if page.offset >= total and not estimated:
         return Page([], total, page.page, page.page_size)
+    items = _page_rows(conn, page_ids, params, page)
+    if estimated and (items or not page.offset) and len(items) < page.page_size:
+        return Page(items, page.offset + len(items), page.page, page.page_size)
+    return Page(items, total, page.page, page.page_size, total_is_estimate=estimated)
+
+
+def _page_rows(conn: Connection, page_ids: str, params: dict[str, Any], page: PageRequest) -> list[UserRow]:
     rows = conn.execute(
         text(
             f"WITH page AS MATERIALIZED ({page_ids} ORDER BY {_RECENT_FIRST} LIMIT :limit OFFSET :offset)"
@@ -423,10 +487,7 @@ def _page(
         ),
         params,
     ).mappings()
-    items = [_user_row(row) for row in rows]
-    if estimated and (items or not page.offset) and len(items) < page.page_size:
-        return Page(items, page.offset + len(items), page.page, page.page_size)
-    return Page(items, total, page.page, page.page_size, total_is_estimate=estimated)
+    return [_user_row(row) for row in rows]
 
 
 def person_fields(row: Any) -> dict[str, Any]:

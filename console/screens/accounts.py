@@ -98,6 +98,7 @@ class AccountsList(PagedList[AccountQuery, AccountRow]):
             sort=query.sort,
             descending=query.descending,
             page=page,
+            estimate_large_total=True,
         )
 
     def row_key(self, item: AccountRow) -> str:

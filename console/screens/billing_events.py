@@ -84,6 +84,7 @@ class BillingEventsList(PagedList[BillingEventQuery, BillingEventRow]):
             descending=query.descending,
             type_order=query.type_order,
             page=page,
+            estimate_large_total=True,
         )
 
     def row_key(self, item: BillingEventRow) -> str:

@@ -85,6 +85,7 @@ class InvoicesList(PagedList[InvoiceQuery, InvoiceRow]):
             descending=query.descending,
             page=page,
             stripe_api_key=backoffice(self).settings.stripe_api_key,
+            estimate_large_total=True,
         )
 
     def row_key(self, item: InvoiceRow) -> str:
