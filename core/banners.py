@@ -29,7 +29,9 @@ UNSYNCED_SQL = (
     " AND NOT EXISTS (SELECT 1 FROM ledger_subscriptions AS l WHERE l.subscription_id = s.id)"
 )
 
-DRIFT_COUNT_SQL = text("SELECT count(*) FROM subscriptions WHERE has_drift_detected")
+# Subscriptions with drift are those of the drifted classes, live or not, as
+# the unsynced ones below (docs/rules.md R191): a sum of a few counters.
+DRIFT_COUNT_SQL = text(f"SELECT {tenants_sum()} FROM {CLASS_COUNTS} WHERE drift")
 DRIFT_SAMPLE_SQL = text(
     """
     SELECT t.id::text AS tenant_id, t.name

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, delete, text, update
 from core import accounts
 from core.account_status import HAS_EVER_SUBSCRIBED_SQL, STATUS_PREDICATES, STATUS_SQL, AccountStatus
 from core.accounts import AccountFilter, count_accounts
-from core.banners import unsynced_summary
+from core.banners import DRIFT_COUNT_SQL, drift_summary, unsynced_summary
 from core.dashboard import kpis, plan_distribution
 from core.dashboard.kpis import TENANT_COUNTS_SQL, blended_mrr
 from core.money import forward_mrr_sql, has_ever_subscribed_sql
@@ -67,6 +67,7 @@ REFERENCE_UNSYNCED_COUNT_SQL = text(
     "SELECT count(*) FROM subscriptions AS s WHERE s.current_price_amount IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM billing_events AS b WHERE b.subscription_id = s.id)"
 )
+REFERENCE_DRIFT_COUNT_SQL = text("SELECT count(*) FROM subscriptions WHERE has_drift_detected")
 # Each tenant's class, from the rows themselves (billing_events, not the ledger).
 REFERENCE_CLASSES_SQL = text(
     f"""
@@ -172,6 +173,7 @@ def assert_counts_exact(conn: Connection) -> None:
     assert (
         unsynced_summary(conn).unsynced_subscriptions_count == conn.execute(REFERENCE_UNSYNCED_COUNT_SQL).scalar_one()
     )
+    assert drift_summary(conn).subscriptions_with_drift_count == conn.execute(REFERENCE_DRIFT_COUNT_SQL).scalar_one()
     for where in FILTERS:
         assert count_accounts(conn, where) == direct_count(conn, where), where
         assert_pages_match(conn, where)
@@ -443,6 +445,7 @@ def test_the_counts_read_the_class_counts_and_no_growing_table(
     for where in FILTERS:
         count_accounts(conn, where)
     conn.execute(TENANT_COUNTS_SQL)
+    conn.execute(DRIFT_COUNT_SQL)
     plans = _plans(conn, list(statements))
     assert len(plans) >= len(FILTERS) + 4
     for plan in plans:
