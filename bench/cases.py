@@ -17,7 +17,7 @@ from core.accounts import AccountSort, AccountStatus
 from core.dashboard.movements import mrr_movements
 from core.paging import PageRequest
 from db.engine import read_only
-from db.enums import SubscriptionPlan
+from db.enums import SubscriptionPlan, UserRole
 
 NOW = DATASET_NOW
 CARD_BUDGET_MS = 300
@@ -143,6 +143,8 @@ def list_cases(engine: Engine) -> list[Case]:
             page,
         ),
         Case("accounts", "sort status", lambda c: accounts.list_accounts(c, sort=AccountSort.status, page=first), page),
+        Case("accounts", "filter unsynced", lambda c: accounts.list_accounts(c, unsynced=True, page=first), page),
+        Case("accounts", "filter drift", lambda c: accounts.list_accounts(c, drift_detected=True, page=first), page),
         Case("accounts", "side pane", lambda c: account_detail.account_summary(c, tenant_id, NOW), page),
         Case(
             "account detail",
@@ -164,6 +166,20 @@ def list_cases(engine: Engine) -> list[Case]:
             page,
         ),
         Case("users", "first page", lambda c: users.list_users(c, page=first), page),
+        Case(
+            "users",
+            "filter Owner",
+            lambda c: users.list_users(c, roles=[UserRole.Owner], now=NOW, page=first, estimate_large_total=True),
+            page,
+        ),
+        Case(
+            "users",
+            "filter inactive",
+            lambda c: users.list_users(
+                c, activity=users.UserActivity.inactive, now=NOW, page=first, estimate_large_total=True
+            ),
+            page,
+        ),
         # As the console asks: exact up to a thousand matches, a sampled estimate beyond.
         Case(
             "users",
@@ -206,6 +222,14 @@ def list_cases(engine: Engine) -> list[Case]:
         Case("billing events", "page 30d", lambda c: billing_events.list_billing_events(c, now=NOW, page=first), page),
         Case(
             "billing events",
+            "page 7d other",
+            lambda c: billing_events.list_billing_events(
+                c, now=NOW, period_days=7, preset=billing_events.BillingEventPreset.other, page=first
+            ),
+            page,
+        ),
+        Case(
+            "billing events",
             "page 90d MRR impact",
             lambda c: billing_events.list_billing_events(
                 c, now=NOW, period_days=90, preset=billing_events.BillingEventPreset.mrr_impact, page=first
@@ -228,6 +252,12 @@ def list_cases(engine: Engine) -> list[Case]:
             on_request=True,
         ),
         Case("invoices", "first page", lambda c: invoices.list_invoices(c, page=first), page),
+        Case(
+            "invoices",
+            "filter Failed",
+            lambda c: invoices.list_invoices(c, statuses=[invoices.InvoiceStatusFilter.Failed], page=first),
+            page,
+        ),
         Case(
             "invoices",
             "search 'ab'",

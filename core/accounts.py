@@ -200,31 +200,28 @@ def _where(where: AccountFilter) -> tuple[str, dict[str, Any]]:
     if where.plans:
         conditions.append("t.plan = ANY(:plans)")
         params["plans"] = [str(plan) for plan in where.plans]
-    if where.statuses:
-        conditions.append(_class_status_match(where, params))
-    if where.unsynced:
-        conditions.append(
-            "s.current_price_amount IS NOT NULL"
-            " AND NOT EXISTS (SELECT 1 FROM billing_events be WHERE be.subscription_id = s.id)"
-        )
-    if where.drift_detected:
+    if where.statuses or where.unsynced:
+        conditions.append(_class_match(where, params))
+    if where.drift_detected:  # the partial index of drifted subscriptions (0001)
         conditions.append("s.has_drift_detected")
     return " AND ".join(conditions), params
 
 
-def _class_status_match(where: AccountFilter, params: dict[str, Any]) -> str:
-    """The tenant's stored class has one of the statuses (docs/rules.md R193):
-    one probe per tenant on a walk, or the few tenants of a rare status (and
-    plan) read from the class index when they are sorted outright."""
-    params["class_statuses"] = [str(status) for status in where.statuses]
-    plan = ""
-    if where.plans:
-        params["class_plans"] = [str(plan) for plan in where.plans]
-        plan = " AND c.plan = ANY(:class_plans)"
-    return (
-        "EXISTS (SELECT 1 FROM account_classes c WHERE c.tenant_id = t.id AND c.live"
-        f" AND c.status = ANY(:class_statuses){plan})"
-    )
+def _class_match(where: AccountFilter, params: dict[str, Any]) -> str:
+    """The tenant's stored class matches the status and unsynced filters
+    (docs/rules.md R193): one probe per tenant on a walk, or the few tenants of
+    a rare status (and plan) or the unsynced ones read from the class indexes
+    when they are sorted outright."""
+    conditions = ["c.tenant_id = t.id", "c.live"]
+    if where.statuses:
+        params["class_statuses"] = [str(status) for status in where.statuses]
+        conditions.append("c.status = ANY(:class_statuses)")
+        if where.plans:
+            params["class_plans"] = [str(plan) for plan in where.plans]
+            conditions.append("c.plan = ANY(:class_plans)")
+    if where.unsynced:
+        conditions.append("c.unsynced")
+    return f"EXISTS (SELECT 1 FROM account_classes c WHERE {' AND '.join(conditions)})"
 
 
 ACCOUNT_COLUMNS = f"""
