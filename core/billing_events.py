@@ -269,12 +269,14 @@ def _search_total(conn: Connection, params: dict[str, Any]) -> tuple[Total, Deci
 
 def _period_events_kept(conn: Connection, params: dict[str, Any]) -> int:
     """The events of the UTC days the period touches, as billing_event_day_counts
-    keeps them (deleted accounts' too): an estimate's base, read in a few rows."""
+    keeps them, less those of soft-deleted accounts (deleted_account_event_day_counts,
+    docs/rules.md R223): an estimate's base, read in a few rows."""
+    days = f"c.day >= :since_day AND c.day <= :now_day AND {_type_condition_of(params, 'c')}"
     return int(
         conn.execute(
             text(
-                "SELECT COALESCE(sum(c.events), 0)::bigint FROM billing_event_day_counts c"
-                f" WHERE c.day >= :since_day AND c.day <= :now_day AND {_type_condition_of(params, 'c')}"
+                f"SELECT (SELECT COALESCE(sum(c.events), 0)::bigint FROM billing_event_day_counts c WHERE {days})"
+                f" - (SELECT COALESCE(sum(c.events), 0)::bigint FROM deleted_account_event_day_counts c WHERE {days})"
             ),
             {
                 **params,
@@ -297,9 +299,10 @@ def _period_total(conn: Connection, conditions: list[str], params: dict[str, Any
     matching accounts' events are counted account by account (an index-only
     walk each). Otherwise the whole UTC days inside the period come from
     billing_event_day_counts (migration 0006, kept by a trigger) less the
-    events of deleted accounts on those days, and only the two partial days
-    at the ends are counted event by event: the cost does not grow with the
-    log."""
+    events of soft-deleted accounts on those days, kept the same way in
+    deleted_account_event_day_counts (migration 0015; docs/rules.md R223), and
+    only the two partial days at the ends are counted event by event: the
+    whole days cost a few counters each, not the log's rows."""
     since, now = params["since"], params["now"]
     first_day = _next_midnight(since)
     last_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -313,9 +316,9 @@ def _period_total(conn: Connection, conditions: list[str], params: dict[str, Any
         "SELECT (SELECT COALESCE(sum(c.events), 0)::bigint FROM billing_event_day_counts c"
         "   WHERE c.day >= :first_day AND c.day < :last_day"
         f"  AND {_type_condition_of(params, 'c')})"
-        " - (SELECT count(*) FROM tenants d JOIN billing_events be ON be.tenant_id = d.id"
-        "   WHERE d.deleted_at IS NOT NULL AND be.occurred_at >= :first_midnight AND be.occurred_at < :last_midnight"
-        f"  AND {_type_condition_of(params)})"
+        " - (SELECT COALESCE(sum(c.events), 0)::bigint FROM deleted_account_event_day_counts c"
+        "   WHERE c.day >= :first_day AND c.day < :last_day"
+        f"  AND {_type_condition_of(params, 'c')})"
         f" + (SELECT count(*) FROM billing_events be WHERE {where}"
         "   AND be.occurred_at >= :since AND be.occurred_at < :first_midnight)"
         f" + (SELECT count(*) FROM billing_events be WHERE {where}"

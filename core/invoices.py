@@ -220,14 +220,14 @@ def _search_total(
     conn: Connection, selection: _Selection, matching: str, params: dict[str, Any]
 ) -> tuple[Total, Decimal]:
     """The matching rows counted when a sample says they are few; else the
-    rows of the view (kept per status, _stored_counts) times the share of
+    live rows of the view (kept per status, _counted_groups) times the share of
     accounts whose name matches in a sample of them (core/totals.py
     search_total). Also that share, which chooses the page's plan."""
     share = account_name_share(conn, params)
 
     def expected() -> Decimal:
-        # The kept counts alone: a deleted account's rows are too few to move an estimate.
-        return share * sum(_stored_counts(conn, selection).values()) if share else Decimal(0)
+        # The live accounts' rows, from the kept counts (docs/rules.md R223).
+        return share * sum(_counted_groups(conn, selection).values()) if share else Decimal(0)
 
     return search_total(conn, [_group_rows_sql(selection, matching)], params, expected), share
 
@@ -237,22 +237,30 @@ _Counts = dict[PaymentTransactionStatus, int]
 
 def _counted_groups(conn: Connection, selection: _Selection) -> _Counts:
     """Rows per status from invoice_row_counts (migration 0006, kept by a
-    trigger), less the rows of deleted tenants (few, found by tenant)."""
-    counts = _stored_counts(conn, selection)
-    deleted = _group_counts(conn, selection, "t.deleted_at IS NOT NULL", {})
+    trigger), less the rows of soft-deleted tenants, kept by kind and status
+    in deleted_account_invoice_row_counts (migration 0015; docs/rules.md R223):
+    a few counters each, however many accounts were deleted."""
+    counts = _stored_counts(conn, selection, "invoice_row_counts")
+    deleted = _stored_counts(conn, selection, "deleted_account_invoice_row_counts")
     return {
         status: counts[status] - deleted.get(status, 0) for status in counts if counts[status] > deleted.get(status, 0)
     }
 
 
-def _stored_counts(conn: Connection, selection: _Selection) -> _Counts:
-    """Rows per status as invoice_row_counts keeps them, deleted tenants' too."""
+# The kept counts of invoice rows: every tenant's (0006), soft-deleted tenants' (0015).
+_COUNT_TABLES = ("invoice_row_counts", "deleted_account_invoice_row_counts")
+
+
+def _stored_counts(conn: Connection, selection: _Selection, table: str) -> _Counts:
+    """Rows per status as a count table (one of _COUNT_TABLES) keeps them."""
+    if table not in _COUNT_TABLES:
+        raise ValueError(f"not an invoice row count table: {table}")
     kinds = [InvoiceRowKind.Invoice.value] if selection.statuses else []
     kinds += [kind.value for kind in selection.kinds]
     wanted = [status.value for status in selection.statuses] + [PaymentTransactionStatus.Refunded.value]
     rows = conn.execute(
         text(
-            "SELECT row_status, sum(invoice_rows)::bigint FROM invoice_row_counts"
+            f"SELECT row_status, sum(invoice_rows)::bigint FROM {table}"
             " WHERE row_kind = ANY(:kinds) AND row_status = ANY(:statuses) GROUP BY row_status"
         ),
         {"kinds": kinds, "statuses": wanted},

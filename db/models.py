@@ -456,6 +456,28 @@ class BillingEventDayCount(Base):
     events: Mapped[int] = mapped_column(BigInteger)
 
 
+class DeletedAccountEventDayCount(Base):
+    """Billing events of soft-deleted tenants per UTC day and type (0015, docs/rules.md R220)."""
+
+    __tablename__ = "deleted_account_event_day_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    event_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeletedAccountInvoiceRowCount(Base):
+    """Invoice-list rows of soft-deleted tenants per kind and status (0015, docs/rules.md R220)."""
+
+    __tablename__ = "deleted_account_invoice_row_counts"
+
+    row_kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    row_status: Mapped[str] = mapped_column(Text, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    invoice_rows: Mapped[int] = mapped_column(BigInteger)
+
+
 class AccountClass(Base):
     """Each tenant's class (0013, docs/rules.md R190); null columns: locked, not yet counted."""
 

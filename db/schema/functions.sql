@@ -241,6 +241,79 @@ AS $function$
     INSERT INTO public.counted_user_hours AS d (hour, shard, users) SELECT hour, (pg_backend_pid() % 16)::smallint, SUM(users) FROM (SELECT COALESCE((date_trunc('hour', (c.seen_at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), '-infinity'::timestamptz) AS hour, delta AS users FROM unnest(seen, deltas) AS c(seen_at, delta)) AS moves WHERE hour IS NOT NULL GROUP BY hour HAVING SUM(users) <> 0 ORDER BY hour ON CONFLICT (hour, shard) DO UPDATE SET users = d.users + excluded.users;
 $function$;
 
+-- function deleted_account_counts_follow_tenants()
+CREATE OR REPLACE FUNCTION public.deleted_account_counts_follow_tenants()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM public.deleted_account_event_day_counts;
+        DELETE FROM public.deleted_account_invoice_row_counts;
+    ELSIF TG_OP = 'INSERT' THEN
+        INSERT INTO public.deleted_account_event_day_counts AS c (day, event_type, shard, events) SELECT day, event_type, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, 1 AS delta FROM (SELECT r.occurred_at, r.event_type FROM public.billing_events AS r WHERE r.tenant_id IN (SELECT id FROM new_rows WHERE deleted_at IS NOT NULL)) AS their_rows) AS moves GROUP BY day, event_type HAVING sum(delta) <> 0 ORDER BY day, event_type ON CONFLICT (day, event_type, shard) DO UPDATE SET events = c.events + excluded.events;
+        INSERT INTO public.deleted_account_invoice_row_counts AS c (row_kind, row_status, shard, invoice_rows) SELECT row_kind, row_status, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, 1 AS delta FROM (SELECT r.invoice_status, r.reversal_kind FROM public.payment_transaction_rows AS r WHERE r.tenant_id IN (SELECT id FROM new_rows WHERE deleted_at IS NOT NULL)) AS their_rows UNION ALL SELECT reversal_kind, 'Refunded', 1 FROM (SELECT r.invoice_status, r.reversal_kind FROM public.payment_transaction_rows AS r WHERE r.tenant_id IN (SELECT id FROM new_rows WHERE deleted_at IS NOT NULL)) AS their_rows WHERE reversal_kind IS NOT NULL) AS moves GROUP BY row_kind, row_status HAVING sum(delta) <> 0 ORDER BY row_kind, row_status ON CONFLICT (row_kind, row_status, shard) DO UPDATE SET invoice_rows = c.invoice_rows + excluded.invoice_rows;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO public.deleted_account_event_day_counts AS c (day, event_type, shard, events) SELECT day, event_type, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, -1 AS delta FROM (SELECT r.occurred_at, r.event_type FROM public.billing_events AS r WHERE r.tenant_id IN (SELECT id FROM old_rows WHERE deleted_at IS NOT NULL)) AS their_rows) AS moves GROUP BY day, event_type HAVING sum(delta) <> 0 ORDER BY day, event_type ON CONFLICT (day, event_type, shard) DO UPDATE SET events = c.events + excluded.events;
+        INSERT INTO public.deleted_account_invoice_row_counts AS c (row_kind, row_status, shard, invoice_rows) SELECT row_kind, row_status, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, -1 AS delta FROM (SELECT r.invoice_status, r.reversal_kind FROM public.payment_transaction_rows AS r WHERE r.tenant_id IN (SELECT id FROM old_rows WHERE deleted_at IS NOT NULL)) AS their_rows UNION ALL SELECT reversal_kind, 'Refunded', -1 FROM (SELECT r.invoice_status, r.reversal_kind FROM public.payment_transaction_rows AS r WHERE r.tenant_id IN (SELECT id FROM old_rows WHERE deleted_at IS NOT NULL)) AS their_rows WHERE reversal_kind IS NOT NULL) AS moves GROUP BY row_kind, row_status HAVING sum(delta) <> 0 ORDER BY row_kind, row_status ON CONFLICT (row_kind, row_status, shard) DO UPDATE SET invoice_rows = c.invoice_rows + excluded.invoice_rows;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO public.deleted_account_event_day_counts AS c (day, event_type, shard, events) SELECT day, event_type, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, 1 AS delta FROM (SELECT r.occurred_at, r.event_type FROM public.billing_events AS r WHERE r.tenant_id IN (SELECT id FROM new_rows WHERE deleted_at IS NOT NULL EXCEPT SELECT id FROM old_rows WHERE deleted_at IS NOT NULL)) AS their_rows UNION ALL SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, -1 AS delta FROM (SELECT r.occurred_at, r.event_type FROM public.billing_events AS r WHERE r.tenant_id IN (SELECT id FROM old_rows WHERE deleted_at IS NOT NULL EXCEPT SELECT id FROM new_rows WHERE deleted_at IS NOT NULL)) AS their_rows) AS moves GROUP BY day, event_type HAVING sum(delta) <> 0 ORDER BY day, event_type ON CONFLICT (day, event_type, shard) DO UPDATE SET events = c.events + excluded.events;
+        INSERT INTO public.deleted_account_invoice_row_counts AS c (row_kind, row_status, shard, invoice_rows) SELECT row_kind, row_status, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, 1 AS delta FROM (SELECT r.invoice_status, r.reversal_kind FROM public.payment_transaction_rows AS r WHERE r.tenant_id IN (SELECT id FROM new_rows WHERE deleted_at IS NOT NULL EXCEPT SELECT id FROM old_rows WHERE deleted_at IS NOT NULL)) AS their_rows UNION ALL SELECT reversal_kind, 'Refunded', 1 FROM (SELECT r.invoice_status, r.reversal_kind FROM public.payment_transaction_rows AS r WHERE r.tenant_id IN (SELECT id FROM new_rows WHERE deleted_at IS NOT NULL EXCEPT SELECT id FROM old_rows WHERE deleted_at IS NOT NULL)) AS their_rows WHERE reversal_kind IS NOT NULL UNION ALL SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, -1 AS delta FROM (SELECT r.invoice_status, r.reversal_kind FROM public.payment_transaction_rows AS r WHERE r.tenant_id IN (SELECT id FROM old_rows WHERE deleted_at IS NOT NULL EXCEPT SELECT id FROM new_rows WHERE deleted_at IS NOT NULL)) AS their_rows UNION ALL SELECT reversal_kind, 'Refunded', -1 FROM (SELECT r.invoice_status, r.reversal_kind FROM public.payment_transaction_rows AS r WHERE r.tenant_id IN (SELECT id FROM old_rows WHERE deleted_at IS NOT NULL EXCEPT SELECT id FROM new_rows WHERE deleted_at IS NOT NULL)) AS their_rows WHERE reversal_kind IS NOT NULL) AS moves GROUP BY row_kind, row_status HAVING sum(delta) <> 0 ORDER BY row_kind, row_status ON CONFLICT (row_kind, row_status, shard) DO UPDATE SET invoice_rows = c.invoice_rows + excluded.invoice_rows;
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
+-- function deleted_account_event_day_counts_apply()
+CREATE OR REPLACE FUNCTION public.deleted_account_event_day_counts_apply()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM public.deleted_account_event_day_counts;
+    ELSIF TG_OP = 'INSERT' THEN
+        PERFORM 1 FROM public.tenants WHERE id IN (SELECT DISTINCT tenant_id FROM new_rows) ORDER BY id FOR SHARE;
+        INSERT INTO public.deleted_account_event_day_counts AS c (day, event_type, shard, events) SELECT day, event_type, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, 1 AS delta FROM (SELECT r.occurred_at, r.event_type FROM new_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows) AS moves GROUP BY day, event_type HAVING sum(delta) <> 0 ORDER BY day, event_type ON CONFLICT (day, event_type, shard) DO UPDATE SET events = c.events + excluded.events;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM 1 FROM public.tenants WHERE id IN (SELECT DISTINCT tenant_id FROM old_rows) ORDER BY id FOR SHARE;
+        INSERT INTO public.deleted_account_event_day_counts AS c (day, event_type, shard, events) SELECT day, event_type, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, -1 AS delta FROM (SELECT r.occurred_at, r.event_type FROM old_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows) AS moves GROUP BY day, event_type HAVING sum(delta) <> 0 ORDER BY day, event_type ON CONFLICT (day, event_type, shard) DO UPDATE SET events = c.events + excluded.events;
+    ELSE
+        PERFORM 1 FROM public.tenants WHERE id IN (SELECT tenant_id FROM new_rows UNION SELECT tenant_id FROM old_rows) ORDER BY id FOR SHARE;
+        INSERT INTO public.deleted_account_event_day_counts AS c (day, event_type, shard, events) SELECT day, event_type, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, 1 AS delta FROM (SELECT r.occurred_at, r.event_type FROM new_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows UNION ALL SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, -1 AS delta FROM (SELECT r.occurred_at, r.event_type FROM old_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows) AS moves GROUP BY day, event_type HAVING sum(delta) <> 0 ORDER BY day, event_type ON CONFLICT (day, event_type, shard) DO UPDATE SET events = c.events + excluded.events;
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
+-- function deleted_account_invoice_row_counts_apply()
+CREATE OR REPLACE FUNCTION public.deleted_account_invoice_row_counts_apply()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM public.deleted_account_invoice_row_counts;
+    ELSIF TG_OP = 'INSERT' THEN
+        PERFORM 1 FROM public.tenants WHERE id IN (SELECT DISTINCT tenant_id FROM new_rows) ORDER BY id FOR SHARE;
+        INSERT INTO public.deleted_account_invoice_row_counts AS c (row_kind, row_status, shard, invoice_rows) SELECT row_kind, row_status, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, 1 AS delta FROM (SELECT r.invoice_status, r.reversal_kind FROM new_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows UNION ALL SELECT reversal_kind, 'Refunded', 1 FROM (SELECT r.invoice_status, r.reversal_kind FROM new_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows WHERE reversal_kind IS NOT NULL) AS moves GROUP BY row_kind, row_status HAVING sum(delta) <> 0 ORDER BY row_kind, row_status ON CONFLICT (row_kind, row_status, shard) DO UPDATE SET invoice_rows = c.invoice_rows + excluded.invoice_rows;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM 1 FROM public.tenants WHERE id IN (SELECT DISTINCT tenant_id FROM old_rows) ORDER BY id FOR SHARE;
+        INSERT INTO public.deleted_account_invoice_row_counts AS c (row_kind, row_status, shard, invoice_rows) SELECT row_kind, row_status, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, -1 AS delta FROM (SELECT r.invoice_status, r.reversal_kind FROM old_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows UNION ALL SELECT reversal_kind, 'Refunded', -1 FROM (SELECT r.invoice_status, r.reversal_kind FROM old_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows WHERE reversal_kind IS NOT NULL) AS moves GROUP BY row_kind, row_status HAVING sum(delta) <> 0 ORDER BY row_kind, row_status ON CONFLICT (row_kind, row_status, shard) DO UPDATE SET invoice_rows = c.invoice_rows + excluded.invoice_rows;
+    ELSE
+        PERFORM 1 FROM public.tenants WHERE id IN (SELECT tenant_id FROM new_rows UNION SELECT tenant_id FROM old_rows) ORDER BY id FOR SHARE;
+        INSERT INTO public.deleted_account_invoice_row_counts AS c (row_kind, row_status, shard, invoice_rows) SELECT row_kind, row_status, (pg_backend_pid() % 16)::smallint, sum(delta) FROM (SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, 1 AS delta FROM (SELECT r.invoice_status, r.reversal_kind FROM new_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows UNION ALL SELECT reversal_kind, 'Refunded', 1 FROM (SELECT r.invoice_status, r.reversal_kind FROM new_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows WHERE reversal_kind IS NOT NULL UNION ALL SELECT 'Invoice' AS row_kind, COALESCE(invoice_status, '') AS row_status, -1 AS delta FROM (SELECT r.invoice_status, r.reversal_kind FROM old_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows UNION ALL SELECT reversal_kind, 'Refunded', -1 FROM (SELECT r.invoice_status, r.reversal_kind FROM old_rows AS r WHERE EXISTS (SELECT 1 FROM public.tenants AS d WHERE d.id = r.tenant_id AND d.deleted_at IS NOT NULL)) AS deleted_rows WHERE reversal_kind IS NOT NULL) AS moves GROUP BY row_kind, row_status HAVING sum(delta) <> 0 ORDER BY row_kind, row_status ON CONFLICT (row_kind, row_status, shard) DO UPDATE SET invoice_rows = c.invoice_rows + excluded.invoice_rows;
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
 -- function email_logins_count_logins()
 CREATE OR REPLACE FUNCTION public.email_logins_count_logins()
  RETURNS trigger
@@ -864,6 +937,10 @@ CREATE TRIGGER trg_billing_events_billing_event_day_counts_delete AFTER DELETE O
 CREATE TRIGGER trg_billing_events_billing_event_day_counts_insert AFTER INSERT ON public.billing_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_event_day_counts_apply();
 CREATE TRIGGER trg_billing_events_billing_event_day_counts_truncate AFTER TRUNCATE ON public.billing_events FOR EACH STATEMENT EXECUTE FUNCTION billing_event_day_counts_apply();
 CREATE TRIGGER trg_billing_events_billing_event_day_counts_update AFTER UPDATE ON public.billing_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_event_day_counts_apply();
+CREATE TRIGGER trg_billing_events_deleted_counts_delete AFTER DELETE ON public.billing_events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_event_day_counts_apply();
+CREATE TRIGGER trg_billing_events_deleted_counts_insert AFTER INSERT ON public.billing_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_event_day_counts_apply();
+CREATE TRIGGER trg_billing_events_deleted_counts_truncate AFTER TRUNCATE ON public.billing_events FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_event_day_counts_apply();
+CREATE TRIGGER trg_billing_events_deleted_counts_update AFTER UPDATE ON public.billing_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_event_day_counts_apply();
 CREATE TRIGGER trg_billing_events_ledger_summaries_delete AFTER DELETE ON public.billing_events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_events_refresh_ledger_summaries();
 CREATE TRIGGER trg_billing_events_ledger_summaries_insert AFTER INSERT ON public.billing_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION billing_events_refresh_ledger_summaries();
 CREATE TRIGGER trg_billing_events_ledger_summaries_truncate AFTER TRUNCATE ON public.billing_events FOR EACH STATEMENT EXECUTE FUNCTION billing_events_refresh_ledger_summaries();
@@ -886,6 +963,10 @@ CREATE TRIGGER trg_ledger_subscriptions_account_classes_truncate AFTER TRUNCATE 
 CREATE TRIGGER trg_ledger_subscriptions_account_classes_update AFTER UPDATE ON public.ledger_subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_subscriptions_account_classes_follow();
 CREATE TRIGGER operator_actions_append_only BEFORE DELETE OR UPDATE ON public.operator_actions FOR EACH STATEMENT EXECUTE FUNCTION operator_actions_append_only();
 CREATE TRIGGER operator_actions_no_truncate BEFORE TRUNCATE ON public.operator_actions FOR EACH STATEMENT EXECUTE FUNCTION operator_actions_append_only();
+CREATE TRIGGER trg_payment_transaction_rows_deleted_counts_delete AFTER DELETE ON public.payment_transaction_rows REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_invoice_row_counts_apply();
+CREATE TRIGGER trg_payment_transaction_rows_deleted_counts_insert AFTER INSERT ON public.payment_transaction_rows REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_invoice_row_counts_apply();
+CREATE TRIGGER trg_payment_transaction_rows_deleted_counts_truncate AFTER TRUNCATE ON public.payment_transaction_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_invoice_row_counts_apply();
+CREATE TRIGGER trg_payment_transaction_rows_deleted_counts_update AFTER UPDATE ON public.payment_transaction_rows REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_invoice_row_counts_apply();
 CREATE TRIGGER trg_payment_transaction_rows_invoice_row_counts_delete AFTER DELETE ON public.payment_transaction_rows REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION invoice_row_counts_apply();
 CREATE TRIGGER trg_payment_transaction_rows_invoice_row_counts_insert AFTER INSERT ON public.payment_transaction_rows REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION invoice_row_counts_apply();
 CREATE TRIGGER trg_payment_transaction_rows_invoice_row_counts_truncate AFTER TRUNCATE ON public.payment_transaction_rows FOR EACH STATEMENT EXECUTE FUNCTION invoice_row_counts_apply();
@@ -910,6 +991,10 @@ CREATE TRIGGER trg_tenants_account_classes_insert AFTER INSERT ON public.tenants
 CREATE TRIGGER trg_tenants_account_classes_truncate AFTER TRUNCATE ON public.tenants FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
 CREATE TRIGGER trg_tenants_account_classes_update AFTER UPDATE ON public.tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_account_classes_follow();
 CREATE TRIGGER trg_tenants_count_users_update AFTER UPDATE OF deleted_at ON public.tenants FOR EACH ROW WHEN (((old.deleted_at IS NULL) IS DISTINCT FROM (new.deleted_at IS NULL))) EXECUTE FUNCTION tenants_count_users();
+CREATE TRIGGER trg_tenants_deleted_counts_delete AFTER DELETE ON public.tenants REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_counts_follow_tenants();
+CREATE TRIGGER trg_tenants_deleted_counts_insert AFTER INSERT ON public.tenants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_counts_follow_tenants();
+CREATE TRIGGER trg_tenants_deleted_counts_truncate AFTER TRUNCATE ON public.tenants FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_counts_follow_tenants();
+CREATE TRIGGER trg_tenants_deleted_counts_update AFTER UPDATE ON public.tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION deleted_account_counts_follow_tenants();
 CREATE TRIGGER trg_tenants_live_days_delete AFTER DELETE ON public.tenants REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_count_live_days();
 CREATE TRIGGER trg_tenants_live_days_insert AFTER INSERT ON public.tenants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenants_count_live_days();
 CREATE TRIGGER trg_tenants_live_days_truncate AFTER TRUNCATE ON public.tenants FOR EACH STATEMENT EXECUTE FUNCTION tenants_count_live_days();

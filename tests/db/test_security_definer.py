@@ -83,6 +83,21 @@ ADMIN_WRITES = {
         f"{TENANT_SQL}; INSERT INTO subscriptions (tenant_id, id, created_at, plan, payment_transactions)"
         f" VALUES (990001, 'sub_5', now(), 'Standard', '{TRANSACTION}')",
     ),
+    "billing_events_deleted_accounts": (
+        "deleted_account_event_day_counts",
+        "INSERT INTO billing_events (tenant_id, id, subscription_id, created_at, stripe_event_id, event_type,"
+        " committed_mrr, occurred_at, new_amount, amount_delta)"
+        " VALUES (1, 'bilev_3', 'sub_6', now(), 'evt_3', 'SubscriptionCreated', 149, now(), 149, 149)",
+    ),
+    "payment_rows_deleted_accounts": (
+        "deleted_account_invoice_row_counts",
+        f"{TENANT_SQL}; INSERT INTO subscriptions (tenant_id, id, created_at, plan, payment_transactions)"
+        f" VALUES (990001, 'sub_7', now(), 'Standard', '{TRANSACTION}')",
+    ),
+    "tenants_deleted_accounts": (
+        "deleted_account_event_day_counts",
+        f"{TENANT_SQL}; UPDATE tenants SET deleted_at = now()",
+    ),
     "tenants_classes": ("account_classes", TENANT_SQL),
     "tenants_class_counts": ("account_class_counts", TENANT_SQL),
     "users": (
