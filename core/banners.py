@@ -32,13 +32,15 @@ UNSYNCED_SQL = (
 # Subscriptions with drift are those of the drifted classes, live or not, as
 # the unsynced ones below (docs/rules.md R191): a sum of a few counters.
 DRIFT_COUNT_SQL = text(f"SELECT {tenants_sum()} FROM {CLASS_COUNTS} WHERE drift")
+# The order of the partial index of drifted subscriptions (0016): a walk that
+# stops at the few live accounts it names.
 DRIFT_SAMPLE_SQL = text(
     """
     SELECT t.id::text AS tenant_id, t.name
     FROM subscriptions AS s
     JOIN tenants AS t ON t.id = s.tenant_id AND t.deleted_at IS NULL
     WHERE s.has_drift_detected
-    ORDER BY s.drift_checked_at DESC NULLS LAST, t.id
+    ORDER BY s.drift_checked_at DESC NULLS LAST, s.tenant_id
     LIMIT :limit
     """
 )

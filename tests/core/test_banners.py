@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from core.banners import banners, drift_summary, mrr_consistency, unsynced_summary
 from tests import factories as f
 from tests.factories import NOW
+from tests.query_plans import plan_of
 
 D = Decimal
 
@@ -98,3 +99,26 @@ def test_banners_bundle_all_three(conn: Connection) -> None:
         D("149"),
         False,
     )
+
+
+def test_the_drift_sample_walks_the_drifted_subscriptions_in_order_and_stops(
+    conn: Connection, statements: list[tuple[str, object]]
+) -> None:
+    """Five names from an index walk, not a sort of every drifted subscription
+    (docs/rules.md R56, migration 0016)."""
+    for day in range(8):
+        f.tenant(
+            conn,
+            name=f"Drift {day}",
+            plan="Standard",
+            has_drift_detected=True,
+            drift_checked_at=NOW - timedelta(days=day),
+        )
+    statements.clear()
+    names = [account.name for account in drift_summary(conn).accounts]
+    assert names == [f"Drift {day}" for day in range(5)]
+    sample = next((sql, params) for sql, params in statements if "LIMIT" in sql)
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    conn.execute(text("SET LOCAL enable_sort = off"))
+    plan = plan_of(conn, *sample)
+    assert "ix_subscriptions_drifted_by_check" in plan and "Sort" not in plan, plan
