@@ -100,6 +100,12 @@ def serve(
         metavar="DURATION",
         help="Time to log in after connecting.",
     ),
+    max_unauthenticated: int = typer.Option(
+        64,
+        "--max-unauthenticated",
+        parser=whole_number("max unauthenticated", 1, 10_000),
+        help="Connections waiting to log in at once (an eighth of them from one address); more are closed.",
+    ),
 ) -> None:
     """Serve the console over SSH: public keys from the operators file, one console per session, as the operator's role."""
     from console.cli import logs
@@ -125,7 +131,13 @@ def serve(
         database_url=engine.url.render_as_string(hide_password=False),
         default_locale=context.settings.locale,
         config_root=data_home() / "ssh" / "operators",
-        limits=Limits(max_sessions=max_sessions, idle_timeout=idle_timeout, login_grace=login_grace),
+        limits=Limits(
+            max_sessions=max_sessions,
+            idle_timeout=idle_timeout,
+            login_grace=login_grace,
+            max_unauthenticated=max_unauthenticated,
+            max_unauthenticated_per_address=max(1, max_unauthenticated // 8),
+        ),
         base_environment=_console_environment(context),
     )
     server = ConsoleServer(settings, watcher, engine)

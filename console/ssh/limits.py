@@ -1,5 +1,6 @@
-"""Session limits of the SSH server: durations as operators write them, and
-the growing delay after failed logins from one address."""
+"""Session limits of the SSH server: durations as operators write them, the
+growing delay after failed logins from one address, and how many connections
+may be waiting to log in."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class Limits:
     failure_delay_cap: float = 16.0  # under the login grace, so a delayed client can still log in
     failure_memory: float = 900.0  # an address's failures are forgotten this long after the last one
     stop_grace: float = 3.0  # a console that ignores its hang-up is killed after this long
+    max_unauthenticated: int = 64  # connections not yet logged in, from everyone
+    max_unauthenticated_per_address: int = 8  # ... and from one address
 
 
 @dataclass
@@ -63,3 +66,36 @@ class FailedLogins:
 
     def succeeded(self, address: str) -> None:
         self._failures.pop(address, None)
+
+
+@dataclass
+class Unauthenticated:
+    """The connections not yet logged in, in all and by address. Past either
+    limit a new connection is closed at once (OpenSSH's MaxStartups does the
+    same): idle or trickling connections can otherwise hold sockets and
+    memory for the whole login grace time, as many as a client cares to open."""
+
+    limits: Limits
+    _by_address: dict[str, int] = field(default_factory=dict)
+    _total: int = 0
+
+    def admit(self, address: str) -> bool:
+        """Count a new connection from `address`, unless a limit is reached."""
+        if self._total >= self.limits.max_unauthenticated:
+            return False
+        if self._by_address.get(address, 0) >= self.limits.max_unauthenticated_per_address:
+            return False
+        self._by_address[address] = self._by_address.get(address, 0) + 1
+        self._total += 1
+        return True
+
+    def release(self, address: str) -> None:
+        """An admitted connection logged in or ended."""
+        count = self._by_address.pop(address, 0) - 1
+        if count > 0:
+            self._by_address[address] = count
+        self._total = max(0, self._total - 1)
+
+    @property
+    def waiting(self) -> int:
+        return self._total

@@ -14,7 +14,8 @@ one console process per session, as the operator's PostgreSQL role.
   or raw client data (what is logged goes through the escaping formatter of
   console/cli/logs.py).
 - Limits (limits.py): sessions at once, an idle timeout on client input, a
-  login grace time, and a growing delay after failed logins from an address.
+  login grace time, a growing delay after failed logins from an address,
+  and a cap on the connections waiting to log in, in all and per address.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import asyncssh
 from sqlalchemy import Engine
 
 from console.ssh.host_key import HostKey
-from console.ssh.limits import FailedLogins, Limits
+from console.ssh.limits import FailedLogins, Limits, Unauthenticated
 from console.ssh.operators_file import Operator, OperatorsConfig, OperatorsWatcher
 from console.ssh.pty_console import CONSOLE_COMMAND, ConsoleProcess, TerminalSize
 from core.operator_roles import can_become
@@ -76,6 +77,7 @@ class ConsoleServer:
         self.operators.on_change = self._operators_changed
         self.engine = engine  # the server's own role: only asks whether it may become an operator
         self.failures = FailedLogins(settings.limits)
+        self.unauthenticated = Unauthenticated(settings.limits)
         self.sessions: set[ConsoleSession] = set()
         self._listener: asyncssh.SSHAcceptor | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -221,9 +223,20 @@ class LoginHandler(asyncssh.SSHServer):
         self._offered: tuple[Operator | None, str, bytes] | None = None  # the last key offered
         self._auth_started = False
         self._logged = False
+        self._waiting = False  # counted among the connections not yet logged in
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.host, self.address = _address(conn)
+        self._waiting = self.server.unauthenticated.admit(self.host)
+        if not self._waiting:
+            self._logged = True
+            log.info("ssh connection from %s: refused, too many connections waiting to log in", self.address)
+            asyncio.get_running_loop().call_soon(conn.abort)
+
+    def _logged_in_or_gone(self) -> None:
+        if self._waiting:
+            self._waiting = False
+            self.server.unauthenticated.release(self.host)
 
     async def begin_auth(self, username: str) -> bool:
         self._auth_started = True
@@ -255,10 +268,12 @@ class LoginHandler(asyncssh.SSHServer):
         operator, fingerprint, self.key = self._offered
         assert operator is not None
         self.operator = operator
+        self._logged_in_or_gone()
         self.server.failures.succeeded(self.host)
         self._log_login(operator.name, fingerprint, "accepted")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._logged_in_or_gone()
         if self._logged:
             return
         operator, fingerprint, _ = self._offered or (None, "-", b"")

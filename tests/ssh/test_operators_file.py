@@ -13,7 +13,7 @@ import asyncssh
 import pytest
 
 from console.ssh.host_key import load_or_create
-from console.ssh.limits import FailedLogins, Limits, parse_duration
+from console.ssh.limits import FailedLogins, Limits, Unauthenticated, parse_duration
 from console.ssh.operators_file import OperatorsFileError, OperatorsWatcher, parse_key, parse_operators
 from core.errors import OperatorError
 from core.operator_roles import PREFIX_ENV, OperatorRole, role_name
@@ -192,3 +192,13 @@ def test_the_host_key_is_made_once_readable_by_its_owner_only(tmp_path: Path, mo
     first.path.chmod(0o644)
     with pytest.raises(OperatorError, match="readable by others"):
         load_or_create(first.path)
+
+
+def test_connections_waiting_to_log_in_are_counted_in_all_and_per_address() -> None:
+    waiting = Unauthenticated(Limits(max_unauthenticated=3, max_unauthenticated_per_address=2))
+    assert waiting.admit("198.51.100.1") and waiting.admit("198.51.100.1")
+    assert not waiting.admit("198.51.100.1")  # the address's share is taken
+    assert waiting.admit("198.51.100.2")
+    assert not waiting.admit("198.51.100.3")  # and now everyone's
+    waiting.release("198.51.100.1")
+    assert waiting.waiting == 2 and waiting.admit("198.51.100.3")

@@ -309,3 +309,33 @@ async def test_the_command_serves_reloads_on_sighup_and_stops_on_sigterm(
 
 
 WAIT_LINE = 60.0
+
+
+async def test_connections_waiting_to_log_in_are_capped(
+    database_url: str,
+    team: tuple[Path, OperatorKeys, OperatorKeys],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Idle connections that never log in cannot pile up for the login grace
+    time: past the cap a new one is closed at once, and the places free up
+    as they end."""
+    caplog.set_level(logging.INFO, logger="console.ssh")
+    path, alice, _ = team
+    limits = Limits(max_unauthenticated=4, max_unauthenticated_per_address=2, failure_delay=0.05, stop_grace=2.0)
+    async with running_server(database_url, path, tmp_path, limits) as server:
+        idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
+        deadline = time.monotonic() + 5
+        while server.unauthenticated.waiting < 2:
+            assert time.monotonic() < deadline, "the idle connections were never counted"
+            await asyncio.sleep(0.02)
+        with pytest.raises((asyncssh.Error, OSError)):
+            await asyncio.wait_for(connect(server, alice.key), 5)
+        await wait_for_log(caplog, "refused, too many connections waiting to log in")
+        for _, writer in idle:
+            writer.close()
+        while server.unauthenticated.waiting:
+            assert time.monotonic() < deadline, "closed connections still count"
+            await asyncio.sleep(0.02)
+        async with await connect(server, alice.key):
+            assert server.unauthenticated.waiting == 0  # a logged-in connection no longer waits
