@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ def make_engine(
     role = role or os.environ.get(DB_ROLE_ENV) or None
     if role:
         event.listen(engine, "connect", _set_role(role), insert=True)
+        _ROLES[engine] = role
     return engine
 
 
@@ -108,15 +110,21 @@ def read_only(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+# The role each engine's connections become (make_engine's `role`): who the
+# database sees, which is what `describe` shows.
+_ROLES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
 def describe(engine: Engine) -> str:
-    """Where we are connected, without credentials: `user@host/db`."""
+    """Where we are connected, without credentials: `user@host/db`, the user
+    being the role the connections become (an SSH operator's own) when set."""
     url = engine.url
     host = url.host or (url.query.get("host") if url.query else None) or "local socket"
     if isinstance(host, tuple):
         host = host[0]
     if str(host).startswith("/"):
         host = "embedded" if "postgres" in str(host) else "unix socket"
-    return f"{url.username or ''}@{host}/{url.database}"
+    return f"{_ROLES.get(engine) or url.username or ''}@{host}/{url.database}"
 
 
 def is_admin(conn: Connection, *, before_migrations: bool = False) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from db.engine import Engines, ReplicaLag
+from db.engine import Engines, ReplicaLag, describe, make_engine
 
 
 class Clock:
@@ -215,3 +215,17 @@ def test_the_same_url_for_reads_is_no_replica(database_url: str) -> None:
     engines = Engines.from_urls(database_url, None)
     assert engines.replica is None
     engines.dispose()
+
+
+def test_the_description_names_the_role_the_connections_become(database_url: str) -> None:
+    """The header says who the database sees: an SSH operator's own role, not
+    the server's login role it was reached through."""
+    login = make_url(database_url).username
+    plain, as_reader = make_engine(database_url), make_engine(database_url, role="backoffice_reader")
+    try:
+        assert describe(plain).startswith(f"{login}@")
+        assert describe(as_reader).startswith("backoffice_reader@")
+        assert describe(as_reader).split("@", 1)[1] == describe(plain).split("@", 1)[1]
+    finally:
+        plain.dispose()
+        as_reader.dispose()
