@@ -24,7 +24,7 @@ from db.models import Subscription
 from stripe_sync.processing import ProcessResult, run_customer
 from stripe_sync.state_sync import StripeGateway
 from stripe_sync.sync import SyncFailure, TenantProgress, record_pass, require_admin, require_stripe, stripe_client_for
-from stripe_sync.tenant_pass import TenantOutcome, run_pass
+from stripe_sync.tenant_pass import PassAbandoned, TenantOutcome, run_pass
 
 DEFAULT_STALENESS = timedelta(hours=23)
 
@@ -38,6 +38,7 @@ class DriftCheckResult:
     failures: list[SyncFailure] = field(default_factory=list)
     not_tried: int = 0  # left when the pass stopped early
     stopped: str | None = None  # why the pass stopped early, when it did
+    interrupted: bool = False  # Ctrl-C stopped it
 
     @property
     def failed(self) -> bool:
@@ -53,6 +54,7 @@ class DriftCheckResult:
             "checked_at": self.checked_at,
             "not_tried": self.not_tried,
             "stopped": self.stopped,
+            "interrupted": self.interrupted,
         }
 
 
@@ -86,7 +88,7 @@ def check_stale(
     pass is one row of the audit trail, written when it ends."""
     try:
         result = _check_stale(engine, settings, now=now, staleness=staleness, client=client, progress=progress)
-    except Exception as error:
+    except (Exception, PassAbandoned) as error:
         if actor is not None:
             actor.record_failure(engine, Action.drift_check, error)
         raise
@@ -118,7 +120,9 @@ def _check_stale(
             progress(done, total, outcome.tenant_id, _check_outcome(outcome))
 
     ran = run_pass(list(customers), check, progress=report)
-    result = DriftCheckResult(checked_at=now, not_tried=len(ran.not_tried), stopped=ran.stop_line("checked"))
+    result = DriftCheckResult(
+        checked_at=now, not_tried=len(ran.not_tried), stopped=ran.stop_line("checked"), interrupted=ran.interrupted
+    )
     for outcome in ran.outcomes:
         if outcome.unavailable:
             result.skipped_stripe_unavailable += 1

@@ -29,7 +29,7 @@ from db.models import Subscription, Tenant
 from stripe_sync.client import client_from_settings
 from stripe_sync.processing import ProcessResult, Progress, SyncStep, run_customer
 from stripe_sync.state_sync import StripeGateway, Transition
-from stripe_sync.tenant_pass import TenantOutcome, run_pass
+from stripe_sync.tenant_pass import PassAbandoned, TenantOutcome, run_pass
 
 EVENTS_LIST_WINDOW = timedelta(days=30)
 NOT_CONFIGURED = "Stripe is not configured: set STRIPE_API_KEY to sync with Stripe"
@@ -79,6 +79,7 @@ class SyncAllResult:
     failures: list[SyncFailure] = field(default_factory=list)
     not_tried: list[int] = field(default_factory=list)
     stopped: str | None = None  # why the pass stopped early, when it did
+    interrupted: bool = False  # Ctrl-C stopped it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +89,7 @@ class SyncAllResult:
             "failed": len(self.failures),
             "not_tried": len(self.not_tried),
             "stopped": self.stopped,
+            "interrupted": self.interrupted,
         }
 
 
@@ -240,7 +242,7 @@ def sync_all(
     the audit trail, written when it ends (its tenants commit one by one)."""
     try:
         result = _sync_all(engine, settings, now=now, client=client, progress=progress)
-    except Exception as error:
+    except (Exception, PassAbandoned) as error:
         if actor is not None:
             actor.record_failure(engine, Action.sync_all, error)
         raise
@@ -297,6 +299,7 @@ def _sync_all(
         ],
         not_tried=ran.not_tried,
         stopped=ran.stop_line("synced"),
+        interrupted=ran.interrupted,
     )
 
 

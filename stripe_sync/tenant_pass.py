@@ -4,6 +4,9 @@ Several tenants run at once, each in short transactions of its own (nothing
 is held while Stripe answers, so the pool is not the limit). A run of
 consecutive "Stripe unavailable" answers stops the pass: when Stripe is down,
 trying the remaining tenants one timeout at a time only delays the news.
+Ctrl-C stops it too: no tenant is started after it, the ones in progress
+finish (each commits or rolls back whole) and the pass reports what it did;
+a second Ctrl-C leaves them at once (PassAbandoned).
 Outcomes come back by tenant id, whatever order the workers finished in.
 """
 
@@ -47,17 +50,29 @@ class TenantOutcome(Generic[R]):
         return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+class PassAbandoned(KeyboardInterrupt):
+    """A second Ctrl-C: the tenants in progress were left running. Their
+    transactions roll back when the process ends."""
+
+    def __init__(self, in_progress: int) -> None:
+        super().__init__(f"stopped at once: {in_progress} tenant(s) in progress left unfinished (rolled back)")
+        self.in_progress = in_progress
+
+
 @dataclass
 class PassOutcome(Generic[R]):
     outcomes: list[TenantOutcome[R]] = field(default_factory=list)  # by tenant id
     not_tried: list[int] = field(default_factory=list)
     stopped_after: int = 0  # the consecutive failures that stopped the pass; 0 when it ran to the end
+    interrupted: bool = False  # Ctrl-C stopped the pass
 
     def stop_line(self, done_word: str) -> str | None:
-        """ "Stripe unreachable: ..." when the pass stopped early, else None."""
+        """Why the pass stopped early ("Stripe unreachable: ...", "Interrupted: ..."), else None."""
+        done = sum(1 for outcome in self.outcomes if outcome.error is None)
+        if self.interrupted:
+            return f"Interrupted: {done} {done_word}, {len(self.not_tried)} not tried"
         if not self.stopped_after:
             return None
-        done = sum(1 for outcome in self.outcomes if outcome.error is None)
         return (
             f"Stripe unreachable: stopped after {self.stopped_after} consecutive connection failures;"
             f" {done} {done_word}, {len(self.not_tried)} not tried"
@@ -76,29 +91,61 @@ def run_pass(
     progress: Progress[R] | None = None,
 ) -> PassOutcome[R]:
     """`work(tenant_id)` for each tenant, `workers` at a time; `progress` is
-    called in the caller's thread as each one finishes."""
+    called in the caller's thread as each one finishes. Ctrl-C ends the pass
+    once the tenants in progress have finished; a second one raises
+    PassAbandoned without waiting for them."""
     result: PassOutcome[R] = PassOutcome()
     queue = iter(tenant_ids)
-    consecutive = 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant-pass") as pool:
-        running: dict[Future[TenantOutcome[R]], int] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant-pass")
+    running: dict[Future[TenantOutcome[R]], int] = {}
+    try:
         _fill(pool, running, queue, work, workers)
-        while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(finished, key=running.__getitem__):
-                del running[future]
-                outcome = future.result()
-                result.outcomes.append(outcome)
-                consecutive = consecutive + 1 if outcome.unavailable else 0
-                if consecutive >= stop_after and not result.stopped_after:
-                    result.stopped_after = consecutive
-                if progress is not None:
-                    progress(outcome, len(result.outcomes), len(tenant_ids))
-            if not result.stopped_after:  # once stopped, only the tenants already started finish
-                _fill(pool, running, queue, work, workers)
+        _follow(
+            result,
+            running,
+            len(tenant_ids),
+            stop_after,
+            progress,
+            refill=lambda: _fill(pool, running, queue, work, workers),
+        )
+    except KeyboardInterrupt:
+        result.interrupted = True
+        log.warning("interrupted: finishing the %d tenant(s) in progress; Ctrl-C again to stop at once", len(running))
+        try:
+            _follow(result, running, len(tenant_ids), stop_after, progress, refill=None)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise PassAbandoned(len(running)) from None
+    pool.shutdown(wait=True)
     result.not_tried = list(queue)
     result.outcomes.sort(key=lambda outcome: outcome.tenant_id)
     return result
+
+
+def _follow(
+    result: PassOutcome[R],
+    running: dict[Future[TenantOutcome[R]], int],
+    total: int,
+    stop_after: int,
+    progress: Progress[R] | None,
+    refill: Callable[[], None] | None,
+) -> None:
+    """Collect the outcomes as the tenants finish; `refill` starts the next
+    ones while the pass goes on (None: only the running ones finish)."""
+    consecutive = 0
+    while running:
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in sorted(finished, key=running.__getitem__):
+            del running[future]
+            outcome = future.result()
+            result.outcomes.append(outcome)
+            consecutive = consecutive + 1 if outcome.unavailable else 0
+            if consecutive >= stop_after and not result.stopped_after:
+                result.stopped_after = consecutive
+            if progress is not None:
+                progress(outcome, len(result.outcomes), total)
+        if refill is not None and not result.stopped_after:  # once stopped, only the tenants started finish
+            refill()
 
 
 def _fill(

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import NoReturn
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
@@ -32,6 +35,7 @@ from stripe_sync.archive import replay_archive
 from stripe_sync.drift import acknowledge_drift
 from stripe_sync.drift_worker import DEFAULT_STALENESS, DriftCheckResult, check_stale
 from stripe_sync.sync import SyncResult, TenantProgress, sync_all, sync_tenant
+from stripe_sync.tenant_pass import PassAbandoned
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +54,7 @@ def sync(
     app = app_context(ctx)
     engine = app.engine()
     if all_tenants:
-        with _tenant_progress("Syncing") as advance:
+        with _tenant_progress("Syncing") as advance, _leaving_at_once_on_a_second_ctrl_c():
             result = sync_all(engine, app.settings, progress=advance, actor=cli_actor(app.settings))
         if json_output:
             emit_json(result.to_json())
@@ -59,6 +63,8 @@ def sync(
                 _print_result(item)
             for failure in result.failures:
                 _error_line(f"tenant {failure.tenant_id}: {failure.error}")
+        if result.interrupted:
+            _interrupted(result.stopped)
         if result.stopped:
             raise OperatorError(result.stopped)
         if result.failures:
@@ -144,7 +150,7 @@ def check(
     engine = app.engine()
 
     def run_pass() -> DriftCheckResult:
-        with _tenant_progress("Checking drift") as advance:
+        with _tenant_progress("Checking drift") as advance, _leaving_at_once_on_a_second_ctrl_c():
             result = check_stale(
                 engine,
                 app.settings,
@@ -158,6 +164,8 @@ def check(
 
     if watch is None:
         result = run_pass()
+        if result.interrupted:
+            _interrupted(result.stopped)
         if result.stopped:
             raise OperatorError(result.stopped)
         if result.failed:
@@ -166,12 +174,31 @@ def check(
     _watch(run_pass, watch, json_output=json_output, passes=passes)
 
 
+@contextmanager
+def _leaving_at_once_on_a_second_ctrl_c() -> Iterator[None]:
+    """A second Ctrl-C during a pass leaves its tenants in progress running in
+    threads that would hold the exit until Stripe answers: leave now, and
+    PostgreSQL rolls their transactions back when the connections close."""
+    try:
+        yield
+    except PassAbandoned as abandoned:
+        print(f"error: {abandoned}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(130)
+
+
+def _interrupted(line: str | None) -> NoReturn:
+    """Ctrl-C ended the pass after its tenants in progress: say what it did, exit 130."""
+    _error_line(line or "Interrupted")
+    raise typer.Exit(130)
+
+
 def _watch(run_pass: Callable[[], DriftCheckResult], every: float, *, json_output: bool, passes: int | None) -> None:
     """Passes `every` seconds apart, counted from the end of the last one, until
     Ctrl-C (or `passes` of them); a tenant's failure never stops the watch."""
     done: list[DriftCheckResult] = []
     try:
-        while passes is None or len(done) < passes:
+        while (passes is None or len(done) < passes) and not (done and done[-1].interrupted):
             if done:
                 time.sleep(every)
             done.append(run_pass())

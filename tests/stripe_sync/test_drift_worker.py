@@ -157,8 +157,9 @@ def test_json_result_and_exit_1_when_a_tenant_failed(
         "checked_at",
         "not_tried",
         "stopped",
+        "interrupted",
     }
-    assert (result["not_tried"], result["stopped"]) == (0, None)
+    assert (result["not_tried"], result["stopped"], result["interrupted"]) == (0, None, False)
     assert (result["checked"], result["drift_detected"], result["skipped_stripe_unavailable"], result["failures"]) == (
         1,
         1,

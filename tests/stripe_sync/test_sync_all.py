@@ -4,6 +4,8 @@ a line per tenant, an early stop when Stripe is unreachable, exit 1."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,13 +18,14 @@ from sqlalchemy import Engine
 from stripe_sync import drift_worker, sync
 from stripe_sync.catalog import PriceCatalog
 from stripe_sync.errors import StripeUnavailable
-from stripe_sync.tenant_pass import STOP_AFTER, WORKERS, run_pass
+from stripe_sync.tenant_pass import STOP_AFTER, WORKERS, PassAbandoned, run_pass
 from tests import factories
 from tests.cli_run import run_cli_captured
 from tests.factories import NOW
 from tests.stripe_emulator import free_port
 from tests.stripe_sync.fake_stripe import FakeStripe
 from tests.stripe_sync.test_sync import CONFIGURED, url_of
+from tests.stripe_sync.webhook_support import hanging_stripe
 
 DOWN = "cannot reach Stripe at http://127.0.0.1:9 while listing prices, after two retries with exponential backoff"
 
@@ -142,3 +145,87 @@ def test_sync_all_against_a_refusing_stripe_stops_within_seconds(engine: Engine,
         f"error: Stripe unreachable: stopped after {STOP_AFTER} consecutive connection failures; 0 synced, "
     )
     assert took < 15, f"{took:.1f} s"
+
+
+class _CtrlC:
+    """A progress callback that raises KeyboardInterrupt in the caller's
+    thread, as Ctrl-C does, at the calls numbered in `at`."""
+
+    def __init__(self, *at: int) -> None:
+        self.at, self.calls = set(at), 0
+
+    def __call__(self, *_: object) -> None:
+        self.calls += 1
+        if self.calls in self.at:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_starts_no_tenant_more_and_lets_the_running_ones_finish() -> None:
+    started: list[int] = []
+
+    def work(tenant_id: int) -> int:
+        started.append(tenant_id)
+        time.sleep(0.05)
+        return tenant_id
+
+    ran = run_pass(range(1, 41), work, workers=4, progress=_CtrlC(1))
+    assert ran.interrupted
+    assert sorted(started) == [outcome.tenant_id for outcome in ran.outcomes]  # every started one finished
+    assert len(ran.outcomes) <= 4 + 4 and ran.not_tried == list(range(len(started) + 1, 41))
+    assert ran.stop_line("synced") == f"Interrupted: {len(started)} synced, {40 - len(started)} not tried"
+
+
+def test_a_second_ctrl_c_leaves_the_running_tenants_at_once() -> None:
+    release = threading.Event()
+
+    def work(tenant_id: int) -> int:
+        if tenant_id > 1:
+            release.wait(30)  # a Stripe call that hangs
+        return tenant_id
+
+    # The first Ctrl-C as tenant 1 finishes, the second while the others hang
+    # (sent to the main thread, where a terminal's Ctrl-C lands).
+    second = threading.Timer(0.5, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+    started = time.monotonic()
+    try:
+        with pytest.raises(PassAbandoned) as abandoned:
+            second.start()
+            run_pass(range(1, 11), work, workers=3, progress=_CtrlC(1))
+    finally:
+        second.cancel()
+        release.set()
+    assert time.monotonic() - started < 5
+    assert abandoned.value.in_progress == 2
+
+
+def test_sync_all_interrupted_says_what_it_did_and_exits_130(engine: Engine) -> None:
+    """SIGINT to `sync --all` against a Stripe that never answers: the pass
+    stops starting tenants, a second SIGINT leaves at once with exit 130."""
+    tenants(engine, 30)
+    env = {**os.environ, "STRIPE_API_KEY": "sk_test_x"}
+    env.pop("BACKOFFICE_DATABASE_URL", None)
+    calls: list[socket.socket] = []
+    with hanging_stripe(calls) as url:
+        env["STRIPE_API_BASE"] = url
+        command = [str(Path(sys.executable).parent / "backoffice"), "--database-url", url_of(engine), "sync", "--all"]
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while not calls:  # the first tenants are waiting on Stripe
+                assert time.monotonic() < deadline and process.poll() is None, "no tenant reached Stripe"
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            line = process.stderr.readline()
+            while "interrupted: finishing" not in line:
+                assert line, "no word of the interruption"
+                line = process.stderr.readline()
+            process.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            code = process.wait(timeout=10)
+            rest = process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert code == 130 and time.monotonic() - started < 5
+    assert "stopped at once: " in rest and "left unfinished (rolled back)" in rest

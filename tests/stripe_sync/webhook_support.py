@@ -90,12 +90,13 @@ def running_server(
 
 
 @contextmanager
-def hanging_stripe() -> Iterator[str]:
+def hanging_stripe(accepted: list[socket.socket] | None = None) -> Iterator[str]:
     """A Stripe API base that accepts connections and never answers. Closing
-    it at the end closes every accepted connection, so stuck calls fail at once."""
+    it at the end closes every accepted connection, so stuck calls fail at once.
+    `accepted` receives the connections as they come (to wait for a client's first call)."""
     listener = socket.create_server(("127.0.0.1", 0), backlog=128)
     listener.settimeout(0.05)
-    accepted: list[socket.socket] = []
+    accepted = [] if accepted is None else accepted
     stopping = threading.Event()
 
     def accept() -> None:
