@@ -39,11 +39,12 @@ from console.widgets.badges import (
     status_badge,
     stripe_link,
 )
-from console.widgets.cards import describe_error
+from console.widgets.paged_list import PagedList, describe_load_error, retrying
 from core.account_detail import AccountSummary, account_summary
 from core.account_status import AccountState
 from core.account_users import UserCounts
 from core.accounts import AccountRow
+from core.errors import OperatorError
 from core.stripe_links import customer_url, subscription_url
 
 
@@ -53,6 +54,7 @@ class AccountPane(VerticalScroll):
     can_focus = False
     # A cursor resting this long loads the summary (tests shorten it).
     DEBOUNCE_SECONDS: ClassVar[float] = 0.2
+    RETRY_SECONDS: ClassVar[float] = PagedList.RETRY_SECONDS  # between tries of a failed summary
 
     class SummaryLoaded(Message):
         def __init__(self, tenant_id: str, summary: AccountSummary) -> None:
@@ -61,10 +63,11 @@ class AccountPane(VerticalScroll):
             self.summary = summary
 
     class SummaryFailed(Message):
-        def __init__(self, tenant_id: str, error: str) -> None:
+        def __init__(self, tenant_id: str, error: str, retry: bool) -> None:
             super().__init__()
             self.tenant_id = tenant_id
             self.error = error
+            self.retry = retry
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="account-pane")
@@ -108,9 +111,10 @@ class AccountPane(VerticalScroll):
         try:
             with backoffice(self).read_only() as conn:
                 summary = account_summary(conn, tenant_id, now)
-        except Exception as error:
+        except Exception as error:  # the pane says so and tries again; the list goes on
             if not worker.is_cancelled:
-                self.post_message(self.SummaryFailed(tenant_id, describe_error(error)))
+                retry = not isinstance(error, OperatorError)  # "not found" is an answer
+                self.post_message(self.SummaryFailed(tenant_id, describe_load_error(error), retry))
             return
         if not worker.is_cancelled:
             self.post_message(self.SummaryLoaded(tenant_id, summary))
@@ -126,7 +130,14 @@ class AccountPane(VerticalScroll):
         message.stop()
         if message.tenant_id != self.tenant_id:
             return
-        self.query_one("#pane-body", Static).update(Text(t("list.error", error=message.error), style="red"))
+        text = Text(t("list.error", error=message.error), style="red")
+        if message.retry:
+            # As the lists do (PagedList.RETRY_SECONDS): the pane recovers by
+            # itself when the database is back, without a cursor move.
+            text.append(f" · {retrying(self.RETRY_SECONDS)}", style="dim")
+            self._stop_timer()
+            self._timer = self.set_timer(self.RETRY_SECONDS, lambda: self._load(message.tenant_id, self._now()))
+        self.query_one("#pane-body", Static).update(text)
 
     def _now(self) -> datetime:
         return backoffice(self).clock()

@@ -22,6 +22,7 @@ from textual.widgets import ContentSwitcher, Static, TabbedContent
 from console.app import BackofficeApp
 from console.screens.account import AccountScreen
 from console.screens.detail_screen import DetailScreen
+from console.widgets.account_pane import AccountPane
 from console.widgets.paged_list import PagedList
 from tests.console import lists_data
 from tests.console.lists_fixtures import (  # noqa: F401
@@ -213,3 +214,26 @@ async def test_an_unknown_account_is_an_answer_not_retried(
         await pilot.pause(RETRY * 4)
         assert screen._request == tries
         assert plain(screen.query_one("#account-error", Static)) == "Could not load: Account 42 was not found."
+
+
+async def test_the_side_pane_retries_by_itself_while_the_list_stands(
+    make_app: Callable[..., BackofficeApp], outage: Outage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the pane's summary meets the outage: it says so, tries again on
+    its own timer and shows the account once the database is back, without
+    a cursor move."""
+    monkeypatch.setattr(AccountPane, "RETRY_SECONDS", RETRY)
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        paged = await open_accounts(pilot)
+        pane = app.screen.query_one(AccountPane)
+        await until(pilot, lambda: pane.summary is not None)
+        outage.down()
+        await pilot.press("j")  # the next account: its summary meets the outage
+        body = lambda: plain(pane.query_one("#pane-body", Static))  # noqa: E731
+        await until(pilot, lambda: "database unreachable" in body())
+        assert body() == "Could not load: database unreachable · Retrying in 0.2 s."
+        assert paged.state == "data" and pane.summary is None
+        outage.up()
+        await until(pilot, lambda: pane.summary is not None)  # no key pressed
+        assert pane.summary.id == pane.tenant_id
