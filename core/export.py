@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -47,7 +47,7 @@ def one_snapshot(conn: Connection) -> None:
     conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
-def pages(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_SIZE) -> Iterator[Page[T]]:
+def pages(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_SIZE) -> Generator[Page[T]]:
     """Every page of a list from the first, each yielded as soon as it is read.
     A short or empty page ends the list, so an estimated total (a users search
     in the console) never cuts an export short (docs/rules.md R141). Every
@@ -66,7 +66,7 @@ def pages(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_
         walk.close()
 
 
-def items(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_SIZE) -> Iterator[T]:
+def items(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_SIZE) -> Generator[T]:
     for page in pages(fetch, page_size=page_size):
         yield from page.items
 

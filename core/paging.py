@@ -25,6 +25,7 @@ class Walk:
     page worked out (the total, how to find the rows) kept for the others."""
 
     def __init__(self) -> None:
+        self._conn: Connection | None = None
         self._cursor: Result[Any] | None = None
         self._kept: dict[str, Any] = {}
 
@@ -39,12 +40,17 @@ class Walk:
         parameters of the later calls are those of the first."""
         if self._cursor is None:
             statement = text(ordered_sql).execution_options(stream_results=True, yield_per=size)
-            self._cursor = conn.execute(statement, params)
+            self._conn, self._cursor = conn, conn.execute(statement, params)
         return list(self._cursor.fetchmany(size))
 
     def close(self) -> None:
-        if self._cursor is not None:
-            self._cursor.close()
+        """Close the cursor while its transaction lasts. After it, the cursor
+        is gone with the transaction, and its connection may be serving
+        another: nothing is sent."""
+        if self._cursor is not None and self._conn is not None:
+            if not self._conn.closed and self._conn.in_transaction():
+                self._cursor.close()
+        self._cursor = self._conn = None
 
 
 @dataclass(frozen=True)

@@ -282,3 +282,20 @@ def test_the_default_walks_read_an_index_not_the_whole_table(snapshot: Connectio
     cursor_sql, params = next((sql, params) for sql, params in sent if "unnest" not in sql and "ORDER BY" in sql)
     plan = plan_of(snapshot, cursor_sql, params)
     assert not seq_scanned_tables(plan) & {"users", "billing_events", "payment_transaction_rows", "tenants"}, plan
+
+
+def test_an_export_stopped_early_closes_its_cursor_in_its_transaction(seeded_engine: Engine) -> None:
+    open_cursors = text("SELECT count(*) FROM pg_cursors")
+    with seeded_engine.connect() as conn:
+        with conn.begin():
+            export.one_snapshot(conn)
+            walk = export.pages(lambda page: LISTS["users"](conn, page), page_size=3)
+            next(walk)
+            assert conn.execute(open_cursors).scalar_one() == 1
+            walk.close()
+            assert conn.execute(open_cursors).scalar_one() == 0
+            late = export.pages(lambda page: LISTS["invoices-date-desc"](conn, page), page_size=3)
+            next(late)
+        # The transaction is over (the cursor with it): closing sends nothing on the connection.
+        sent = captured(conn, late.close)
+        assert sent == []
