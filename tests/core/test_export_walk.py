@@ -299,3 +299,39 @@ def test_an_export_stopped_early_closes_its_cursor_in_its_transaction(seeded_eng
         # The transaction is over (the cursor with it): closing sends nothing on the connection.
         sent = captured(conn, late.close)
         assert sent == []
+
+
+ESTIMATED = {
+    "accounts": (accounts(search="acme", estimate_large_total=True), accounts(search="acme")),
+    "users-searched": (users(search="acme", estimate_large_total=True), users(search="acme")),
+    "users-role": (users(roles=[UserRole.Member], estimate_large_total=True), users(roles=[UserRole.Member])),
+    "billing-events": (events(search="acme", estimate_large_total=True), events(search="acme")),
+    "invoices": (
+        invoices(search="acme", estimate_large_total=True, sort=InvoiceSort.status),
+        invoices(search="acme", sort=InvoiceSort.status),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ESTIMATED)
+@pytest.mark.parametrize("guess", [0.01, 100], ids=["too-low", "too-high"])
+def test_an_estimated_total_never_cuts_an_export_short_nor_stretches_it(
+    snapshot: Connection, monkeypatch: pytest.MonkeyPatch, name: str, guess: float
+) -> None:
+    """A search past the exact cap is an estimate (docs/rules.md R200): the
+    export still writes every match, and nothing more, whatever the guess."""
+    from core import totals
+    from core import users as users_module
+
+    monkeypatch.setattr(totals, "EXACT_UP_TO", 3)
+    monkeypatch.setattr(users_module, "EXACT_UP_TO", 3)
+    monkeypatch.setattr(
+        totals, "rounded_estimate", lambda estimate, at_least: max(at_least, int(float(estimate) * guess))
+    )
+    estimated, exact = ESTIMATED[name]
+    first = estimated(snapshot, PageRequest(1, PAGE_SIZE))
+    assert first.total_is_estimate, "the cap makes the total an estimate"
+    every_match = by_offset(lambda page: exact(snapshot, page))
+    assert len(every_match) > PAGE_SIZE
+    assert exported(lambda page: estimated(snapshot, page)) == every_match
+    assert by_offset(lambda page: estimated(snapshot, page)) == every_match
