@@ -22,6 +22,7 @@ from core import export
 from core.account_sorts import AccountSort
 from core.account_status import AccountStatus
 from core.accounts import list_accounts
+from core.audit import Action, ActionPath, list_actions, record_action
 from core.billing_events import BillingEventPreset, BillingEventSort, list_billing_events
 from core.invoices import InvoiceSort, InvoiceStatusFilter, list_invoices
 from core.paging import Page, PageRequest
@@ -91,6 +92,15 @@ def seed(conn: Connection, tenants: int = 42) -> None:
                 last_seen_at=SEEN[(index + number) % 4],
                 deleted_at=NOW - timedelta(days=1) if number == 7 else None,
             )
+        for number in range(index % 3):  # one transaction: every action at the same instant, ties by id
+            record_action(
+                conn,
+                operator=["ops", "alice"][number % 2],
+                path=ActionPath.cli,
+                action=Action.sync,
+                tenant_id=tenant.id,
+                details={"number": number},
+            )
         for number in range(index % 11):
             f.billing_event(
                 conn,
@@ -154,6 +164,10 @@ def invoices(**query: Any) -> Lister:
     return lambda conn, page: list_invoices(conn, page=page, **query)
 
 
+def actions(**query: Any) -> Lister:
+    return lambda conn, page: list_actions(conn, page=page, **query)
+
+
 BOTH_WAYS = [False, True]
 LISTS: dict[str, Lister] = {
     **{
@@ -198,6 +212,8 @@ LISTS: dict[str, Lister] = {
         statuses=[InvoiceStatusFilter.Paid, InvoiceStatusFilter.Refunded], sort=InvoiceSort.status, descending=True
     ),
     "invoices-credit-notes": invoices(statuses=[InvoiceStatusFilter.HasCreditNote], sort=InvoiceSort.tenant_name),
+    "audit": actions(),
+    "audit-operator": actions(operator="ops"),
 }
 
 
@@ -229,7 +245,7 @@ def captured(conn: Connection, work: Callable[[], object]) -> list[tuple[str, An
 
 
 BIG_LISTS = ["accounts-name-asc", "accounts-status-desc", "users", "users-searched", "billing-events-date-desc"]
-BIG_LISTS += ["billing-events-searched", "invoices-date-desc", "invoices-status-asc", "invoices-searched"]
+BIG_LISTS += ["billing-events-searched", "invoices-date-desc", "invoices-status-asc", "invoices-searched", "audit"]
 
 
 @pytest.mark.parametrize("name", BIG_LISTS)
