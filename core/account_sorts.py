@@ -87,14 +87,19 @@ def ids_by_sorting_matches(
 ) -> list[int]:
     """Collect the matches first (MATERIALIZED keeps the planner from walking a
     sort index instead), then sort just them."""
+    return _ids(conn, all_ids_sql(condition, sort, descending), params)
+
+
+def all_ids_sql(condition: str, sort: AccountSort, descending: bool) -> str:
+    """Every matching tenant id in the sort's complete order, ties by id: the
+    whole list, as an export walks it (docs/rules.md R225)."""
     keys = _all_keys(sort)
     columns = ", ".join(f"{key.expression} AS k{i}" for i, key in enumerate(keys))
     order = _order([replace(key, expression=f"k{i}") for i, key in enumerate(keys)], descending)
-    sql = (
+    return (
         f"WITH matches AS MATERIALIZED (SELECT t.id, {columns} FROM {ACCOUNTS_SQL} WHERE {condition})"
         f" SELECT id FROM matches ORDER BY {order}"
     )
-    return _ids(conn, sql, params)
 
 
 def ids_by_key(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from core.account_classes import count_live_accounts
-from core.account_sorts import AccountSort, ids_by_key, ids_by_sorting_matches, ids_by_status
+from core.account_sorts import AccountSort, all_ids_sql, ids_by_key, ids_by_sorting_matches, ids_by_status
 from core.account_status import (
     ACCOUNTS_SQL,
     HAS_EVER_SUBSCRIBED_SQL,
@@ -117,12 +117,17 @@ def list_accounts(
     thousand accounts gives a sampled estimate as its total (docs/rules.md R200)."""
     where = AccountFilter(search or "", tuple(plans), tuple(statuses), unsynced, drift_detected)
     if estimate_large_total and normalized_search(where.search):
-        total = _search_total(conn, where)
+        total = page.once("total", lambda: _search_total(conn, where))
     else:
-        total = Total(count_accounts(conn, where))
+        total = page.once("total", lambda: Total(count_accounts(conn, where)))
     if page.offset >= total.count and not total.estimated:
         return Page([], total.count, page.page, page.page_size)
-    ids = account_ids_page(conn, where, sort=sort, descending=descending, page=page, total=total.count)
+    if page.walk is not None:  # an export: the next ids of one sorted pass (docs/rules.md R225)
+        condition, params = _where(where)
+        keys = page.walk.next_keys(conn, all_ids_sql(condition, sort, descending), params, page.page_size)
+        ids = [key.id for key in keys]
+    else:
+        ids = account_ids_page(conn, where, sort=sort, descending=descending, page=page, total=total.count)
     return settled_page(accounts_by_id(conn, ids), total, page, lambda: count_accounts(conn, where))
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, Row, text
 
 from core.errors import Forbidden, OperatorError
 from core.jsonable import to_jsonable
@@ -225,16 +226,23 @@ def list_actions(
         conditions.append("a.at >= :since")
         params["since"] = since
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    total = conn.execute(text(f"SELECT count(*) FROM operator_actions a{where}"), params).scalar_one()
-    rows = conn.execute(
-        text(
-            "SELECT a.id::text AS id, a.at, a.operator, a.db_role, a.path, a.action, a.tenant_id::text AS tenant_id,"
-            " t.name AS tenant_name, a.outcome, a.details"
-            f" FROM operator_actions a LEFT JOIN tenants t ON t.id = a.tenant_id{where}"
-            " ORDER BY a.at DESC, a.id DESC LIMIT :limit OFFSET :offset"
-        ),
-        {**params, "limit": page.page_size, "offset": page.offset},
+    counted = f"SELECT count(*) FROM operator_actions a{where}"
+    total = page.once("total", lambda: conn.execute(text(counted), params).scalar_one())
+    listed = (
+        "SELECT a.id::text AS id, a.at, a.operator, a.db_role, a.path, a.action, a.tenant_id::text AS tenant_id,"
+        " t.name AS tenant_name, a.outcome, a.details"
+        f" FROM operator_actions a LEFT JOIN tenants t ON t.id = a.tenant_id{where}"
+        " ORDER BY a.at DESC, a.id DESC"
     )
+    if page.walk is None:
+        rows: Sequence[Row[Any]] = list(
+            conn.execute(
+                text(f"{listed} LIMIT :limit OFFSET :offset"),
+                {**params, "limit": page.page_size, "offset": page.offset},
+            )
+        )
+    else:  # an export: the trail's rows straight from one pass (docs/rules.md R225)
+        rows = page.walk.next_keys(conn, listed, params, page.page_size)
     items = [
         ActionRow(
             id=row.id,

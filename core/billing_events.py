@@ -206,11 +206,12 @@ def list_billing_events(
     platform_wide = tenant_id is None and period_days is not None
     share: Decimal | None = None
     if platform_wide and term and estimate_large_total:
-        total, share = _search_total(conn, params)
+        total, share = page.once("total", lambda: _search_total(conn, params))
     elif platform_wide:
-        total = Total(_period_total(conn, conditions[:-1], params, search=bool(term)))
+        total = page.once("total", lambda: Total(_period_total(conn, conditions[:-1], params, search=bool(term))))
     else:
-        total = Total(conn.execute(text(f"SELECT count(*) FROM billing_events be WHERE {where}"), params).scalar_one())
+        counted = f"SELECT count(*) FROM billing_events be WHERE {where}"
+        total = page.once("total", lambda: Total(conn.execute(text(counted), params).scalar_one()))
     if page.offset >= total.count and not total.estimated:
         return Page([], total.count, page.page, page.page_size)
     events, found = "billing_events be", ""
@@ -232,10 +233,17 @@ def list_billing_events(
     # Only the account-name sort reads the tenant row while it pages; the
     # others walk (date) or sort (type) the covering (occurred_at, id) index.
     named = " LEFT JOIN tenants t ON t.id = be.tenant_id" if sort is BillingEventSort.tenant_name else ""
+    page_ids = f"SELECT be.id FROM {events}{named} WHERE {where} ORDER BY {order}"
+    if page.walk is None:
+        page_ids = f"{found}page AS ({page_ids} LIMIT :limit OFFSET :offset)"
+    else:  # an export: the next ids of one pass in the sort's order (docs/rules.md R225)
+        every_id = f"WITH {found.removesuffix(', ')} {page_ids}" if found else page_ids
+        keys = page.walk.next_keys(conn, every_id, params, page.page_size)
+        page_ids = "page AS (SELECT unnest(CAST(:ids AS text[])) AS id)"
+        params["ids"] = [key.id for key in keys]
     rows = conn.execute(
         text(
-            f"WITH {found}page AS (SELECT be.id FROM {events}{named} WHERE {where}"
-            f"  ORDER BY {order} LIMIT :limit OFFSET :offset)"
+            f"WITH {page_ids}"
             " SELECT be.id, be.tenant_id, COALESCE(t.name, '') AS tenant_name, t.logo->>'Url' AS tenant_logo_url,"
             " s.billing_info->'Address'->>'Country' AS country, be.event_type, be.from_plan, be.to_plan,"
             " be.amount_delta, be.previous_amount, be.new_amount, be.committed_mrr, be.currency, be.occurred_at"

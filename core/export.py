@@ -10,7 +10,11 @@ a dict or a list as compact JSON.
 
 `pages` walks the list's own page function from page 1 and yields each page
 as it comes, so an export holds one page at a time however long the list.
-`one_snapshot` makes every page of an export read the same snapshot.
+Its page requests carry a Walk (core/paging.py): a list that can reads its
+keys from one server-side cursor in its order instead of by OFFSET, so the
+whole export costs time linear in its rows (docs/rules.md R225); the others
+page by offset. `one_snapshot` makes every page of an export read the same
+snapshot.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -28,7 +32,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, text
 
 from core.jsonable import TWO_PLACES, to_jsonable
-from core.paging import MAX_PAGE_SIZE, Page, PageRequest
+from core.paging import MAX_PAGE_SIZE, Page, PageRequest, Walk
 
 T = TypeVar("T")
 
@@ -43,21 +47,26 @@ def one_snapshot(conn: Connection) -> None:
     conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
-def pages(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_SIZE) -> Iterator[Page[T]]:
+def pages(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_SIZE) -> Generator[Page[T]]:
     """Every page of a list from the first, each yielded as soon as it is read.
     A short or empty page ends the list, so an estimated total (a users search
-    in the console) never cuts an export short (docs/rules.md R141)."""
-    number = 1
-    while True:
-        page = fetch(PageRequest(number, page_size))
-        if page.items:
-            yield page
-        if len(page.items) < page_size or not page.has_next_page:
-            return
-        number += 1
+    in the console) never cuts an export short (docs/rules.md R141). Every
+    request carries the one Walk of this export (docs/rules.md R225)."""
+    walk = Walk()
+    try:
+        number = 1
+        while True:
+            page = fetch(PageRequest(number, page_size, walk))
+            if page.items:
+                yield page
+            if len(page.items) < page_size or not page.has_next_page:
+                return
+            number += 1
+    finally:
+        walk.close()
 
 
-def items(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_SIZE) -> Iterator[T]:
+def items(fetch: Callable[[PageRequest], Page[T]], *, page_size: int = MAX_PAGE_SIZE) -> Generator[T]:
     for page in pages(fetch, page_size=page_size):
         yield from page.items
 

@@ -184,10 +184,10 @@ def list_invoices(
         params.update(search_params(term))
         matching = f"t.deleted_at IS NULL AND {tenant_name_match(params)}"
         if estimate_large_total:
-            total, share = _search_total(conn, selection, matching, params)
+            total, share = page.once("total", lambda: _search_total(conn, selection, matching, params))
             counts = None
         else:
-            counts = _group_counts(conn, selection, matching, params)
+            counts = page.once("counts", lambda: _group_counts(conn, selection, matching, params))
             total = Total(sum(counts.values()))
         if walk_is_shorter(total.count, share, page.offset + page.page_size):
             # A common term is met early on each branch's walk: each walked row's
@@ -199,11 +199,14 @@ def list_invoices(
             tenants = "TRUE"
     else:
         tenants = "NOT EXISTS (SELECT 1 FROM tenants d WHERE d.id = i.tenant_id AND d.deleted_at IS NOT NULL)"
-        counts = _counted_groups(conn, selection)
+        counts = page.once("counts", lambda: _counted_groups(conn, selection))
         total = Total(sum(counts.values()))
     if page.offset >= total.count and not total.estimated:
         return Page([], total.count, page.page, page.page_size)
-    if sort is InvoiceSort.status:
+    if page.walk is not None:  # an export: the next keys of one pass in the sort's order (docs/rules.md R225)
+        every_key = _every_key_sql(selection, tenants, sort, descending, found)
+        keys = [tuple(key) for key in page.walk.next_keys(conn, every_key, params, page.page_size)]
+    elif sort is InvoiceSort.status:
         keys = _keys_by_status(conn, selection, counts, tenants, params, descending, page, found)
     else:
         order = SORT_SQL[sort].format(d="DESC" if descending else "ASC")
@@ -326,6 +329,27 @@ def _keys(
         {**params, "limit": limit, "offset": offset, "reach": offset + limit},
     ).all()
     return [tuple(row) for row in rows]
+
+
+def _every_key_sql(selection: _Selection, tenants: str, sort: InvoiceSort, descending: bool, found: str = "") -> str:
+    """Every row's key in the sort's order: the order `_keys` and
+    `_keys_by_status` page through, the status sort's groups one after the
+    other (`g`), each newest first."""
+    if sort is InvoiceSort.status:
+        groups = [group for _, group in selection.groups()]
+        groups, order = (groups[::-1] if descending else groups), "i.row_date DESC"
+    else:
+        groups, order = [selection], SORT_SQL[sort].format(d="DESC" if descending else "ASC")
+    source = _FOUND_ROWS if found else _ROWS
+    rows = " UNION ALL ".join(
+        f"SELECT {g} AS g, i.* FROM ({group.rows_sql(source)}) i WHERE {tenants}" for g, group in enumerate(groups)
+    )
+    tenant = " JOIN tenants t ON t.id = i.tenant_id" if "t.name" in order else ""
+    collected = f"WITH found AS MATERIALIZED ({found}) " if found else ""
+    return (
+        f"{collected}SELECT i.subscription_id, i.position, i.row_kind, i.row_date, i.row_status"
+        f" FROM ({rows}) i{tenant} ORDER BY i.g, {order}, {_ROW_KEY}"
+    )
 
 
 def _keys_by_status(

@@ -315,15 +315,15 @@ def list_users(
     params: dict[str, Any] = {"limit": page.page_size, "offset": page.offset, **filter_params}
     if len(term) < SEARCH_MINIMUM:
         if not chosen:
-            total = conn.execute(text(_COUNTED_USERS_SQL)).scalar_one()
+            total = page.once("total", lambda: conn.execute(text(_COUNTED_USERS_SQL)).scalar_one())
             return _page(conn, f"SELECT u.id FROM users u WHERE {_VISIBLE}", params, total, page)
         return _filtered_page(conn, chosen, filtered, params, page, now, estimate_large_total=estimate_large_total)
     searched = _Search({**params, **search_params(term)}, filtered)
     if estimate_large_total:
-        total = _estimated_total(conn, searched)
+        total = page.once("total", lambda: _estimated_total(conn, searched))
     else:
-        total = Total(_exact_total(conn, searched))
-    plan = _plan(conn, searched, total.count, page)
+        total = page.once("total", lambda: Total(_exact_total(conn, searched)))
+    plan = page.once("plan", lambda: _plan(conn, searched, total.count, page))
     if plan is _Plan.collect:
         # Few matches are sorted outright; many are met early on the recency index.
         own, by_account = searched.rows(_ROW_KEYS)
@@ -382,13 +382,14 @@ def _filtered_page(
     matching = f"SELECT u.id FROM users u WHERE {_VISIBLE} AND {filtered}"
     estimated = False
     if not chosen.roles and chosen.activity is not None and now is not None:
-        total = _activity_total(conn, chosen.activity, now)
+        activity, moment = chosen.activity, now
+        total = page.once("total", lambda: _activity_total(conn, activity, moment))
     elif estimate_large_total:
-        total, estimated = _estimated_filtered_total(conn, matching, filtered, params)
+        total, estimated = page.once("total", lambda: _estimated_filtered_total(conn, matching, filtered, params))
     else:
-        total = _count(conn, matching, params)
+        total = page.once("total", lambda: _count(conn, matching, params))
     page_ids, page_params = matching, params
-    if chosen.activity is UserActivity.inactive:
+    if chosen.activity is UserActivity.inactive and page.walk is None:
         # Two ranges of the recency index, seen before the mark and never
         # seen, each walked only as far as the page reaches: one walk with an
         # OR would first pass every active user.
@@ -478,9 +479,14 @@ def _page(
 
 
 def _page_rows(conn: Connection, page_ids: str, params: dict[str, Any], page: PageRequest) -> list[UserRow]:
+    if page.walk is not None:  # an export: the next ids of one pass in recency order (docs/rules.md R225)
+        keys = page.walk.next_keys(conn, f"{page_ids} ORDER BY {_RECENT_FIRST}", params, page.page_size)
+        page_ids, params = "SELECT unnest(CAST(:ids AS text[])) AS id", {"ids": [key.id for key in keys]}
+    else:
+        page_ids = f"{page_ids} ORDER BY {_RECENT_FIRST} LIMIT :limit OFFSET :offset"
     rows = conn.execute(
         text(
-            f"WITH page AS MATERIALIZED ({page_ids} ORDER BY {_RECENT_FIRST} LIMIT :limit OFFSET :offset)"
+            f"WITH page AS MATERIALIZED ({page_ids})"
             f" SELECT {_USER_COLUMNS} FROM page JOIN users u ON u.id = page.id"
             " JOIN tenants t ON t.id = u.tenant_id LEFT JOIN subscriptions s ON s.tenant_id = u.tenant_id"
             f" ORDER BY {_RECENT_FIRST}"

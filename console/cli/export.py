@@ -23,6 +23,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, NoReturn, TypeVar
@@ -78,11 +79,12 @@ def exported(
                 export.one_snapshot(conn)
                 rows = export.items(lambda request: fetch(conn, request), page_size=page_size)
             else:
-                rows = iter(fetch(conn, page).items)
-            if csv_output:
-                write_csv(row_type, rows)
-            else:
-                write_json_array(rows)
+                rows = (item for item in fetch(conn, page).items)
+            with closing(rows):  # a walk's cursor is closed in its transaction (docs/rules.md R229)
+                if csv_output:
+                    write_csv(row_type, rows)
+                else:
+                    write_json_array(rows)
             sys.stdout.flush()
     except BrokenPipeError:
         _reader_gone()

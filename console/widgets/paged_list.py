@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import re
 import typing
+from contextlib import closing
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
@@ -605,13 +606,15 @@ class PagedList(Vertical, Generic[QueryT, ItemT]):
                 with part.open("x", encoding="utf-8", newline="") as file:
                     writer = csv.writer(file)
                     writer.writerow(export.columns(self.row_type()))
-                    for page in export.pages(lambda request: self.fetch(conn, query, request)):
-                        if worker.is_cancelled:
-                            break
-                        writer.writerows(export.cells(item) for item in page.items)
-                        written += len(page.items)
-                        total = None if page.total_is_estimate else page.total
-                        self.post_message(self.ExportProgress(written, total))
+                    # The walk's cursor is closed in its transaction, even when cancelled (docs/rules.md R229).
+                    with closing(export.pages(lambda request: self.fetch(conn, query, request))) as walk:
+                        for page in walk:
+                            if worker.is_cancelled:
+                                break
+                            writer.writerows(export.cells(item) for item in page.items)
+                            written += len(page.items)
+                            total = None if page.total_is_estimate else page.total
+                            self.post_message(self.ExportProgress(written, total))
             if worker.is_cancelled:
                 part.unlink(missing_ok=True)
                 self.post_message(self.ExportEnded(None, written))
