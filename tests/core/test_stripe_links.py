@@ -128,8 +128,9 @@ def test_the_stripe_id_lookups_walk_an_index(conn: Connection, column: str, stri
         row[0]
         for row in conn.execute(
             text(
-                "EXPLAIN SELECT t.id FROM subscriptions s JOIN tenants t ON t.id = s.tenant_id"
-                f" WHERE s.{column} = :stripe_id AND t.deleted_at IS NULL LIMIT 1"
+                # The subscriptions alone: joined to three tenants, the planner may as
+                # well start from the tenants, which it never would at scale.
+                f"EXPLAIN SELECT s.tenant_id FROM subscriptions s WHERE s.{column} = :stripe_id LIMIT 1"
             ),
             {"stripe_id": stripe_id},
         )
