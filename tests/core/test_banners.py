@@ -120,5 +120,6 @@ def test_the_drift_sample_walks_the_drifted_subscriptions_in_order_and_stops(
     sample = next((sql, params) for sql, params in statements if "LIMIT" in sql)
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     conn.execute(text("SET LOCAL enable_sort = off"))
+    conn.execute(text("SET LOCAL enable_incremental_sort = off"))
     plan = plan_of(conn, *sample)
     assert "ix_subscriptions_drifted_by_check" in plan and "Sort" not in plan, plan

@@ -157,6 +157,7 @@ def test_the_page_walks_the_occurred_at_index(conn: Connection, statements: list
     list_billing_events(conn, now=NOW)
     page_query, parameters = next((sql, params) for sql, params in statements if "LIMIT" in sql)
     conn.execute(text("SET LOCAL enable_sort = off"))
+    conn.execute(text("SET LOCAL enable_incremental_sort = off"))
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     plan = [row[0] for row in conn.exec_driver_sql(f"EXPLAIN {page_query}", parameters)]
     page = subtree(plan, "Subquery Scan on page")
