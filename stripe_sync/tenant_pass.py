@@ -23,6 +23,7 @@ from stripe_sync.errors import StripeUnavailable
 
 WORKERS = 8
 STOP_AFTER = 10  # consecutive StripeUnavailable outcomes
+SIGNAL_POLL_SECONDS = 0.2
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -109,9 +110,11 @@ def run_pass(
             refill=lambda: _fill(pool, running, queue, work, workers),
         )
     except KeyboardInterrupt:
-        result.interrupted = True
-        log.warning("interrupted: finishing the %d tenant(s) in progress; Ctrl-C again to stop at once", len(running))
-        try:
+        try:  # from its first line: a second Ctrl-C may come while the first is being reported
+            result.interrupted = True
+            log.warning(
+                "interrupted: finishing the %d tenant(s) in progress; Ctrl-C again to stop at once", len(running)
+            )
             _follow(result, running, len(tenant_ids), stop_after, progress, refill=None)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -134,7 +137,9 @@ def _follow(
     ones while the pass goes on (None: only the running ones finish)."""
     consecutive = 0
     while running:
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        # A short wait, again and again: a Ctrl-C that lands on a worker thread is
+        # only seen when this thread runs Python again.
+        finished, _ = wait(running, timeout=SIGNAL_POLL_SECONDS, return_when=FIRST_COMPLETED)
         for future in sorted(finished, key=running.__getitem__):
             del running[future]
             outcome = future.result()
