@@ -31,6 +31,7 @@ from core.paging import MAX_PAGE_SIZE, PageRequest
 from db.enums import SubscriptionPlan
 from db.models import BillingEvent, Subscription, Tenant
 from tests import factories as f
+from tests.concurrent_writers import second_writer_waits
 from tests.factories import NOW
 from tests.query_plans import plan_of, seq_scanned_tables
 
@@ -466,51 +467,10 @@ def test_the_unsynced_sample_reads_a_class_index(conn: Connection, statements: l
 # --- concurrent writers of one tenant (docs/rules.md R192) -------------------------
 
 
-def _waiting_for_a_lock(engine: Engine, application_name: str) -> bool:
-    with engine.connect() as watcher:
-        return bool(
-            watcher.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name AND wait_event_type = 'Lock'"
-                ),
-                {"name": application_name},
-            ).scalar_one()
-        )
-
-
-def _second_writer_waits(
-    engine: Engine, first: Callable[[Connection], None], second: Callable[[Connection], None]
-) -> None:
-    """`first` writes and holds its transaction open; `second` writes the same
-    tenant from another connection and must wait for it; then both commit."""
-    errors: list[BaseException] = []
-
-    def run_second() -> None:
-        try:
-            with engine.connect() as other:
-                with other.begin():
-                    other.execute(text("SET application_name = 'second_class_writer'"))
-                    second(other)
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            errors.append(error)
-
-    with engine.connect() as conn:
-        with conn.begin():
-            first(conn)
-            thread = threading.Thread(target=run_second)
-            thread.start()
-            deadline = time.monotonic() + 10
-            while not _waiting_for_a_lock(engine, "second_class_writer"):
-                assert time.monotonic() < deadline, "the second writer never waited"
-                time.sleep(0.02)
-    thread.join(timeout=10)
-    assert not thread.is_alive() and not errors, errors
-
-
 def test_a_tenant_change_and_a_subscription_change_of_one_tenant_both_count(engine: Engine) -> None:
     with engine.begin() as conn:
         paid = f.tenant(conn, plan="Premium")
-    _second_writer_waits(
+    second_writer_waits(
         engine,
         lambda conn: conn.execute(update(Tenant).where(Tenant.id == paid.id).values(plan="Basis")),
         lambda conn: f.update_subscription(conn, paid.id, cancel_at_period_end=True),
@@ -524,7 +484,7 @@ def test_a_tenant_change_and_a_subscription_change_of_one_tenant_both_count(engi
 def test_a_price_change_and_a_first_billing_event_of_one_tenant_both_count(engine: Engine) -> None:
     with engine.begin() as conn:
         paid = f.tenant(conn, plan="Standard")
-    _second_writer_waits(
+    second_writer_waits(
         engine,
         lambda conn: f.update_subscription(conn, paid.id, current_price_amount=D("99.00")),
         lambda conn: f.billing_event(

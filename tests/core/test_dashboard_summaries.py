@@ -24,6 +24,7 @@ from core.dashboard import daily_mrr, daily_revenue, kpis, latest_mrr, plan_dist
 from core.dashboard.periods import DayWindows
 from db.models import BillingEvent, EmailLogin, ExternalLogin, Subscription, Tenant, User
 from tests import factories as f
+from tests.concurrent_writers import second_writer_waits
 from tests.factories import NOW
 
 D = Decimal
@@ -661,49 +662,8 @@ def test_revenue_follows_payments_plans_and_tenant_deletion(conn: Connection, se
 # --- concurrent writers -----------------------------------------------------------
 
 
-def _waiting_for_a_lock(engine: Engine, application_name: str) -> bool:
-    with engine.connect() as watcher:
-        return bool(
-            watcher.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name AND wait_event_type = 'Lock'"
-                ),
-                {"name": application_name},
-            ).scalar_one()
-        )
-
-
-def _second_writer_waits(
-    engine: Engine, first: Callable[[Connection], None], second: Callable[[Connection], None]
-) -> None:
-    """`first` writes and holds its transaction open; `second` writes from
-    another connection and must wait for it; then both commit."""
-    errors: list[BaseException] = []
-
-    def run_second() -> None:
-        try:
-            with engine.connect() as other:
-                with other.begin():
-                    other.execute(text("SET application_name = 'second_writer'"))
-                    second(other)
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            errors.append(error)
-
-    with engine.connect() as conn:
-        with conn.begin():
-            first(conn)
-            thread = threading.Thread(target=run_second)
-            thread.start()
-            deadline = time.monotonic() + 10
-            while not _waiting_for_a_lock(engine, "second_writer"):
-                assert time.monotonic() < deadline, "the second writer never waited"
-                time.sleep(0.02)
-    thread.join(timeout=10)
-    assert not thread.is_alive() and not errors, errors
-
-
 def test_concurrent_first_logins_of_one_user_count_one_distinct_user(engine: Engine) -> None:
-    _second_writer_waits(
+    second_writer_waits(
         engine,
         lambda conn: f.email_login(conn, "ada@example.com", created_at=at(1, 8)),
         lambda conn: f.external_login(conn, "ada@example.com", created_at=at(1, 9)),
@@ -716,7 +676,7 @@ def test_concurrent_first_logins_of_one_user_count_one_distinct_user(engine: Eng
 def test_concurrent_writers_of_one_subscription_see_each_others_rows(engine: Engine) -> None:
     with engine.begin() as conn:
         paid = f.tenant(conn, plan="Premium")
-    _second_writer_waits(
+    second_writer_waits(
         engine,
         lambda conn: f.billing_event(
             conn, paid, "SubscriptionCreated", occurred_at=at(10), previous_amount="0", new_amount="149"
@@ -736,7 +696,7 @@ def test_a_payment_recorded_while_the_tenant_is_deleted_stays_in_the_total(engin
     with engine.begin() as conn:
         free = f.tenant(conn, plan="Basis", payment_transactions=[f.payment_transaction(amount_excluding_tax="100.00")])
         assert kpis(conn, 30, NOW, None).total_revenue == D("100.00")
-    _second_writer_waits(
+    second_writer_waits(
         engine,
         lambda conn: conn.execute(update(Tenant).where(Tenant.id == free.id).values(deleted_at=NOW)),
         lambda conn: f.set_payment_transactions(conn, free.id, [f.payment_transaction(amount_excluding_tax="250.00")]),

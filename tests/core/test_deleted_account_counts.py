@@ -19,7 +19,7 @@ from core.billing_events import BillingEventPreset, list_billing_events
 from core.invoices import InvoiceSort, InvoiceStatusFilter, list_invoices
 from core.paging import PageRequest
 from tests import factories as f
-from tests.core.test_account_classes import _second_writer_waits
+from tests.concurrent_writers import second_writer_waits
 from tests.query_plans import plan_of, seq_scanned_tables
 
 NOW = f.NOW.replace(hour=13, minute=30)
@@ -303,7 +303,7 @@ def test_a_soft_delete_and_an_event_in_two_transactions_count_the_event_once(
     delete: Callable[[Connection], None] = lambda conn: _soft_delete(conn, acme.id)  # noqa: E731
     write: Callable[[Connection], None] = lambda conn: _event(conn, acme.id, "PaymentFailed", NOW, "sub_none")  # noqa: E731
     first, second = (delete, write) if soft_delete_first else (write, delete)
-    _second_writer_waits(engine, first, second)
+    second_writer_waits(engine, first, second)
     assert _committed_counts(engine) == (2, 0)
 
 
@@ -318,5 +318,5 @@ def test_a_soft_delete_and_an_invoice_row_in_two_transactions_count_the_row_once
         conn, acme.id, payment_transactions=_transactions(3)
     )
     first, second = (delete, write) if soft_delete_first else (write, delete)
-    _second_writer_waits(engine, first, second)
+    second_writer_waits(engine, first, second)
     assert _committed_counts(engine) == (0, 3 + 2)

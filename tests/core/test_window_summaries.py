@@ -23,8 +23,9 @@ from core.dashboard.movements import mrr_movements
 from core.dashboard.trends import new_tenants_trend
 from db.models import BillingEvent, Session, Tenant, User
 from tests import factories as f
+from tests.concurrent_writers import second_writer_waits
 from tests.core.conftest import Statement
-from tests.core.test_dashboard_summaries import _second_writer_waits, at, billing_row, random_instant
+from tests.core.test_dashboard_summaries import at, billing_row, random_instant
 from tests.factories import NOW
 from tests.query_plans import plan_of, seq_scanned_tables
 
@@ -483,7 +484,7 @@ def test_concurrent_writers_of_one_subscription_classify_against_each_others_row
         paid = f.tenant(conn, plan="Premium")
         f.billing_event(conn, paid, "SubscriptionCreated", occurred_at=at(30), previous_amount="0", new_amount="149")
     # The second writer inserts before the first one's row: its step reclassifies it.
-    _second_writer_waits(
+    second_writer_waits(
         engine,
         lambda conn: f.billing_event(
             conn, paid, "SubscriptionUpgraded", occurred_at=at(3), previous_amount="149", new_amount="299"
@@ -502,7 +503,7 @@ def test_a_login_and_its_tenants_soft_delete_take_turns(engine: Engine) -> None:
     with engine.begin() as conn:
         tenant = f.tenant(conn)
         user_id = f.user(conn, tenant.id, last_seen_at=NOW - timedelta(days=3))
-    _second_writer_waits(
+    second_writer_waits(
         engine,
         lambda conn: conn.execute(update(User).where(User.id == user_id).values(last_seen_at=NOW)),
         lambda conn: conn.execute(update(Tenant).where(Tenant.id == tenant.id).values(deleted_at=NOW)),

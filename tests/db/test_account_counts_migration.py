@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
 
 from db import migrate
@@ -21,16 +19,8 @@ OBJECTS_SQL = text(
 )
 
 
-def _downgrade_to_0012(engine: Engine) -> None:
-    with engine.begin() as conn:
-        config = Config()
-        config.set_main_option("script_location", str(migrate.MIGRATIONS))
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0012")
-
-
 def test_upgrade_backfills_the_existing_rows_and_downgrade_removes_the_counts(engine: Engine) -> None:
-    _downgrade_to_0012(engine)
+    migrate.downgrade(engine, "0012")
     with engine.begin() as conn:
         assert conn.execute(OBJECTS_SQL).scalar_one() == 0
         synced = f.tenant(conn, plan="Premium", has_drift_detected=True)
@@ -46,7 +36,7 @@ def test_upgrade_backfills_the_existing_rows_and_downgrade_removes_the_counts(en
         # The triggers follow the rows from here on.
         f.tenant(conn, plan="Premium")
         assert_counts_exact(conn)
-    _downgrade_to_0012(engine)
+    migrate.downgrade(engine, "0012")
     with engine.begin() as conn:
         assert conn.execute(OBJECTS_SQL).scalar_one() == 0
     migrate.upgrade(engine)

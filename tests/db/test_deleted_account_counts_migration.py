@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
 
 from db import migrate
@@ -21,16 +19,8 @@ OBJECTS_SQL = text(
 )
 
 
-def _downgrade_to_0014(engine: Engine) -> None:
-    with engine.begin() as conn:
-        config = Config()
-        config.set_main_option("script_location", str(migrate.MIGRATIONS))
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0014")
-
-
 def test_upgrade_backfills_the_existing_rows_and_downgrade_drops_them(engine: Engine) -> None:
-    _downgrade_to_0014(engine)
+    migrate.downgrade(engine, "0014")
     with engine.begin() as conn:
         assert conn.execute(OBJECTS_SQL).scalar_one() == 0
         transactions = [
@@ -49,7 +39,7 @@ def test_upgrade_backfills_the_existing_rows_and_downgrade_drops_them(engine: En
         # The triggers follow the rows from here on.
         conn.execute(text("UPDATE tenants SET deleted_at = :now WHERE id = :id"), {"now": NOW, "id": live.id})
         assert assert_counts_exact(conn) == (6, 10)
-    _downgrade_to_0014(engine)
+    migrate.downgrade(engine, "0014")
     with engine.begin() as conn:
         assert conn.execute(OBJECTS_SQL).scalar_one() == 0
     migrate.upgrade(engine)

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
@@ -244,11 +242,7 @@ def test_no_role_but_the_owner_may_execute_a_security_definer_function(database_
 
 
 def test_downgrade_restores_the_previous_definitions_and_upgrade_pins_them_again(engine: Engine) -> None:
-    with engine.begin() as conn:
-        config = Config()
-        config.set_main_option("script_location", str(migrate.MIGRATIONS))
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0008")
+    migrate.downgrade(engine, "0008")
     url = engine.url.render_as_string(hide_password=False)
     assert {tuple(config or []) for _, config in _security_definer_functions(url)} == {('search_path="$user", public',)}
     migrate.upgrade(engine)
